@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layering (one-way): CPcap -> PcapKit ; PcapFormat, PacketDecoding (pure Swift, no C)
+//   -> Agent (storage, pipeline) -> VigieAgent (CLI executable).
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "vigie",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vigie-agent", targets: ["VigieAgent"]),
+        .executable(name: "vigie-gen", targets: ["VigieTrafficGen"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // Thin system-library target over libpcap; only PcapKit imports it.
+        .systemLibrary(
+            name: "CPcap",
+            pkgConfig: "libpcap",
+            providers: [.apt(["libpcap-dev"])]
+        ),
+        // Safe Swift API over libpcap: offline reader, live capture, BPF programs.
+        .target(name: "PcapKit", dependencies: ["CPcap"], swiftSettings: strict),
+        // Pure-Swift pcap file format: headers, record writer, record scanner (recovery).
+        .target(name: "PcapFormat", swiftSettings: strict),
+        // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "PcapKit", "PcapFormat",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "VigieAgent",
+            dependencies: [
+                "Agent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmark traffic generator: writes a realistic synthetic capture.
+        .executableTarget(
+            name: "VigieTrafficGen",
+            dependencies: [
+                "PcapFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "PcapFormat", "PcapKit"],
+            swiftSettings: strict
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

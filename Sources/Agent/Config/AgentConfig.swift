@@ -1,0 +1,71 @@
+/// How the store keeps data when it reaches its quota.
+public enum RetentionMode: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Delete the oldest segments to make room (circular buffer).
+    case ring
+    /// Stop storing at the quota; keep running and report it.
+    case linear
+}
+
+/// Storage settings. Defaults are the documented ones (docs/configuration.md).
+public struct StorageConfig: Sendable, Hashable {
+    /// Rotate a segment once it would exceed this size. Default 256 MiB.
+    public var segmentBytes: UInt64 = 256 << 20
+    /// Rotate a segment once it spans this much packet time. Default 60 s.
+    public var segmentSeconds: Double = 60
+    public var retention: RetentionMode = .ring
+    /// Most bytes the segments may occupy. Default 10 GiB.
+    public var quotaBytes: UInt64 = 10 << 30
+    /// Ring mode: also delete segments older than this (packet time, relative to the newest packet). Default: none.
+    public var maxAgeSeconds: Double?
+    /// Live capture: write buffered packets at least this often so the partial segment is readable. Default 1 s.
+    public var flushSeconds: Double = 1
+    /// Write buffer per segment. Default 1 MiB.
+    public var writeBufferBytes: Int = 1 << 20
+
+    public init() {}
+
+    /// Checks relations between values; the option named is the one to change.
+    public func validate() throws(ConfigError) {
+        if segmentBytes < 4096 { throw ConfigError(option: "storage.segment_size", "must be at least 4KiB") }
+        if segmentSeconds <= 0 { throw ConfigError(option: "storage.segment_duration", "must be positive") }
+        if quotaBytes < 2 * segmentBytes {
+            throw ConfigError(option: "storage.quota", "must be at least twice storage.segment_size (\(quotaBytes) < 2 x \(segmentBytes))")
+        }
+        if let a = maxAgeSeconds, a <= 0 { throw ConfigError(option: "storage.max_age", "must be positive") }
+        if flushSeconds <= 0 { throw ConfigError(option: "storage.flush_interval", "must be positive") }
+    }
+}
+
+/// Live capture settings.
+public struct CaptureConfig: Sendable, Hashable {
+    public var interface: String?
+    /// Bytes kept per packet. Default 262144 (whole packets).
+    public var snaplen: Int32 = 262_144
+    public var promiscuous: Bool = true
+    /// Kernel buffer. Default 64 MiB.
+    public var bufferBytes: UInt64 = 64 << 20
+    /// BPF expression deciding which packets are stored (nil = all).
+    public var prefilter: String?
+
+    public init() {}
+}
+
+/// Logging settings.
+public struct LoggingConfig: Sendable, Hashable {
+    /// trace, debug, info, notice, warning, error, critical. Default info.
+    public var level: String = "info"
+    /// How often running counters are logged. Default 60 s.
+    public var statsSeconds: Double = 60
+
+    public init() {}
+}
+
+/// The whole agent configuration (one YAML file, every option overridable by a flag).
+public struct AgentConfig: Sendable, Hashable {
+    public var store: String?
+    public var storage = StorageConfig()
+    public var capture = CaptureConfig()
+    public var logging = LoggingConfig()
+
+    public init() {}
+}

@@ -1,0 +1,108 @@
+import Yams
+
+/// Loads `AgentConfig` from YAML, rejecting unknown options and wrong types with an error that
+/// names the option and the file.
+public enum ConfigLoader {
+    public static func load(path: String) throws -> AgentConfig {
+        guard let bytes = try FileIO.readFile(path) else {
+            throw ConfigError(option: "--config", "file not found: \(path)")
+        }
+        return try parse(String(decoding: bytes, as: UTF8.self), file: path)
+    }
+
+    public static func parse(_ yaml: String, file: String? = nil) throws -> AgentConfig {
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: yaml)
+        } catch {
+            throw ConfigError(option: "(document)", "not valid YAML: \(error)", file: file)
+        }
+        var config = AgentConfig()
+        guard let node else { return config }
+        let r = Reader(file: file)
+        let top = try r.mapping(node, "(document)")
+        try r.checkKeys(top, "", allowed: ["store", "storage", "capture", "logging"])
+        if let v = top["store"] { config.store = try r.string(v, "store") }
+        if let s = top["storage"] {
+            let m = try r.mapping(s, "storage")
+            try r.checkKeys(m, "storage.", allowed: ["segment_size", "segment_duration", "retention", "quota", "max_age",
+                                                      "flush_interval", "write_buffer"])
+            if let v = m["segment_size"] { config.storage.segmentBytes = try r.bytes(v, "storage.segment_size") }
+            if let v = m["segment_duration"] { config.storage.segmentSeconds = try r.seconds(v, "storage.segment_duration") }
+            if let v = m["retention"] {
+                let t = try r.string(v, "storage.retention")
+                guard let mode = RetentionMode(rawValue: t) else {
+                    throw ConfigError(option: "storage.retention", "'\(t)' is not ring or linear", file: file)
+                }
+                config.storage.retention = mode
+            }
+            if let v = m["quota"] { config.storage.quotaBytes = try r.bytes(v, "storage.quota") }
+            if let v = m["max_age"] { config.storage.maxAgeSeconds = try r.seconds(v, "storage.max_age") }
+            if let v = m["flush_interval"] { config.storage.flushSeconds = try r.seconds(v, "storage.flush_interval") }
+            if let v = m["write_buffer"] { config.storage.writeBufferBytes = Int(try r.bytes(v, "storage.write_buffer")) }
+        }
+        if let c = top["capture"] {
+            let m = try r.mapping(c, "capture")
+            try r.checkKeys(m, "capture.", allowed: ["interface", "snaplen", "promiscuous", "buffer_size", "prefilter"])
+            if let v = m["interface"] { config.capture.interface = try r.string(v, "capture.interface") }
+            if let v = m["snaplen"] {
+                let n = try r.bytes(v, "capture.snaplen")
+                guard n >= 64, n <= 262_144 else { throw ConfigError(option: "capture.snaplen", "must be 64...262144", file: file) }
+                config.capture.snaplen = Int32(n)
+            }
+            if let v = m["promiscuous"] { config.capture.promiscuous = try r.bool(v, "capture.promiscuous") }
+            if let v = m["buffer_size"] { config.capture.bufferBytes = try r.bytes(v, "capture.buffer_size") }
+            if let v = m["prefilter"] { config.capture.prefilter = try r.string(v, "capture.prefilter") }
+        }
+        if let l = top["logging"] {
+            let m = try r.mapping(l, "logging")
+            try r.checkKeys(m, "logging.", allowed: ["level", "stats_interval"])
+            if let v = m["level"] { config.logging.level = try r.string(v, "logging.level") }
+            if let v = m["stats_interval"] { config.logging.statsSeconds = try r.seconds(v, "logging.stats_interval") }
+        }
+        return config
+    }
+
+    /// Typed accessors that throw `ConfigError` naming the option.
+    private struct Reader {
+        let file: String?
+
+        func mapping(_ n: Node, _ opt: String) throws -> [String: Node] {
+            guard case .mapping(let m) = n else { throw ConfigError(option: opt, "must be a mapping", file: file) }
+            var out = [String: Node]()
+            for (k, v) in m {
+                guard let key = k.string else { throw ConfigError(option: opt, "keys must be strings", file: file) }
+                out[key] = v
+            }
+            return out
+        }
+
+        func checkKeys(_ m: [String: Node], _ prefix: String, allowed: Set<String>) throws {
+            for k in m.keys.sorted() where !allowed.contains(k) {
+                throw ConfigError(option: prefix + k, "unknown option (known: \(allowed.sorted().joined(separator: ", ")))", file: file)
+            }
+        }
+
+        func string(_ n: Node, _ opt: String) throws -> String {
+            guard case .scalar(let s) = n else { throw ConfigError(option: opt, "must be a string", file: file) }
+            return s.string
+        }
+
+        func bool(_ n: Node, _ opt: String) throws -> Bool {
+            guard let b = n.bool else { throw ConfigError(option: opt, "must be true or false", file: file) }
+            return b
+        }
+
+        func bytes(_ n: Node, _ opt: String) throws -> UInt64 {
+            let s = try string(n, opt)
+            guard let v = Units.bytes(s) else { throw ConfigError(option: opt, "'\(s)' is not a size (e.g. 256MiB)", file: file) }
+            return v
+        }
+
+        func seconds(_ n: Node, _ opt: String) throws -> Double {
+            let s = try string(n, opt)
+            guard let v = Units.seconds(s) else { throw ConfigError(option: opt, "'\(s)' is not a duration (e.g. 60s, 15m)", file: file) }
+            return v
+        }
+    }
+}

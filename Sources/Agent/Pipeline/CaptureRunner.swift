@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import PcapKit
+
+/// Drives packets from a source into a pipeline on the calling thread, doing the periodic work
+/// (segment ticks, status file, stats log) as it goes. Used by both `capture` and `ingest`.
+public final class CaptureRunner {
+    public let pipeline: PacketPipeline
+    public let logger: Logger
+    public let mode: String
+    public private(set) var sources: [String]
+    private let startedAt = Date()
+    private let statsInterval: Int64
+    private var lastStatus: Int64 = 0
+    private var lastLog: Int64 = 0
+    private var lastLogPackets: UInt64 = 0
+    private var lastRatePackets: UInt64 = 0
+    private var rate: Double?
+    /// Latest kernel counters of a live source.
+    public var captureCounters: CaptureCounters?
+
+    public init(pipeline: PacketPipeline, logger: Logger, mode: String, sources: [String], statsInterval: Double) {
+        self.pipeline = pipeline
+        self.logger = logger
+        self.mode = mode
+        self.sources = sources
+        self.statsInterval = Int64(statsInterval * 1e9)
+        let now = WallClock.monotonicNanos()
+        lastStatus = now
+        lastLog = now
+    }
+
+    /// Reads a live capture until it is stopped (`LiveCapture.stop()`), then closes the segment.
+    public func run(live: LiveCapture) throws(PcapError) {
+        try pipeline.prepare(for: live.format)
+        let format = live.format
+        var n: UInt64 = 0
+        defer { finish(live: live) }
+        loop: while true {
+            switch try live.next() {
+            case .packet(let h, let b):
+                pipeline.process(h, b, format: format)
+                n &+= 1
+                if n & 1023 == 0 { periodic(live: live) }
+            case .timeout:
+                periodic(live: live)
+            case .end:
+                break loop
+            }
+        }
+    }
+
+    /// Replays one capture file. Throws (after storing the readable prefix) if it is corrupt.
+    public func run(file reader: CaptureFileReader) throws(PcapError) {
+        try pipeline.prepare(for: reader.format)
+        let format = reader.format
+        var n: UInt64 = 0
+        while case .packet(let h, let b) = try reader.next() {
+            pipeline.process(h, b, format: format)
+            n &+= 1
+            if n & 65535 == 0 { periodic(live: nil) }
+        }
+    }
+
+    /// Closes the open segment and writes the final status (running = false).
+    public func finish(live: LiveCapture? = nil) {
+        if let live { captureCounters = live.counters() }
+        pipeline.store.close()
+        writeStatus(running: false)
+        logStats()
+    }
+
+    private func periodic(live: LiveCapture?) {
+        let now = WallClock.monotonicNanos()
+        pipeline.store.tick()
+        guard now - lastStatus >= 1_000_000_000 else { return }
+        let dt = Double(now - lastStatus) / 1e9
+        rate = Double(pipeline.counters.packetsReceived - lastRatePackets) / dt
+        lastRatePackets = pipeline.counters.packetsReceived
+        lastStatus = now
+        if let live { captureCounters = live.counters() }
+        writeStatus(running: true)
+        if now - lastLog >= statsInterval {
+            lastLog = now
+            logStats()
+        }
+    }
+
+    public func report(running: Bool) -> StatusReport {
+        StatusReport(pid: getpid(), mode: mode, sources: sources, startedAt: startedAt, updatedAt: Date(),
+                     running: running, pipeline: pipeline.counters, capture: captureCounters,
+                     storage: pipeline.store.snapshot(), packetsPerSecond: rate)
+    }
+
+    public func writeStatus(running: Bool) {
+        do {
+            try report(running: running).write(layout: pipeline.store.layout)
+        } catch {
+            logger.warning("cannot write status file", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func logStats() {
+        let p = pipeline.counters
+        let s = pipeline.store.snapshot()
+        var meta: Logger.Metadata = [
+            "received": "\(p.packetsReceived)", "filtered_out": "\(p.filteredOut)", "stored": "\(s.packetsStored)",
+            "bytes_stored": "\(s.bytesStored)", "not_stored": "\(s.packetsNotStored)", "segments": "\(s.segmentsInStore)",
+            "deleted_by_retention": "\(s.segmentsDeletedByRetention)", "store_bytes": "\(s.storeBytes)", "state": "\(s.state.rawValue)",
+        ]
+        if let c = captureCounters {
+            meta["kernel_dropped"] = "\(c.droppedByKernel)"
+            meta["interface_dropped"] = "\(c.droppedByInterface)"
+        }
+        logger.info("statistics", metadata: meta)
+        lastLogPackets = p.packetsReceived
+    }
+}

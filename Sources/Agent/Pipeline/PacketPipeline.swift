@@ -1,0 +1,64 @@
+import Logging
+import PcapKit
+
+/// Counters of the pipeline (what came in, what the prefilter kept out).
+public struct PipelineCounters: Codable, Sendable, Hashable {
+    /// Packets handed to the pipeline by its sources.
+    public var packetsReceived: UInt64 = 0
+    public var bytesReceived: UInt64 = 0
+    /// Packets the BPF prefilter rejected (not stored).
+    public var filteredOut: UInt64 = 0
+    public init() {}
+}
+
+/// One pipeline for live and file sources: prefilter, then store. Later stages (indexer,
+/// analytics) attach here. Owned by the one capture thread.
+public final class PacketPipeline {
+    public let store: SegmentStore
+    public let prefilter: String?
+    public private(set) var counters = PipelineCounters()
+    private var filters: [UInt32: BPFFilter] = [:]
+    private var currentLink: UInt32 = .max
+    private var currentFilter: BPFFilter?
+
+    /// Checks the prefilter compiles (for Ethernet) so a bad expression fails at start.
+    public init(store: SegmentStore, prefilter: String?) throws(PcapError) {
+        self.store = store
+        let p = prefilter?.trimmingCharacters(in: .whitespaces)
+        self.prefilter = (p?.isEmpty ?? true) ? nil : p
+        if let expr = self.prefilter { filters[1] = try BPFFilter(expression: expr, linkType: 1) }
+    }
+
+    /// Prepares for packets of `format` (compiles the prefilter for its link type).
+    public func prepare(for format: SourceFormat) throws(PcapError) {
+        guard format.linkType != currentLink else { return }
+        currentLink = format.linkType
+        guard let expr = prefilter else { currentFilter = nil; return }
+        if let f = filters[format.linkType] {
+            currentFilter = f
+        } else {
+            do {
+                let f = try BPFFilter(expression: expr, linkType: format.linkType)
+                filters[format.linkType] = f
+                currentFilter = f
+            } catch {
+                currentLink = .max
+                throw error
+            }
+        }
+    }
+
+    /// Runs one packet through the pipeline. `prepare(for:)` must have been called for `format`.
+    @inline(__always)
+    public func process(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) {
+        counters.packetsReceived &+= 1
+        counters.bytesReceived &+= UInt64(header.originalLength)
+        if let f = currentFilter, !f.matches(header, bytes) {
+            counters.filteredOut &+= 1
+            return
+        }
+        store.append(header, bytes, format: format)
+    }
+}
+
+import Foundation

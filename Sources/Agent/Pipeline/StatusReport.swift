@@ -1,0 +1,44 @@
+import Foundation
+import PcapKit
+
+/// What `state/status.json` holds: the running (or last) agent's counters. Written atomically
+/// about once a second by the capture thread; read by `vigie-agent status`.
+public struct StatusReport: Codable, Sendable {
+    public var pid: Int32
+    /// `capture` or `ingest`.
+    public var mode: String
+    /// Interface name or capture files.
+    public var sources: [String]
+    public var startedAt: Date
+    public var updatedAt: Date
+    /// False once the process ended cleanly.
+    public var running: Bool
+    public var pipeline: PipelineCounters
+    /// Kernel/interface counters (live capture only).
+    public var capture: CaptureCounters?
+    public var storage: StoreCounters
+    /// Packets per second over the last reporting interval.
+    public var packetsPerSecond: Double?
+
+    public static func read(layout: StoreLayout) throws -> StatusReport? {
+        guard let bytes = try FileIO.readFile(layout.statusPath) else { return nil }
+        return try decoder.decode(StatusReport.self, from: Data(bytes))
+    }
+
+    public func write(layout: StoreLayout) throws {
+        try FileIO.writeAtomically([UInt8](try Self.encoder.encode(self)), to: layout.statusPath)
+    }
+
+    public static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }()
+
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }()
+}

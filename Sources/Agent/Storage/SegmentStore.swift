@@ -1,0 +1,299 @@
+import Logging
+import PcapFormat
+import PcapKit
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The write side of a store: rotates segments by size, duration and link type, enforces ring or
+/// linear retention under the quota, survives a full disk, and keeps the catalog in step.
+///
+/// Not thread-safe: owned by the one capture thread. One process per store (an `flock` on
+/// `state/lock` enforces it).
+public final class SegmentStore {
+    public let layout: StoreLayout
+    public let config: StorageConfig
+    public let catalog: SegmentCatalog
+    public private(set) var counters = StoreCounters()
+    /// Called after a segment is deleted by retention (later: its index goes with it).
+    public var onSegmentDeleted: ((UInt64) -> Void)?
+    /// Called after a segment is published (complete).
+    public var onSegmentClosed: ((SegmentInfo) -> Void)?
+
+    private let logger: Logger
+    private let lockFD: Int32
+    private var writer: SegmentWriter?
+    /// Bytes of finished segments.
+    private var finishedBytes: UInt64 = 0
+    private let segmentNanos: Int64
+    private var lastFlushWall: Int64 = 0
+    private var lastAgeCheckPacket: Int64 = 0
+
+    /// Opens (creating if needed) the store at `layout`, takes its lock and recovers any segment a
+    /// crash left partial.
+    public init(layout: StoreLayout, config: StorageConfig, logger: Logger, now: Int64 = WallClock.nanos()) throws(StorageError) {
+        self.layout = layout
+        self.config = config
+        self.logger = logger
+        self.segmentNanos = Int64(config.segmentSeconds * 1e9)
+        for dir in [layout.root, layout.segmentsDirectory, layout.catalogDirectory, layout.stateDirectory] {
+            try FileIO.makeDirectory(dir)
+        }
+        lockFD = try FileIO.open(layout.lockPath, O_RDWR | O_CREAT)
+        if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            Glibc.close(lockFD)
+            throw StorageError(.locked, path: layout.root)
+        }
+        do {
+            catalog = try SegmentCatalog(readingFrom: layout)
+            if catalog.skippedLines > 0 {
+                logger.warning("catalog lines skipped (bad checksum)", metadata: ["count": "\(catalog.skippedLines)"])
+            }
+            try catalog.openForWriting()
+            let recovered = try CrashRecovery(layout: layout, catalog: catalog, logger: logger).run(now: now)
+            counters.segmentsRecovered = UInt64(recovered)
+        } catch {
+            Glibc.close(lockFD)
+            throw error
+        }
+        finishedBytes = catalog.entries.values.reduce(0) { $0 + $1.bytes }
+        refreshSizeCounters()
+    }
+
+    deinit {
+        writer?.abandon()
+        Glibc.close(lockFD)
+    }
+
+    /// Stores one packet. Returns false when it was not stored (quota, full disk, I/O error);
+    /// never throws: storage trouble is counted, logged once per state change, and shown in status.
+    @inline(__always)
+    @discardableResult
+    public func append(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) -> Bool {
+        guard counters.state == .storing || counters.state == .diskFull && config.retention == .ring else {
+            counters.packetsNotStored &+= 1
+            return false
+        }
+        let record = SegmentWriter.recordSize(UInt32(bytes.count))
+        if let w = writer {
+            if w.format != format || needsRotation(w, header.timestampNanos, record) {
+                closeSegment()
+            }
+        }
+        if config.retention == .linear {
+            let current = writer?.totalBytes ?? UInt64(PcapFileHeader.size)
+            if finishedBytes + current + record > config.quotaBytes {
+                reachQuota()
+                counters.packetsNotStored &+= 1
+                return false
+            }
+        }
+        if writer == nil {
+            guard openSegment(format: format, packetNanos: header.timestampNanos) else {
+                counters.packetsNotStored &+= 1
+                return false
+            }
+        }
+        let w = writer.unsafelyUnwrapped
+        do {
+            try w.append(header, bytes)
+        } catch {
+            guard handleWriteError(error) else {
+                counters.packetsNotStored &+= 1
+                return false
+            }
+            return append(header, bytes, format: format)
+        }
+        counters.packetsStored &+= 1
+        counters.bytesStored &+= record
+        if counters.state == .diskFull { setState(.storing, "space available again") }
+        return true
+    }
+
+    @inline(__always)
+    private func needsRotation(_ w: SegmentWriter, _ t: Int64, _ record: UInt64) -> Bool {
+        if w.totalPackets > 0 && w.totalBytes + record > config.segmentBytes { return true }
+        guard let start = w.startNanos else { return false }
+        return t - start >= segmentNanos || start - t >= segmentNanos
+    }
+
+    /// Periodic work from the capture loop: flush for readers, rotate an idle segment by wall time,
+    /// age-based retention. Call about once a second (and on read timeouts).
+    public func tick(now: Int64 = WallClock.nanos()) {
+        guard let w = writer else { return }
+        if now - w.openedAt >= segmentNanos && w.totalPackets > 0 {
+            closeSegment()
+            return
+        }
+        if now - lastFlushWall >= Int64(config.flushSeconds * 1e9) {
+            lastFlushWall = now
+            do { try w.flush() } catch { _ = handleWriteError(error) }
+        }
+    }
+
+    /// Closes the current segment cleanly (SIGTERM, end of input).
+    public func close(now: Int64 = WallClock.nanos()) {
+        closeSegment(now: now)
+        refreshSizeCounters()
+    }
+
+    /// Info on the segment being written, for status and queries.
+    public var currentSegment: SegmentInfo? { writer?.info(state: .writing, closedAt: nil) }
+
+    // MARK: - Segments
+
+    private func openSegment(format: SourceFormat, packetNanos: Int64) -> Bool {
+        if config.retention == .ring {
+            enforceRing(reserving: config.segmentBytes, newestPacket: packetNanos)
+        }
+        let id = catalog.highestID + 1
+        let now = WallClock.nanos()
+        do {
+            let w = try SegmentWriter(id: id, format: format, layout: layout, openedAt: now, bufferBytes: config.writeBufferBytes)
+            try catalog.recordOpen(w.info(state: .writing, closedAt: nil))
+            writer = w
+            lastFlushWall = now
+            counters.segmentsCreated &+= 1
+            logger.debug("segment opened", metadata: ["segment": "\(id)", "link_type": "\(format.linkType)"])
+            return true
+        } catch {
+            unlink(layout.partialPath(id))
+            return handleWriteError(error) && openSegment(format: format, packetNanos: packetNanos)
+        }
+    }
+
+    private func closeSegment(now: Int64 = WallClock.nanos()) {
+        guard let w = writer else { return }
+        writer = nil
+        var info: SegmentInfo
+        do {
+            info = try w.finish(closedAt: now)
+        } catch {
+            // Could not flush the tail (disk full): keep what reached the file, as recovery would.
+            logger.error("segment close failed; keeping its written part", metadata: ["segment": "\(w.id)", "error": "\(error)"])
+            counters.packetsNotStored &+= w.dropPending()
+            w.abandon()
+            do {
+                _ = try CrashRecovery(layout: layout, catalog: catalog, logger: logger).run(now: now)
+            } catch {
+                record(error)
+            }
+            finishedBytes = catalog.entries.values.reduce(0) { $0 + $1.bytes }
+            refreshSizeCounters()
+            return
+        }
+        if info.packets == 0 {
+            unlink(layout.segmentPath(info.id))
+            try? catalog.recordDelete(info.id, reason: "empty")
+            return
+        }
+        do {
+            try catalog.recordClose(info)
+        } catch {
+            // The file is published; the next start's recovery will catalog it from the file.
+            record(error)
+            info.state = .complete
+        }
+        finishedBytes += info.bytes
+        refreshSizeCounters()
+        onSegmentClosed?(info)
+        logger.debug("segment closed", metadata: ["segment": "\(info.id)", "packets": "\(info.packets)", "bytes": "\(info.bytes)"])
+    }
+
+    // MARK: - Retention
+
+    /// Deletes oldest finished segments until `reserving` more bytes fit under the quota, and
+    /// (with `max_age`) those older than the newest packet by more than the age.
+    private func enforceRing(reserving: UInt64, newestPacket: Int64) {
+        let ageLimit = config.maxAgeSeconds.map { newestPacket - Int64($0 * 1e9) }
+        for s in catalog.segments() where s.id != writer?.id {
+            let overQuota = finishedBytes + reserving > config.quotaBytes
+            let tooOld = ageLimit.map { (s.lastNanos ?? .min) < $0 } ?? false
+            guard overQuota || tooOld else { break }
+            deleteSegment(s, reason: overQuota ? "ring quota" : "max age")
+        }
+    }
+
+    private func deleteSegment(_ s: SegmentInfo, reason: String) {
+        let path = layout.segmentsDirectory + "/" + s.file
+        if unlink(path) != 0 && errno != ENOENT {
+            record(.system(errno, path: path, doing: "unlink"))
+            return
+        }
+        do { try catalog.recordDelete(s.id, reason: reason) } catch { record(error) }
+        finishedBytes -= min(finishedBytes, s.bytes)
+        counters.segmentsDeletedByRetention &+= 1
+        refreshSizeCounters()
+        onSegmentDeleted?(s.id)
+        logger.debug("segment deleted", metadata: ["segment": "\(s.id)", "reason": "\(reason)"])
+    }
+
+    private func reachQuota() {
+        if counters.state != .quotaReached {
+            closeSegment()
+            setState(.quotaReached, "linear retention: quota of \(config.quotaBytes) bytes reached; storing stopped, capture goes on")
+        }
+    }
+
+    /// Reacts to a failed write. Returns true when the caller should retry (space was freed).
+    private func handleWriteError(_ error: StorageError) -> Bool {
+        guard error.code == .noSpace else {
+            record(error)
+            writer?.abandon()
+            writer = nil
+            setState(.failed, "storage stopped: \(error)")
+            return false
+        }
+        if config.retention == .ring, let oldest = catalog.segments().first(where: { $0.id != writer?.id }) {
+            if counters.state != .diskFull {
+                logger.warning("disk full: ring retention frees the oldest segment", metadata: ["segment": "\(oldest.id)"])
+            }
+            deleteSegment(oldest, reason: "disk full")
+            return true
+        }
+        counters.packetsNotStored &+= writer?.dropPending() ?? 0
+        if config.retention == .linear {
+            closeSegment()
+        }
+        counters.lastError = error.description
+        setState(.diskFull, "disk full: \(error)" + (config.retention == .linear ? "; storing stopped, capture goes on" : "; nothing left to delete"))
+        return false
+    }
+
+    private func setState(_ s: StorageState, _ message: String) {
+        guard counters.state != s else { return }
+        counters.state = s
+        if s == .storing { logger.notice("\(message)") } else { logger.error("\(message)") }
+    }
+
+    private func record(_ error: StorageError) {
+        counters.lastError = error.description
+        logger.error("storage error", metadata: ["error": "\(error)"])
+    }
+
+    private func refreshSizeCounters() {
+        counters.storeBytes = finishedBytes + (writer?.totalBytes ?? 0)
+        counters.segmentsInStore = UInt64(catalog.entries.count)
+    }
+
+    /// Up-to-date counters (store size includes the open segment).
+    public func snapshot() -> StoreCounters {
+        refreshSizeCounters()
+        return counters
+    }
+}
+
+/// Wall-clock time in nanoseconds since the epoch.
+public enum WallClock {
+    public static func nanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    public static func monotonicNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+}

@@ -1,0 +1,39 @@
+/// Why a packet could not be decoded completely.
+///
+/// Hostile or damaged packets are classified here rather than trapping. Only the first problem found
+/// (in header order) is recorded; fields decoded before it stay valid, fields after it stay zero.
+/// Problems marked *non-fatal* below do not stop decoding.
+public enum DecodeAnomaly: UInt8, Sendable, Hashable, CaseIterable {
+    /// The packet decoded cleanly (a snaplen cut inside the payload is not an anomaly).
+    case none
+    /// The link type is not one of ``LinkType/supported``; nothing was decoded.
+    case unsupportedLink
+    /// The link-layer header (Ethernet, VLAN tag, SLL, loopback family, PPPoE, MPLS label) is cut short.
+    case truncatedLink
+    /// More stacked VLAN tags or MPLS labels than the decoder walks (8); decoding stopped there.
+    case tooManyEncapsulations
+    /// The IPv4/IPv6 fixed header, IPv4 options or the ARP header is cut short by the capture.
+    case truncatedNetwork
+    /// The IP version nibble does not match what the link layer announced (or is neither 4 nor 6).
+    case badIPVersion
+    /// IPv4 header length (IHL) below 5 words.
+    case badIPHeaderLength
+    /// IPv4 total length smaller than its own header.
+    case badIPTotalLength
+    /// An IPv6 extension header is cut short by the capture.
+    case truncatedExtensionHeader
+    /// An IPv6 extension header runs past the IPv6 payload length.
+    case badExtensionHeader
+    /// More IPv6 extension headers than the decoder walks (10); decoding stopped there.
+    case tooManyExtensionHeaders
+    /// Non-fatal: the fragment's offset plus its length exceeds 65,535 bytes ("ping of death").
+    case fragmentOverflow
+    /// The TCP/UDP/SCTP/ICMP header is cut short (ports may still be set if their 4 bytes were present).
+    case truncatedTransport
+    /// TCP data offset below 5 words, or a TCP header longer than the IP payload.
+    case badTCPOffset
+    /// Non-fatal: UDP length below 8 or beyond the IP payload; the payload is bounded by the IP payload.
+    case badUDPLength
+    /// Non-fatal: an ICMP/ICMPv6 error message whose quoted IP header is missing, cut or malformed.
+    case badICMPQuote
+}

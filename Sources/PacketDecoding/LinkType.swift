@@ -1,0 +1,53 @@
+/// A capture link-layer type (the `LINKTYPE_*` value stored in a pcap or pcapng header).
+///
+/// Only the constants below are decoded; any other value makes ``PacketDecoder`` report
+/// ``DecodeAnomaly/unsupportedLink`` instead of guessing.
+public struct LinkType: RawRepresentable, Sendable, Hashable {
+    /// The `LINKTYPE_*` number.
+    public var rawValue: UInt32
+
+    /// Creates a link type from its `LINKTYPE_*` number.
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// `LINKTYPE_NULL` (0): BSD loopback, a 4-byte address family in the *capturing host's* byte order.
+    public static let null = LinkType(rawValue: 0)
+    /// `LINKTYPE_ETHERNET` (1): Ethernet II / 802.3, optionally VLAN-tagged.
+    public static let ethernet = LinkType(rawValue: 1)
+    /// `DLT_RAW` as numbered on some BSDs (12): raw IPv4 or IPv6, version taken from the first nibble.
+    public static let rawAlt12 = LinkType(rawValue: 12)
+    /// `DLT_RAW` as numbered on OpenBSD (14): raw IPv4 or IPv6.
+    public static let rawAlt14 = LinkType(rawValue: 14)
+    /// `LINKTYPE_RAW` (101): raw IPv4 or IPv6, version taken from the first nibble.
+    public static let raw = LinkType(rawValue: 101)
+    /// `LINKTYPE_LOOP` (108): OpenBSD loopback, a 4-byte address family in network byte order.
+    public static let loop = LinkType(rawValue: 108)
+    /// `LINKTYPE_LINUX_SLL` (113): Linux "cooked" capture v1, 16-byte header.
+    public static let linuxSLL = LinkType(rawValue: 113)
+    /// `LINKTYPE_IPV4` (228): raw IPv4 only.
+    public static let ipv4 = LinkType(rawValue: 228)
+    /// `LINKTYPE_IPV6` (229): raw IPv6 only.
+    public static let ipv6 = LinkType(rawValue: 229)
+    /// `LINKTYPE_LINUX_SLL2` (276): Linux "cooked" capture v2, 20-byte header.
+    public static let linuxSLL2 = LinkType(rawValue: 276)
+
+    /// Every link type the decoder understands.
+    public static let supported: [LinkType] = [
+        .null, .ethernet, .rawAlt12, .rawAlt14, .raw, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2,
+    ]
+
+    /// Whether ``PacketDecoder`` decodes this link type.
+    public var isSupported: Bool {
+        switch rawValue {
+        case 0, 1, 12, 14, 101, 108, 113, 228, 229, 276: true
+        default: false
+        }
+    }
+
+    /// Whether frames of this type start directly with an IP header (no link header at all).
+    var startsWithIP: Bool {
+        switch rawValue {
+        case 12, 14, 101, 228, 229: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Agent
+import ArgumentParser
+import Foundation
+import Logging
+import PcapKit
+import ServiceLifecycle
+
+/// `vigie-agent capture`: live capture until SIGINT/SIGTERM.
+struct CaptureCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capture",
+        abstract: "Capture an interface into the store until SIGINT/SIGTERM."
+    )
+
+    @OptionGroup var options: StoreWriteOptions
+
+    @Option(name: .long, help: "Interface to capture (config: capture.interface).")
+    var interface: String?
+
+    @Option(name: .long, help: "Bytes kept per packet, default 262144 (config: capture.snaplen).")
+    var snaplen: Int32?
+
+    @Option(name: .customLong("buffer-size"), help: "Kernel capture buffer, default 64MiB (config: capture.buffer_size).")
+    var bufferSize: String?
+
+    @Flag(name: .customLong("no-promiscuous"), help: "Do not put the interface in promiscuous mode.")
+    var noPromiscuous = false
+
+    func run() async throws {
+        var config: AgentConfig
+        do {
+            config = try options.resolve()
+            if let interface { config.capture.interface = interface }
+            if let snaplen {
+                guard (64...262_144).contains(snaplen) else { throw ConfigError(option: "--snaplen", "must be 64...262144") }
+                config.capture.snaplen = snaplen
+            }
+            if let bufferSize { config.capture.bufferBytes = try parseBytes(bufferSize, "--buffer-size") }
+            if noPromiscuous { config.capture.promiscuous = false }
+            guard config.capture.interface != nil else {
+                throw ConfigError(option: "--interface", "an interface is required (flag or config capture.interface)")
+            }
+        } catch {
+            throw fail("\(error)")
+        }
+        let logger = makeLogger(config.logging.level)
+        let service: CaptureService
+        do {
+            service = try CaptureService(config: config, logger: logger)
+        } catch {
+            throw fail("\(error)")
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: service)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        do {
+            try await group.run()
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+}

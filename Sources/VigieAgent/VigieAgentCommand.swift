@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `vigie-agent`: captures traffic into segmented pcap storage and manages the store.
+@main
+struct VigieAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigie-agent",
+        abstract: "Vigie network capture agent: stores all traffic in segmented pcap files.",
+        subcommands: [CaptureCommand.self, IngestCommand.self, SegmentsCommand.self, StatusCommand.self]
+    )
+}
