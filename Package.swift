@@ -26,9 +26,11 @@ let package = Package(
             providers: [.apt(["libpcap-dev"])]
         ),
         // Safe Swift API over libpcap: offline reader, live capture, BPF programs.
-        .target(name: "PcapKit", dependencies: ["CPcap"], swiftSettings: strict),
+        .target(name: "PcapKit", dependencies: ["CPcap", "PcapFormat"], swiftSettings: strict),
         // Pure-Swift pcap file format: headers, record writer, record scanner (recovery).
         .target(name: "PcapFormat", swiftSettings: strict),
+        // Zero-copy packet decoder (link, VLAN, IPv4/IPv6, TCP/UDP/SCTP/ICMP); pure Swift.
+        .target(name: "PacketDecoding", swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
@@ -59,9 +61,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "VigieAgent"],
             swiftSettings: strict
         ),
     ],

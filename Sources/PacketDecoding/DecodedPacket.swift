@@ -4,7 +4,7 @@
 /// Every field is zero / empty / `.none` until the decoder reaches the layer that sets it; check
 /// ``network``, ``transport`` and ``anomaly`` before trusting deeper fields. Offsets are byte offsets
 /// into the buffer given to the decoder.
-public struct DecodedPacket: Sendable {
+public struct DecodedPacket: Sendable, Equatable {
     // MARK: Outcome
     /// The first problem found, or `.none`.
     public var anomaly: DecodeAnomaly = .none

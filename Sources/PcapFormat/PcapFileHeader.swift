@@ -23,6 +23,9 @@ public struct PcapFileHeader: Sendable, Hashable {
     public var linkType: UInt32
     /// True when the file was written big-endian (only ever true for files Vigie reads).
     public var byteSwapped: Bool
+    /// Format version (Vigie writes 2.4).
+    public var versionMajor: UInt16 = 2
+    public var versionMinor: UInt16 = 4
 
     public init(resolution: TimestampResolution, snaplen: UInt32, linkType: UInt32, byteSwapped: Bool = false) {
         self.resolution = resolution
@@ -66,6 +69,10 @@ public struct PcapFileHeader: Sendable, Hashable {
             let v = UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: off, as: UInt32.self))
             return swapped ? v.byteSwapped : v
         }
-        return PcapFileHeader(resolution: resolution, snaplen: u32(16), linkType: u32(20) & 0x0FFF_FFFF, byteSwapped: swapped)
+        var h = PcapFileHeader(resolution: resolution, snaplen: u32(16), linkType: u32(20) & 0x0FFF_FFFF, byteSwapped: swapped)
+        let version = u32(4)
+        h.versionMajor = UInt16(truncatingIfNeeded: swapped ? version >> 16 : version)
+        h.versionMinor = UInt16(truncatingIfNeeded: swapped ? version : version >> 16)
+        return h
     }
 }

@@ -6,6 +6,8 @@ public struct PcapFormatError: Error, Sendable, Hashable, CustomStringConvertibl
         case truncatedRecordHeader = "record header cut short"
         case truncatedRecordData = "record data cut short"
         case absurdRecordLength = "record length larger than the snapshot length allows"
+        case badBlock = "malformed pcapng block"
+        case unknownInterface = "pcapng packet names an undeclared interface"
     }
 
     public var code: Code

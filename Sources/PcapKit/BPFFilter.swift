@@ -1,4 +1,5 @@
 import CPcap
+import PcapFormat
 
 /// A compiled BPF program (libpcap's compiler) run in user space on captured packets.
 ///

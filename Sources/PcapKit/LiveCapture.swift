@@ -1,4 +1,5 @@
 import CPcap
+import PcapFormat
 
 /// Settings for a live capture, with Vigie's defaults.
 public struct LiveCaptureOptions: Sendable, Hashable {
@@ -58,7 +59,7 @@ public final class LiveCapture: @unchecked Sendable {
         }
         handle = h
         nano = pcap_get_tstamp_precision(raw) == Int32(PCAP_TSTAMP_PRECISION_NANO)
-        format = SourceFormat(linkType: UInt32(pcap_datalink(raw)), snaplen: UInt32(pcap_snapshot(raw)), nanosecond: nano)
+        format = SourceFormat(linkType: LinkTypeMapping.linkType(fromDLT: pcap_datalink(raw)), snaplen: UInt32(pcap_snapshot(raw)), nanosecond: nano)
     }
 
     /// Next packet, `.timeout` when the read timeout expired, `.end` after `stop()`.

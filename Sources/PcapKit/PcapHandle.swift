@@ -1,4 +1,5 @@
 import CPcap
+import PcapFormat
 
 /// Owns one `pcap_t`. Confined to the thread that reads packets; only `breakLoop()` may be
 /// called from another thread (libpcap documents `pcap_breakloop` as safe for that).
@@ -21,12 +22,12 @@ final class PcapHandle: @unchecked Sendable {
         var data: UnsafePointer<UInt8>?
         let rc = pcap_next_ex(raw, &hdr, &data)
         guard rc == 1, let h = hdr, let d = data else {
-            return (rc, PacketHeader(seconds: 0, nanoseconds: 0, capturedLength: 0, originalLength: 0), UnsafeRawBufferPointer(start: nil, count: 0))
+            return (rc, PacketHeader(seconds: 0, fraction: 0, nanosecond: true, capturedLength: 0, originalLength: 0),
+                    UnsafeRawBufferPointer(start: nil, count: 0))
         }
         let ts = h.pointee.ts
-        let frac = UInt32(truncatingIfNeeded: ts.tv_usec) &* (nanoPrecision ? 1 : 1000)
-        let header = PacketHeader(seconds: Int64(ts.tv_sec), nanoseconds: frac,
-                                  capturedLength: h.pointee.caplen, originalLength: h.pointee.len)
+        let header = PacketHeader(seconds: UInt32(truncatingIfNeeded: ts.tv_sec), fraction: UInt32(truncatingIfNeeded: ts.tv_usec),
+                                  nanosecond: nanoPrecision, capturedLength: h.pointee.caplen, originalLength: h.pointee.len)
         return (rc, header, UnsafeRawBufferPointer(start: d, count: Int(h.pointee.caplen)))
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PcapFormat
 import PcapKit
 
 /// Drives packets from a source into a pipeline on the calling thread, doing the periodic work
@@ -53,9 +54,15 @@ public final class CaptureRunner {
     /// Replays one capture file. Throws (after storing the readable prefix) if it is corrupt.
     public func run(file reader: CaptureFileReader) throws(PcapError) {
         try pipeline.prepare(for: reader.format)
-        let format = reader.format
+        var format = reader.format
+        var generation = reader.formatGeneration
         var n: UInt64 = 0
         while case .packet(let h, let b) = try reader.next() {
+            if reader.formatGeneration != generation {
+                generation = reader.formatGeneration
+                format = reader.format
+                try pipeline.prepare(for: format)
+            }
             pipeline.process(h, b, format: format)
             n &+= 1
             if n & 65535 == 0 { periodic(live: nil) }

@@ -1,4 +1,5 @@
 import Logging
+import PcapFormat
 import PcapKit
 
 /// Counters of the pipeline (what came in, what the prefilter kept out).
@@ -37,7 +38,7 @@ public final class PacketPipeline {
         if let f = filters[format.linkType] {
             currentFilter = f
         } else {
-            do {
+            do throws(PcapError) {
                 let f = try BPFFilter(expression: expr, linkType: format.linkType)
                 filters[format.linkType] = f
                 currentFilter = f

@@ -1,4 +1,5 @@
 import Foundation
+import PcapFormat
 import PcapKit
 
 /// What `state/status.json` holds: the running (or last) agent's counters. Written atomically

@@ -93,8 +93,8 @@ final class SegmentWriter {
 
     @inline(__always)
     private func storeRecord(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, at p: UnsafeMutableRawPointer) {
-        let frac = format.nanosecond ? header.nanoseconds : header.nanoseconds / 1000
-        PcapRecordHeader(seconds: UInt32(truncatingIfNeeded: header.seconds), fraction: frac,
+        // Segments keep the source's resolution, so the raw fields go back out unchanged.
+        PcapRecordHeader(seconds: header.seconds, fraction: header.fraction,
                          capturedLength: UInt32(bytes.count), originalLength: header.originalLength).store(to: p)
         if let base = bytes.baseAddress { (p + PcapRecordHeader.size).copyMemory(from: base, byteCount: bytes.count) }
     }

@@ -1,27 +1,37 @@
 /// Metadata of one captured packet. The bytes live in the source's buffer and are valid only
 /// until the source is asked for the next packet.
 public struct PacketHeader: Sendable, Hashable {
-    /// Seconds since the Unix epoch, as the source gave them.
-    public var seconds: Int64
-    /// Sub-second part in nanoseconds, as the source gave it (kept raw, not normalised, so that a
-    /// file with an out-of-range fraction is stored exactly as it was read).
-    public var nanoseconds: UInt32
+    /// Nanoseconds since the Unix epoch (normalised; use for time logic).
+    public var timestampNanos: Int64
+    /// Seconds field exactly as the source gave it (what gets written back).
+    public var seconds: UInt32
+    /// Sub-second field exactly as the source gave it, in the source's resolution (micro- or
+    /// nanoseconds). Kept raw, even out of range, so a file is stored exactly as it was read.
+    public var fraction: UInt32
     /// Bytes captured (present in the buffer).
     public var capturedLength: UInt32
     /// Length on the wire.
     public var originalLength: UInt32
 
     @inlinable
-    public init(seconds: Int64, nanoseconds: UInt32, capturedLength: UInt32, originalLength: UInt32) {
+    public init(seconds: UInt32, fraction: UInt32, nanosecond: Bool, capturedLength: UInt32, originalLength: UInt32) {
         self.seconds = seconds
-        self.nanoseconds = nanoseconds
+        self.fraction = fraction
+        self.timestampNanos = Int64(seconds) &* 1_000_000_000 &+ Int64(fraction) &* (nanosecond ? 1 : 1000)
         self.capturedLength = capturedLength
         self.originalLength = originalLength
     }
 
-    /// Nanoseconds since the Unix epoch.
+    /// For sources whose time does not come as 32-bit seconds (pcapng): `timestampNanos` keeps the
+    /// full value; `seconds` is truncated to what a classic pcap record can hold.
     @inlinable
-    public var timestampNanos: Int64 { seconds &* 1_000_000_000 &+ Int64(nanoseconds) }
+    public init(timestampNanos: Int64, seconds: UInt32, fraction: UInt32, capturedLength: UInt32, originalLength: UInt32) {
+        self.timestampNanos = timestampNanos
+        self.seconds = seconds
+        self.fraction = fraction
+        self.capturedLength = capturedLength
+        self.originalLength = originalLength
+    }
 }
 
 /// What a capture source returns when asked for the next packet.
