@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "PcapFormat", swiftSettings: strict),
         // Zero-copy packet decoder (link, VLAN, IPv4/IPv6, TCP/UDP/SCTP/ICMP); pure Swift.
         .target(name: "PacketDecoding", swiftSettings: strict),
+        // Per-segment field index, query language and extraction.
+        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
@@ -61,6 +63,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",

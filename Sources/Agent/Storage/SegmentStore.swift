@@ -78,6 +78,11 @@ public final class SegmentStore {
         if let w = writer {
             if w.format != format || needsRotation(w, header.timestampNanos, record) {
                 closeSegment()
+                // Closing can hit a full disk and stop storing.
+                guard counters.state == .storing || counters.state == .diskFull && config.retention == .ring else {
+                    counters.packetsNotStored &+= 1
+                    return false
+                }
             }
         }
         if config.retention == .linear {
@@ -164,24 +169,41 @@ public final class SegmentStore {
 
     private func closeSegment(now: Int64 = WallClock.nanos()) {
         guard let w = writer else { return }
-        writer = nil
         var info: SegmentInfo
-        do {
-            info = try w.finish(closedAt: now)
-        } catch {
-            // Could not flush the tail (disk full): keep what reached the file, as recovery would.
-            logger.error("segment close failed; keeping its written part", metadata: ["segment": "\(w.id)", "error": "\(error)"])
-            counters.packetsNotStored &+= w.dropPending()
-            w.abandon()
+        while true {
             do {
-                _ = try CrashRecovery(layout: layout, catalog: catalog, logger: logger).run(now: now)
+                info = try w.finish(closedAt: now)
+                break
             } catch {
-                record(error)
+                // Ring: a full disk frees the oldest segment and tries again.
+                if error.code == .noSpace, config.retention == .ring,
+                   let oldest = catalog.segments().first(where: { $0.id != w.id }) {
+                    logger.warning("disk full: ring retention frees the oldest segment", metadata: ["segment": "\(oldest.id)"])
+                    deleteSegment(oldest, reason: "disk full")
+                    continue
+                }
+                // Otherwise the buffered tail is lost (counted) and the written part is kept.
+                unstore(w.dropPending())
+                counters.lastError = error.description
+                if error.code == .noSpace {
+                    setState(.diskFull, "disk full: \(error)" + (config.retention == .linear ? "; storing stopped, capture goes on" : "; nothing left to delete"))
+                } else {
+                    setState(.failed, "storage stopped: \(error)")
+                }
+                do {
+                    info = try w.finish(closedAt: now)
+                    break
+                } catch {
+                    w.abandon()
+                    writer = nil
+                    do { _ = try CrashRecovery(layout: layout, catalog: catalog, logger: logger).run(now: now) } catch { record(error) }
+                    finishedBytes = catalog.entries.values.reduce(0) { $0 + $1.bytes }
+                    refreshSizeCounters()
+                    return
+                }
             }
-            finishedBytes = catalog.entries.values.reduce(0) { $0 + $1.bytes }
-            refreshSizeCounters()
-            return
         }
+        writer = nil
         if info.packets == 0 {
             unlink(layout.segmentPath(info.id))
             try? catalog.recordDelete(info.id, reason: "empty")
@@ -251,13 +273,20 @@ public final class SegmentStore {
             deleteSegment(oldest, reason: "disk full")
             return true
         }
-        counters.packetsNotStored &+= writer?.dropPending() ?? 0
+        if let w = writer { unstore(w.dropPending()) }
         if config.retention == .linear {
             closeSegment()
         }
         counters.lastError = error.description
         setState(.diskFull, "disk full: \(error)" + (config.retention == .linear ? "; storing stopped, capture goes on" : "; nothing left to delete"))
         return false
+    }
+
+    /// Moves packets that were counted as stored but lost from a buffer to "not stored".
+    private func unstore(_ dropped: (packets: UInt64, bytes: UInt64)) {
+        counters.packetsStored &-= dropped.packets
+        counters.bytesStored &-= dropped.bytes
+        counters.packetsNotStored &+= dropped.packets
     }
 
     private func setState(_ s: StorageState, _ message: String) {

@@ -143,11 +143,13 @@ final class SegmentWriter {
     /// Discards what is buffered (after a flush failed and no space could be freed).
     /// Returns the number of packets dropped. The pcap header is kept if it was never written.
     @discardableResult
-    func dropPending() -> UInt64 {
+    func dropPending() -> (packets: UInt64, bytes: UInt64) {
         let dropped = pendingPackets
-        used = committedBytes == 0 ? PcapFileHeader.size : 0
+        let keep = committedBytes == 0 ? PcapFileHeader.size : 0
+        let bytes = UInt64(used - keep)
+        used = keep
         pendingPackets = 0
-        return dropped
+        return (dropped, bytes)
     }
 
     /// Flushes, fsyncs, closes and publishes the segment under its final name.

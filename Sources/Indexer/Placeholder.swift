@@ -1,0 +1,2 @@
+/// Placeholder until the index lands; replaced by the Indexer sources.
+enum IndexerPlaceholder {}
