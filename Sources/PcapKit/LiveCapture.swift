@@ -1,5 +1,9 @@
 import CPcap
 import PcapFormat
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Settings for a live capture, with Vigie's defaults.
 public struct LiveCaptureOptions: Sendable, Hashable {
@@ -29,6 +33,9 @@ public final class LiveCapture: @unchecked Sendable {
     public private(set) var format: SourceFormat
     private let handle: PcapHandle
     private let nano: Bool
+    private let selectableFD: Int32
+    /// Set by `stop()`: a non-blocking libpcap read on an idle link never sees `pcap_breakloop`.
+    private let stopRequested = Atomic<Bool>(false)
     /// Wrap-around tracking for pcap_stats' 32-bit counters.
     private var lastStats = (recv: UInt32(0), drop: UInt32(0), ifdrop: UInt32(0))
     private var totals = CaptureCounters(received: 0, droppedByKernel: 0, droppedByInterface: 0)
@@ -59,13 +66,25 @@ public final class LiveCapture: @unchecked Sendable {
         }
         handle = h
         nano = pcap_get_tstamp_precision(raw) == Int32(PCAP_TSTAMP_PRECISION_NANO)
+        // Non-blocking reads plus our own poll(): with TPACKET_V3 a blocking read on an idle link
+        // never returns (the kernel retires only non-empty blocks), and periodic work must go on.
+        var err2 = ErrorBuffer()
+        _ = err2.bytes.withUnsafeMutableBufferPointer { pcap_setnonblock(raw, 1, $0.baseAddress) }
+        selectableFD = pcap_get_selectable_fd(raw)
         format = SourceFormat(linkType: LinkTypeMapping.linkType(fromDLT: pcap_datalink(raw)), snaplen: UInt32(pcap_snapshot(raw)), nanosecond: nano)
     }
 
     /// Next packet, `.timeout` when the read timeout expired, `.end` after `stop()`.
     @inline(__always)
     public func next() throws(PcapError) -> NextPacket {
-        let (rc, header, bytes) = handle.next(nanoPrecision: nano)
+        var (rc, header, bytes) = handle.next(nanoPrecision: nano)
+        if rc == 0 {
+            if stopRequested.load(ordering: .relaxed) { return .end }
+            // Nothing buffered: wait for the socket (or the timeout), then try once more.
+            var pfd = pollfd(fd: selectableFD, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, options.timeoutMillis)
+            (rc, header, bytes) = handle.next(nanoPrecision: nano)
+        }
         switch rc {
         case 1: return .packet(header, bytes)
         case 0: return .timeout
@@ -75,7 +94,10 @@ public final class LiveCapture: @unchecked Sendable {
     }
 
     /// Makes a blocked or future `next()` return `.end`. Safe from any thread.
-    public func stop() { handle.breakLoop() }
+    public func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        handle.breakLoop()
+    }
 
     /// Cumulative counters; pcap's 32-bit fields are widened across wrap-around.
     public func counters() -> CaptureCounters {

@@ -26,6 +26,9 @@ struct StoreWriteOptions: ParsableArguments {
     @Option(name: .customLong("max-age"), help: "Ring mode: delete segments older than this, e.g. 7d (config: storage.max_age).")
     var maxAge: String?
 
+    @Option(name: .customLong("flush-interval"), help: "Write buffered packets at least this often, e.g. 1s (config: storage.flush_interval).")
+    var flushInterval: String?
+
     @Option(name: .long, help: "BPF expression selecting the packets to store (config: capture.prefilter).")
     var prefilter: String?
 
@@ -47,6 +50,7 @@ struct StoreWriteOptions: ParsableArguments {
         }
         if let v = quota { c.storage.quotaBytes = try parseBytes(v, "--quota") }
         if let v = maxAge { c.storage.maxAgeSeconds = try parseSeconds(v, "--max-age") }
+        if let v = flushInterval { c.storage.flushSeconds = try parseSeconds(v, "--flush-interval") }
         if let v = prefilter { c.capture.prefilter = v }
         if let v = logLevel { c.logging.level = v }
         if let v = statsInterval { c.logging.statsSeconds = try parseSeconds(v, "--stats-interval") }

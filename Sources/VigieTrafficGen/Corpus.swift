@@ -59,10 +59,13 @@ final class Corpus {
         switch m.body {
         case .none: m.bodyLength = 0
         case .text, .opaque: m.bodyLength = m.bodyPlain
-        case .tls: m.bodyLength = Message.tlsWireLength(m.bodyPlain)
+        case .tls: m.bodyLength = 0  // depends on the prefix length, set below
+        case .ssh: m.bodyLength = Message.sshWireLength(m.bodyPlain)
         case .errorPage: m.bodyLength = UInt32(errorPages.length(m.variant == HTTPStatus.notFound ? 0 : 1))
         }
+        // HTTP prefixes print the body length; TLS prefixes do not depend on it.
         m.prefixLength = UInt32(buildPrefix(m, into: scratch))
+        if m.body == .tls { m.bodyLength = UInt32(TLSLayout(m).wireLength) }
     }
 
     // MARK: Rendering
@@ -90,7 +93,7 @@ final class Corpus {
         switch m.body {
         case .none:
             break
-        case .opaque:
+        case .opaque, .ssh:
             fillOpaque(dst, count: count, salt: m.salt, offset: offset)
         case .text:
             var position = (Int(truncatingIfNeeded: m.salt & 0xFFFF) + offset) % Self.textSize
@@ -105,19 +108,19 @@ final class Corpus {
             let page = m.variant == HTTPStatus.notFound ? 0 : 1
             dst.copyMemory(from: errorPages.pointer(page) + offset, byteCount: count)
         case .tls:
-            writeTLSRecords(plain: Int(m.bodyPlain), salt: m.salt, offset: offset, count: count, to: dst)
+            writeTLSRecords(TLSLayout(m), salt: m.salt, offset: offset, count: count, to: dst)
         }
     }
 
-    /// Renders a stream of TLS 1.3 application-data records carrying `plain` bytes.
-    private func writeTLSRecords(plain: Int, salt: UInt64, offset: Int, count: Int, to dst: UnsafeMutableRawPointer) {
-        let stride = Message.tlsRecordPlain + Message.tlsRecordOverhead
+    /// Renders TLS 1.3 application-data records laid out by `layout`.
+    private func writeTLSRecords(_ layout: TLSLayout, salt: UInt64, offset: Int, count: Int,
+                                 to dst: UnsafeMutableRawPointer) {
         var position = offset
         var out = 0
         while out < count {
-            let record = position / stride
-            let within = position - record * stride
-            let cipher = min(Message.tlsRecordPlain, plain - record * Message.tlsRecordPlain) + 17
+            let (record, start) = layout.record(at: position)
+            let within = position - start
+            let cipher = layout.plain(record: record) + 17
             if within < 5 {
                 let header: UInt64 = 0x17_0303 << 16 | UInt64(cipher)  // 5 bytes, big-endian
                 let n = min(5 - within, count - out)

@@ -24,8 +24,9 @@ struct GeneratorConfig {
     /// Share of sessions over IPv6 and with an 802.1Q tag.
     var ipv6Share = 0.05
     var vlanShare = 0.03
-    /// Probability that a data segment is lost past the capture point and retransmitted.
-    var lossRate = 0.012
+    /// Probability that a data segment (not the first of a message, not SSH) is lost before
+    /// the capture point and retransmitted.
+    var lossRate = 0.023
     /// DNS outcomes.
     var nxdomainShare = 0.05
     var dnsUnansweredShare = 0.02

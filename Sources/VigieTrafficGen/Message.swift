@@ -16,10 +16,15 @@ enum BodyKind: UInt8 {
     case text
     /// Incompressible pseudo-random bytes.
     case opaque
-    /// TLS application-data records (16 KiB plaintext each) with opaque ciphertext.
+    /// TLS 1.3 application-data records with opaque ciphertext, cut so that every TCP
+    /// segment of the message starts with a record header (see `TLSLayout`).
     case tls
     /// An nginx error page (`variant` 2 → 404, 3 → 500).
     case errorPage
+    /// SSH binary packets after key exchange (AES-CTR, HMAC-SHA2-256): each packet is an
+    /// encrypted multiple of 16 bytes (length field included) plus a 32-byte MAC, 32 KiB of
+    /// payload at most; all bytes are opaque.
+    case ssh
 }
 
 /// HTTP status lines, indexed by `Message.variant` for responses.
@@ -61,11 +66,13 @@ struct Message {
     var name: UInt32 = 0
     /// Epoch second for the HTTP `Date:` header.
     var second: UInt32 = 0
-    /// Plaintext size of a `.tls` body.
+    /// Plaintext size of a `.tls` or `.ssh` body.
     var bodyPlain: UInt32 = 0
     /// Bytes of body on the wire.
     var bodyLength: UInt32 = 0
     var prefixLength: UInt32 = 0
+    /// TCP payload per segment of the connection (aligns TLS records with segments).
+    var segment: UInt16 = 1448
     /// Seed of this message's random bytes.
     var salt: UInt64 = 0
     /// Seed of the connection's handshake randoms (shared by both directions, e.g. the
@@ -75,14 +82,62 @@ struct Message {
     /// Total bytes of the message.
     var length: UInt32 { prefixLength + bodyLength }
 
-    /// Largest TLS record plaintext.
-    static let tlsRecordPlain = 16_384
-    /// Per-record overhead: 5-byte header plus 17 bytes of AEAD tag and content type.
-    static let tlsRecordOverhead = 22
+    /// Largest SSH packet payload and the wire size of a full packet.
+    static let sshPacketPayload = 32_768
+    static let sshPacketStride = sshPacketLength(payload: sshPacketPayload)
 
-    /// Wire size of `plain` bytes sent as TLS 1.3 application-data records.
-    static func tlsWireLength(_ plain: UInt32) -> UInt32 {
-        let records = (Int(plain) + tlsRecordPlain - 1) / tlsRecordPlain
-        return plain + UInt32(records * tlsRecordOverhead)
+    /// Wire size of one SSH packet carrying `payload` bytes: length field, padding-length
+    /// byte, payload and at least 4 bytes of padding rounded up to 16, then the MAC.
+    static func sshPacketLength(payload: Int) -> Int {
+        (4 + 1 + payload + 4 + 15) / 16 * 16 + 32
+    }
+
+    /// Wire size of `plain` payload bytes sent as SSH packets.
+    static func sshWireLength(_ plain: UInt32) -> UInt32 {
+        let p = max(Int(plain), 1)
+        let full = (p - 1) / sshPacketPayload
+        return UInt32(full * sshPacketStride + sshPacketLength(payload: p - full * sshPacketPayload))
+    }
+
+}
+
+/// Layout of a `.tls` body: one record per TCP segment (records sized to the MSS, as
+/// servers doing dynamic TLS record sizing send them), the first one filling what the
+/// prefix leaves of the first segment. Because no record straddles a segment, a segment
+/// lost before the capture point never desynchronises a dissector.
+struct TLSLayout {
+    /// Header (5) + AEAD tag and content type (17).
+    static let overhead = 22
+    let plain: Int
+    /// Wire size of the first record and of the following ones.
+    let first: Int
+    let segment: Int
+
+    init(_ m: Message) {
+        plain = max(Int(m.bodyPlain), 1)
+        segment = Int(m.segment)
+        first = segment - Int(m.prefixLength) % segment
+    }
+
+    /// Plaintext carried by record `i`.
+    func plain(record i: Int) -> Int {
+        let firstPlain = min(plain, first - Self.overhead)
+        if i == 0 { return firstPlain }
+        return min(plain - firstPlain - (i - 1) * (segment - Self.overhead), segment - Self.overhead)
+    }
+
+    /// Record holding body byte `offset`, and where that record starts in the body.
+    func record(at offset: Int) -> (index: Int, start: Int) {
+        if offset < first { return (0, 0) }
+        let i = 1 + (offset - first) / segment
+        return (i, first + (i - 1) * segment)
+    }
+
+    /// Bytes of the whole body.
+    var wireLength: Int {
+        let firstPlain = min(plain, first - Self.overhead)
+        let rest = plain - firstPlain
+        let records = 1 + (rest + segment - Self.overhead - 1) / (segment - Self.overhead)
+        return plain + records * Self.overhead
     }
 }

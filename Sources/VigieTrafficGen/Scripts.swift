@@ -53,6 +53,7 @@ extension Engine {
         s.server = UInt32(name % config.servers)
         s.gapServer = rng.micros(3, 30)
         s.gapClient = rng.micros(10, 200)
+        s.ackLagServer = rng.micros(8, 40)
 
         let r = rng.unit()
         if r < 0.55 {
@@ -219,8 +220,8 @@ extension Engine {
         case 3: return react(true, rng.micros(50, 300), message(s, .sshServerKexInit, now: now))
         case 4: return react(false, rng.micros(50, 300), message(s, .sshECDHInit, now: now))
         case 5: return react(true, rng.micros(500, 3_000), message(s, .sshECDHReplyNewKeys, now: now))
-        case 6: return react(false, rng.micros(100, 500), message(s, .sshNewKeys, .opaque, plain: 44, now: now))
-        case 7: return react(true, rng.micros(50, 300), encrypted(s, 44, now))
+        case 6: return react(false, rng.micros(100, 500), message(s, .sshNewKeys, .ssh, plain: 22, now: now))
+        case 7: return react(true, rng.micros(50, 300), encrypted(s, 22, now))
         case 8: return react(false, rng.micros(100, 500), encrypted(s, rng.size(400, 700), now))
         case 9: return react(true, rng.micros(1_000, 20_000), encrypted(s, rng.size(28, 64), now))
         case 10: return react(false, rng.micros(50, 300), encrypted(s, rng.size(100, 200), now))
@@ -230,13 +231,13 @@ extension Engine {
             let bulk = s.mode == 1
             if k % 2 == 1 {
                 if bulk { return react(true, rng.micros(200, 5_000), encrypted(s, rng.size(100_000, 3_000_000), now)) }
-                let output = rng.chance(0.1) ? rng.size(100, 4_000) : 36
+                let output = rng.chance(0.1) ? rng.size(100, 4_000) : 10
                 return react(true, rng.micros(20, 200), encrypted(s, output, now))
             }
             if k / 2 >= Int(s.loops) { return closePlan(s) }
             return bulk
                 ? think(false, rng.micros(1_000, 500_000), encrypted(s, rng.size(60, 200), now))
-                : think(false, rng.micros(30_000, 600_000), encrypted(s, 36, now))
+                : think(false, rng.micros(30_000, 600_000), encrypted(s, 10, now))
         }
     }
 
@@ -275,6 +276,7 @@ extension Engine {
         m.variant = variant
         m.name = s.app == .ssh ? s.server : s.name
         m.port = s.serverPort
+        m.segment = UInt16(s.mss)
         m.second = UInt32(truncatingIfNeeded: (config.startEpochNanos &+ now) / Self.second)
         m.salt = mix64(s.salt &+ UInt64(s.step) &* goldenGamma)
         m.sessionSalt = s.salt
@@ -282,14 +284,18 @@ extension Engine {
         return m
     }
 
-    /// An encrypted SSH message. Sizes whose last TCP segment would carry fewer than 32
-    /// bytes are rounded up: Wireshark 4.0 flags an SSH segment shorter than a MAC as
-    /// malformed, and real SSH packets are never that short anyway.
-    private mutating func encrypted(_ s: Session, _ size: UInt32, _ now: UInt64) -> Message {
-        var size = max(size, 36)
-        func short(_ mss: UInt32) -> Bool { size % mss != 0 && size % mss < 32 }
-        while short(1448) || short(1428) { size += 32 }
-        return message(s, .none, .opaque, plain: size, now: now)
+    /// An encrypted SSH message carrying `payload` bytes. When a message spans several
+    /// segments and the last would be shorter than 48 bytes, the payload is rounded up:
+    /// Wireshark 4.0 flags an SSH segment shorter than length field plus MAC as malformed.
+    private mutating func encrypted(_ s: Session, _ payload: UInt32, _ now: UInt64) -> Message {
+        var payload = max(payload, 10)
+        let mss = UInt32(s.mss)
+        func short() -> Bool {
+            let wire = Message.sshWireLength(payload)
+            return wire > mss && wire % mss != 0 && wire % mss < 48
+        }
+        while short() { payload += 16 }
+        return message(s, .none, .ssh, plain: payload, now: now)
     }
 
     private func react(_ fromServer: Bool, _ delay: UInt64, _ m: Message) -> Plan {

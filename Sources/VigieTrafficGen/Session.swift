@@ -75,6 +75,9 @@ struct Session {
     /// Spacing of back-to-back data segments from each side.
     var gapClient: UInt64 = 0
     var gapServer: UInt64 = 0
+    /// Time the server takes to ACK client data (fixed per connection, so ACKs keep the
+    /// spacing of the segments they acknowledge).
+    var ackLagServer: UInt64 = 0
     var ttlClient: UInt8 = 64
     var ipIDClient: UInt16 = 0
     var ipIDServer: UInt16 = 0
@@ -132,4 +135,7 @@ struct Session {
     var holeSeq: UInt32 = 0
     var holeLength: UInt16 = 0
     var holeOffset: UInt32 = 0
+
+    /// TCP payload of a full segment: 1500-byte MTU minus IP, TCP and timestamp option.
+    var mss: Int { isV6 ? 1428 : 1448 }
 }

@@ -1,6 +1,5 @@
 /// The end-of-run report.
 struct Summary {
-    let config: GeneratorConfig
     let stats: GeneratorStats
     let bytes: UInt64
     let wallSeconds: Double
@@ -15,14 +14,15 @@ struct Summary {
             "bytes              \(bytes) (\(format(Double(bytes) / 1_048_576, 1)) MiB)",
             "avg frame          \(format((Double(bytes) - 24) / packets - 16, 1)) bytes",
             "capture span       \(format(captureSeconds, 3)) s (\(format(packets / max(captureSeconds, 1e-9), 0)) pps)",
-            "TCP sessions       \(s.tcpSessions) (+ \(s.refused) refused, \(s.unansweredSYN) unanswered SYN)",
-            "refused            \(s.refused)",
-            "unanswered         \(s.unansweredSYN) SYN, \(s.dnsUnanswered) DNS",
+            "TCP sessions       \(s.tcpSessions) accepted",
+            "refused            \(s.refused) SYN answered by RST/ACK",
+            "unanswered         \(s.unansweredSYN) SYN never answered",
             "DNS queries        \(s.dnsQueries) (\(s.nxdomain) NXDOMAIN, \(s.dnsUnanswered) unanswered)",
             "retransmissions    \(s.retransmissions) (\(pct(s.retransmissions)))",
             "RST teardowns      \(s.resets)",
+            "TCP / UDP          \(pct(s.tcpPackets)) / \(pct(s.udpPackets)) of packets",
             "IPv6 / VLAN        \(pct(s.ipv6Packets)) / \(pct(s.vlanPackets)) of packets",
-            "sessions started   \(s.sessionsStarted) (\(format(packets / Double(max(s.sessionsStarted, 1)), 1)) packets each)",
+            "sessions started   \(s.sessionsStarted)",
             "sessions live      avg \(s.sessionSamples == 0 ? 0 : s.sessionSum / s.sessionSamples), peak \(s.peakSessions)",
             "wall               \(format(wallSeconds, 2)) s (\(format(Double(bytes) / 1_048_576 / max(wallSeconds, 1e-9), 0)) MiB/s)",
         ]

@@ -204,15 +204,20 @@ extension Engine {
     /// NIC/queue drop or upstream loss): the capture shows a sequence gap, the receiver's
     /// duplicate ACKs, then the retransmission filling the gap. (Showing the original and a
     /// duplicate would make Wireshark report reassembly overlaps inside TLS streams.)
+    ///
+    /// The first segment of a message (which carries its header) and SSH connections are
+    /// never hit: Wireshark 4.0 parses the body of a message whose header is missing as a
+    /// new header, and its SSH dissector throws on out-of-order segments; both would make
+    /// it report malformed packets that a real capture would not have.
     private mutating func sendSegment(_ s: inout Session, slot: Int, at t: UInt64) throws {
         let fromServer = s.current.fromServer
         let total = Int(s.current.message.length)
-        let mss = s.isV6 ? 1428 : 1448
+        let mss = s.mss
         let offset = Int(s.sent)
         let count = min(mss, total - offset)
         let isLast = offset + count == total
         let seq = fromServer ? s.seqServer : s.seqClient
-        let lost = s.retxAt == 0 && rng.chance(config.lossRate)
+        let lost = s.retxAt == 0 && offset > 0 && s.app != .ssh && rng.chance(config.lossRate)
         if !lost {
             try emitTCP(&s, at: t, fromServer: fromServer, flags: TCPFlags.ack | (isLast ? TCPFlags.psh : 0), seq: seq,
                         ack: fromServer ? s.seqClient : s.seqServer, options: .timestamps,
@@ -270,7 +275,7 @@ extension Engine {
 
     /// Delay between a data segment and the receiver's ACK, as seen at the capture point.
     @inline(__always)
-    private mutating func ackDelay(_ s: Session, dataFromServer: Bool) -> UInt64 {
-        dataFromServer ? s.rtt + rng.micros(2, 30) : rng.micros(8, 40)
+    private func ackDelay(_ s: Session, dataFromServer: Bool) -> UInt64 {
+        dataFromServer ? s.rtt + 5_000 : s.ackLagServer
     }
 }

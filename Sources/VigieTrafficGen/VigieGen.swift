@@ -84,7 +84,7 @@ struct VigieGen: ParsableCommand {
                 + "\(bytes >> 20) MiB  \(format(elapsed, 1)) s")
         }
         let wall = seconds(clock.now - began)
-        let summary = Summary(config: config, stats: engine.stats, bytes: writer.totalBytes, wallSeconds: wall)
+        let summary = Summary(stats: engine.stats, bytes: writer.totalBytes, wallSeconds: wall)
         if output == "-" { printError(summary.text) } else { print(summary.text) }
     }
 }

@@ -36,6 +36,7 @@ public final class CaptureRunner {
         try pipeline.prepare(for: live.format)
         let format = live.format
         var n: UInt64 = 0
+        writeStatus(running: true)
         defer { finish(live: live) }
         loop: while true {
             switch try live.next() {

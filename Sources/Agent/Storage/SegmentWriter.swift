@@ -57,8 +57,15 @@ final class SegmentWriter {
         self.buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         let header = PcapFileHeader(resolution: format.nanosecond ? .nano : .micro,
                                     snaplen: max(format.snaplen, 1), linkType: format.linkType).encoded()
-        header.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
-        used = header.count
+        // The header goes to disk at once, so even an empty partial segment is a valid pcap file.
+        do {
+            try FileIO.writeAll(fd, header, path: partialPath)
+        } catch {
+            close(fd)
+            buffer.deallocate()
+            throw error
+        }
+        committedBytes = UInt64(header.count)
     }
 
     deinit {
@@ -141,15 +148,13 @@ final class SegmentWriter {
     }
 
     /// Discards what is buffered (after a flush failed and no space could be freed).
-    /// Returns the number of packets dropped. The pcap header is kept if it was never written.
+    /// Returns the packets and bytes dropped.
     @discardableResult
     func dropPending() -> (packets: UInt64, bytes: UInt64) {
-        let dropped = pendingPackets
-        let keep = committedBytes == 0 ? PcapFileHeader.size : 0
-        let bytes = UInt64(used - keep)
-        used = keep
+        let dropped = (pendingPackets, UInt64(used))
+        used = 0
         pendingPackets = 0
-        return (dropped, bytes)
+        return dropped
     }
 
     /// Flushes, fsyncs, closes and publishes the segment under its final name.

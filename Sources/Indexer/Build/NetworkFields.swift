@@ -1,0 +1,156 @@
+// The per-packet path for the default fields: read what BPF reads, at the offsets BPF reads it, and
+// append (key, ordinal) pairs. A field whose bytes were not captured is simply not indexed for the
+// packet, which is what BPF does too (its out-of-bounds load rejects the packet).
+
+extension SegmentIndexBuilder {
+    /// Finds the network layer (as BPF does for this link type) and indexes its fields.
+    @inline(__always)
+    func indexNetworkFields(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32) {
+        let n = bytes.count
+        guard let p = bytes.baseAddress, n > 0 else {
+            if link != .ipv4Only && link != .ipv6Only && link != .unsupported { markNoLinkHeader(ordinal) }
+            else if link == .ipv4Only { indexIPv4(nil, 0, 0, ordinal) }
+            else if link == .ipv6Only { indexIPv6(nil, 0, 0, ordinal) }
+            return
+        }
+        var type: UInt16
+        var offset: Int
+        switch link {
+        case .ethernet:
+            guard n >= 14 else { return markNoLinkHeader(ordinal) }
+            type = loadBE16(p, 12)
+            offset = 12
+            var depth = 0
+            while isVLANTagType(type) {
+                if depth == 0 { network.append(UInt64(NetworkKey.tagged) << 32 | UInt64(ordinal)) }
+                // BPF `vlan N` reads the 12-bit id of the tag at this depth; `vlan and vlan N` the next.
+                if wantVLAN && depth < 2 && n >= offset + 4 {
+                    vlan.append(UInt64(loadBE16(p, offset + 2) & 0x0FFF) << 32 | UInt64(ordinal))
+                }
+                depth += 1
+                offset += 4
+                // Past two tags the query no longer sees the network layer (docs/query-language.md).
+                guard depth <= 2, n >= offset + 2 else { return }
+                type = loadBE16(p, offset)
+            }
+            offset += 2
+        case .linuxSLL:
+            guard n >= 16 else { return markNoLinkHeader(ordinal) }
+            type = loadBE16(p, 14)
+            offset = 16
+        case .linuxSLL2:
+            guard n >= 2 else { return markNoLinkHeader(ordinal) }
+            type = loadBE16(p, 0)
+            offset = 20
+        case .null(let bigEndian):
+            guard n >= 4 else { return markNoLinkHeader(ordinal) }
+            let raw = p.loadUnaligned(as: UInt32.self)
+            type = Self.loopbackType(bigEndian ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))
+            offset = 4
+        case .loop:
+            guard n >= 4 else { return markNoLinkHeader(ordinal) }
+            type = Self.loopbackType(loadBE32(p, 0))
+            offset = 4
+        case .raw:
+            let version = p.load(as: UInt8.self) >> 4
+            type = version == 4 ? NetworkKey.ipv4 : version == 6 ? NetworkKey.ipv6 : 0
+            offset = 0
+        case .ipv4Only:
+            type = NetworkKey.ipv4
+            offset = 0
+        case .ipv6Only:
+            type = NetworkKey.ipv6
+            offset = 0
+        case .unsupported:
+            return
+        }
+        switch type {
+        case NetworkKey.ipv4: indexIPv4(p, n, offset, ordinal)
+        case NetworkKey.ipv6: indexIPv6(p, n, offset, ordinal)
+        case NetworkKey.arp, NetworkKey.rarp: indexARP(p, n, offset, type, ordinal)
+        default: break
+        }
+    }
+
+    /// libpcap's loopback families: AF_INET 2; AF_INET6 as numbered by the BSDs and macOS
+    /// (24, 28, 30). Linux's 10 is not among them: BPF `ip6` does not match it on these links.
+    @inline(__always)
+    static func loopbackType(_ family: UInt32) -> UInt16 {
+        switch family {
+        case 2: NetworkKey.ipv4
+        case 24, 28, 30: NetworkKey.ipv6
+        default: 0
+        }
+    }
+
+    private func markNoLinkHeader(_ ordinal: UInt32) {
+        network.append(UInt64(NetworkKey.noLinkHeader) << 32 | UInt64(ordinal))
+    }
+
+    /// IPv4 as BPF reads it: protocol at +9, addresses at +12/+16, and for TCP/UDP/SCTP packets that
+    /// are not a non-first fragment (`ip[6:2] & 0x1fff == 0`) the ports at +IHL*4. No check of the
+    /// version nibble, header length or total length, exactly like the generated filter.
+    @inline(__always)
+    func indexIPv4(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32) {
+        let ord = UInt64(ordinal)
+        network.append(UInt64(NetworkKey.ipv4) << 32 | ord)
+        guard let p, n >= o + 10 else { return }
+        let proto = p.load(fromByteOffset: o + 9, as: UInt8.self)
+        if wantProtocol { ipProtocol.append(UInt64(0x400 | UInt16(proto)) << 32 | ord) }
+        if wantAddresses {
+            if n >= o + 16 { src4.append(UInt64(loadBE32(p, o + 12)) << 32 | ord) }
+            if n >= o + 20 { dst4.append(UInt64(loadBE32(p, o + 16)) << 32 | ord) }
+        }
+        if wantPorts && (proto == 6 || proto == 17 || proto == 132) && loadBE16(p, o + 6) & 0x1FFF == 0 {
+            let transport = o + Int(p.load(fromByteOffset: o, as: UInt8.self) & 0x0F) * 4
+            if n >= transport + 2 { srcPort.append(UInt64(loadBE16(p, transport)) << 32 | ord) }
+            if n >= transport + 4 { dstPort.append(UInt64(loadBE16(p, transport + 2)) << 32 | ord) }
+        }
+    }
+
+    /// IPv6 as BPF reads it: the fixed header's next header, plus the next header of one fragment
+    /// header right after it (`tcp`, `proto N`); ports only when the fixed header's next header is
+    /// TCP/UDP/SCTP (`port N` looks at +40/+42 and nothing else).
+    @inline(__always)
+    func indexIPv6(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32) {
+        let ord = UInt64(ordinal)
+        network.append(UInt64(NetworkKey.ipv6) << 32 | ord)
+        guard let p, n >= o + 7 else { return }
+        let next = p.load(fromByteOffset: o + 6, as: UInt8.self)
+        if wantProtocol {
+            ipProtocol.append(UInt64(0x600 | UInt16(next)) << 32 | ord)
+            if next == 44 && n >= o + 41 {
+                let afterFragment = p.load(fromByteOffset: o + 40, as: UInt8.self)
+                if afterFragment != 44 { ipProtocol.append(UInt64(0x600 | UInt16(afterFragment)) << 32 | ord) }
+            }
+        }
+        if wantAddresses {
+            if n >= o + 24 { src6.append(Pair128(hi: loadBE64(p, o + 8), lo: loadBE64(p, o + 16), ordinal: ordinal)) }
+            if n >= o + 40 { dst6.append(Pair128(hi: loadBE64(p, o + 24), lo: loadBE64(p, o + 32), ordinal: ordinal)) }
+        }
+        if wantPorts && (next == 6 || next == 17 || next == 132) {
+            if n >= o + 42 { srcPort.append(UInt64(loadBE16(p, o + 40)) << 32 | ord) }
+            if n >= o + 44 { dstPort.append(UInt64(loadBE16(p, o + 42)) << 32 | ord) }
+        }
+    }
+
+    /// ARP / RARP: BPF `host` compares the sender (+14) and target (+24) protocol addresses at fixed
+    /// offsets (Ethernet/IPv4 ARP layout), as `src` and `dst` respectively.
+    @inline(__always)
+    func indexARP(_ p: UnsafeRawPointer, _ n: Int, _ o: Int, _ type: UInt16, _ ordinal: UInt32) {
+        let ord = UInt64(ordinal)
+        network.append(UInt64(type) << 32 | ord)
+        guard wantAddresses else { return }
+        if n >= o + 18 { src4.append(UInt64(loadBE32(p, o + 14)) << 32 | ord) }
+        if n >= o + 28 { dst4.append(UInt64(loadBE32(p, o + 24)) << 32 | ord) }
+    }
+
+    /// Ethernet addresses (`ether src` at 6, `ether dst` at 0).
+    @inline(__always)
+    func indexMACs(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32) {
+        guard let p = bytes.baseAddress else { return }
+        let n = bytes.count
+        if n >= 6 { dstMAC.append(Pair64(key: UInt64(loadBE32(p, 0)) << 16 | UInt64(loadBE16(p, 4)), ordinal: ordinal)) }
+        if n >= 12 { srcMAC.append(Pair64(key: UInt64(loadBE32(p, 6)) << 16 | UInt64(loadBE16(p, 10)), ordinal: ordinal)) }
+    }
+}

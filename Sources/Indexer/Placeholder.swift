@@ -1,2 +1,0 @@
-/// Placeholder until the index lands; replaced by the Indexer sources.
-enum IndexerPlaceholder {}

@@ -1,0 +1,439 @@
+import PacketDecoding
+
+/// Parses the query language (docs/query-language.md): tcpdump-style primitives, `and`/`or`/`not`
+/// (also `&&`, `||`, `!`), parentheses, application terms and time bounds.
+///
+/// Precedence follows tcpdump: `not` binds tightest; `and` and `or` have **equal** precedence and
+/// associate left to right, so `a or b and c` is `(a or b) and c`. A value with no keyword
+/// repeats the previous primitive's keyword, also like tcpdump: `port 53 or 5353`,
+/// `host 10.0.0.1 and not 10.0.0.2`.
+public enum QueryParser {
+    /// Parses `text`. `now` (nanoseconds since the epoch) anchors relative times (`15m ago`); it
+    /// defaults to the current time. An empty query selects every packet.
+    public static func parse(_ text: String, now: Int64? = nil) throws(QueryError) -> Query {
+        var parser = Parser(tokens: try QueryLexer.tokenize(text), now: now ?? TimeParser.now(), length: text.count)
+        return try parser.parseQuery()
+    }
+}
+
+/// Parse tree with time bounds still inline (they are lifted to the query afterwards).
+private indirect enum Node {
+    case term(Term)
+    case and(Node, Node)
+    case or(Node, Node)
+    case not(Node)
+    case time(after: Bool, value: Int64, token: QueryToken)
+}
+
+/// The keyword(s) of the last primitive, which a bare value repeats.
+private struct Qualifiers {
+    enum Kind {
+        case hostOrNet
+        case host
+        case net
+        case port
+        case portrange
+        case proto(IPFamily?)
+        case vlan
+        case ether
+        case application(ApplicationField)
+    }
+
+    var kind: Kind
+    var direction: Direction = .either
+    /// `ip`, `ip6`, `arp`, `rarp`, `tcp`, `udp`, `sctp` in front of the keyword.
+    var protocolQualifier: QueryToken?
+}
+
+private struct Parser {
+    let tokens: [QueryToken]
+    let now: Int64
+    let length: Int
+    var index = 0
+    var last: Qualifiers?
+
+    init(tokens: [QueryToken], now: Int64, length: Int) {
+        self.tokens = tokens
+        self.now = now
+        self.length = length
+    }
+
+    // MARK: Token helpers
+
+    var peek: QueryToken? { index < tokens.count ? tokens[index] : nil }
+
+    func peek(_ ahead: Int) -> QueryToken? { index + ahead < tokens.count ? tokens[index + ahead] : nil }
+
+    mutating func advance() -> QueryToken? {
+        guard index < tokens.count else { return nil }
+        index += 1
+        return tokens[index - 1]
+    }
+
+    func endError(_ what: String) -> QueryError {
+        QueryError(.unexpectedEnd, offset: length, length: 0, "expected \(what)")
+    }
+
+    func error(_ code: QueryError.Code, _ token: QueryToken, _ message: String) -> QueryError {
+        QueryError(code, offset: token.offset, length: token.length, message)
+    }
+
+    /// The next token, which must be a word (a value or keyword).
+    mutating func expectWord(_ what: String) throws(QueryError) -> QueryToken {
+        guard let t = advance() else { throw endError(what) }
+        guard t.kind == .word else { throw error(.unexpectedToken, t, "expected \(what), found '\(t.text)'") }
+        return t
+    }
+
+    // MARK: Grammar
+
+    mutating func parseQuery() throws(QueryError) -> Query {
+        guard !tokens.isEmpty else { return Query(filter: nil) }
+        let node = try parseExpression()
+        if let t = peek {
+            throw error(t.kind == .close ? .unbalancedParenthesis : .unexpectedToken, t,
+                        t.kind == .close ? "')' without a matching '('" : "expected 'and', 'or' or the end of the query, found '\(t.text)'")
+        }
+        var after: (Int64, QueryToken)?
+        var before: (Int64, QueryToken)?
+        let filter = try lift(node, topLevel: true, after: &after, before: &before)
+        if let (a, at) = after, let (b, bt) = before, a >= b {
+            let culprit = at.offset > bt.offset ? at : bt
+            throw error(.invertedTimeRange, culprit, "'after' (\(at.text)) is not earlier than 'before' (\(bt.text))")
+        }
+        return Query(filter: filter, after: after?.0, before: before?.0)
+    }
+
+    /// unary (('and' | 'or') unary)*, left-associative, equal precedence (tcpdump).
+    mutating func parseExpression() throws(QueryError) -> Node {
+        var left = try parseUnary()
+        while let t = peek, t.kind == .and || t.kind == .or {
+            index += 1
+            let right = try parseUnary()
+            left = t.kind == .and ? .and(left, right) : .or(left, right)
+        }
+        return left
+    }
+
+    mutating func parseUnary() throws(QueryError) -> Node {
+        guard let t = peek else { throw endError("a term") }
+        if t.kind == .not {
+            index += 1
+            return .not(try parseUnary())
+        }
+        return try parsePrimary()
+    }
+
+    mutating func parsePrimary() throws(QueryError) -> Node {
+        guard let t = peek else { throw endError("a term") }
+        switch t.kind {
+        case .open:
+            index += 1
+            guard let next = peek else { throw error(.unbalancedParenthesis, t, "'(' is never closed") }
+            if next.kind == .close { throw error(.unexpectedToken, next, "empty parentheses") }
+            let inner = try parseExpression()
+            guard let close = advance() else { throw error(.unbalancedParenthesis, t, "'(' is never closed") }
+            guard close.kind == .close else { throw error(.unexpectedToken, close, "expected ')', found '\(close.text)'") }
+            return inner
+        case .word:
+            return try parsePrimitive()
+        case .close:
+            throw error(.unexpectedToken, t, "expected a term, found ')'")
+        default:
+            throw error(.unexpectedToken, t, "expected a term, found '\(t.text)'")
+        }
+    }
+
+    mutating func parsePrimitive() throws(QueryError) -> Node {
+        let t = try expectWord("a term")
+        switch t.lower {
+        case "after", "before":
+            return .time(after: t.lower == "after", value: try parseTime(after: t), token: t)
+        case "dns.qname", "http.host", "tls.sni":
+            let field = ApplicationField(rawValue: t.lower)!
+            last = Qualifiers(kind: .application(field))
+            return try value(for: last!, try expectWord("a name after '\(t.text)'"))
+        case "vlan":
+            last = Qualifiers(kind: .vlan)
+            if let v = peek, v.kind == .word, v.lower.first?.isNumber == true {
+                index += 1
+                return try value(for: last!, v)
+            }
+            return .term(.vlan(nil))
+        case "ether", "mac":
+            var q = Qualifiers(kind: .ether)
+            if t.lower == "ether" {
+                q.direction = parseDirection() ?? .either
+                if peek?.lower == "host" { index += 1 }
+            }
+            last = q
+            return try value(for: q, try expectWord("a MAC address"))
+        case "ip", "ip6", "arp", "rarp", "tcp", "udp", "sctp", "icmp", "icmp6":
+            if let next = peek, next.kind == .word,
+               ["src", "dst", "host", "net", "port", "portrange", "proto"].contains(next.lower) {
+                return try qualified(protocolQualifier: t)
+            }
+            return .term(standalone(t))
+        case "src", "dst", "host", "net", "port", "portrange", "proto":
+            index -= 1
+            return try qualified(protocolQualifier: nil)
+        default:
+            return try bareValue(t)
+        }
+    }
+
+    /// `[src|dst|src or dst|src and dst] [host|net|port|portrange|proto] value`, after an optional
+    /// protocol qualifier.
+    mutating func qualified(protocolQualifier: QueryToken?) throws(QueryError) -> Node {
+        var q = Qualifiers(kind: .hostOrNet, protocolQualifier: protocolQualifier)
+        if let d = parseDirection() { q.direction = d }
+        if let k = peek, k.kind == .word {
+            switch k.lower {
+            case "host": q.kind = .host
+            case "net": q.kind = .net
+            case "port": q.kind = .port
+            case "portrange": q.kind = .portrange
+            case "proto":
+                guard q.direction == .either else { throw error(.badQualifier, k, "'proto' takes no src/dst qualifier") }
+                let family: IPFamily? = protocolQualifier?.lower == "ip" ? .v4 : protocolQualifier?.lower == "ip6" ? .v6 : nil
+                if let p = protocolQualifier, family == nil {
+                    throw error(.badQualifier, p, "'\(p.text) proto' is not valid: use 'ip proto N' or 'ip6 proto N'")
+                }
+                q.kind = .proto(family)
+                q.protocolQualifier = nil
+            default: break
+            }
+            if case .hostOrNet = q.kind {} else { index += 1 }
+        }
+        try checkQualifier(q)
+        last = q
+        return try value(for: q, try expectWord("a value"))
+    }
+
+    /// `src`, `dst`, `src or dst`, `src and dst`; nil when the next token is none of them.
+    mutating func parseDirection() -> Direction? {
+        guard let t = peek, t.kind == .word, t.lower == "src" || t.lower == "dst" else { return nil }
+        index += 1
+        if let op = peek, op.kind == .and || op.kind == .or, let other = peek(1), other.kind == .word,
+           other.lower == (t.lower == "src" ? "dst" : "src"), let after = peek(2), after.kind == .word {
+            index += 2
+            return op.kind == .and ? .both : .either
+        }
+        return t.lower == "src" ? .source : .destination
+    }
+
+    func checkQualifier(_ q: Qualifiers) throws(QueryError) {
+        guard let p = q.protocolQualifier else { return }
+        switch (p.lower, q.kind) {
+        case ("ip", .host), ("ip", .net), ("ip", .hostOrNet), ("ip6", .host), ("ip6", .net), ("ip6", .hostOrNet),
+             ("arp", .host), ("arp", .net), ("arp", .hostOrNet), ("rarp", .host), ("rarp", .net), ("rarp", .hostOrNet),
+             ("tcp", .port), ("tcp", .portrange), ("udp", .port), ("udp", .portrange), ("sctp", .port), ("sctp", .portrange):
+            return
+        default:
+            throw error(.badQualifier, p, "'\(p.text)' cannot qualify this term")
+        }
+    }
+
+    func standalone(_ t: QueryToken) -> Term {
+        switch t.lower {
+        case "ip": .network(.ip)
+        case "ip6": .network(.ip6)
+        case "arp": .network(.arp)
+        case "rarp": .network(.rarp)
+        case "tcp": .ipProtocol(6, nil)
+        case "udp": .ipProtocol(17, nil)
+        case "sctp": .ipProtocol(132, nil)
+        case "icmp": .ipProtocol(1, .v4)
+        default: .ipProtocol(58, .v6)  // icmp6
+        }
+    }
+
+    /// A word that is no keyword: a value repeating the previous keyword, or an address / network.
+    mutating func bareValue(_ t: QueryToken) throws(QueryError) -> Node {
+        if let q = last {
+            do {
+                return try value(for: q, t)
+            } catch {
+                // "hots 10.0.0.1": a misspelt keyword followed by its value reads better as such.
+                if let next = peek, next.kind == .word { throw self.error(.unknownField, t, "unknown field '\(t.text)'") }
+                throw error
+            }
+        }
+        if IPAddress(t.text) != nil || t.text.contains("/") {
+            return try value(for: Qualifiers(kind: .hostOrNet), t)
+        }
+        throw error(.unknownField, t, "unknown field '\(t.text)'")
+    }
+
+    // MARK: Values
+
+    func value(for q: Qualifiers, _ t: QueryToken) throws(QueryError) -> Node {
+        let term: Term
+        switch q.kind {
+        case .hostOrNet:
+            term = t.text.contains("/") ? try network(q, t) : try host(q, t)
+        case .host: term = try host(q, t)
+        case .net: term = try network(q, t)
+        case .port:
+            let p = try port(t.text, t)
+            term = .port(p...p, q.direction)
+        case .portrange:
+            let parts = t.text.split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw error(.badPort, t, "expected a port range like 1024-2047, found '\(t.text)'") }
+            let lo = try port(String(parts[0]), t), hi = try port(String(parts[1]), t)
+            guard lo <= hi else { throw error(.badPort, t, "port range \(lo)-\(hi) is inverted") }
+            term = .port(lo...hi, q.direction)
+        case .proto(let family):
+            term = .ipProtocol(try protocolNumber(t), family)
+        case .vlan:
+            guard let id = UInt16(t.text), id <= 4095 else { throw error(.badNumber, t, "VLAN id must be 0-4095, found '\(t.text)'") }
+            term = .vlan(id)
+        case .ether:
+            guard let mac = Self.parseMAC(t.text) else { throw error(.badAddress, t, "expected a MAC address like 00:1a:2b:3c:4d:5e, found '\(t.text)'") }
+            term = .ether(mac, q.direction)
+        case .application(let field):
+            term = .application(field, try namePattern(t))
+        }
+        return wrap(term, q)
+    }
+
+    /// Adds the protocol qualifier: `ip host A` is `ip and host A`, `tcp port 80` is `tcp and port 80`.
+    func wrap(_ term: Term, _ q: Qualifiers) -> Node {
+        guard let p = q.protocolQualifier else { return .term(term) }
+        return .and(.term(standalone(p)), .term(term))
+    }
+
+    func host(_ q: Qualifiers, _ t: QueryToken) throws(QueryError) -> Term {
+        guard let address = IPAddress(t.text) else {
+            if t.text.contains("/") { throw error(.badAddress, t, "'\(t.text)' is a network: use 'net'") }
+            throw error(.badAddress, t, "'\(t.text)' is not an IPv4 or IPv6 address (host names are not resolved)")
+        }
+        try checkFamily(q, address, t)
+        return .address(AddressPrefix(address: address, length: address.isIPv4 ? 32 : 128), q.direction)
+    }
+
+    func network(_ q: Qualifiers, _ t: QueryToken) throws(QueryError) -> Term {
+        let parts = t.text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let address = IPAddress(String(parts[0])) else {
+            throw error(.badNetwork, t, "expected a network like 10.0.0.0/8 or 2001:db8::/32, found '\(t.text)'")
+        }
+        let maxLength = address.isIPv4 ? 32 : 128
+        var length = maxLength
+        if parts.count == 2 {
+            guard let l = Int(parts[1]), l >= 0, l <= maxLength else {
+                throw error(.badNetwork, t, "prefix length must be 0-\(maxLength), found '\(parts[1])'")
+            }
+            length = l
+        }
+        let prefix = AddressPrefix(address: address, length: length)
+        let hostBits: Bool
+        if address.isIPv4 {
+            hostBits = UInt32(truncatingIfNeeded: address.low) != prefix.ipv4Range.lowerBound
+        } else {
+            let (lo, _) = prefix.ipv6Range
+            hostBits = lo.hi != address.high || lo.lo != address.low
+        }
+        if hostBits { throw error(.badNetwork, t, "non-network bits set in '\(t.text)'") }
+        try checkFamily(q, address, t)
+        return .address(prefix, q.direction)
+    }
+
+    func checkFamily(_ q: Qualifiers, _ address: IPAddress, _ t: QueryToken) throws(QueryError) {
+        guard let p = q.protocolQualifier else { return }
+        let v4Only = p.lower == "ip" || p.lower == "arp" || p.lower == "rarp"
+        if v4Only && !address.isIPv4 { throw error(.badAddress, t, "'\(p.text)' takes an IPv4 address") }
+        if p.lower == "ip6" && address.isIPv4 { throw error(.badAddress, t, "'ip6' takes an IPv6 address") }
+    }
+
+    func port(_ text: String, _ t: QueryToken) throws(QueryError) -> UInt16 {
+        guard let p = UInt16(text) else { throw error(.badPort, t, "port must be a number 0-65535, found '\(text)'") }
+        return p
+    }
+
+    func protocolNumber(_ t: QueryToken) throws(QueryError) -> UInt8 {
+        if let n = UInt8(t.text) { return n }
+        switch t.lower {
+        case "icmp": return 1
+        case "igmp": return 2
+        case "tcp": return 6
+        case "udp": return 17
+        case "gre": return 47
+        case "esp": return 50
+        case "ah": return 51
+        case "icmp6": return 58
+        case "sctp": return 132
+        default: throw error(.badNumber, t, "protocol must be 0-255 or a name (tcp, udp, icmp, ...), found '\(t.text)'")
+        }
+    }
+
+    func namePattern(_ t: QueryToken) throws(QueryError) -> NamePattern {
+        let text = t.text
+        let body = text.hasPrefix("*.") ? String(text.dropFirst(2)) : text == "*" ? "" : text
+        if body.contains("*") { throw error(.badName, t, "'*' is only allowed as a leading '*.' (a suffix match)") }
+        if text != "*" && (body.isEmpty || body.hasPrefix(".") || body.utf8.count > 253) {
+            throw error(.badName, t, "'\(text)' is not a valid name")
+        }
+        return NamePattern(text)
+    }
+
+    mutating func parseTime(after keyword: QueryToken) throws(QueryError) -> Int64 {
+        let t = try expectWord("a time after '\(keyword.text)'")
+        if t.lower == "now" { return now }
+        if let absolute = TimeParser.absolute(t.text) { return absolute }
+        if let d = TimeParser.duration(t.lower) {
+            guard let ago = peek, ago.lower == "ago" else {
+                throw error(.badTime, t, "a relative time needs 'ago', as in '\(t.text) ago'")
+            }
+            index += 1
+            return now - d
+        }
+        throw error(.badTime, t, "expected an RFC 3339 time (2026-11-23T14:05:00Z), a date, 'now' or '15m ago', found '\(t.text)'")
+    }
+
+    static func parseMAC(_ text: String) -> UInt64? {
+        let parts = text.split(omittingEmptySubsequences: false) { $0 == ":" || $0 == "-" }
+        guard parts.count == 6 else { return nil }
+        var value: UInt64 = 0
+        for p in parts {
+            guard p.count >= 1, p.count <= 2, let b = UInt8(p, radix: 16) else { return nil }
+            value = value << 8 | UInt64(b)
+        }
+        return value
+    }
+
+    // MARK: Time bounds
+
+    /// Removes the time bounds from the top-level `and` chain; a bound anywhere else is an error.
+    func lift(_ node: Node, topLevel: Bool, after: inout (Int64, QueryToken)?, before: inout (Int64, QueryToken)?) throws(QueryError) -> Filter? {
+        switch node {
+        case .term(let t):
+            return .term(t)
+        case .time(let isAfter, let value, let token):
+            guard topLevel else {
+                throw error(.misplacedTimeBound, token, "'\(token.text)' must be joined to the query with 'and', outside 'or' and 'not'")
+            }
+            if isAfter {
+                if after == nil || value > after!.0 { after = (value, token) }
+            } else {
+                if before == nil || value < before!.0 { before = (value, token) }
+            }
+            return nil
+        case .and(let a, let b):
+            let x = try lift(a, topLevel: topLevel, after: &after, before: &before)
+            let y = try lift(b, topLevel: topLevel, after: &after, before: &before)
+            switch (x, y) {
+            case (nil, nil): return nil
+            case (let x?, nil): return x
+            case (nil, let y?): return y
+            case (let x?, let y?): return .and(x, y)
+            }
+        case .or(let a, let b):
+            guard let x = try lift(a, topLevel: false, after: &after, before: &before),
+                  let y = try lift(b, topLevel: false, after: &after, before: &before) else { return nil }
+            return .or(x, y)
+        case .not(let a):
+            guard let x = try lift(a, topLevel: false, after: &after, before: &before) else { return nil }
+            return .not(x)
+        }
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few POSIX file operations the indexer needs, retrying on EINTR and reporting errno.
+enum FileOps {
+    static func openRead(_ path: String) throws(IndexError) -> Int32 {
+        while true {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 { return fd }
+            if errno != EINTR { throw IndexError.system(errno, path: path, doing: "open") }
+        }
+    }
+
+    /// Reads up to `count` bytes at `offset`; returns how many were read (short only at end of file).
+    static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: UInt64) -> Int {
+        var done = 0
+        while done < count {
+            let n = Glibc.pread(fd, buffer + done, count - done, off_t(offset) + off_t(done))
+            if n > 0 { done += n; continue }
+            if n == 0 { break }
+            if errno == EINTR { continue }
+            return done > 0 ? done : -1
+        }
+        return done
+    }
+
+    static func writeAll(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int, path: String) throws(IndexError) {
+        var done = 0
+        while done < count {
+            let n = write(fd, base + done, count - done)
+            if n > 0 { done += n; continue }
+            if n < 0 && errno == EINTR { continue }
+            throw IndexError.system(n == 0 ? EIO : errno, path: path, doing: "write")
+        }
+    }
+
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
+    }
+
+    static func baseName(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    /// Publishes `bytes` at `path` atomically and durably: hidden `.NAME.tmp` beside it, fsync,
+    /// rename, fsync of the directory. A crash leaves either the old file, no file, or the new one,
+    /// plus possibly a stale `.tmp` that the next write truncates.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(IndexError) {
+        let dir = directory(of: path)
+        if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+            throw IndexError.system(errno, path: dir, doing: "mkdir")
+        }
+        let tmp = dir + "/." + baseName(of: path) + ".tmp"
+        var fd: Int32
+        repeat { fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
+        guard fd >= 0 else { throw IndexError.system(errno, path: tmp, doing: "open") }
+        do throws(IndexError) {
+            let failure = bytes.withUnsafeBytes { (b) -> IndexError? in
+                guard let base = b.baseAddress else { return nil }
+                do throws(IndexError) { try writeAll(fd, base, b.count, path: tmp) } catch { return error }
+                return nil
+            }
+            if let failure { throw failure }
+            if fsync(fd) != 0 { throw IndexError.system(errno, path: tmp, doing: "fsync") }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+        close(fd)
+        if rename(tmp, path) != 0 {
+            let err = errno
+            unlink(tmp)
+            throw IndexError.system(err, path: path, doing: "rename")
+        }
+        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dfd >= 0 {
+            _ = fsync(dfd)
+            close(dfd)
+        }
+    }
+}

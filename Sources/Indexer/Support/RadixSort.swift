@@ -1,0 +1,97 @@
+/// Stable LSD radix sorts used once per segment (or snapshot) to group the `(key, ordinal)` pairs
+/// the builder appended in ordinal order. Because the input is already in ordinal order and every
+/// pass is stable, sorting by the key alone leaves each key's ordinals ascending, which is exactly
+/// a posting list. 16-bit digits; a pass whose digit is the same for every element is skipped (the
+/// high half of a port, of an IP protocol...).
+enum RadixSort {
+    /// Sorts values packed as `key << 32 | ordinal` by their key (the high 32 bits).
+    static func sortPackedByKey(_ values: inout [UInt64]) {
+        let n = values.count
+        if n < 256 {
+            values.sort()  // the same order: the low half (ordinal) already ascends within a key
+            return
+        }
+        var scratch = [UInt64](repeating: 0, count: n)
+        var counts = [Int](repeating: 0, count: 1 << 16)
+        for shift in [UInt64(32), 48] {
+            values.withUnsafeMutableBufferPointer { src in
+                scratch.withUnsafeMutableBufferPointer { dst in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        c.initialize(repeating: 0)
+                        for v in src { c[Int((v >> shift) & 0xFFFF)] += 1 }
+                        if c[Int((src[0] >> shift) & 0xFFFF)] == n { return }  // one digit: nothing to do
+                        var sum = 0
+                        for i in 0..<c.count {
+                            let k = c[i]
+                            c[i] = sum
+                            sum += k
+                        }
+                        for v in src {
+                            let d = Int((v >> shift) & 0xFFFF)
+                            dst[c[d]] = v
+                            c[d] += 1
+                        }
+                        _ = src.update(fromContentsOf: dst)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sorts 64-bit-key pairs by key, stably (ordinals stay ascending within a key).
+    static func sortByKey(_ values: inout [Pair64]) {
+        let n = values.count
+        if n < 256 {
+            values.sort { $0.key != $1.key ? $0.key < $1.key : $0.ordinal < $1.ordinal }
+            return
+        }
+        var scratch = values
+        var counts = [Int](repeating: 0, count: 1 << 16)
+        for shift in stride(from: UInt64(0), to: 64, by: 16) {
+            values.withUnsafeMutableBufferPointer { src in
+                scratch.withUnsafeMutableBufferPointer { dst in
+                    counts.withUnsafeMutableBufferPointer { c in
+                        c.initialize(repeating: 0)
+                        for v in src { c[Int((v.key >> shift) & 0xFFFF)] += 1 }
+                        if c[Int((src[0].key >> shift) & 0xFFFF)] == n { return }
+                        var sum = 0
+                        for i in 0..<c.count {
+                            let k = c[i]
+                            c[i] = sum
+                            sum += k
+                        }
+                        for v in src {
+                            let d = Int((v.key >> shift) & 0xFFFF)
+                            dst[c[d]] = v
+                            c[d] += 1
+                        }
+                        _ = src.update(fromContentsOf: dst)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Sorts 128-bit-key pairs (IPv6 addresses) by key then ordinal. IPv6 is a minority of most
+    /// traffic, so a comparison sort is enough here.
+    static func sortByKey(_ values: inout [Pair128]) {
+        values.sort { a, b in
+            if a.hi != b.hi { return a.hi < b.hi }
+            if a.lo != b.lo { return a.lo < b.lo }
+            return a.ordinal < b.ordinal
+        }
+    }
+}
+
+/// A 64-bit key (MAC address, flow hash) and the ordinal of a packet carrying it.
+struct Pair64: BitwiseCopyable {
+    var key: UInt64
+    var ordinal: UInt32
+}
+
+/// A 128-bit key (IPv6 address) and the ordinal of a packet carrying it.
+struct Pair128: BitwiseCopyable {
+    var hi: UInt64
+    var lo: UInt64
+    var ordinal: UInt32
+}
