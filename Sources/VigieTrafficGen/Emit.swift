@@ -17,6 +17,10 @@ extension Engine {
         let tcpLength = 20 + options.length
         if payloadCount > 0 {
             corpus.write(s.current.message, offset: payloadOffset, count: payloadCount, to: l4 + tcpLength)
+            if s.current.message.body == .ssh {
+                maskSSHLength(&s, fromServer: fromServer, payload: l4 + tcpLength, offset: payloadOffset,
+                              count: payloadCount)
+            }
         }
         let serverMAC = network.serverMAC(s.server)
         let routerMAC = network.routerMAC(vlan: s.vlan)
@@ -70,6 +74,18 @@ extension Engine {
         Frame.l4Checksum(ip: ip, isV6: s.isV6, l4: l4, length: l4Length, proto: Frame.protoTCP)
         finishRecord(record, frameLength: linkLength + ipLength + l4Length, at: t, s)
         stats.tcpPackets += 1
+    }
+
+    /// Applies `SSHLengthMask` where Wireshark starts reading encrypted SSH data in this
+    /// segment: its start, or the end of the clear prefix (NEWKEYS) in the first segment.
+    @inline(__always)
+    private func maskSSHLength(_ s: inout Session, fromServer: Bool, payload: UnsafeMutableRawPointer,
+                               offset: Int, count: Int) {
+        let start = max(Int(s.current.message.prefixLength) - offset, 0)
+        guard count - start >= 4 else { return }
+        let sent = fromServer ? s.sshSegmentsServer : s.sshSegmentsClient
+        SSHLengthMask.apply(payload + start, sequence: SSHLengthMask.firstSequence &+ sent)
+        if fromServer { s.sshSegmentsServer &+= 1 } else { s.sshSegmentsClient &+= 1 }
     }
 
     /// Emits a DNS query (client → resolver) or response for `s`.

@@ -21,9 +21,9 @@ enum BodyKind: UInt8 {
     case tls
     /// An nginx error page (`variant` 2 → 404, 3 → 500).
     case errorPage
-    /// SSH binary packets after key exchange (AES-CTR, HMAC-SHA2-256): each packet is an
-    /// encrypted multiple of 16 bytes (length field included) plus a 32-byte MAC, 32 KiB of
-    /// payload at most; all bytes are opaque.
+    /// SSH binary packets after key exchange (chacha20-poly1305@openssh.com): per packet an
+    /// encrypted 4-byte length, the encrypted padded payload (multiple of 8) and a 16-byte
+    /// tag, 32 KiB of payload at most; all bytes opaque (see `SSHLengthMask`).
     case ssh
 }
 
@@ -86,10 +86,10 @@ struct Message {
     static let sshPacketPayload = 32_768
     static let sshPacketStride = sshPacketLength(payload: sshPacketPayload)
 
-    /// Wire size of one SSH packet carrying `payload` bytes: length field, padding-length
-    /// byte, payload and at least 4 bytes of padding rounded up to 16, then the MAC.
+    /// Wire size of one SSH packet carrying `payload` bytes: encrypted length, then padding
+    /// length byte, payload and at least 4 bytes of padding rounded up to 8, then the tag.
     static func sshPacketLength(payload: Int) -> Int {
-        (4 + 1 + payload + 4 + 15) / 16 * 16 + 32
+        4 + (1 + payload + 4 + 7) / 8 * 8 + 16
     }
 
     /// Wire size of `plain` payload bytes sent as SSH packets.

@@ -21,18 +21,14 @@ struct ProtocolTemplates {
             if pad < 4 { pad += 8 }
             return be32(1 + payload.count + pad) + [UInt8(pad)] + payload + [UInt8](repeating: 0, count: pad)
         }
-        let clientEncryption = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
+        // Both sides offer OpenSSH's defaults, so chacha20-poly1305 is negotiated (see
+        // `SSHLengthMask` for how its encrypted packet lengths are chosen).
+        let encryption = "chacha20-poly1305@openssh.com,aes128-ctr,aes192-ctr,aes256-ctr,"
             + "aes128-gcm@openssh.com,aes256-gcm@openssh.com"
-        // The servers prefer AES-CTR with HMAC-SHA2-256 (encrypted packet lengths, see
-        // `BodyKind.ssh`). Wireshark 4.0 "decrypts" chacha20 with zero keys when it has no
-        // key log, and resynchronises on clear (encrypt-then-MAC) lengths after a lost
-        // segment; both make it flag random packets as malformed.
-        let serverEncryption = "aes256-ctr,aes192-ctr,aes256-ctr,aes128-gcm@openssh.com,aes256-gcm@openssh.com"
-        let serverMACs = "hmac-sha2-256,hmac-sha2-512,hmac-sha1"
         let macs = "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com,"
             + "hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,"
             + "hmac-sha2-256,hmac-sha2-512,hmac-sha1"
-        func kexInit(kex: String, hostKeys: String, encryption: String, macs: String) -> [UInt8] {
+        func kexInit(kex: String, hostKeys: String) -> [UInt8] {
             var p: [UInt8] = [20] + [UInt8](repeating: 0, count: 16)
             for list in [kex, hostKeys, encryption, encryption, macs, macs, "none,zlib@openssh.com",
                          "none,zlib@openssh.com", "", ""] {
@@ -47,12 +43,10 @@ struct ProtocolTemplates {
         clientKexInit = kexInit(
             kex: kexCommon + ",ext-info-c,kex-strict-c-v00@openssh.com",
             hostKeys: "ssh-ed25519-cert-v01@openssh.com,ecdsa-sha2-nistp256-cert-v01@openssh.com,"
-                + "sk-ssh-ed25519@openssh.com,rsa-sha2-512,rsa-sha2-256,ssh-ed25519,ecdsa-sha2-nistp256",
-            encryption: clientEncryption, macs: macs)
+                + "sk-ssh-ed25519@openssh.com,rsa-sha2-512,rsa-sha2-256,ssh-ed25519,ecdsa-sha2-nistp256")
         serverKexInit = kexInit(
             kex: kexCommon + ",kex-strict-s-v00@openssh.com",
-            hostKeys: "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519",
-            encryption: serverEncryption, macs: serverMACs)
+            hostKeys: "rsa-sha2-512,rsa-sha2-256,ecdsa-sha2-nistp256,ssh-ed25519")
         let zeros32 = [UInt8](repeating: 0, count: 32)
         ecdhInitPacket = packet([30] + string(zeros32))
         let hostKey = string("ssh-ed25519") + string(zeros32)

@@ -285,16 +285,16 @@ extension Engine {
     }
 
     /// An encrypted SSH message carrying `payload` bytes. When a message spans several
-    /// segments and the last would be shorter than 48 bytes, the payload is rounded up:
-    /// Wireshark 4.0 flags an SSH segment shorter than length field plus MAC as malformed.
+    /// segments and the last would be shorter than 32 bytes, the payload is rounded up:
+    /// Wireshark 4.0 flags an SSH segment shorter than length field plus tag as malformed.
     private mutating func encrypted(_ s: Session, _ payload: UInt32, _ now: UInt64) -> Message {
         var payload = max(payload, 10)
         let mss = UInt32(s.mss)
         func short() -> Bool {
             let wire = Message.sshWireLength(payload)
-            return wire > mss && wire % mss != 0 && wire % mss < 48
+            return wire > mss && wire % mss != 0 && wire % mss < 32
         }
-        while short() { payload += 16 }
+        while short() { payload += 8 }
         return message(s, .none, .ssh, plain: payload, now: now)
     }
 

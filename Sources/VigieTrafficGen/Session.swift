@@ -135,6 +135,9 @@ struct Session {
     var holeSeq: UInt32 = 0
     var holeLength: UInt16 = 0
     var holeOffset: UInt32 = 0
+    /// Encrypted SSH segments sent by each side (see `SSHLengthMask`).
+    var sshSegmentsClient: UInt32 = 0
+    var sshSegmentsServer: UInt32 = 0
 
     /// TCP payload of a full segment: 1500-byte MTU minus IP, TCP and timestamp option.
     var mss: Int { isV6 ? 1428 : 1448 }

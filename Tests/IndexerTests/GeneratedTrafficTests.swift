@@ -149,7 +149,7 @@ struct GeneratedTrafficTests {
             (276, [Build.sll2(protocol: 0x0800) + v4, Build.sll2(protocol: 0x86DD) + v6, Build.sll2(protocol: 0x0800) + v4udp]),
             (101, [v4, v6, v4udp, [0x50, 1, 2, 3]]),
             (228, [v4, v4udp]),
-            (229, [v6]),
+            (229, [v6, Build.ipv6(src: "2001:db8::9", next: 17, payload: Build.udp(src: 53, dst: 40000)), Build.ipv6(next: 58, payload: Build.icmp(type: 128))]),
             (0, [le(2) + v4, le(30) + v6, le(10) + v6, le(24) + v6, le(2) + v4udp]),
             (108, [Build.be32(2) + v4, Build.be32(28) + v6, Build.be32(2) + v4udp]),
         ]

@@ -16,14 +16,15 @@ enum HTTPHostName {
             if (c >= 0x41 && c <= 0x5A) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") { i += 1 } else { break }
         }
         guard i > 0, i < n, payload[i] == UInt8(ascii: " ") else { return false }
-        // End of the request line, which must end in " HTTP/1.x".
-        guard let lineEnd = findCRLF(payload, from: i, limit: n), lineEnd >= 9 else { return false }
+        // End of the request line, which must end in " HTTP/1.x" (CRLF or, as tolerant servers and
+        // tshark accept, a bare LF).
+        guard let (lineEnd, next) = lineEnd(payload, from: i, limit: n), lineEnd >= 9 else { return false }
         let v = lineEnd - 9
         for k in 0..<8 where payload[v + k] != versionPrefix[k] { return false }
         // Header lines.
-        var lineStart = lineEnd + 2
+        var lineStart = next
         while lineStart < n {
-            guard let end = findCRLF(payload, from: lineStart, limit: n) else { return false }
+            guard let (end, following) = lineEnd(payload, from: lineStart, limit: n) else { return false }
             if end == lineStart { return false }  // empty line: end of headers, no Host
             if end - lineStart >= 5 && matchesHost(payload, at: lineStart) {
                 var s = lineStart + 5
@@ -36,16 +37,18 @@ enum HTTPHostName {
                 for k in s..<e { guard out.append(payload[k]) else { return false } }
                 return true
             }
-            lineStart = end + 2
+            lineStart = following
         }
         return false
     }
 
+    /// The end of the line starting at or after `from` (excluding its CR LF or LF) and the start of
+    /// the next line; nil when the line is not complete within `limit`.
     @inline(__always)
-    private static func findCRLF(_ p: UnsafeRawBufferPointer, from: Int, limit: Int) -> Int? {
+    private static func lineEnd(_ p: UnsafeRawBufferPointer, from: Int, limit: Int) -> (Int, Int)? {
         var i = from
-        while i + 1 < limit {
-            if p[i] == 0x0D && p[i + 1] == 0x0A { return i }
+        while i < limit {
+            if p[i] == 0x0A { return (i > from && p[i - 1] == 0x0D ? i - 1 : i, i + 1) }
             i += 1
         }
         return nil

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Storage-only ingest: `vigie-agent ingest` of the generated capture against
+# `tcpdump -r IN -w OUT -C 256` in the same run, same disk, same page-cache state.
+# Target (issue 2): agent wall time <= 1.2x tcpdump's.
+source "$(dirname "$0")/lib.sh"
+RUNS=${RUNS:-5}
+build_release
+ensure_capture
+packets=$(capinfos -c -M "$CAPTURE" | awk -F: '/Number of packets/{gsub(/ /,"",$2); print $2}')
+bytes=$(stat -c %s "$CAPTURE")
+cat "$CAPTURE" > /dev/null  # warm the page cache for both tools
+
+run_tcpdump() {
+  rm -rf "$WORK/td" && mkdir -p "$WORK/td"
+  local t0=$(now)
+  tcpdump -r "$CAPTURE" -w "$WORK/td/out.pcap" -C 256 2>/dev/null
+  sync -f "$WORK/td/out.pcap"   # the agent fsyncs every segment it finishes; make tcpdump's data durable too
+  echo "$(now) - $t0" | bc
+}
+run_agent() {
+  rm -rf "$WORK/agent"
+  local t0=$(now)
+  "$BIN/vigie-agent" ingest --store "$WORK/agent" --segment-size 256000000 --quota 100GiB --log-level error "$CAPTURE" > "$WORK/agent-summary.txt"
+  echo "$(now) - $t0" | bc
+}
+
+: > "$WORK/td.times"; : > "$WORK/agent.times"
+for i in $(seq "$RUNS"); do   # alternate so both see the same machine state
+  run_tcpdump >> "$WORK/td.times"
+  run_agent >> "$WORK/agent.times"
+done
+td=$(median < "$WORK/td.times"); ag=$(median < "$WORK/agent.times")
+ratio=$(echo "scale=3; $ag / $td" | bc)
+stored=$(awk '/^stored:/{print $2}' "$WORK/agent-summary.txt")
+echo "machine:  $(machine)"
+echo "capture:  $CAPTURE: $packets packets, $bytes bytes"
+echo "tcpdump -r -w -C 256: median $td s over $RUNS runs ($(tr '\n' ' ' < "$WORK/td.times"))"
+echo "vigie-agent ingest:   median $ag s over $RUNS runs ($(tr '\n' ' ' < "$WORK/agent.times")); stored $stored packets"
+echo "ratio agent/tcpdump:  $ratio (target <= 1.2)"
+[ "$stored" = "$packets" ] || { echo "MISMATCH: stored $stored of $packets packets"; exit 1; }

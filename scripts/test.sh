@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh Debian 12 machine: installs the test tools, builds, fuzzes the packet
+# decoder for a bounded time, then runs the Swift test suites (some need root for network namespaces
+# and tmpfs; they skip with a message otherwise).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+swift build --build-tests
+if [ -x Fuzz/PacketDecoding/run.sh ]; then
+  Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-60}"
+fi
+swift test --skip-build
