@@ -27,7 +27,7 @@ for i in $(seq "$RUNS"); do
   kill -TERM $apid; wait $apid || true
   got=$("$BIN/vigie-agent" status --store "$WORK/live-agent" --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["storage"]["packetsStored"], s["capture"]["droppedByKernel"])')
   echo "run $i agent:   sent $sent in $(echo "$t1 - $t0" | bc) s; stored/kernel-dropped: $got"
-  ip netns exec $B tcpdump -i $SB -w "$WORK/live-td.pcap" -B 65536 -s 0 2>"$WORK/td.err" &
+  ip netns exec $B tcpdump -Z root -i $SB -w "$WORK/live-td.pcap" -B 65536 -s 0 2>"$WORK/td.err" &
   tpid=$!; sleep 2
   t0=$(now); sent=$(replay); t1=$(now); sleep 2
   kill -INT $tpid; wait $tpid || true

@@ -13,8 +13,9 @@ cat "$CAPTURE" > /dev/null  # warm the page cache for both tools
 run_tcpdump() {
   rm -rf "$WORK/td" && mkdir -p "$WORK/td"
   local t0=$(now)
-  tcpdump -r "$CAPTURE" -w "$WORK/td/out.pcap" -C 256 2>/dev/null
-  sync -f "$WORK/td/out.pcap"   # the agent fsyncs every segment it finishes; make tcpdump's data durable too
+  # -Z root: as root, tcpdump would otherwise switch to user tcpdump before opening its -C files
+  tcpdump $( [ "$(id -u)" = 0 ] && echo -Z root ) -r "$CAPTURE" -w "$WORK/td/out.pcap" -C 256 2>/dev/null
+  sync "$WORK"/td/out.pcap*   # fsync of each file: the agent fsyncs every segment it finishes, so tcpdump must too
   echo "$(now) - $t0" | bc
 }
 run_agent() {

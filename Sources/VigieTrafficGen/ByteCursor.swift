@@ -73,15 +73,6 @@ struct ByteCursor {
         offset += Int(digits)
     }
 
-    /// Appends `v` in decimal with at least `width` digits (zero-padded).
-    mutating func decimal(_ v: UInt64, width: Int) {
-        var digits = 1
-        var probe = v
-        while probe >= 10 { probe /= 10; digits += 1 }
-        for _ in digits..<max(width, digits) { u8(48) }
-        decimal(v)
-    }
-
     /// Appends two decimal digits.
     @inline(__always)
     mutating func twoDigits(_ v: Int) {

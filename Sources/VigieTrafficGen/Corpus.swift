@@ -50,6 +50,8 @@ final class Corpus {
     }
 
     var pathCount: Int { paths.count }
+    /// Index of the path POST requests go to.
+    static let postPath = 18
     var agentCount: Int { agents.count }
 
     // MARK: Sizing

@@ -1,8 +1,8 @@
 /// Addresses of the synthetic network. Everything is derived from host indexes, so nothing
 /// is stored per host.
 ///
-/// - clients: `10.1.0.0/12`-ish (`10.1.x.y`, `.1`–`.254`), IPv6 `2001:db8:c1::/64`
-/// - servers: `172.16.x.y` (`.1`–`.254`), IPv6 `2001:db8:5e::/64`, MAC `52:54:00:…`
+/// - clients: `10.1.x.y` upwards (`.1`–`.254` in each /24), IPv6 `2001:db8:c1::/64`
+/// - servers: `172.16.x.y` upwards (`.1`–`.254` in each /24), IPv6 `2001:db8:5e::/64`, MAC `52:54:00:…`
 /// - DNS resolvers: `10.0.0.53`, `10.0.0.54`, `2001:db8:53::53`
 /// - client traffic reaches the capture point through a router (MAC `00:1c:73:…`),
 ///   as on a server-side SPAN port.

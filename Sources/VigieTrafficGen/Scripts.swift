@@ -128,7 +128,7 @@ extension Engine {
             let post = rng.chance(0.1)
             var m = message(s, .httpRequest, post ? .opaque : .none, plain: post ? rng.size(200, 64_000) : 0,
                             variant: post ? 1 : 0, now: now, finalize: false)
-            m.path = UInt16(post ? 18 : rng.below(corpus.pathCount))
+            m.path = UInt16(post ? Corpus.postPath : rng.below(corpus.pathCount))
             m.agent = UInt8(Int(s.client) % corpus.agentCount)
             corpus.finalize(&m)
             return step == 0 ? react(false, rng.micros(5, 80), m) : think(false, clientThink(), m)

@@ -25,6 +25,9 @@ public final class SegmentStore {
     private var writer: SegmentWriter?
     /// Bytes of finished segments.
     private var finishedBytes: UInt64 = 0
+    /// Bytes of segments handed to the finisher and not yet cataloged complete.
+    private var closingBytes: UInt64 = 0
+    private let finisher = SegmentFinisher()
     private let segmentNanos: Int64
     private var lastFlushWall: Int64 = 0
     private var lastAgeCheckPacket: Int64 = 0
@@ -61,6 +64,7 @@ public final class SegmentStore {
     }
 
     deinit {
+        finisher.shutdown()
         writer?.abandon()
         Glibc.close(lockFD)
     }
@@ -87,7 +91,7 @@ public final class SegmentStore {
         }
         if config.retention == .linear {
             let current = writer?.totalBytes ?? UInt64(PcapFileHeader.size)
-            if finishedBytes + current + record > config.quotaBytes {
+            if finishedBytes + closingBytes + current + record > config.quotaBytes {
                 reachQuota()
                 counters.packetsNotStored &+= 1
                 return false
@@ -125,6 +129,7 @@ public final class SegmentStore {
     /// Periodic work from the capture loop: flush for readers, rotate an idle segment by wall time,
     /// age-based retention. Call about once a second (and on read timeouts).
     public func tick(now: Int64 = WallClock.nanos()) {
+        if finisher.pending > 0 { reapFinished() }
         guard let w = writer else { return }
         if now - w.openedAt >= segmentNanos && w.totalPackets > 0 {
             closeSegment()
@@ -139,7 +144,7 @@ public final class SegmentStore {
     /// Closes the current segment cleanly (SIGTERM, end of input).
     public func close(now: Int64 = WallClock.nanos()) {
         closeSegment(now: now)
-        refreshSizeCounters()
+        reapFinished(wait: true)
     }
 
     /// Info on the segment being written, for status and queries.
@@ -167,17 +172,16 @@ public final class SegmentStore {
         }
     }
 
+    /// Writes the segment's last buffer and hands it to the finisher thread for fsync and rename.
     private func closeSegment(now: Int64 = WallClock.nanos()) {
         guard let w = writer else { return }
-        var info: SegmentInfo
         while true {
             do {
-                info = try w.finish(closedAt: now)
+                try w.flush()
                 break
             } catch {
                 // Ring: a full disk frees the oldest segment and tries again.
-                if error.code == .noSpace, config.retention == .ring,
-                   let oldest = catalog.segments().first(where: { $0.id != w.id }) {
+                if error.code == .noSpace, config.retention == .ring, let oldest = oldestFinished() {
                     logger.warning("disk full: ring retention frees the oldest segment", metadata: ["segment": "\(oldest.id)"])
                     deleteSegment(oldest, reason: "disk full")
                     continue
@@ -190,36 +194,48 @@ public final class SegmentStore {
                 } else {
                     setState(.failed, "storage stopped: \(error)")
                 }
-                do {
-                    info = try w.finish(closedAt: now)
-                    break
-                } catch {
-                    w.abandon()
-                    writer = nil
-                    do { _ = try CrashRecovery(layout: layout, catalog: catalog, logger: logger).run(now: now) } catch { record(error) }
-                    finishedBytes = catalog.entries.values.reduce(0) { $0 + $1.bytes }
-                    refreshSizeCounters()
-                    return
-                }
+                break
             }
         }
         writer = nil
+        let info = w.info(state: .complete, closedAt: now)
         if info.packets == 0 {
-            unlink(layout.segmentPath(info.id))
+            w.abandon()
+            unlink(w.partialPath)
             try? catalog.recordDelete(info.id, reason: "empty")
             return
         }
-        do {
-            try catalog.recordClose(info)
-        } catch {
-            // The file is published; the next start's recovery will catalog it from the file.
-            record(error)
-            info.state = .complete
-        }
-        finishedBytes += info.bytes
+        closingBytes += info.bytes
+        finisher.submit(.init(fd: w.detach(), partialPath: w.partialPath, finalPath: w.finalPath, info: info))
         refreshSizeCounters()
-        onSegmentClosed?(info)
-        logger.debug("segment closed", metadata: ["segment": "\(info.id)", "packets": "\(info.packets)", "bytes": "\(info.bytes)"])
+    }
+
+    /// Catalogs the segments the finisher has published. `wait` blocks until all are done.
+    private func reapFinished(wait: Bool = false) {
+        let results = wait ? finisher.drain() : finisher.reap()
+        if !wait { finisher.acknowledge(results.count) }
+        for done in results {
+            closingBytes -= min(closingBytes, done.info.bytes)
+            if let error = done.error {
+                // Left `writing` in the catalog: the next start's recovery publishes what is on disk.
+                record(error)
+                continue
+            }
+            do {
+                try catalog.recordClose(done.info)
+            } catch {
+                record(error)  // the file is published; recovery catalogs it at the next start
+            }
+            finishedBytes += done.info.bytes
+            onSegmentClosed?(done.info)
+            logger.debug("segment closed", metadata: ["segment": "\(done.info.id)", "packets": "\(done.info.packets)"])
+        }
+        refreshSizeCounters()
+    }
+
+    /// The oldest segment retention may delete (published, not being written or finished).
+    private func oldestFinished() -> SegmentInfo? {
+        catalog.segments().first { $0.state != .writing }
     }
 
     // MARK: - Retention
@@ -228,11 +244,18 @@ public final class SegmentStore {
     /// (with `max_age`) those older than the newest packet by more than the age.
     private func enforceRing(reserving: UInt64, newestPacket: Int64) {
         let ageLimit = config.maxAgeSeconds.map { newestPacket - Int64($0 * 1e9) }
-        for s in catalog.segments() where s.id != writer?.id {
-            let overQuota = finishedBytes + reserving > config.quotaBytes
-            let tooOld = ageLimit.map { (s.lastNanos ?? .min) < $0 } ?? false
-            guard overQuota || tooOld else { break }
-            deleteSegment(s, reason: overQuota ? "ring quota" : "max age")
+        reapFinished()
+        while true {
+            for s in catalog.segments() where s.state != .writing {
+                let overQuota = finishedBytes + closingBytes + reserving > config.quotaBytes
+                let tooOld = ageLimit.map { (s.lastNanos ?? .min) < $0 } ?? false
+                guard overQuota || tooOld else { break }
+                deleteSegment(s, reason: overQuota ? "ring quota" : "max age")
+            }
+            // Still over with segments being published: wait for them (rare: a tight quota or a slow
+            // disk), so that the store never exceeds its quota.
+            guard finishedBytes + closingBytes + reserving > config.quotaBytes, closingBytes > 0 else { return }
+            reapFinished(wait: true)
         }
     }
 
@@ -266,7 +289,7 @@ public final class SegmentStore {
             setState(.failed, "storage stopped: \(error)")
             return false
         }
-        if config.retention == .ring, let oldest = catalog.segments().first(where: { $0.id != writer?.id }) {
+        if config.retention == .ring, let oldest = oldestFinished() {
             if counters.state != .diskFull {
                 logger.warning("disk full: ring retention frees the oldest segment", metadata: ["segment": "\(oldest.id)"])
             }
@@ -301,8 +324,16 @@ public final class SegmentStore {
     }
 
     private func refreshSizeCounters() {
-        counters.storeBytes = finishedBytes + (writer?.totalBytes ?? 0)
+        counters.storeBytes = finishedBytes + closingBytes + (writer?.totalBytes ?? 0)
         counters.segmentsInStore = UInt64(catalog.entries.count)
+    }
+
+    /// Test hook standing in for `kill -9`: lets the finisher complete its fsyncs and renames but
+    /// records none of them in the catalog, as if the process had died before.
+    func abandonForCrashTest() {
+        _ = finisher.drain()
+        writer?.abandon()
+        writer = nil
     }
 
     /// Up-to-date counters (store size includes the open segment).

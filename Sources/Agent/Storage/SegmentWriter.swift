@@ -157,7 +157,15 @@ final class SegmentWriter {
         return dropped
     }
 
-    /// Flushes, fsyncs, closes and publishes the segment under its final name.
+    /// Hands the file descriptor over (after a successful `flush()`), for `SegmentFinisher` to fsync,
+    /// close and publish. The writer no longer owns the file.
+    func detach() -> Int32 {
+        let f = fd
+        fd = -1
+        return f
+    }
+
+    /// Flushes, fsyncs, closes and publishes the segment under its final name (synchronously).
     func finish(closedAt: Int64) throws(StorageError) -> SegmentInfo {
         try flush()
         try FileIO.fsync(fd, path: partialPath)

@@ -47,10 +47,10 @@ extension SegmentIndexBuilder {
                 }
             }
         }
-        guard decoded.transport == .tcp else { return }
-        if wantTLS && payload[0] == 22 {
+        if wantTLS && payload[0] == 22 && decoded.transport == .tcp {
             if TLSServerName.find(in: payload, into: &name) { addName(.tlsServerName, key, name) }
         } else if wantHTTP && payload[0] >= 0x41 && payload[0] <= 0x5A {
+            // Over UDP too: SSDP and other HTTPU requests carry a Host header, and tshark reports it.
             if HTTPHostName.find(in: payload, into: &name) { addName(.httpHost, key, name) }
         }
     }

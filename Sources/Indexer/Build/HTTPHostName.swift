@@ -1,11 +1,10 @@
-/// Finds the Host header of an HTTP/1.x request at the start of a TCP payload.
+/// Finds the Host header of an HTTP/1.x request at the start of a TCP (or UDP: SSDP) payload.
 ///
-/// The request line must look like `METHOD SP target SP HTTP/1.x CRLF` (METHOD: 1–24 characters of
-/// `A-Z`, `-`, `_`), which is cheap to reject for the vast majority of payloads. The value is stored
-/// lowercased and without a `:port` suffix.
+/// The payload must start with a method token (3–24 characters of `A-Z`, `-`, `_`) followed by a
+/// space or the end of the line, which is cheap to reject for the vast majority of payloads; lines
+/// may end in CR LF or a bare LF (as tshark accepts). The Host value is stored lowercased and
+/// without a `:port` suffix. Unlike tshark, any method token and any TCP port are accepted.
 enum HTTPHostName {
-    private static let versionPrefix: [UInt8] = Array(" HTTP/1.".utf8)
-
     static func find(in payload: UnsafeRawBufferPointer, into out: inout NameScratch) -> Bool {
         let n = min(payload.count, 16_384)
         guard n >= 16 else { return false }
@@ -15,12 +14,9 @@ enum HTTPHostName {
             let c = payload[i]
             if (c >= 0x41 && c <= 0x5A) || c == UInt8(ascii: "-") || c == UInt8(ascii: "_") { i += 1 } else { break }
         }
-        guard i > 0, i < n, payload[i] == UInt8(ascii: " ") else { return false }
-        // End of the request line, which must end in " HTTP/1.x" (CRLF or, as tolerant servers and
-        // tshark accept, a bare LF).
-        guard let (lineEnd, next) = lineEnd(payload, from: i, limit: n), lineEnd >= 9 else { return false }
-        let v = lineEnd - 9
-        for k in 0..<8 where payload[v + k] != versionPrefix[k] { return false }
+        // The method is followed by a space or ends the line (tshark accepts "OPTIONS\n").
+        guard i >= 3, i < n, payload[i] == 0x20 || payload[i] == 0x0D || payload[i] == 0x0A else { return false }
+        guard let (_, next) = lineEnd(payload, from: i, limit: n) else { return false }
         // Header lines.
         var lineStart = next
         while lineStart < n {

@@ -152,6 +152,8 @@ public final class SegmentIndexBuilder {
     public func write(to path: String) throws(IndexError) {
         if let inconsistency { throw IndexError(.badSegment, path: path, detail: inconsistency) }
         try FileOps.writeAtomically(serialize(), to: path)
+        // We just wrote these bytes: no need to checksum them again when a query opens the file.
+        if let id = FileIdentity.of(path: path) { VerifiedIndexFiles.shared.insert(id) }
     }
 
     /// An in-memory index of everything added so far (what `write` would publish).

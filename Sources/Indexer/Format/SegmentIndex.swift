@@ -2,11 +2,12 @@
 /// memory-mapped file or by bytes in memory.
 ///
 /// Opening checks the magic, the version, the header checksum, the file length (a truncated file
-/// is refused) and the section-table checksum. Queries then check the bounds and ordering of every
-/// structure they touch, so a corrupt index gives an ``IndexError`` (and the query engine scans the
-/// segment instead), never a crash. ``verify()`` checks everything, including each section's CRC:
-/// run it when recovering a store or after a suspicious error; a query does not, so that its cost
-/// stays proportional to what it reads.
+/// is refused) and the section-table checksum, and — the first time this process opens that file
+/// (same device, inode, size and mtime) — every section's CRC-32. Files the process wrote itself
+/// count as checked. So each index is checked in full once, and later queries pay only for what
+/// they read. Queries also check the bounds and ordering of every structure they touch, so a
+/// corrupt index gives an ``IndexError`` (and the query engine scans the segment instead), never a
+/// crash. ``verify()`` additionally decodes every posting list.
 public final class SegmentIndex: @unchecked Sendable {
     // @unchecked: every stored property is immutable after init, and `storage` is never written.
 
@@ -36,10 +37,26 @@ public final class SegmentIndex: @unchecked Sendable {
     private let fieldSections: [FieldSection?]
     private let nameSections: [NameSection?]
 
+    /// How much of an index file `open` checksums.
+    public enum ChecksumPolicy: Sendable {
+        /// Every section, unless this process already checked (or wrote) this very file.
+        case oncePerFile
+        /// Every section, every time.
+        case always
+        /// Only the header and the section table (each section is still bounds-checked on use).
+        case headerOnly
+    }
+
     /// Maps and opens the index file at `path`.
-    public static func open(path: String) throws(IndexError) -> SegmentIndex {
+    public static func open(path: String, checksums: ChecksumPolicy = .oncePerFile) throws(IndexError) -> SegmentIndex {
         do {
-            return try SegmentIndex(storage: IndexStorage(path: path))
+            let storage = try IndexStorage(path: path)
+            let known = storage.identity.map { VerifiedIndexFiles.shared.contains($0) } ?? false
+            let verify = checksums == .always || (checksums == .oncePerFile && !known)
+            // Checksums are checked before any section is parsed, so damage reads as such.
+            let index = try SegmentIndex(storage: storage, verifyChecksums: verify)
+            if verify, let id = storage.identity { VerifiedIndexFiles.shared.insert(id) }
+            return index
         } catch {
             throw error.at(path)
         }
@@ -47,13 +64,14 @@ public final class SegmentIndex: @unchecked Sendable {
 
     /// Opens an index image held in memory (as produced by ``SegmentIndexBuilder/serialize()``).
     public convenience init(image: [UInt8]) throws(IndexError) {
-        try self.init(storage: IndexStorage(copying: image))
+        try self.init(storage: IndexStorage(copying: image), verifyChecksums: false)
     }
 
-    init(storage: IndexStorage) throws(IndexError) {
+    init(storage: IndexStorage, verifyChecksums: Bool) throws(IndexError) {
         self.storage = storage
         let image = storage.bytes
         let (h, entries) = try IndexHeader.parse(image)
+        if verifyChecksums { try Self.verifyChecksums(image, entries) }
         linkType = h.linkType
         fields = IndexFieldSet(rawValue: h.fieldMask)
         recordCount = Int(h.recordCount)
@@ -97,15 +115,19 @@ public final class SegmentIndex: @unchecked Sendable {
     /// Ordinals `ordinalBase ..< ordinalBase + recordCount`.
     var ordinalRange: Range<UInt32> { ordinalBase..<(ordinalBase + UInt32(recordCount)) }
 
-    /// Checks every section's CRC and every structure (key order, posting lists, record table).
-    public func verify() throws(IndexError) {
-        let image = storage.bytes
+    /// Checks every section's CRC-32.
+    static func verifyChecksums(_ image: UnsafeRawBufferPointer, _ sections: [SectionEntry]) throws(IndexError) {
         for e in sections {
             let bytes = image.slice(Int(e.offset), Int(e.length))!
             guard CRC32.checksum(bytes) == e.crc else {
                 throw IndexError(.checksumMismatch, detail: "section \(FieldID(rawValue: e.fieldID).map { "\($0)" } ?? "\(e.fieldID)")")
             }
         }
+    }
+
+    /// Checks every section's CRC and every structure (key order, posting lists, record table).
+    public func verify() throws(IndexError) {
+        try Self.verifyChecksums(storage.bytes, sections)
         for section in fieldSections { try section?.verify() }
         for section in nameSections { try section?.verify() }
         var offsets: [UInt64] = []

@@ -10,6 +10,8 @@ import Glibc
 final class IndexStorage: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     private let mapped: Bool
+    /// The mapped file's identity (nil for heap copies).
+    let identity: FileIdentity?
 
     /// Maps `path` read-only. An index is never rewritten in place (always replaced by rename), so
     /// the mapping cannot change under the reader; retention unlinking it keeps the mapping valid.
@@ -26,6 +28,7 @@ final class IndexStorage: @unchecked Sendable {
         guard let p, p != MAP_FAILED else { throw IndexError.system(errno, path: path, doing: "mmap") }
         bytes = UnsafeRawBufferPointer(start: p, count: length)
         mapped = true
+        identity = FileIdentity(st)
     }
 
     /// Copies `image` to the heap.
@@ -36,6 +39,7 @@ final class IndexStorage: @unchecked Sendable {
         }
         bytes = UnsafeRawBufferPointer(start: p.baseAddress, count: image.count)
         mapped = false
+        identity = nil
     }
 
     deinit {
