@@ -16,6 +16,9 @@ struct IngestCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Show progress on stderr (default: when stderr is a terminal).")
+    var progress: Bool?
+
     @Argument(help: "Capture files (pcap or pcapng), read in order.")
     var files: [String]
 
@@ -36,7 +39,19 @@ struct IngestCommand: ParsableCommand {
         let start = WallClock.monotonicNanos()
         let segmentsBefore = runner.pipeline.store.snapshot().segmentsCreated
         var failures: [String] = []
+        let totalBytes = files.reduce(UInt64(0)) { $0 + (FileIO.fileSize($1) ?? 0) }
+        var fileIndex = 0
+        if progress ?? (isatty(2) != 0) {
+            runner.onProgress = { r in
+                let pct = totalBytes > 0 ? min(100, Double(r.storage.bytesStored + 24) * 100 / Double(totalBytes)) : 0
+                let line = String(format: "\r[%d/%d] %llu packets, %@ stored (~%.0f%%), %.0f packets/s   ",
+                                  fileIndex, files.count, r.pipeline.packetsReceived, humanBytes(r.storage.bytesStored),
+                                  pct, r.packetsPerSecond ?? 0)
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+        }
         for file in files {
+            fileIndex += 1
             do {
                 let reader = try CaptureFileReader(path: file)
                 try runner.run(file: reader)
@@ -47,6 +62,7 @@ struct IngestCommand: ParsableCommand {
             }
         }
         runner.finish()
+        if runner.onProgress != nil { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = Double(WallClock.monotonicNanos() - start) / 1e9
         let r = runner.report(running: false)
         let summary = IngestSummary(

@@ -113,3 +113,43 @@ struct CLIErrorTests {
         #expect(summary["filteredOut"] as? Int == (summary["packets"] as! Int) - expected.count)
     }
 }
+
+/// `segments` and `status` read a store written by `ingest`.
+@Suite("vigie-agent segments and status")
+struct CatalogCommandTests {
+    @Test("segments filters by time and agrees with the files; status shows the counters")
+    func segmentsAndStatus() throws {
+        try #require(Support.corpusDirectory != nil, "\(Support.corpusMissing)")
+        let dir = Support.temporaryDirectory("seg")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let input = Support.corpusPath("zeek_echo-connections.pcap")  // 6.5 s of traffic on 2021-07-25
+        let ing = try Support.run([Support.agentBinary, "ingest", "--store", dir, "--segment-duration", "1s", "--no-progress", input])
+        #expect(ing.status == 0)
+        let all = try Support.run([Support.agentBinary, "segments", "--store", dir, "--json"])
+        let list = try JSONSerialization.jsonObject(with: Data(all.stdout.utf8)) as! [[String: Any]]
+        #expect(list.count >= 6)
+        #expect(list.reduce(0) { $0 + ($1["packets"] as! Int) } == 82582)
+        for s in list {  // capinfos agrees with each entry's count and byte size
+            let path = dir + "/segments/" + (s["file"] as! String)
+            #expect(FileIO.fileSize(path) == UInt64(s["bytes"] as! Int))
+            let c = try Support.run(["capinfos", "-c", "-M", path])
+            #expect(c.stdout.contains("Number of packets:   \(s["packets"] as! Int)"))
+        }
+        // A window in the middle selects only the segments overlapping it.
+        let from = "2021-07-25T14:57:03Z", to = "2021-07-25T14:57:04Z"
+        let win = try Support.run([Support.agentBinary, "segments", "--store", dir, "--json", "--from", from, "--to", to])
+        let some = try JSONSerialization.jsonObject(with: Data(win.stdout.utf8)) as! [[String: Any]]
+        let lo = TimeParser.parse(from)!, hi = TimeParser.parse(to)!
+        let expected = list.filter { ($0["lastNanos"] as! Int64) >= lo && ($0["firstNanos"] as! Int64) <= hi }
+        #expect(some.map { $0["id"] as! Int } == expected.map { $0["id"] as! Int })
+        #expect(some.count < list.count && !some.isEmpty)
+        let bad = try Support.run([Support.agentBinary, "segments", "--store", dir, "--from", to, "--to", from])
+        #expect(bad.status == 1 && bad.stderr.contains("--from"))
+        let st = try Support.run([Support.agentBinary, "status", "--store", dir])
+        #expect(st.status == 0)
+        #expect(st.stdout.contains("packets stored:      82582"))
+        #expect(st.stdout.contains("stopped"))
+        let none = try Support.run([Support.agentBinary, "status", "--store", dir + "/nothing"])
+        #expect(none.status == 1 && none.stderr.contains("not a Vigie store"))
+    }
+}

@@ -19,6 +19,8 @@ public final class CaptureRunner {
     private var rate: Double?
     /// Latest kernel counters of a live source.
     public var captureCounters: CaptureCounters?
+    /// Called about once a second with the current report (the CLI prints progress from it).
+    public var onProgress: ((StatusReport) -> Void)?
 
     public init(pipeline: PacketPipeline, logger: Logger, mode: String, sources: [String], statsInterval: Double) {
         self.pipeline = pipeline
@@ -88,6 +90,7 @@ public final class CaptureRunner {
         lastStatus = now
         if let live { captureCounters = live.counters() }
         writeStatus(running: true)
+        if let onProgress { onProgress(report(running: true)) }
         if now - lastLog >= statsInterval {
             lastLog = now
             logStats()

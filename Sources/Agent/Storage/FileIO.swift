@@ -63,7 +63,7 @@ public enum FileIO {
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    static func fileSize(_ path: String) -> UInt64? {
+    public static func fileSize(_ path: String) -> UInt64? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         return UInt64(st.st_size)
