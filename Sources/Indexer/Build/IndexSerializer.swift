@@ -4,9 +4,27 @@ struct IndexSerializer {
     let builder: SegmentIndexBuilder
     let from: BuilderMarks
     let to: BuilderMarks
+    /// Sort the builder's own buffers instead of copies (only for the final index: it destroys
+    /// their ordinal order).
+    var inPlace = false
+
+    init(builder: SegmentIndexBuilder, from: BuilderMarks, to: BuilderMarks, inPlace: Bool = false) {
+        self.builder = builder
+        self.from = from
+        self.to = to
+        self.inPlace = inPlace && from.records == 0
+    }
 
     func image() -> [UInt8] {
         let b = builder
+        // One scratch buffer serves every packed field's sort.
+        let largest = [to.network - from.network, to.ipProtocol - from.ipProtocol, to.src4 - from.src4, to.dst4 - from.dst4,
+                       to.srcPort - from.srcPort, to.dstPort - from.dstPort, to.vlan - from.vlan].max() ?? 0
+        let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(largest, 1))
+        defer { scratch.deallocate() }
+        func packed(_ field: FieldID, _ buffer: FlatBuffer<UInt64>, _ range: Range<Int>) -> (FieldID, Int, [UInt8]) {
+            packedSection(field, buffer, range, scratch)
+        }
         var sections: [(FieldID, Int, [UInt8])] = []  // field, key count, bytes
         sections.append((.records, 0, recordsSection()))
         sections.append(packed(.network, b.network, from.network..<to.network))
@@ -68,12 +86,12 @@ struct IndexSerializer {
             coveredBytes: records.isEmpty ? 0 : endOfRecord(records.upperBound - 1),
             firstRecordOffset: records.isEmpty ? 0 : b.offsets[records.lowerBound],
             firstNanos: first, lastNanos: last, fileLength: offset,
-            sectionCount: UInt32(sections.count), tocCRC: CRC32.checksum(toc.bytes))
+            sectionCount: UInt32(sections.count), tocCRC: CRC32.checksum(toc.raw))
         var out = ByteWriter(capacity: Int(offset))
         header.encode(into: &out)
-        let headerCRC = out.bytes.withUnsafeBytes { CRC32.checksum($0.slice(0, IndexFileLayout.headerCRCOffset)!) }
+        let headerCRC = CRC32.checksum(out.raw.slice(0, IndexFileLayout.headerCRCOffset)!)
         out.patch32(headerCRC, at: IndexFileLayout.headerCRCOffset)
-        out.append(toc.bytes)
+        out.append(toc)
         for (_, _, bytes) in sections { out.append(bytes) }
         return out.bytes
     }
@@ -107,17 +125,58 @@ struct IndexSerializer {
             table.u32(0)
             for i in (start + 1)..<end { data.varint(UInt32(clamping: b.offsets[i] - b.offsets[i - 1])) }
         }
-        table.append(data.bytes)
+        table.append(data)
         return table.bytes
     }
 
     // MARK: Posting fields
 
-    private func packed(_ field: FieldID, _ buffer: FlatBuffer<UInt64>, _ range: Range<Int>) -> (FieldID, Int, [UInt8]) {
-        var values = buffer.copy(range)
-        RadixSort.sortPackedByKey(&values)
-        let (count, bytes) = Self.fieldSection(PackedColumn(values: values), width: field.keyWidth)
+    private func packedSection(_ field: FieldID, _ buffer: FlatBuffer<UInt64>, _ range: Range<Int>,
+                               _ scratch: UnsafeMutablePointer<UInt64>) -> (FieldID, Int, [UInt8]) {
+        let n = range.count
+        let values: UnsafeMutablePointer<UInt64>
+        var copy: UnsafeMutablePointer<UInt64>?
+        if inPlace {
+            values = buffer.base + range.lowerBound
+        } else {
+            copy = .allocate(capacity: max(n, 1))
+            copy!.initialize(from: buffer.base + range.lowerBound, count: n)
+            values = copy!
+        }
+        defer { copy?.deallocate() }
+        let sorted = RadixSort.sortPackedByKey(values, count: n, scratch: scratch)
+        let (count, bytes) = Self.packedFieldSection(UnsafeBufferPointer(start: sorted, count: n), width: field.keyWidth)
         return (field, count, bytes)
+    }
+
+    /// ``fieldSection(_:width:)`` for sorted packed values, encoding each key's run in place.
+    static func packedFieldSection(_ values: UnsafeBufferPointer<UInt64>, width: Int) -> (Int, [UInt8]) {
+        var keys = ByteWriter(capacity: 1024)
+        var entries = ByteWriter(capacity: 1024)
+        var postings = ByteWriter(capacity: values.count + 64)
+        var keyCount = 0
+        var i = 0
+        let n = values.count
+        while i < n {
+            let key = values[i] >> 32
+            var end = i + 1
+            while end < n && values[end] >> 32 == key { end += 1 }
+            switch width {
+            case 2: keys.u16(UInt16(truncatingIfNeeded: key))
+            default: keys.u32(UInt32(truncatingIfNeeded: key))
+            }
+            let start = postings.count
+            PostingCodec.encode(PackedOrdinalRun(values: UnsafeBufferPointer(rebasing: values[i..<end])), into: &postings)
+            entries.u32(UInt32(start))
+            entries.u32(UInt32(postings.count - start))
+            entries.u32(UInt32(end - i))
+            keyCount += 1
+            i = end
+        }
+        keys.align(4)
+        keys.append(entries)
+        keys.append(postings)
+        return (keyCount, keys.bytes)
     }
 
     private func pairs64(_ field: FieldID, _ buffer: FlatBuffer<Pair64>, _ range: Range<Int>) -> (FieldID, Int, [UInt8]) {
@@ -139,7 +198,7 @@ struct IndexSerializer {
     static func fieldSection<C: PairColumn>(_ column: C, width: Int) -> (Int, [UInt8]) {
         var keys = ByteWriter()
         var entries = ByteWriter()
-        var postings = ByteWriter()
+        var postings = ByteWriter(capacity: column.count + 64)
         var ordinals: [UInt32] = []
         var keyCount = 0
         var i = 0
@@ -168,8 +227,8 @@ struct IndexSerializer {
             keyCount += 1
         }
         keys.align(4)
-        keys.append(entries.bytes)
-        keys.append(postings.bytes)
+        keys.append(entries)
+        keys.append(postings)
         return (keyCount, keys.bytes)
     }
 
@@ -216,10 +275,10 @@ struct IndexSerializer {
         var out = ByteWriter()
         out.u32(UInt32(nameCount))
         out.u32(UInt32(flowCount))
-        out.append(entries.bytes)
-        out.append(blob.bytes)
+        out.append(entries)
+        out.append(blob)
         out.align(8)
-        out.append(flows.bytes)
+        out.append(flows)
         return (nameCount, out.bytes)
     }
 }

@@ -25,7 +25,11 @@ extension SegmentIndexBuilder {
                 if depth == 0 { network.append(UInt64(NetworkKey.tagged) << 32 | UInt64(ordinal)) }
                 // BPF `vlan N` reads the 12-bit id of the tag at this depth; `vlan and vlan N` the next.
                 if wantVLAN && depth < 2 && n >= offset + 4 {
-                    vlan.append(UInt64(loadBE16(p, offset + 2) & 0x0FFF) << 32 | UInt64(ordinal))
+                    let id = loadBE16(p, offset + 2) & 0x0FFF
+                    // QinQ with the same id twice: one posting (lists must be strictly ascending).
+                    if depth == 0 || id != loadBE16(p, offset - 2) & 0x0FFF {
+                        vlan.append(UInt64(id) << 32 | UInt64(ordinal))
+                    }
                 }
                 depth += 1
                 offset += 4

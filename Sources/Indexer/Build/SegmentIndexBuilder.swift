@@ -34,6 +34,10 @@ public final class SegmentIndexBuilder {
     /// Set when `add` was given an offset that does not follow the previous record, or more records
     /// than the format holds; `write` then refuses to publish a wrong index.
     private(set) var inconsistency: String?
+    /// `write` sorted the buffers in place: nothing more can be added or serialised from them.
+    private(set) var finished = false
+    /// The image `write` / `makeIndex` produced, kept for later `serialize()` calls.
+    private var finalImage: [UInt8]?
 
     // Per record.
     let offsets: FlatBuffer<UInt64>
@@ -120,7 +124,7 @@ public final class SegmentIndexBuilder {
     ///   - bytes: the captured bytes, exactly as stored in the record.
     @inline(__always)
     public func add(recordOffset: UInt64, timestampNanos: Int64, bytes: UnsafeRawBufferPointer) {
-        guard recordOffset >= coveredBytes, recordCount < UInt32.max - 1 else {
+        guard recordOffset >= coveredBytes, recordCount < UInt32.max - 1, !finished else {
             noteInconsistency(recordOffset)
             return
         }
@@ -136,30 +140,44 @@ public final class SegmentIndexBuilder {
 
     private func noteInconsistency(_ offset: UInt64) {
         if inconsistency == nil {
-            inconsistency = recordCount >= UInt32.max - 1
-                ? "more records than an index holds"
+            inconsistency = finished ? "packets added after the index was written"
+                : recordCount >= UInt32.max - 1 ? "more records than an index holds"
                 : "record offset \(offset) overlaps the previous record (ends at \(coveredBytes))"
         }
     }
 
+    /// The final index image, sorting the buffers in place; the builder accepts nothing more.
+    private func finish() -> [UInt8] {
+        if let finalImage { return finalImage }
+        let image = IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self), inPlace: true).image()
+        finished = true
+        finalImage = image
+        return image
+    }
+
     /// Serialises everything added so far into an index image (the bytes `write(to:)` publishes).
     public func serialize() -> [UInt8] {
-        IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).image()
+        finalImage ?? IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).image()
     }
 
     /// Writes the index of everything added so far to `path`, atomically: a hidden
     /// `.NAME.tmp` beside it, fsync, rename, directory fsync. The directory is created if missing.
+    ///
+    /// This finishes the builder (its buffers are sorted in place to save a copy): later `add`
+    /// calls are refused and `snapshot()` keeps returning the last snapshot.
     public func write(to path: String) throws(IndexError) {
         if let inconsistency { throw IndexError(.badSegment, path: path, detail: inconsistency) }
-        try FileOps.writeAtomically(serialize(), to: path)
+        let image = finish()
+        try FileOps.writeAtomically(image, to: path)
         // We just wrote these bytes: no need to checksum them again when a query opens the file.
         if let id = FileIdentity.of(path: path) { VerifiedIndexFiles.shared.insert(id) }
     }
 
-    /// An in-memory index of everything added so far (what `write` would publish).
+    /// An in-memory index of everything added so far (what `write` would publish). Like `write`,
+    /// this finishes the builder.
     public func makeIndex() throws(IndexError) -> SegmentIndex {
         if let inconsistency { throw IndexError(.badSegment, detail: inconsistency) }
-        return try SegmentIndex(image: serialize())
+        return try SegmentIndex(image: finish())
     }
 
     /// An index of the packets added so far, for querying the segment that is still being written.
@@ -170,7 +188,7 @@ public final class SegmentIndexBuilder {
     /// The returned value is immutable and safe to hand to query threads.
     public func snapshot() -> SegmentIndexSnapshot {
         let now = BuilderMarks(of: self)
-        if now.records == snapshotMarks.records { return SegmentIndexSnapshot(chunks: snapshotChunks) }
+        if finished || now.records == snapshotMarks.records { return SegmentIndexSnapshot(chunks: snapshotChunks) }
         // Many small chunks make every query pay per chunk: fold them back into one.
         let from = snapshotChunks.count >= 8 ? BuilderMarks() : snapshotMarks
         if from.records == 0 { snapshotChunks.removeAll() }

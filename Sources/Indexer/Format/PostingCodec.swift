@@ -18,6 +18,12 @@ enum PostingCodec {
 
     /// Appends the encoding of `ordinals` (non-empty, strictly ascending) to `out`.
     static func encode(_ ordinals: UnsafeBufferPointer<UInt32>, into out: inout ByteWriter) {
+        encode(OrdinalRun(ordinals), into: &out)
+    }
+
+    /// Appends the encoding of a run of ordinals (non-empty, strictly ascending) to `out`.
+    @inline(__always)
+    static func encode<Run: OrdinalSequence>(_ ordinals: Run, into out: inout ByteWriter) {
         let n = ordinals.count
         precondition(n > 0, "empty posting list")
         let first = ordinals[0], last = ordinals[n - 1]
@@ -25,23 +31,23 @@ enum PostingCodec {
         var deltaSize = 1
         if n <= blockLength {
             deltaSize += ByteWriter.varintSize(first)
-            for i in 1..<n { deltaSize += ByteWriter.varintSize(ordinals[i] - ordinals[i - 1]) }
+            for i in 1..<n { deltaSize += ByteWriter.varintSize(ordinals[i] &- ordinals[i - 1]) }
         } else {
             deltaSize += 8 * ((n + blockLength - 1) / blockLength)
-            for i in 1..<n where i % blockLength != 0 { deltaSize += ByteWriter.varintSize(ordinals[i] - ordinals[i - 1]) }
+            for i in 1..<n where i % blockLength != 0 { deltaSize += ByteWriter.varintSize(ordinals[i] &- ordinals[i - 1]) }
         }
         if bitmapSize < deltaSize {
             encodeBitmap(ordinals, into: &out)
         } else if n <= blockLength {
             out.u8(Kind.small.rawValue)
             out.varint(first)
-            for i in 1..<n { out.varint(ordinals[i] - ordinals[i - 1]) }
+            for i in 1..<n { out.varint(ordinals[i] &- ordinals[i - 1]) }
         } else {
             encodeBlocked(ordinals, into: &out)
         }
     }
 
-    private static func encodeBlocked(_ ordinals: UnsafeBufferPointer<UInt32>, into out: inout ByteWriter) {
+    private static func encodeBlocked<Run: OrdinalSequence>(_ ordinals: Run, into out: inout ByteWriter) {
         let n = ordinals.count
         let blocks = (n + blockLength - 1) / blockLength
         out.u8(Kind.blocked.rawValue)
@@ -52,22 +58,42 @@ enum PostingCodec {
             let start = b * blockLength
             out.patch32(ordinals[start], at: table + 8 * b)
             out.patch32(UInt32(out.count - dataStart), at: table + 8 * b + 4)
-            for i in (start + 1)..<min(n, start + blockLength) { out.varint(ordinals[i] - ordinals[i - 1]) }
+            for i in (start + 1)..<min(n, start + blockLength) { out.varint(ordinals[i] &- ordinals[i - 1]) }
         }
     }
 
-    private static func encodeBitmap(_ ordinals: UnsafeBufferPointer<UInt32>, into out: inout ByteWriter) {
+    private static func encodeBitmap<Run: OrdinalSequence>(_ ordinals: Run, into out: inout ByteWriter) {
         let first = ordinals[0]
         let byteCount = Int((UInt64(ordinals[ordinals.count - 1] - first) + 8) / 8)
         out.u8(Kind.bitmap.rawValue)
         out.u32(first)
-        var bits = [UInt8](repeating: 0, count: byteCount)
-        for o in ordinals {
-            let i = Int(o - first)
+        let bits = out.appendZeros(byteCount)
+        for k in 0..<ordinals.count {
+            let i = Int(ordinals[k] &- first)
             bits[i >> 3] |= 1 << UInt8(i & 7)
         }
-        out.append(bits)
     }
+}
+
+/// Random access to a run of ascending ordinals, whatever holds them.
+protocol OrdinalSequence {
+    var count: Int { get }
+    subscript(_ i: Int) -> UInt32 { get }
+}
+
+/// Plain ordinals.
+struct OrdinalRun: OrdinalSequence {
+    let values: UnsafeBufferPointer<UInt32>
+    init(_ values: UnsafeBufferPointer<UInt32>) { self.values = values }
+    var count: Int { values.count }
+    @inline(__always) subscript(_ i: Int) -> UInt32 { values[i] }
+}
+
+/// The low halves of `key << 32 | ordinal` values (a run of one key in a sorted packed field).
+struct PackedOrdinalRun: OrdinalSequence {
+    let values: UnsafeBufferPointer<UInt64>
+    var count: Int { values.count }
+    @inline(__always) subscript(_ i: Int) -> UInt32 { UInt32(truncatingIfNeeded: values[i]) }
 }
 
 /// One posting list inside an index image, with the bounds every ordinal must respect.
