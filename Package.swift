@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "PcapKit", "PcapFormat",
+                "PcapKit", "PcapFormat", "Indexer",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent",
+                "Agent", "Indexer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "VigieAgent"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent"],
             swiftSettings: strict
         ),
     ],

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 swift build --build-tests
-if [ -x Fuzz/PacketDecoding/run.sh ]; then
-  Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-60}"
-fi
+# libFuzzer targets, bounded in time: the packet decoder and the pcap/pcapng readers.
+bash Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-60}"
+bash Fuzz/CaptureFiles/run.sh "${FUZZ_SECONDS:-60}"
 swift test --skip-build

@@ -82,6 +82,7 @@ public final class PcapngReader: CaptureRecordReader {
                 }
                 swapped = bom == 0x4D3C_2B1A
                 interfaces.removeAll()
+                currentInterface = -1  // a new section's interface 0 is another interface: re-select it
             }
             let type = swapped ? rawType.byteSwapped : rawType
             let length = Int(u32(p, 4))
@@ -159,7 +160,8 @@ public final class PcapngReader: CaptureRecordReader {
         let rem = ts % units
         let nano = iface.format.nanosecond
         let target: UInt64 = nano ? 1_000_000_000 : 1_000_000
-        let frac = units == target ? rem : rem.multipliedFullWidth(by: target).low / units
+        // rem * target needs 128 bits past ~10^10 units/s; the quotient is < target (rem < units).
+        let frac = units == target ? rem : units.dividingFullWidth(target.multipliedFullWidth(by: rem)).quotient
         let seconds = Int64(bitPattern: secs64) &+ iface.offsetSeconds
         let nanos = seconds &* 1_000_000_000 &+ Int64(nano ? frac : frac &* 1000)
         let data = UnsafeRawBufferPointer(start: buffer.pointer + dataOffset, count: caplen)

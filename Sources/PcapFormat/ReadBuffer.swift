@@ -35,22 +35,22 @@ final class ReadBuffer {
     }
 
     private func fill(_ n: Int) throws(ReadError) -> Bool {
-        if n > capacity {
-            var newCap = capacity
-            while newCap < n { newCap *= 2 }
-            let grown = UnsafeMutableRawPointer.allocate(byteCount: newCap, alignment: 16)
-            grown.copyMemory(from: storage + start, byteCount: end - start)
-            storage.deallocate()
-            storage = grown
-            capacity = newCap
-            end -= start
-            start = 0
-        } else if start > 0 {
+        if start > 0 {
             (storage).copyMemory(from: storage + start, byteCount: end - start)
             end -= start
             start = 0
         }
         while end - start < n && !eof {
+            // Grow only once the window is full of bytes really read: `n` comes from a length
+            // field (up to 4 GiB for a pcap record under a hostile snaplen), so it must not size
+            // the allocation by itself. Capacity stays within twice the bytes the file holds.
+            if end == capacity {
+                let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity * 2, alignment: 16)
+                grown.copyMemory(from: storage, byteCount: end)
+                storage.deallocate()
+                storage = grown
+                capacity *= 2
+            }
             let got = read(fd, storage + end, capacity - end)
             if got > 0 { end += got; continue }
             if got == 0 { eof = true; break }

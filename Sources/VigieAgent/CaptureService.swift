@@ -21,7 +21,7 @@ final class CaptureService: Service, @unchecked Sendable {
         opts.promiscuous = config.capture.promiscuous
         opts.bufferBytes = Int32(clamping: config.capture.bufferBytes)
         // Open the store first: a bad store fails before we touch the interface.
-        let store = try SegmentStore(layout: StoreLayout(root: config.store!), config: config.storage, logger: logger)
+        let store = try SegmentStore.open(config: config, logger: logger)
         let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter)
         capture = try LiveCapture(options: opts)
         try pipeline.prepare(for: capture.format)

@@ -32,6 +32,12 @@ struct StoreWriteOptions: ParsableArguments {
     @Option(name: .long, help: "BPF expression selecting the packets to store (config: capture.prefilter).")
     var prefilter: String?
 
+    @Option(name: .customLong("index-fields"), help: "Fields to index, comma-separated: default, all, addresses, ports, proto, vlan, mac, dns.qname, http.host, tls.sni (config: index.fields).")
+    var indexFields: String?
+
+    @Flag(name: .customLong("no-index"), help: "Do not index the stored packets (config: index.enabled: false).")
+    var noIndex = false
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (config: logging.level).")
     var logLevel: String?
 
@@ -52,6 +58,9 @@ struct StoreWriteOptions: ParsableArguments {
         if let v = maxAge { c.storage.maxAgeSeconds = try parseSeconds(v, "--max-age") }
         if let v = flushInterval { c.storage.flushSeconds = try parseSeconds(v, "--flush-interval") }
         if let v = prefilter { c.capture.prefilter = v }
+        if let v = indexFields { c.index.fields = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if noIndex { c.index.enabled = false }
+        _ = try c.index.fieldSet()
         if let v = logLevel { c.logging.level = v }
         if let v = statsInterval { c.logging.statsSeconds = try parseSeconds(v, "--stats-interval") }
         guard c.store != nil else { throw ConfigError(option: "--store", "a store directory is required (flag or config 'store')") }

@@ -26,10 +26,9 @@ struct IngestCommand: ParsableCommand {
         let config: AgentConfig
         do { config = try options.resolve() } catch { throw fail("\(error)") }
         let logger = makeLogger(config.logging.level)
-        let layout = StoreLayout(root: config.store!)
         let runner: CaptureRunner
         do {
-            let store = try SegmentStore(layout: layout, config: config.storage, logger: logger)
+            let store = try SegmentStore.open(config: config, logger: logger)
             let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter)
             runner = CaptureRunner(pipeline: pipeline, logger: logger, mode: "ingest", sources: files,
                                    statsInterval: config.logging.statsSeconds)

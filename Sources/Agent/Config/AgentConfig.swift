@@ -50,6 +50,17 @@ public struct CaptureConfig: Sendable, Hashable {
     public init() {}
 }
 
+/// Field index settings (docs/index-format.md).
+public struct IndexConfig: Sendable, Hashable {
+    /// Index segments while they are written. Default true.
+    public var enabled: Bool = true
+    /// Fields to index: `default` (addresses, ports, proto, vlan), plus optional `mac`, `dns.qname`,
+    /// `http.host`, `tls.sni`, or `all`.
+    public var fields: [String] = ["default"]
+
+    public init() {}
+}
+
 /// Logging settings.
 public struct LoggingConfig: Sendable, Hashable {
     /// trace, debug, info, notice, warning, error, critical. Default info.
@@ -65,6 +76,7 @@ public struct AgentConfig: Sendable, Hashable {
     public var store: String?
     public var storage = StorageConfig()
     public var capture = CaptureConfig()
+    public var index = IndexConfig()
     public var logging = LoggingConfig()
 
     public init() {}

@@ -21,7 +21,7 @@ public enum ConfigLoader {
         guard let node else { return config }
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
-        try r.checkKeys(top, "", allowed: ["store", "storage", "capture", "logging"])
+        try r.checkKeys(top, "", allowed: ["store", "storage", "capture", "index", "logging"])
         if let v = top["store"] { config.store = try r.string(v, "store") }
         if let s = top["storage"] {
             let m = try r.mapping(s, "storage")
@@ -53,6 +53,17 @@ public enum ConfigLoader {
             if let v = m["promiscuous"] { config.capture.promiscuous = try r.bool(v, "capture.promiscuous") }
             if let v = m["buffer_size"] { config.capture.bufferBytes = try r.bytes(v, "capture.buffer_size") }
             if let v = m["prefilter"] { config.capture.prefilter = try r.string(v, "capture.prefilter") }
+        }
+        if let i = top["index"] {
+            let m = try r.mapping(i, "index")
+            try r.checkKeys(m, "index.", allowed: ["enabled", "fields"])
+            if let v = m["enabled"] { config.index.enabled = try r.bool(v, "index.enabled") }
+            if let v = m["fields"] {
+                switch v {
+                case .sequence(let seq): config.index.fields = try seq.map { try r.string($0, "index.fields") }
+                default: config.index.fields = try r.string(v, "index.fields").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                }
+            }
         }
         if let l = top["logging"] {
             let m = try r.mapping(l, "logging")

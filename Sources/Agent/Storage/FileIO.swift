@@ -57,11 +57,11 @@ public enum FileIO {
         if Glibc.rename(from, to) != 0 { throw .system(errno, path: to, doing: "rename") }
     }
 
-    static func makeDirectory(_ path: String) throws(StorageError) {
+    public static func makeDirectory(_ path: String) throws(StorageError) {
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw .system(errno, path: path, doing: "mkdir") }
     }
 
-    static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     public static func fileSize(_ path: String) -> UInt64? {
         var st = stat()

@@ -16,6 +16,8 @@ final class SegmentFinisher: Sendable {
         var partialPath: String
         var finalPath: String
         var info: SegmentInfo
+        /// Runs after the file is published (writes the segment's index).
+        var afterPublish: (@Sendable () -> Void)?
     }
 
     struct Done: Sendable {
@@ -78,7 +80,9 @@ final class SegmentFinisher: Sendable {
         while true {
             wake.wait()
             while let job = state.withLock({ s -> Job? in s.jobs.isEmpty ? nil : s.jobs.removeFirst() }) {
-                let result = Done(info: job.info, error: publish(job))
+                let error = publish(job)
+                if error == nil { job.afterPublish?() }
+                let result = Done(info: job.info, error: error)
                 state.withLock { $0.done.append(result) }
                 idle.signal()
             }

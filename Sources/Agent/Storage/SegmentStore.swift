@@ -19,6 +19,8 @@ public final class SegmentStore {
     public var onSegmentDeleted: ((UInt64) -> Void)?
     /// Called after a segment is published (complete).
     public var onSegmentClosed: ((SegmentInfo) -> Void)?
+    /// Indexes stored packets per segment (nil: no index).
+    public var indexer: StoreIndexer?
 
     private let logger: Logger
     private let lockFD: Int32
@@ -104,6 +106,7 @@ public final class SegmentStore {
             }
         }
         let w = writer.unsafelyUnwrapped
+        let recordOffset = w.totalBytes
         do {
             try w.append(header, bytes)
         } catch {
@@ -113,6 +116,7 @@ public final class SegmentStore {
             }
             return append(header, bytes, format: format)
         }
+        indexer?.packetStored(recordOffset: recordOffset, timestampNanos: header.timestampNanos, bytes: bytes)
         counters.packetsStored &+= 1
         counters.bytesStored &+= record
         if counters.state == .diskFull { setState(.storing, "space available again") }
@@ -162,6 +166,7 @@ public final class SegmentStore {
             let w = try SegmentWriter(id: id, format: format, layout: layout, openedAt: now, bufferBytes: config.writeBufferBytes)
             try catalog.recordOpen(w.info(state: .writing, closedAt: nil))
             writer = w
+            indexer?.segmentOpened(format: format)
             lastFlushWall = now
             counters.segmentsCreated &+= 1
             logger.debug("segment opened", metadata: ["segment": "\(id)", "link_type": "\(format.linkType)"])
@@ -206,7 +211,8 @@ public final class SegmentStore {
             return
         }
         closingBytes += info.bytes
-        finisher.submit(.init(fd: w.detach(), partialPath: w.partialPath, finalPath: w.finalPath, info: info))
+        finisher.submit(.init(fd: w.detach(), partialPath: w.partialPath, finalPath: w.finalPath, info: info,
+                              afterPublish: indexer?.segmentClosed(id: info.id)))
         refreshSizeCounters()
     }
 
@@ -265,6 +271,7 @@ public final class SegmentStore {
             record(.system(errno, path: path, doing: "unlink"))
             return
         }
+        unlink(layout.indexPath(s.id))
         do { try catalog.recordDelete(s.id, reason: reason) } catch { record(error) }
         finishedBytes -= min(finishedBytes, s.bytes)
         counters.segmentsDeletedByRetention &+= 1

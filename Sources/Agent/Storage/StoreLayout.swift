@@ -4,6 +4,7 @@
 /// STORE/
 ///   segments/   000000000001.pcap ...   finished segments (plain pcap files)
 ///               .000000000042.pcap.partial   the segment being written (hidden)
+///   index/      000000000001.idx ...   field index of each finished segment (docs/index-format.md)
 ///   catalog/    segments.log           append-only journal of segment lifecycle events
 ///   state/      status.json            counters of the running (or last) agent
 ///               lock                   flock()ed by the one process writing the store
@@ -19,6 +20,7 @@ public struct StoreLayout: Sendable, Hashable {
 
     public var segmentsDirectory: String { root + "/segments" }
     public var catalogDirectory: String { root + "/catalog" }
+    public var indexDirectory: String { root + "/index" }
     public var catalogPath: String { catalogDirectory + "/segments.log" }
     public var stateDirectory: String { root + "/state" }
     public var statusPath: String { stateDirectory + "/status.json" }
@@ -30,6 +32,8 @@ public struct StoreLayout: Sendable, Hashable {
     public static func partialFileName(_ id: UInt64) -> String { "." + pad(id) + ".pcap.partial" }
 
     public func segmentPath(_ id: UInt64) -> String { segmentsDirectory + "/" + Self.segmentFileName(id) }
+    /// Index file of a segment (`index/NNNNNNNNNNNN.idx`).
+    public func indexPath(_ id: UInt64) -> String { indexDirectory + "/" + Self.pad(id) + ".idx" }
     public func partialPath(_ id: UInt64) -> String { segmentsDirectory + "/" + Self.partialFileName(id) }
 
     /// Parses the id out of a partial file name, nil if the name is not one.
@@ -38,7 +42,7 @@ public struct StoreLayout: Sendable, Hashable {
         return UInt64(name.dropFirst().dropLast(".pcap.partial".count))
     }
 
-    private static func pad(_ id: UInt64) -> String {
+    static func pad(_ id: UInt64) -> String {
         let s = String(id)
         return String(repeating: "0", count: max(0, 12 - s.count)) + s
     }

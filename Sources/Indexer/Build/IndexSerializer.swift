@@ -15,17 +15,23 @@ struct IndexSerializer {
         self.inPlace = inPlace && from.records == 0
     }
 
-    func image() -> [UInt8] {
+    func image() -> [UInt8] { imageWriter().bytes }
+
+    /// The image in a ``ByteWriter`` (the file writer uses its bytes in place: no extra copy).
+    func imageWriter() -> ByteWriter {
         let b = builder
         // One scratch buffer serves every packed field's sort.
-        let largest = [to.network - from.network, to.ipProtocol - from.ipProtocol, to.src4 - from.src4, to.dst4 - from.dst4,
-                       to.srcPort - from.srcPort, to.dstPort - from.dstPort, to.vlan - from.vlan].max() ?? 0
+        let largest = max(to.src4 - from.src4, to.dst4 - from.dst4)
         let scratch = UnsafeMutablePointer<UInt64>.allocate(capacity: max(largest, 1))
         defer { scratch.deallocate() }
-        func packed(_ field: FieldID, _ buffer: FlatBuffer<UInt64>, _ range: Range<Int>) -> (FieldID, Int, [UInt8]) {
+        func packed(_ field: FieldID, _ buffer: FlatBuffer<UInt64>, _ range: Range<Int>) -> (FieldID, Int, ByteWriter) {
             packedSection(field, buffer, range, scratch)
         }
-        var sections: [(FieldID, Int, [UInt8])] = []  // field, key count, bytes
+        func packed(_ field: FieldID, _ column: Key16Column, _ range: Range<Int>) -> (FieldID, Int, ByteWriter) {
+            let (count, bytes) = Self.key16Section(column, range)
+            return (field, count, bytes)
+        }
+        var sections: [(FieldID, Int, ByteWriter)] = []  // field, key count, bytes
         sections.append((.records, 0, recordsSection()))
         sections.append(packed(.network, b.network, from.network..<to.network))
         if b.fields.contains(.ipProtocol) { sections.append(packed(.ipProtocol, b.ipProtocol, from.ipProtocol..<to.ipProtocol)) }
@@ -64,7 +70,7 @@ struct IndexSerializer {
             toc.u32(UInt32(keyCount))
             toc.u64(offset)
             toc.u64(UInt64(bytes.count))
-            toc.u32(CRC32.checksum(bytes))
+            toc.u32(CRC32.checksum(bytes.raw))
             toc.u32(0)
             offset += UInt64(bytes.count)
         }
@@ -93,7 +99,7 @@ struct IndexSerializer {
         out.patch32(headerCRC, at: IndexFileLayout.headerCRCOffset)
         out.append(toc)
         for (_, _, bytes) in sections { out.append(bytes) }
-        return out.bytes
+        return out
     }
 
     /// End offset of record `i`: the next record's offset, or the builder's covered end for the last.
@@ -101,7 +107,7 @@ struct IndexSerializer {
         i + 1 < builder.packetCount ? builder.offsets[i + 1] : builder.coveredBytes
     }
 
-    private func recordsSection() -> [UInt8] {
+    private func recordsSection() -> ByteWriter {
         let b = builder
         let range = from.records..<to.records
         let blockLength = RecordTableFormat.blockLength
@@ -126,13 +132,13 @@ struct IndexSerializer {
             for i in (start + 1)..<end { data.varint(UInt32(clamping: b.offsets[i] - b.offsets[i - 1])) }
         }
         table.append(data)
-        return table.bytes
+        return table
     }
 
     // MARK: Posting fields
 
     private func packedSection(_ field: FieldID, _ buffer: FlatBuffer<UInt64>, _ range: Range<Int>,
-                               _ scratch: UnsafeMutablePointer<UInt64>) -> (FieldID, Int, [UInt8]) {
+                               _ scratch: UnsafeMutablePointer<UInt64>) -> (FieldID, Int, ByteWriter) {
         let n = range.count
         let values: UnsafeMutablePointer<UInt64>
         var copy: UnsafeMutablePointer<UInt64>?
@@ -149,8 +155,29 @@ struct IndexSerializer {
         return (field, count, bytes)
     }
 
+    /// ``fieldSection(_:width:)`` for a 16-bit-key column (counting sort, see ``Key16Column``).
+    static func key16Section(_ column: Key16Column, _ range: Range<Int>) -> (Int, ByteWriter) {
+        var keys = ByteWriter(capacity: 1024)
+        var entries = ByteWriter(capacity: 1024)
+        var postings = ByteWriter(capacity: range.count + 64)
+        var keyCount = 0
+        column.forEachKey(in: range) { key, ordinals in
+            keys.u16(key)
+            let start = postings.count
+            PostingCodec.encode(ordinals, into: &postings)
+            entries.u32(UInt32(start))
+            entries.u32(UInt32(postings.count - start))
+            entries.u32(UInt32(ordinals.count))
+            keyCount += 1
+        }
+        keys.align(4)
+        keys.append(entries)
+        keys.append(postings)
+        return (keyCount, keys)
+    }
+
     /// ``fieldSection(_:width:)`` for sorted packed values, encoding each key's run in place.
-    static func packedFieldSection(_ values: UnsafeBufferPointer<UInt64>, width: Int) -> (Int, [UInt8]) {
+    static func packedFieldSection(_ values: UnsafeBufferPointer<UInt64>, width: Int) -> (Int, ByteWriter) {
         var keys = ByteWriter(capacity: 1024)
         var entries = ByteWriter(capacity: 1024)
         var postings = ByteWriter(capacity: values.count + 64)
@@ -176,17 +203,17 @@ struct IndexSerializer {
         keys.align(4)
         keys.append(entries)
         keys.append(postings)
-        return (keyCount, keys.bytes)
+        return (keyCount, keys)
     }
 
-    private func pairs64(_ field: FieldID, _ buffer: FlatBuffer<Pair64>, _ range: Range<Int>) -> (FieldID, Int, [UInt8]) {
+    private func pairs64(_ field: FieldID, _ buffer: FlatBuffer<Pair64>, _ range: Range<Int>) -> (FieldID, Int, ByteWriter) {
         var values = buffer.copy(range)
         RadixSort.sortByKey(&values)
         let (count, bytes) = Self.fieldSection(Pair64Column(values: values), width: field.keyWidth)
         return (field, count, bytes)
     }
 
-    private func wide(_ field: FieldID, _ buffer: FlatBuffer<Pair128>, _ range: Range<Int>) -> (FieldID, Int, [UInt8]) {
+    private func wide(_ field: FieldID, _ buffer: FlatBuffer<Pair128>, _ range: Range<Int>) -> (FieldID, Int, ByteWriter) {
         var values = buffer.copy(range)
         RadixSort.sortByKey(&values)
         let (count, bytes) = Self.fieldSection(Pair128Column(values: values), width: field.keyWidth)
@@ -195,7 +222,7 @@ struct IndexSerializer {
 
     /// `keys[keyCount × width]`, padding to 4, `entries[keyCount × {u32 offset, u32 length,
     /// u32 count}]`, then the posting lists (offsets relative to their start).
-    static func fieldSection<C: PairColumn>(_ column: C, width: Int) -> (Int, [UInt8]) {
+    static func fieldSection<C: PairColumn>(_ column: C, width: Int) -> (Int, ByteWriter) {
         var keys = ByteWriter()
         var entries = ByteWriter()
         var postings = ByteWriter(capacity: column.count + 64)
@@ -229,14 +256,14 @@ struct IndexSerializer {
         keys.align(4)
         keys.append(entries)
         keys.append(postings)
-        return (keyCount, keys.bytes)
+        return (keyCount, keys)
     }
 
     // MARK: Names
 
     /// `u32 nameCount, u32 flowCount`, `nameCount × {u32 nameOffset, u32 nameLength, u32 firstFlow,
     /// u32 flowCount}`, the name bytes (sorted, labels reversed), padding to 8, then `u64` flow keys.
-    private func nameSection(_ field: SegmentIndexBuilder.NameField) -> (Int, [UInt8]) {
+    private func nameSection(_ field: SegmentIndexBuilder.NameField) -> (Int, ByteWriter) {
         let b = builder
         var picked: [NameEntry] = []
         for i in from.names..<to.names where b.names[i].field == field.rawValue { picked.append(b.names[i]) }
@@ -279,7 +306,7 @@ struct IndexSerializer {
         out.append(blob)
         out.align(8)
         out.append(flows)
-        return (nameCount, out.bytes)
+        return (nameCount, out)
     }
 }
 

@@ -22,13 +22,13 @@ extension SegmentIndexBuilder {
             offset = 12
             var depth = 0
             while isVLANTagType(type) {
-                if depth == 0 { network.append(UInt64(NetworkKey.tagged) << 32 | UInt64(ordinal)) }
+                if depth == 0 { network.append(NetworkKey.tagged, ordinal) }
                 // BPF `vlan N` reads the 12-bit id of the tag at this depth; `vlan and vlan N` the next.
                 if wantVLAN && depth < 2 && n >= offset + 4 {
                     let id = loadBE16(p, offset + 2) & 0x0FFF
                     // QinQ with the same id twice: one posting (lists must be strictly ascending).
                     if depth == 0 || id != loadBE16(p, offset - 2) & 0x0FFF {
-                        vlan.append(UInt64(id) << 32 | UInt64(ordinal))
+                        vlan.append(id, ordinal)
                     }
                 }
                 depth += 1
@@ -88,7 +88,7 @@ extension SegmentIndexBuilder {
     }
 
     private func markNoLinkHeader(_ ordinal: UInt32) {
-        network.append(UInt64(NetworkKey.noLinkHeader) << 32 | UInt64(ordinal))
+        network.append(NetworkKey.noLinkHeader, ordinal)
     }
 
     /// IPv4 as BPF reads it: protocol at +9, addresses at +12/+16, and for TCP/UDP/SCTP packets that
@@ -97,18 +97,18 @@ extension SegmentIndexBuilder {
     @inline(__always)
     func indexIPv4(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32) {
         let ord = UInt64(ordinal)
-        network.append(UInt64(NetworkKey.ipv4) << 32 | ord)
+        network.append(NetworkKey.ipv4, ordinal)
         guard let p, n >= o + 10 else { return }
         let proto = p.load(fromByteOffset: o + 9, as: UInt8.self)
-        if wantProtocol { ipProtocol.append(UInt64(0x400 | UInt16(proto)) << 32 | ord) }
+        if wantProtocol { ipProtocol.append(0x400 | UInt16(proto), ordinal) }
         if wantAddresses {
             if n >= o + 16 { src4.append(UInt64(loadBE32(p, o + 12)) << 32 | ord) }
             if n >= o + 20 { dst4.append(UInt64(loadBE32(p, o + 16)) << 32 | ord) }
         }
         if wantPorts && (proto == 6 || proto == 17 || proto == 132) && loadBE16(p, o + 6) & 0x1FFF == 0 {
             let transport = o + Int(p.load(fromByteOffset: o, as: UInt8.self) & 0x0F) * 4
-            if n >= transport + 2 { srcPort.append(UInt64(loadBE16(p, transport)) << 32 | ord) }
-            if n >= transport + 4 { dstPort.append(UInt64(loadBE16(p, transport + 2)) << 32 | ord) }
+            if n >= transport + 2 { srcPort.append(loadBE16(p, transport), ordinal) }
+            if n >= transport + 4 { dstPort.append(loadBE16(p, transport + 2), ordinal) }
         }
     }
 
@@ -117,15 +117,14 @@ extension SegmentIndexBuilder {
     /// TCP/UDP/SCTP (`port N` looks at +40/+42 and nothing else).
     @inline(__always)
     func indexIPv6(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32) {
-        let ord = UInt64(ordinal)
-        network.append(UInt64(NetworkKey.ipv6) << 32 | ord)
+        network.append(NetworkKey.ipv6, ordinal)
         guard let p, n >= o + 7 else { return }
         let next = p.load(fromByteOffset: o + 6, as: UInt8.self)
         if wantProtocol {
-            ipProtocol.append(UInt64(0x600 | UInt16(next)) << 32 | ord)
+            ipProtocol.append(0x600 | UInt16(next), ordinal)
             if next == 44 && n >= o + 41 {
                 let afterFragment = p.load(fromByteOffset: o + 40, as: UInt8.self)
-                if afterFragment != 44 { ipProtocol.append(UInt64(0x600 | UInt16(afterFragment)) << 32 | ord) }
+                if afterFragment != 44 { ipProtocol.append(0x600 | UInt16(afterFragment), ordinal) }
             }
         }
         if wantAddresses {
@@ -133,8 +132,8 @@ extension SegmentIndexBuilder {
             if n >= o + 40 { dst6.append(Pair128(hi: loadBE64(p, o + 24), lo: loadBE64(p, o + 32), ordinal: ordinal)) }
         }
         if wantPorts && (next == 6 || next == 17 || next == 132) {
-            if n >= o + 42 { srcPort.append(UInt64(loadBE16(p, o + 40)) << 32 | ord) }
-            if n >= o + 44 { dstPort.append(UInt64(loadBE16(p, o + 42)) << 32 | ord) }
+            if n >= o + 42 { srcPort.append(loadBE16(p, o + 40), ordinal) }
+            if n >= o + 44 { dstPort.append(loadBE16(p, o + 42), ordinal) }
         }
     }
 
@@ -143,7 +142,7 @@ extension SegmentIndexBuilder {
     @inline(__always)
     func indexARP(_ p: UnsafeRawPointer, _ n: Int, _ o: Int, _ type: UInt16, _ ordinal: UInt32) {
         let ord = UInt64(ordinal)
-        network.append(UInt64(type) << 32 | ord)
+        network.append(type, ordinal)
         guard wantAddresses else { return }
         if n >= o + 18 { src4.append(UInt64(loadBE32(p, o + 14)) << 32 | ord) }
         if n >= o + 28 { dst4.append(UInt64(loadBE32(p, o + 24)) << 32 | ord) }

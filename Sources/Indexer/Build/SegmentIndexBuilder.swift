@@ -1,5 +1,8 @@
 import PacketDecoding
 import PcapFormat
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builds the index of one segment while its packets are stored.
 ///
@@ -17,17 +20,18 @@ import PcapFormat
 /// the index is written or snapshotted. With application fields on it also runs ``PacketDecoder``
 /// to find the flow and the payload.
 ///
-/// Not thread-safe: one ingest thread adds, snapshots and writes. The ``SegmentIndexSnapshot`` and
-/// ``SegmentIndex`` values it produces are immutable and may be shared with query threads.
+/// Not thread-safe: one ingest thread adds, snapshots and seals or writes. The
+/// ``SegmentIndexSnapshot``, ``SealedSegmentIndex`` and ``SegmentIndex`` values it produces are
+/// `Sendable`: snapshots go to query threads, a sealed index to whatever thread writes it.
 public final class SegmentIndexBuilder {
     /// The fields this builder indexes.
     public let fields: IndexFieldSet
     /// The segment's `LINKTYPE_*`.
-    public let linkType: UInt32
+    public private(set) var linkType: UInt32
     /// Whether the segment's timestamps are nanosecond (recorded in the index header).
-    public let nanosecond: Bool
+    public private(set) var nanosecond: Bool
 
-    let link: LinkFraming
+    private(set) var link: LinkFraming
     private(set) var recordCount: UInt32 = 0
     /// End of the last record added: how many bytes of the segment the index covers.
     public private(set) var coveredBytes: UInt64 = 0
@@ -37,34 +41,34 @@ public final class SegmentIndexBuilder {
     /// `write` sorted the buffers in place: nothing more can be added or serialised from them.
     private(set) var finished = false
     /// The image `write` / `makeIndex` produced, kept for later `serialize()` calls.
-    private var finalImage: [UInt8]?
+    private var finalImage: ByteWriter?
 
     // Per record.
     let offsets: FlatBuffer<UInt64>
     let times: FlatBuffer<Int64>
     // Per field: (key, ordinal) pairs in ordinal order.
-    let network = FlatBuffer<UInt64>()
-    let ipProtocol: FlatBuffer<UInt64>
+    let network: Key16Column
+    let ipProtocol: Key16Column
     let src4: FlatBuffer<UInt64>
     let dst4: FlatBuffer<UInt64>
-    let srcPort: FlatBuffer<UInt64>
-    let dstPort: FlatBuffer<UInt64>
-    let vlan = FlatBuffer<UInt64>()
-    let src6 = FlatBuffer<Pair128>()
-    let dst6 = FlatBuffer<Pair128>()
-    let srcMAC = FlatBuffer<Pair64>()
-    let dstMAC = FlatBuffer<Pair64>()
-    let flow = FlatBuffer<Pair64>()
+    let srcPort: Key16Column
+    let dstPort: Key16Column
+    let vlan: Key16Column
+    let src6: FlatBuffer<Pair128>
+    let dst6: FlatBuffer<Pair128>
+    let srcMAC: FlatBuffer<Pair64>
+    let dstMAC: FlatBuffer<Pair64>
+    let flow: FlatBuffer<Pair64>
     // Application names: entries pointing into a byte arena (reversed-label form).
-    let names = FlatBuffer<NameEntry>()
-    let nameBytes = FlatBuffer<UInt8>(capacity: 4096)
+    let names: FlatBuffer<NameEntry>
+    let nameBytes: FlatBuffer<UInt8>
 
     // Flags hoisted out of `fields` so the per-packet path tests plain booleans.
     let wantAddresses: Bool
     let wantPorts: Bool
     let wantProtocol: Bool
     let wantVLAN: Bool
-    let wantMAC: Bool
+    private(set) var wantMAC: Bool
     let wantFlows: Bool
     let wantDNS: Bool
     let wantHTTP: Bool
@@ -92,13 +96,11 @@ public final class SegmentIndexBuilder {
         self.nanosecond = nanosecond
         self.link = LinkFraming(linkType: linkType, byteSwapped: byteSwapped)
         let hint = max(expectedPackets, 1024)
-        offsets = FlatBuffer(capacity: hint)
-        times = FlatBuffer(capacity: hint)
-        ipProtocol = FlatBuffer(capacity: fields.contains(.ipProtocol) ? hint : 16)
-        src4 = FlatBuffer(capacity: fields.contains(.addresses) ? hint : 16)
-        dst4 = FlatBuffer(capacity: fields.contains(.addresses) ? hint : 16)
-        srcPort = FlatBuffer(capacity: fields.contains(.ports) ? hint : 16)
-        dstPort = FlatBuffer(capacity: fields.contains(.ports) ? hint : 16)
+        let buffers = Self.freshBuffers(fields: fields, hint: hint)
+        (offsets, times, network, ipProtocol, src4, dst4, srcPort, dstPort, vlan) =
+            (buffers.0, buffers.1, buffers.2, buffers.3, buffers.4, buffers.5, buffers.6, buffers.7, buffers.8)
+        (src6, dst6, srcMAC, dstMAC, flow, names, nameBytes) =
+            (FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(capacity: 4096))
         wantAddresses = fields.contains(.addresses)
         wantPorts = fields.contains(.ports)
         wantProtocol = fields.contains(.ipProtocol)
@@ -108,6 +110,75 @@ public final class SegmentIndexBuilder {
         wantDNS = fields.contains(.dnsQueryName)
         wantHTTP = fields.contains(.httpHost)
         wantTLS = fields.contains(.tlsServerName)
+    }
+
+    private static func freshBuffers(fields: IndexFieldSet, hint: Int) -> (
+        FlatBuffer<UInt64>, FlatBuffer<Int64>, Key16Column, Key16Column, FlatBuffer<UInt64>,
+        FlatBuffer<UInt64>, Key16Column, Key16Column, Key16Column
+    ) {
+        (FlatBuffer(capacity: hint), FlatBuffer(capacity: hint), Key16Column(capacity: hint),
+         Key16Column(capacity: fields.contains(.ipProtocol) ? hint : 16),
+         FlatBuffer(capacity: fields.contains(.addresses) ? hint : 16), FlatBuffer(capacity: fields.contains(.addresses) ? hint : 16),
+         Key16Column(capacity: fields.contains(.ports) ? hint : 16), Key16Column(capacity: fields.contains(.ports) ? hint : 16),
+         Key16Column(capacity: 1024))
+    }
+
+    /// A builder that takes over `other`'s collected data, leaving `other`'s buffers empty (with
+    /// fresh storage of the same capacity). Used by `sealed()`.
+    private init(takingOver other: SegmentIndexBuilder) {
+        fields = other.fields
+        linkType = other.linkType
+        nanosecond = other.nanosecond
+        link = other.link
+        recordCount = other.recordCount
+        coveredBytes = other.coveredBytes
+        inconsistency = other.inconsistency
+        (offsets, times, network, ipProtocol, src4, dst4, srcPort, dstPort, vlan) =
+            (other.offsets.detach(), other.times.detach(), other.network.detach(), other.ipProtocol.detach(), other.src4.detach(),
+             other.dst4.detach(), other.srcPort.detach(), other.dstPort.detach(), other.vlan.detach())
+        (src6, dst6, srcMAC, dstMAC, flow, names, nameBytes) =
+            (other.src6.detach(), other.dst6.detach(), other.srcMAC.detach(), other.dstMAC.detach(), other.flow.detach(),
+             other.names.detach(), other.nameBytes.detach())
+        (wantAddresses, wantPorts, wantProtocol, wantVLAN, wantMAC) =
+            (other.wantAddresses, other.wantPorts, other.wantProtocol, other.wantVLAN, other.wantMAC)
+        (wantFlows, wantDNS, wantHTTP, wantTLS) = (other.wantFlows, other.wantDNS, other.wantHTTP, other.wantTLS)
+    }
+
+    /// Hands the packets added so far to a ``SealedSegmentIndex`` — which sorts and writes them,
+    /// on any thread — and leaves this builder empty, ready for the next segment (of `linkType`,
+    /// or the same one when nil). O(1) on the calling thread: ingest need not wait for the sort.
+    public func sealed(nextLinkType: UInt32? = nil, nanosecond nextNanosecond: Bool? = nil) -> SealedSegmentIndex {
+        let taken = SegmentIndexBuilder(takingOver: self)  // leaves this builder's buffers empty
+        reset(linkType: nextLinkType ?? linkType, nanosecond: nextNanosecond ?? nanosecond)
+        return SealedSegmentIndex(taken)
+    }
+
+    /// Empties the builder for a new segment, keeping the field set and the buffers' capacity
+    /// (reusing a builder after `write` avoids reallocating and faulting in its memory).
+    public func reset(linkType: UInt32, nanosecond: Bool = false, byteSwapped: Bool = false) {
+        self.linkType = linkType
+        self.nanosecond = nanosecond
+        link = LinkFraming(linkType: linkType, byteSwapped: byteSwapped)
+        wantMAC = fields.contains(.mac) && link == .ethernet
+        offsets.removeAll()
+        times.removeAll()
+        for column in [network, ipProtocol, srcPort, dstPort, vlan] { column.removeAll() }
+        src4.removeAll()
+        dst4.removeAll()
+        src6.removeAll()
+        dst6.removeAll()
+        srcMAC.removeAll()
+        dstMAC.removeAll()
+        flow.removeAll()
+        names.removeAll()
+        nameBytes.removeAll()
+        recordCount = 0
+        coveredBytes = 0
+        inconsistency = nil
+        finished = false
+        finalImage = nil
+        snapshotChunks = []
+        snapshotMarks = BuilderMarks()
     }
 
     deinit { scratch.deallocate() }
@@ -147,9 +218,9 @@ public final class SegmentIndexBuilder {
     }
 
     /// The final index image, sorting the buffers in place; the builder accepts nothing more.
-    private func finish() -> [UInt8] {
+    private func finish() -> ByteWriter {
         if let finalImage { return finalImage }
-        let image = IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self), inPlace: true).image()
+        let image = IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self), inPlace: true).imageWriter()
         finished = true
         finalImage = image
         return image
@@ -157,7 +228,7 @@ public final class SegmentIndexBuilder {
 
     /// Serialises everything added so far into an index image (the bytes `write(to:)` publishes).
     public func serialize() -> [UInt8] {
-        finalImage ?? IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).image()
+        finalImage?.bytes ?? IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).image()
     }
 
     /// Writes the index of everything added so far to `path`, atomically: a hidden
@@ -168,7 +239,7 @@ public final class SegmentIndexBuilder {
     public func write(to path: String) throws(IndexError) {
         if let inconsistency { throw IndexError(.badSegment, path: path, detail: inconsistency) }
         let image = finish()
-        try FileOps.writeAtomically(image, to: path)
+        try FileOps.writeAtomically(image.raw, to: path)
         // We just wrote these bytes: no need to checksum them again when a query opens the file.
         if let id = FileIdentity.of(path: path) { VerifiedIndexFiles.shared.insert(id) }
     }
@@ -177,7 +248,7 @@ public final class SegmentIndexBuilder {
     /// this finishes the builder.
     public func makeIndex() throws(IndexError) -> SegmentIndex {
         if let inconsistency { throw IndexError(.badSegment, detail: inconsistency) }
-        return try SegmentIndex(image: finish())
+        return try SegmentIndex(image: finish().bytes)
     }
 
     /// An index of the packets added so far, for querying the segment that is still being written.
@@ -235,4 +306,43 @@ struct NameEntry: BitwiseCopyable {
     var offset: UInt32
     var length: UInt16
     var field: UInt8
+}
+
+/// The collected data of a finished segment, detached from its builder by
+/// ``SegmentIndexBuilder/sealed(nextLinkType:nanosecond:)``: sorting, serialising and writing it
+/// (the costly part, ~100-200 ns per packet) can run on another thread while ingest goes on.
+public final class SealedSegmentIndex: @unchecked Sendable {
+    // @unchecked: `builder` is reachable only through this object (sealed() hands over a private
+    // instance), and `lock` serialises the calls that use it.
+    private let builder: SegmentIndexBuilder
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    fileprivate init(_ builder: SegmentIndexBuilder) {
+        self.builder = builder
+        pthread_mutex_init(lock, nil)
+    }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    /// Packets in the sealed segment.
+    public var packetCount: Int { builder.packetCount }
+    /// End of the last record indexed.
+    public var coveredBytes: UInt64 { builder.coveredBytes }
+
+    /// Sorts, serialises and publishes the index at `path` (see ``SegmentIndexBuilder/write(to:)``).
+    public func write(to path: String) throws(IndexError) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        try builder.write(to: path)
+    }
+
+    /// The index as an in-memory ``SegmentIndex`` (e.g. to serve queries until the file is written).
+    public func makeIndex() throws(IndexError) -> SegmentIndex {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return try builder.makeIndex()
+    }
 }

@@ -127,7 +127,7 @@ extension RecordCursor {
         } else {
             end = coveredBytes
         }
-        guard end >= start + 16 else { throw IndexError.corrupt("record \(ordinal) shorter than its header") }
+        guard end > start, end - start >= 16 else { throw IndexError.corrupt("record \(ordinal) shorter than its header") }
         return end - start - 16
     }
 }

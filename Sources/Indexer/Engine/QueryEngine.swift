@@ -22,8 +22,10 @@ import PcapFormat
 /// before it could be opened; a cut file) never fails the query: the segment is scanned, skipped or
 /// ended early, and the reason is listed in ``QueryStats/problems``.
 public struct QueryEngine: Sendable {
+    /// The segments a query may read (in any order).
     public let segments: [SegmentRef]
 
+    /// An engine over `segments`.
     public init(segments: [SegmentRef]) { self.segments = segments }
 
     /// Streams the matching packets to `sink` in time order. `sink` returns false to stop. Errors
@@ -158,8 +160,16 @@ public struct QueryEngine: Sendable {
         return resolved
     }
 
+    /// Evaluates the filter on `segment` and, if anything matches, opens its pcap for reading.
     private func open(_ segment: SegmentRef, order: Int, matcher: SegmentMatcher, lower: Int64, upper: Int64,
                       stats: inout QueryStats) -> MatchCursor? {
+        // The index first: a segment without matches costs no pcap open at all.
+        guard let matches = matcher.matches(of: segment, stats: &stats) else {
+            stats.segmentsSkipped += 1
+            return nil
+        }
+        if matches.scanned { stats.segmentsScanned += 1 } else { stats.segmentsIndexed += 1 }
+        guard !matches.ordinals.isEmpty, !matches.chunks.isEmpty else { return nil }
         let file: SegmentFile
         do {
             file = try SegmentFile(path: segment.pcapPath)
@@ -176,12 +186,6 @@ public struct QueryEngine: Sendable {
             stats.problems.append("segment \(segment.id): file link type \(file.header.linkType) != catalog \(segment.linkType)")
             return nil
         }
-        guard let matches = matcher.matches(of: segment, stats: &stats) else {
-            stats.segmentsSkipped += 1
-            return nil
-        }
-        if matches.scanned { stats.segmentsScanned += 1 } else { stats.segmentsIndexed += 1 }
-        guard !matches.ordinals.isEmpty, !matches.chunks.isEmpty else { return nil }
         return MatchCursor(segment: segment, order: order, file: file, matches: matches, lower: lower, upper: upper)
     }
 

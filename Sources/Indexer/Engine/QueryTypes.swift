@@ -18,9 +18,13 @@ public struct SegmentRef: Sendable {
     /// Whether its timestamps are nanosecond (decides the resolution of pcap output).
     public var nanosecond: Bool
     /// Earliest and latest packet time (catalog); nil when unknown, then the segment is always read.
+    /// For the segment being written, pass the writer's current values or nil: a stale
+    /// `lastNanos` would make the engine skip newer packets of a query starting after it.
     public var firstNanos: Int64?
+    /// See `firstNanos`.
     public var lastNanos: Int64?
 
+    /// Creates a segment reference.
     public init(id: UInt64, pcapPath: String, indexPath: String? = nil, snapshot: SegmentIndexSnapshot? = nil,
                 linkType: UInt32, nanosecond: Bool = false, firstNanos: Int64? = nil, lastNanos: Int64? = nil) {
         self.id = id
@@ -51,6 +55,7 @@ public struct QueryRequest: Sendable {
     /// and listed in ``QueryStats/problems``.
     public var allowScan: Bool
 
+    /// Creates a request.
     public init(query: Query, from: Int64? = nil, to: Int64? = nil, limit: Int? = nil, linkType: UInt32? = nil,
                 allowScan: Bool = true) {
         self.query = query
@@ -71,11 +76,13 @@ public struct QueryRequest: Sendable {
 
 /// One matching packet, handed to the sink. The buffers are valid only during the sink call.
 public struct MatchedPacket {
+    /// The segment the packet comes from.
     public var segmentID: UInt64
     /// Offset of the packet's record header in its segment file.
     public var recordOffset: UInt64
     /// Time and lengths, exactly as stored (`seconds`/`fraction` raw, in the segment's resolution).
     public var header: PacketHeader
+    /// The segment's `LINKTYPE_*`.
     public var linkType: UInt32
     /// Whether `header.fraction` is in nanoseconds.
     public var nanosecond: Bool
@@ -107,11 +114,13 @@ public struct QueryStats: Sendable, Hashable {
     /// One line per segment-level problem (unusable index, vanished file...), for logs.
     public var problems: [String] = []
 
+    /// Empty statistics.
     public init() {}
 }
 
 /// An error that stops a whole extraction (segment-level problems do not: see ``QueryStats``).
 public struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure.
     public enum Code: String, Sendable, Hashable {
         /// pcap output needs one link type, and the segments in range have several.
         case mixedLinkTypes = "segments in range have different link types"
@@ -119,9 +128,12 @@ public struct ExtractionError: Error, Sendable, Hashable, CustomStringConvertibl
         case writeFailed = "cannot write the output"
     }
 
+    /// The kind of failure.
     public var code: Code
+    /// What exactly happened.
     public var detail: String
 
+    /// Creates an error.
     public init(_ code: Code, _ detail: String) {
         self.code = code
         self.detail = detail

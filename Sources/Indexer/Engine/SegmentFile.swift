@@ -97,6 +97,8 @@ final class SegmentFile {
 
     /// Makes `[offset, offset + length)` present in the window; false at end of file.
     private func ensure(_ offset: UInt64, _ length: Int) -> Bool {
+        // Offsets come from an index: refuse absurd ones rather than overflow.
+        guard offset <= UInt64(Int64.max) - UInt64(length) else { return false }
         if offset >= windowStart && offset + UInt64(length) <= windowStart + UInt64(windowLength) { return true }
         if length > capacity {
             window.deallocate()

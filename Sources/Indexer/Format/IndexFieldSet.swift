@@ -73,7 +73,9 @@ public struct IndexFieldSet: OptionSet, Sendable, Hashable, CustomStringConverti
 
 /// An unknown index field name in the configuration.
 public struct IndexConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The name as configured.
     public var name: String
+    /// The names accepted.
     public var valid: [String]
     public var description: String { "unknown index field '\(name)' (valid: \(valid.joined(separator: ", ")))" }
 }

@@ -28,15 +28,26 @@ enum PostingCodec {
         precondition(n > 0, "empty posting list")
         let first = ordinals[0], last = ordinals[n - 1]
         let bitmapSize = 5 + Int((UInt64(last - first) + 8) / 8)
-        var deltaSize = 1
-        if n <= blockLength {
-            deltaSize += ByteWriter.varintSize(first)
-            for i in 1..<n { deltaSize += ByteWriter.varintSize(ordinals[i] &- ordinals[i - 1]) }
+        let blocks = (n + blockLength - 1) / blockLength
+        let skipTable = n <= blockLength ? 0 : 8 * blocks
+        let varints = n <= blockLength ? n : n - blocks  // the first of each block sits in the skip table
+        // Each varint takes 1 to 5 bytes; only a bitmap size between those bounds needs the exact size.
+        let useBitmap: Bool
+        if bitmapSize < 1 + skipTable + varints {
+            useBitmap = true
+        } else if bitmapSize >= 1 + skipTable + 5 * varints {
+            useBitmap = false
         } else {
-            deltaSize += 8 * ((n + blockLength - 1) / blockLength)
-            for i in 1..<n where i % blockLength != 0 { deltaSize += ByteWriter.varintSize(ordinals[i] &- ordinals[i - 1]) }
+            var deltaSize = 1 + skipTable
+            if n <= blockLength {
+                deltaSize += ByteWriter.varintSize(first)
+                for i in 1..<n { deltaSize += ByteWriter.varintSize(ordinals[i] &- ordinals[i - 1]) }
+            } else {
+                for i in 1..<n where i % blockLength != 0 { deltaSize += ByteWriter.varintSize(ordinals[i] &- ordinals[i - 1]) }
+            }
+            useBitmap = bitmapSize < deltaSize
         }
-        if bitmapSize < deltaSize {
+        if useBitmap {
             encodeBitmap(ordinals, into: &out)
         } else if n <= blockLength {
             out.u8(Kind.small.rawValue)

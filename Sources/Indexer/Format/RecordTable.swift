@@ -66,7 +66,9 @@ struct RecordTable {
         var offset = blk.firstOffset
         for _ in 1..<length(ofBlock: b) {
             guard let gap = data.varint(at: &position), gap >= 16 else { throw .corrupt("bad record gap in block \(b)") }
-            offset += UInt64(gap)
+            let (next, overflow) = offset.addingReportingOverflow(UInt64(gap))
+            guard !overflow else { throw .corrupt("record offset overflow in block \(b)") }
+            offset = next
             out.append(offset)
         }
     }

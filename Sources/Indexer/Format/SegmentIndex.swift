@@ -23,8 +23,9 @@ public final class SegmentIndex: @unchecked Sendable {
     public let coveredBytes: UInt64
     /// Offset of the first indexed record.
     public let firstRecordOffset: UInt64
-    /// Earliest / latest packet time (nil when the index is empty).
+    /// Earliest packet time (nil when the index is empty).
     public let firstNanos: Int64?
+    /// Latest packet time (nil when the index is empty).
     public let lastNanos: Int64?
     /// The segment's timestamps are nanosecond.
     public let nanosecond: Bool
@@ -153,8 +154,9 @@ public struct SegmentIndexSnapshot: Sendable {
     public var recordCount: Int { chunks.reduce(0) { $0 + $1.recordCount } }
     /// Offset just past the last record covered.
     public var coveredBytes: UInt64 { chunks.last?.coveredBytes ?? 0 }
-    /// Earliest / latest packet time covered.
+    /// Earliest packet time covered.
     public var firstNanos: Int64? { chunks.compactMap(\.firstNanos).min() }
+    /// Latest packet time covered.
     public var lastNanos: Int64? { chunks.compactMap(\.lastNanos).max() }
 }
 

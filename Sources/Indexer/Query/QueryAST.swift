@@ -9,6 +9,7 @@ public struct Query: Sendable, Hashable {
     /// Packet times selected are strictly before this, nanoseconds since the epoch.
     public var before: Int64?
 
+    /// Creates a query (normally done by ``QueryParser``).
     public init(filter: Filter?, after: Int64? = nil, before: Int64? = nil) {
         self.filter = filter
         self.after = after
@@ -90,11 +91,13 @@ public enum Direction: Sendable, Hashable {
     case both
 }
 
+/// An IP version, to restrict a protocol term (`icmp` is IPv4 only, `ip6 proto N`...).
 public enum IPFamily: Sendable, Hashable {
     case v4
     case v6
 }
 
+/// The network layer a packet carries; the raw value is the EtherType BPF compares.
 public enum NetworkKind: UInt16, Sendable, Hashable {
     case ip = 0x0800
     case ip6 = 0x86DD
@@ -104,14 +107,18 @@ public enum NetworkKind: UInt16, Sendable, Hashable {
 
 /// An address and a prefix length (`/32` or `/128` for a host).
 public struct AddressPrefix: Sendable, Hashable {
+    /// The network address (bits past the prefix are zero).
     public var address: IPAddress
+    /// Prefix length: 0–32 for IPv4, 0–128 for IPv6.
     public var length: Int
 
+    /// Creates a prefix.
     public init(address: IPAddress, length: Int) {
         self.address = address
         self.length = length
     }
 
+    /// Whether this is an IPv4 prefix.
     public var isIPv4: Bool { address.isIPv4 }
 
     /// The smallest and largest 32-bit key covered (IPv4).
@@ -159,10 +166,12 @@ public enum ApplicationField: String, Sendable, Hashable, CaseIterable {
 public struct NamePattern: Sendable, Hashable {
     /// The name as written, without the `*.` prefix.
     public var name: String
+    /// `*.name`: any name ending in `.name`.
     public var isSuffix: Bool
     /// The stored (reversed-label) form to look up; for a suffix, the byte prefix to range over.
     let reversedBytes: [UInt8]
 
+    /// Parses `name`, `*.suffix` or `*`.
     public init(_ text: String) {
         if text == "*" {
             name = ""

@@ -1,6 +1,7 @@
 /// A query the parser refuses, with the position of the offending token so that an API can answer
 /// "400: unknown field at character 12".
 public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of mistake.
     public enum Code: String, Sendable, Hashable {
         case badCharacter = "unexpected character"
         case unexpectedToken = "unexpected token"
@@ -18,6 +19,7 @@ public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
         case misplacedTimeBound = "time bound not at top level"
     }
 
+    /// The kind of mistake.
     public var code: Code
     /// Character offset (0-based) of the offending token in the query text.
     public var offset: Int
@@ -26,6 +28,7 @@ public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A human-readable explanation.
     public var message: String
 
+    /// Creates an error pointing at `length` characters from `offset`.
     public init(_ code: Code, offset: Int, length: Int, _ message: String) {
         self.code = code
         self.offset = offset

@@ -14,6 +14,7 @@ enum FileOps {
 
     /// Reads up to `count` bytes at `offset`; returns how many were read (short only at end of file).
     static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ count: Int, at offset: UInt64) -> Int {
+        guard offset <= UInt64(Int64.max) - UInt64(count) else { return -1 }
         var done = 0
         while done < count {
             let n = Glibc.pread(fd, buffer + done, count - done, off_t(offset) + off_t(done))
@@ -49,6 +50,15 @@ enum FileOps {
     /// rename, fsync of the directory. A crash leaves either the old file, no file, or the new one,
     /// plus possibly a stale `.tmp` that the next write truncates.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(IndexError) {
+        let failure = bytes.withUnsafeBytes { (raw) -> IndexError? in
+            do throws(IndexError) { try writeAtomically(raw, to: path) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// ``writeAtomically(_:to:)`` from bytes in place.
+    static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String) throws(IndexError) {
         let dir = directory(of: path)
         if mkdir(dir, 0o755) != 0 && errno != EEXIST {
             throw IndexError.system(errno, path: dir, doing: "mkdir")
@@ -58,12 +68,7 @@ enum FileOps {
         repeat { fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } while fd < 0 && errno == EINTR
         guard fd >= 0 else { throw IndexError.system(errno, path: tmp, doing: "open") }
         do throws(IndexError) {
-            let failure = bytes.withUnsafeBytes { (b) -> IndexError? in
-                guard let base = b.baseAddress else { return nil }
-                do throws(IndexError) { try writeAll(fd, base, b.count, path: tmp) } catch { return error }
-                return nil
-            }
-            if let failure { throw failure }
+            if let base = bytes.baseAddress { try writeAll(fd, base, bytes.count, path: tmp) }
             if fsync(fd) != 0 { throw IndexError.system(errno, path: tmp, doing: "fsync") }
         } catch {
             close(fd)

@@ -11,7 +11,23 @@ final class FlatBuffer<Element: BitwiseCopyable> {
         base = .allocate(capacity: self.capacity)
     }
 
+    private init(base: UnsafeMutablePointer<Element>, count: Int, capacity: Int) {
+        self.base = base
+        self.count = count
+        self.capacity = capacity
+    }
+
     deinit { base.deallocate() }
+
+    /// Moves the contents into a new buffer and leaves this one empty (with fresh storage of the
+    /// same capacity). Lets a builder hand its data over while keeping `let` references on the
+    /// per-packet path (a `var` reference costs a retain/release per access there).
+    func detach() -> FlatBuffer<Element> {
+        let taken = FlatBuffer(base: base, count: count, capacity: capacity)
+        base = .allocate(capacity: capacity)
+        count = 0
+        return taken
+    }
 
     @inline(__always)
     func append(_ element: Element) {

@@ -5,6 +5,7 @@ import Glibc
 /// Why an index could not be written, opened or read. A query treats any of these on one segment
 /// as "no usable index" and scans that segment instead.
 public struct IndexError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure.
     public enum Code: String, Sendable, Hashable {
         /// A system call failed (see ``IndexError/errno``).
         case io = "I/O error"
@@ -24,6 +25,7 @@ public struct IndexError: Error, Sendable, Hashable, CustomStringConvertible {
         case badSegment = "segment cannot be indexed"
     }
 
+    /// The kind of failure.
     public var code: Code
     /// The index (or segment) file concerned; empty for in-memory indexes.
     public var path: String
@@ -32,6 +34,7 @@ public struct IndexError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What exactly was wrong, for logs and operators.
     public var detail: String
 
+    /// Creates an error.
     public init(_ code: Code, path: String = "", errno: Int32? = nil, detail: String = "") {
         self.code = code
         self.path = path
