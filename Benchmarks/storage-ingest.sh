@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Storage-only ingest: `vigie-agent ingest` of the generated capture against
 # `tcpdump -r IN -w OUT -C 256` in the same run, same disk, same page-cache state.
-# Target (issue 2): agent wall time <= 1.2x tcpdump's.
+# Target (issue 2): agent wall time <= 1.2x tcpdump's (storage only: --no-index).
+# Target (issue 3): ingest with default indexing <= 1.25x the storage-only ingest.
 source "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-5}
 build_release
@@ -18,24 +19,29 @@ run_tcpdump() {
   sync "$WORK"/td/out.pcap*   # fsync of each file: the agent fsyncs every segment it finishes, so tcpdump must too
   echo "$(now) - $t0" | bc
 }
-run_agent() {
+run_agent() {  # $1: extra flags
   rm -rf "$WORK/agent"
   local t0=$(now)
-  "$BIN/vigie-agent" ingest --store "$WORK/agent" --segment-size 256000000 --quota 100GiB --log-level error "$CAPTURE" > "$WORK/agent-summary.txt"
+  "$BIN/vigie-agent" ingest --store "$WORK/agent" --segment-size 256000000 --quota 100GiB --log-level error --no-progress $1 "$CAPTURE" > "$WORK/agent-summary.txt"
   echo "$(now) - $t0" | bc
 }
 
-: > "$WORK/td.times"; : > "$WORK/agent.times"
-for i in $(seq "$RUNS"); do   # alternate so both see the same machine state
+: > "$WORK/td.times"; : > "$WORK/agent.times"; : > "$WORK/indexed.times"
+for i in $(seq "$RUNS"); do   # alternate so all see the same machine state
   run_tcpdump >> "$WORK/td.times"
-  run_agent >> "$WORK/agent.times"
+  run_agent --no-index >> "$WORK/agent.times"
+  stored=$(awk '/^stored:/{print $2}' "$WORK/agent-summary.txt")
+  run_agent "" >> "$WORK/indexed.times"
 done
-td=$(median < "$WORK/td.times"); ag=$(median < "$WORK/agent.times")
+idxbytes=$(du -sb "$WORK/agent/index" | cut -f1); segbytes=$(du -sb "$WORK/agent/segments" | cut -f1)
+td=$(median < "$WORK/td.times"); ag=$(median < "$WORK/agent.times"); ix=$(median < "$WORK/indexed.times")
 ratio=$(echo "scale=3; $ag / $td" | bc)
-stored=$(awk '/^stored:/{print $2}' "$WORK/agent-summary.txt")
+iratio=$(echo "scale=3; $ix / $ag" | bc)
 echo "machine:  $(machine)"
 echo "capture:  $CAPTURE: $packets packets, $bytes bytes"
 echo "tcpdump -r -w -C 256: median $td s over $RUNS runs ($(tr '\n' ' ' < "$WORK/td.times"))"
 echo "vigie-agent ingest:   median $ag s over $RUNS runs ($(tr '\n' ' ' < "$WORK/agent.times")); stored $stored packets"
 echo "ratio agent/tcpdump:  $ratio (target <= 1.2)"
+echo "vigie-agent ingest, default indexing: median $ix s ($(tr '\n' ' ' < "$WORK/indexed.times")); index $idxbytes bytes for $segbytes pcap bytes ($(echo "scale=2; 100 * $idxbytes / $segbytes" | bc) %)"
+echo "ratio indexed/storage-only: $iratio (target <= 1.25)"
 [ "$stored" = "$packets" ] || { echo "MISMATCH: stored $stored of $packets packets"; exit 1; }
