@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Thin system-library target over libpcap; only PcapKit imports it.
@@ -44,10 +45,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The agent's HTTP query API (Hummingbird): packets as pcap, segments, status.
+        .target(
+            name: "AgentHTTP",
+            dependencies: [
+                "Agent", "Indexer",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent", "Indexer",
+                "Agent", "Indexer", "AgentHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -9,11 +9,11 @@ SIZE=${VIGIE_QUERY_BYTES:-5G}
 build_release
 BIG="$WORK/traffic-$SIZE.pcap"
 STORE="$WORK/store-$SIZE"
-[ -s "$BIG" ] || "$BIN/vigie-gen" --output "$BIG" --bytes "$SIZE" --seed 5 >&2
 if [ ! -d "$STORE" ]; then
+  "$BIN/vigie-gen" --output "$BIG" --bytes "$SIZE" --seed 5 >&2
   "$BIN/vigie-agent" ingest --store "$STORE" --quota 100GiB --log-level error --no-progress "$BIG" >&2
+  rm -f "$BIG"   # the store holds it now
 fi
-rm -f "$BIG"   # the store holds it now
 segs=$(ls "$STORE"/segments/*.pcap)
 pkts=$("$BIN/vigie-agent" status --store "$STORE" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["storage"]["packetsStored"])')
 # A -> B: the client address and ephemeral port of a TCP session in the middle of the store.
@@ -25,11 +25,12 @@ cat $segs > /dev/null   # both from the page cache
 : > "$WORK/q.times"; : > "$WORK/t.times"
 for i in $(seq "$RUNS"); do
   t0=$(now); "$BIN/vigie-agent" query --store "$STORE" -w "$WORK/q.pcap" "$Q" 2> "$WORK/q.err"; echo "$(now) - $t0" | bc >> "$WORK/q.times"
-  t0=$(now); for s in $segs; do tcpdump -r "$s" -w - "$Q" 2>/dev/null; done > "$WORK/t.pcap"; echo "$(now) - $t0" | bc >> "$WORK/t.times"
+  rm -f "$WORK"/t-*.pcap
+  t0=$(now); for s in $segs; do tcpdump -r "$s" -w "$WORK/t-$(basename "$s")" "$Q" 2>/dev/null; done; echo "$(now) - $t0" | bc >> "$WORK/t.times"
 done
 qm=$(median < "$WORK/q.times"); tm=$(median < "$WORK/t.times")
 qn=$(capinfos -c -M "$WORK/q.pcap" | awk -F: '/Number of packets/{gsub(/ /,"",$2); print $2}')
-tn=$(capinfos -c -M "$WORK/t.pcap" | awk -F: '/Number of packets/{gsub(/ /,"",$2); print $2}')
+tn=$(capinfos -c -M "$WORK"/t-*.pcap | awk -F: '/Number of packets/{gsub(/ /,"",$2); n+=$2} END{print n}')
 idx=$(du -sb "$STORE/index" | cut -f1); pcap=$(du -sb "$STORE/segments" | cut -f1)
 echo "machine: $(machine)"
 echo "store:   $pcap pcap bytes in $(echo "$segs" | wc -l) segments, $pkts packets; index $idx bytes ($(echo "scale=2; 100 * $idx / $pcap" | bc) % of pcap)"

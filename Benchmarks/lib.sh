@@ -7,6 +7,7 @@ CAPTURE=${VIGIE_BENCH_PCAP:-$WORK/traffic.pcap}
 mkdir -p "$WORK"
 
 build_release() {
+  [ -z "${VIGIE_BENCH_NOBUILD:-}" ] || return 0
   (cd "$ROOT" && swift build -c release --product vigie-agent >&2 && swift build -c release --product vigie-gen >&2)
 }
 

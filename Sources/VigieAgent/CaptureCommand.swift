@@ -1,4 +1,5 @@
 import Agent
+import AgentHTTP
 import ArgumentParser
 import Foundation
 import Logging
@@ -26,6 +27,9 @@ struct CaptureCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-promiscuous"), help: "Do not put the interface in promiscuous mode.")
     var noPromiscuous = false
 
+    @Option(name: .long, help: "Also serve the HTTP query API on HOST:PORT (e.g. 127.0.0.1:8470).")
+    var listen: String?
+
     func run() async throws {
         var config: AgentConfig
         do {
@@ -50,8 +54,17 @@ struct CaptureCommand: AsyncParsableCommand {
         } catch {
             throw fail("\(error)")
         }
+        // Services stop in reverse order: capture first (its segment is closed), then the API.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let listen {
+            let (host, port): (String, Int)
+            do { (host, port) = try parseListen(listen) } catch { throw fail("\(error)") }
+            signal(SIGPIPE, SIG_IGN)
+            services.append(.init(service: AgentAPI.application(store: config.store!, host: host, port: port, logger: logger)))
+        }
+        services.append(.init(service: service))
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: service)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         do {

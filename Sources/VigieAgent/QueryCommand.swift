@@ -35,6 +35,9 @@ struct QueryCommand: ParsableCommand {
     @Flag(name: .customLong("no-scan"), help: "Skip segments without a usable index instead of scanning them.")
     var noScan = false
 
+    @Flag(name: .long, help: "Checksum every section of each index opened (default: header and section table only; sections are bounds-checked either way).")
+    var verify = false
+
     @Argument(help: "Query expression; empty selects every packet.")
     var expression: String = ""
 
@@ -61,7 +64,10 @@ struct QueryCommand: ParsableCommand {
         }
         let bounds = (max(lower ?? .min, query.after ?? .min), min(upper ?? .max, query.before ?? .max))
         let refs = catalog.queryRefs(from: bounds.0 == .min ? nil : bounds.0, to: bounds.1 == .max ? nil : bounds.1)
-        let request = QueryRequest(query: query, from: lower, to: upper, limit: limit, linkType: linkType, allowScan: !noScan)
+        var request = QueryRequest(query: query, from: lower, to: upper, limit: limit, linkType: linkType, allowScan: !noScan)
+        // A one-shot process: checksumming every byte of every index in range would dominate a
+        // selective query (the HTTP API, long-running, checks each file fully once instead).
+        request.checksums = verify ? .always : .headerOnly
         let engine = QueryEngine(segments: refs)
         let start = WallClock.monotonicNanos()
         let stats: QueryStats

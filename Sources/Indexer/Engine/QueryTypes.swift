@@ -54,6 +54,11 @@ public struct QueryRequest: Sendable {
     /// packet by packet (correct, but slow on big segments). When false such segments are skipped
     /// and listed in ``QueryStats/problems``.
     public var allowScan: Bool
+    /// How much of each index file to checksum when opening it. A one-shot process (the CLI) that
+    /// opens many indexes once may choose `.headerOnly`: every section is still bounds-checked, so a
+    /// damaged section can give a wrong answer but never a crash; a long-running process keeps the
+    /// default and pays the full check once per file.
+    public var checksums: SegmentIndex.ChecksumPolicy = .oncePerFile
 
     /// Creates a request.
     public init(query: Query, from: Int64? = nil, to: Int64? = nil, limit: Int? = nil, linkType: UInt32? = nil,

@@ -23,7 +23,7 @@ struct SegmentMatcher {
                 }
             } else if let path = segment.indexPath {
                 do {
-                    let index = try SegmentIndex.open(path: path)
+                    let index = try SegmentIndex.open(path: path, checksums: request.checksums)
                     if index.linkType != segment.linkType {
                         stats.problems.append("segment \(segment.id): index link type \(index.linkType) != \(segment.linkType)")
                     } else if !index.fields.isSuperset(of: required) {
