@@ -49,7 +49,7 @@ let package = Package(
         .target(
             name: "AgentHTTP",
             dependencies: [
-                "Agent", "Indexer",
+                "Agent", "Indexer", "PcapFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Indexer
+import PcapFormat
 import Synchronization
 
 /// Runs a query on its own thread (the engine does blocking file I/O) and hands the pcap bytes to
@@ -72,24 +73,18 @@ final class PcapStream: Sendable {
     }
 
     static func globalHeader(linkType: UInt32, nanosecond: Bool) -> [UInt8] {
-        var h = [UInt8]()
-        func put32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { h += $0 } }
-        put32(nanosecond ? 0xA1B2_3C4D : 0xA1B2_C3D4)
-        put32(2 | 4 << 16)
-        put32(0); put32(0)
-        put32(262_144)
-        put32(linkType)
-        return h
+        PcapFileHeader(resolution: nanosecond ? .nano : .micro, snaplen: 262_144, linkType: linkType).encoded()
     }
 
     /// Appends a record in the output's resolution (a microsecond segment's fraction is scaled when
     /// the output is nanosecond because another segment in range is).
     static func appendRecord(_ p: MatchedPacket, nanosecond: Bool, to buffer: inout [UInt8]) {
-        func put32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { buffer += $0 } }
-        put32(p.header.seconds)
-        put32(nanosecond && !p.nanosecond ? p.header.fraction &* 1000 : p.header.fraction)
-        put32(UInt32(p.data.count))
-        put32(p.header.originalLength)
+        let header = PcapRecordHeader(seconds: p.header.seconds,
+                                      fraction: nanosecond && !p.nanosecond ? p.header.fraction &* 1000 : p.header.fraction,
+                                      capturedLength: UInt32(p.data.count), originalLength: p.header.originalLength)
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: PcapRecordHeader.size))
+        buffer.withUnsafeMutableBytes { header.store(to: $0.baseAddress! + start) }
         buffer += p.data
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Indexer
 
 /// Parses the time arguments users type: RFC 3339 (`2026-11-23T14:05:00Z`, fractional seconds and
 /// offsets allowed), a date alone (`2026-11-23`, UTC midnight), epoch seconds (`1700000000.5`),
@@ -16,24 +17,8 @@ public enum TimeParser {
         return rfc3339(t)
     }
 
-    /// RFC 3339 with up to nanosecond fractions (ISO8601DateFormatter stops at milliseconds).
-    static func rfc3339(_ t: String) -> Int64? {
-        var s = t.uppercased().replacingOccurrences(of: " ", with: "T")
-        if s.count == 10 { s += "T00:00:00Z" }
-        var fracNanos: Int64 = 0
-        if let dot = s.firstIndex(of: ".") {
-            var end = s.index(after: dot)
-            while end < s.endIndex, s[end].isNumber { end = s.index(after: end) }
-            let digits = String(s[s.index(after: dot)..<end].prefix(9))
-            guard !digits.isEmpty, let v = Int64(digits) else { return nil }
-            fracNanos = v * Int64(pow(10.0, Double(9 - digits.count)))
-            s.removeSubrange(dot..<end)
-        }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        guard let d = f.date(from: s) else { return nil }
-        return Int64(d.timeIntervalSince1970.rounded()) * 1_000_000_000 + fracNanos
-    }
+    /// RFC 3339 (fractions to the nanosecond, offsets) or a date: the query language's own parser.
+    static func rfc3339(_ t: String) -> Int64? { RFC3339.parse(t.replacingOccurrences(of: " ", with: "T")) }
 
     static func nanos(_ d: Date) -> Int64 { Int64(d.timeIntervalSince1970 * 1e9) }
 

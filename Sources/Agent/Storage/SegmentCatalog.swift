@@ -1,4 +1,5 @@
 import Foundation
+import Indexer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,7 +82,7 @@ public final class SegmentCatalog {
                 skippedLines += 1; continue
             }
             let json = line.dropFirst(9)
-            guard CRC32.checksum(json) == crc, let l = try? decoder.decode(Line.self, from: Data(json)) else {
+            guard CRC32.checksum(Array(json)) == crc, let l = try? decoder.decode(Line.self, from: Data(json)) else {
                 skippedLines += 1; continue
             }
             apply(l)

@@ -102,3 +102,10 @@ enum TimeParser {
         return era * 146_097 + doe - 719_468
     }
 }
+
+/// RFC 3339 times as the query language reads them, for the agent's other time arguments
+/// (`--from`, `from=`), so that one parser serves both.
+public enum RFC3339 {
+    /// Nanoseconds since the epoch, or nil when `text` is not an RFC 3339 time or a date.
+    public static func parse(_ text: String) -> Int64? { TimeParser.absolute(text) }
+}

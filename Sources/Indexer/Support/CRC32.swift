@@ -1,7 +1,6 @@
 /// CRC-32 (IEEE 802.3 / zlib polynomial), slice-by-4 so that `SegmentIndex.verify()` over a
-/// multi-megabyte index stays cheap. The Agent module has its own copy; the Indexer must not depend
-/// on Agent.
-enum CRC32 {
+/// multi-megabyte index stays cheap. Public: the store's catalog journal checksums its lines with it.
+public enum CRC32 {
     private static let tables: [[UInt32]] = {
         var t0 = [UInt32](repeating: 0, count: 256)
         for i in 0..<256 {
@@ -22,7 +21,7 @@ enum CRC32 {
     }()
 
     /// The CRC of `bytes`, optionally continuing from a previous `crc` (pass the previous result).
-    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
+    public static func checksum(_ bytes: UnsafeRawBufferPointer, continuing crc: UInt32 = 0) -> UInt32 {
         var c = ~crc
         guard let base = bytes.baseAddress else { return crc }
         let n = bytes.count
@@ -49,7 +48,7 @@ enum CRC32 {
     }
 
     /// Convenience over a byte array.
-    static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
 }
