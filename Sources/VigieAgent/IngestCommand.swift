@@ -4,7 +4,7 @@ import Foundation
 import PcapKit
 
 /// `vigie-agent ingest`: replays capture files through the same pipeline as live capture.
-struct IngestCommand: ParsableCommand {
+struct IngestCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Replay pcap/pcapng files into the store and print a summary.",
@@ -22,7 +22,25 @@ struct IngestCommand: ParsableCommand {
     @Argument(help: "Capture files (pcap or pcapng), read in order.")
     var files: [String]
 
-    func run() throws {
+    /// The replay does blocking file I/O for as long as the files last: it runs on a thread of its
+    /// own, never on the shared async pool.
+    func run() async throws {
+        let command = self
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
+            let thread = Thread {
+                do {
+                    try command.ingest()
+                    cont.resume()
+                } catch {
+                    cont.resume(throwing: error)
+                }
+            }
+            thread.name = "vigie-ingest"
+            thread.start()
+        }
+    }
+
+    private func ingest() throws {
         let config: AgentConfig
         do { config = try options.resolve() } catch { throw fail("\(error)") }
         let logger = makeLogger(config.logging.level)
