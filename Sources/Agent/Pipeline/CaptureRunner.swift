@@ -14,7 +14,6 @@ public final class CaptureRunner {
     private let statsInterval: Int64
     private var lastStatus: Int64 = 0
     private var lastLog: Int64 = 0
-    private var lastLogPackets: UInt64 = 0
     private var lastRatePackets: UInt64 = 0
     private var rate: Double?
     /// Latest kernel counters of a live source.
@@ -124,6 +123,5 @@ public final class CaptureRunner {
             meta["interface_dropped"] = "\(c.droppedByInterface)"
         }
         logger.info("statistics", metadata: meta)
-        lastLogPackets = p.packetsReceived
     }
 }

@@ -76,7 +76,7 @@ public final class SegmentStore {
     @inline(__always)
     @discardableResult
     public func append(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) -> Bool {
-        guard counters.state == .storing || counters.state == .diskFull && config.retention == .ring else {
+        guard acceptsPackets else {
             counters.packetsNotStored &+= 1
             return false
         }
@@ -85,7 +85,7 @@ public final class SegmentStore {
             if w.format != format || needsRotation(w, header.timestampNanos, record) {
                 closeSegment()
                 // Closing can hit a full disk and stop storing.
-                guard counters.state == .storing || counters.state == .diskFull && config.retention == .ring else {
+                guard acceptsPackets else {
                     counters.packetsNotStored &+= 1
                     return false
                 }
@@ -123,6 +123,11 @@ public final class SegmentStore {
         return true
     }
 
+    /// Storing, or ring mode waiting for a full disk to free up (each packet retries).
+    private var acceptsPackets: Bool {
+        counters.state == .storing || counters.state == .diskFull && config.retention == .ring
+    }
+
     @inline(__always)
     private func needsRotation(_ w: SegmentWriter, _ t: Int64, _ record: UInt64) -> Bool {
         if w.totalPackets > 0 && w.totalBytes + record > config.segmentBytes { return true }
@@ -130,8 +135,9 @@ public final class SegmentStore {
         return t - start >= segmentNanos || start - t >= segmentNanos
     }
 
-    /// Periodic work from the capture loop: flush for readers, rotate an idle segment by wall time,
-    /// age-based retention. Call about once a second (and on read timeouts).
+    /// Periodic work from the capture loop: catalog what the finisher published, flush for readers,
+    /// rotate an idle segment by wall time (age retention runs when that opens the next segment).
+    /// Call about once a second (and on read timeouts).
     public func tick(now: Int64 = WallClock.nanos()) {
         if finisher.pending > 0 { reapFinished() }
         guard let w = writer else { return }

@@ -7,9 +7,9 @@ import Glibc
 /// Writes one segment: a classic pcap file, built in a large reusable buffer and written with
 /// plain `write(2)` at record boundaries, so that the file on disk always ends on a whole record.
 ///
-/// While open the file is the hidden `.NNN.pcap.partial`; `finish()` flushes, fsyncs and renames
-/// it to `NNN.pcap`. Counters distinguish what reached the file (committed) from what is still
-/// in the buffer (pending), so that a failed flush (ENOSPC) can be retried or dropped exactly.
+/// While open the file is the hidden `.NNN.pcap.partial`; at close the store flushes it and hands
+/// its descriptor (`detach()`) to `SegmentFinisher`, which fsyncs and renames it to `NNN.pcap`.
+/// Counters distinguish what reached the file (committed) from what is still in the buffer (pending), so that a failed flush (ENOSPC) can be retried or dropped exactly.
 final class SegmentWriter {
     let id: UInt64
     let format: SourceFormat
@@ -157,23 +157,12 @@ final class SegmentWriter {
         return dropped
     }
 
-    /// Hands the file descriptor over (after a successful `flush()`), for `SegmentFinisher` to fsync,
-    /// close and publish. The writer no longer owns the file.
+    /// Hands the file descriptor over (after `flush()`), for `SegmentFinisher` to fsync, close and
+    /// publish under the final name. The writer no longer owns the file.
     func detach() -> Int32 {
         let f = fd
         fd = -1
         return f
-    }
-
-    /// Flushes, fsyncs, closes and publishes the segment under its final name (synchronously).
-    func finish(closedAt: Int64) throws(StorageError) -> SegmentInfo {
-        try flush()
-        try FileIO.fsync(fd, path: partialPath)
-        close(fd)
-        fd = -1
-        try FileIO.rename(partialPath, finalPath)
-        FileIO.fsyncDirectory(FileIO.directory(of: finalPath))
-        return info(state: .complete, closedAt: closedAt)
     }
 
     /// Closes the file without publishing it (the store is giving up on it; recovery handles it).
