@@ -32,6 +32,11 @@ let package = Package(
         .target(name: "PcapFormat", swiftSettings: strict),
         // Zero-copy packet decoder (link, VLAN, IPv4/IPv6, TCP/UDP/SCTP/ICMP); pure Swift.
         .target(name: "PacketDecoding", swiftSettings: strict),
+        // Application-layer parsers (DNS, HTTP/1.x, TLS handshake): zero-copy, pure Swift.
+        .target(name: "AppProtocols", swiftSettings: strict),
+        // Traffic analytics: flow table, TCP state, application transactions, service states,
+        // dependency edges and the records that carry them.
+        .target(name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols"], swiftSettings: strict),
         // Per-segment field index, query language and extraction.
         .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
@@ -75,6 +80,8 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
+        .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols"], swiftSettings: strict),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",

@@ -1,0 +1,58 @@
+import PacketDecoding
+
+/// The transport of a flow or service, as named in records (`"tcp"`, `"udp"`, ...).
+public enum FlowTransport: UInt8, Sendable, Hashable, CaseIterable {
+    case tcp, udp, sctp, icmp, icmpv6, other
+
+    /// The lowercase name used in records and service ids.
+    public var name: String {
+        switch self {
+        case .tcp: "tcp"
+        case .udp: "udp"
+        case .sctp: "sctp"
+        case .icmp: "icmp"
+        case .icmpv6: "icmp6"
+        case .other: "other"
+        }
+    }
+}
+
+/// The application protocol recognised on a flow (by content, not only by port).
+public enum ApplicationProtocol: UInt8, Sendable, Hashable, CaseIterable {
+    case none, dns, http, tls
+
+    /// The lowercase name used in records, or `nil` for ``none``.
+    public var name: String? {
+        switch self {
+        case .none: nil
+        case .dns: "dns"
+        case .http: "http"
+        case .tls: "tls"
+        }
+    }
+}
+
+/// A service: the server side of flows, `address:port/transport`.
+///
+/// Its text form (``id``) is the Kafka message key and the server's endpoint id, e.g.
+/// `10.0.0.5:443/tcp` or `[2001:db8::1]:53/udp`.
+public struct ServiceKey: Sendable, Hashable {
+    /// Server address.
+    public var address: IPAddress
+    /// Server port (0 for transports without ports).
+    public var port: UInt16
+    /// Transport.
+    public var transport: FlowTransport
+
+    public init(address: IPAddress, port: UInt16, transport: FlowTransport) {
+        self.address = address
+        self.port = port
+        self.transport = transport
+    }
+
+    /// `address:port/transport`, IPv6 addresses in brackets.
+    public var id: String {
+        let host = address.isIPv4 ? address.description : "[\(address.description)]"
+        return "\(host):\(port)/\(transport.name)"
+    }
+}
