@@ -14,11 +14,15 @@ public final class StoreIndexer {
     private let builder: SegmentIndexBuilder
     private let logger: Logger
 
-    public init(layout: StoreLayout, fields: IndexFieldSet, logger: Logger) throws(StorageError) {
+    /// - Parameter segmentBytes: the store's segment size. The builder reserves room for as many
+    ///   packets as a segment of 64-byte records holds: address space only (untouched pages cost
+    ///   nothing), but its buffers then never regrow and copy mid-segment.
+    public init(layout: StoreLayout, fields: IndexFieldSet, segmentBytes: UInt64 = 256 << 20, logger: Logger) throws(StorageError) {
         self.layout = layout
         self.fields = fields
         self.logger = logger
-        self.builder = SegmentIndexBuilder(fields: fields, linkType: 1, expectedPackets: 1 << 16)
+        let expected = Int(min(segmentBytes / 64, 1 << 26))
+        self.builder = SegmentIndexBuilder(fields: fields, linkType: 1, expectedPackets: expected)
         try FileIO.makeDirectory(layout.indexDirectory)
     }
 

@@ -10,7 +10,7 @@ extension SegmentStore {
         let layout = StoreLayout(root: root)
         let store = try SegmentStore(layout: layout, config: config.storage, logger: logger)
         if config.index.enabled {
-            store.indexer = try StoreIndexer(layout: layout, fields: fields, logger: logger)
+            store.indexer = try StoreIndexer(layout: layout, fields: fields, segmentBytes: config.storage.segmentBytes, logger: logger)
         }
         return store
     }

@@ -82,6 +82,12 @@ public final class SegmentIndexBuilder {
     var snapshotChunks: [SegmentIndex] = []
     var snapshotMarks = BuilderMarks()
 
+    /// The `expectedPackets` given at creation (the holders `sealed()` creates get the same).
+    let capacityHint: Int
+
+    /// Where a written sealed index leaves its storage for this builder's next `sealed()`.
+    let spare = SpareBuilder()
+
     /// Creates a builder for a segment of link type `linkType`.
     ///
     /// - Parameters:
@@ -96,6 +102,7 @@ public final class SegmentIndexBuilder {
         self.nanosecond = nanosecond
         self.link = LinkFraming(linkType: linkType, byteSwapped: byteSwapped)
         let hint = max(expectedPackets, 1024)
+        capacityHint = hint
         let buffers = Self.freshBuffers(fields: fields, hint: hint)
         (offsets, times, network, ipProtocol, src4, dst4, srcPort, dstPort, vlan) =
             (buffers.0, buffers.1, buffers.2, buffers.3, buffers.4, buffers.5, buffers.6, buffers.7, buffers.8)
@@ -123,34 +130,47 @@ public final class SegmentIndexBuilder {
          Key16Column(capacity: 1024))
     }
 
-    /// A builder that takes over `other`'s collected data, leaving `other`'s buffers empty (with
-    /// fresh storage of the same capacity). Used by `sealed()`.
-    private init(takingOver other: SegmentIndexBuilder) {
-        fields = other.fields
-        linkType = other.linkType
-        nanosecond = other.nanosecond
-        link = other.link
-        recordCount = other.recordCount
-        coveredBytes = other.coveredBytes
-        inconsistency = other.inconsistency
-        (offsets, times, network, ipProtocol, src4, dst4, srcPort, dstPort, vlan) =
-            (other.offsets.detach(), other.times.detach(), other.network.detach(), other.ipProtocol.detach(), other.src4.detach(),
-             other.dst4.detach(), other.srcPort.detach(), other.dstPort.detach(), other.vlan.detach())
-        (src6, dst6, srcMAC, dstMAC, flow, names, nameBytes) =
-            (other.src6.detach(), other.dst6.detach(), other.srcMAC.detach(), other.dstMAC.detach(), other.flow.detach(),
-             other.names.detach(), other.nameBytes.detach())
-        (wantAddresses, wantPorts, wantProtocol, wantVLAN, wantMAC) =
-            (other.wantAddresses, other.wantPorts, other.wantProtocol, other.wantVLAN, other.wantMAC)
-        (wantFlows, wantDNS, wantHTTP, wantTLS) = (other.wantFlows, other.wantDNS, other.wantHTTP, other.wantTLS)
+    /// Moves this builder's collected data into `holder` (an empty builder of the same fields) and
+    /// takes `holder`'s storage in exchange. Used by `sealed()`.
+    private func handOver(to holder: SegmentIndexBuilder) {
+        holder.linkType = linkType
+        holder.nanosecond = nanosecond
+        holder.link = link
+        holder.recordCount = recordCount
+        holder.coveredBytes = coveredBytes
+        holder.inconsistency = inconsistency
+        holder.wantMAC = wantMAC
+        offsets.swapStorage(with: holder.offsets)
+        times.swapStorage(with: holder.times)
+        for (mine, theirs) in [(network, holder.network), (ipProtocol, holder.ipProtocol), (srcPort, holder.srcPort),
+                               (dstPort, holder.dstPort), (vlan, holder.vlan)] {
+            mine.swapStorage(with: theirs)
+        }
+        src4.swapStorage(with: holder.src4)
+        dst4.swapStorage(with: holder.dst4)
+        src6.swapStorage(with: holder.src6)
+        dst6.swapStorage(with: holder.dst6)
+        srcMAC.swapStorage(with: holder.srcMAC)
+        dstMAC.swapStorage(with: holder.dstMAC)
+        flow.swapStorage(with: holder.flow)
+        names.swapStorage(with: holder.names)
+        nameBytes.swapStorage(with: holder.nameBytes)
     }
 
     /// Hands the packets added so far to a ``SealedSegmentIndex`` — which sorts and writes them,
     /// on any thread — and leaves this builder empty, ready for the next segment (of `linkType`,
     /// or the same one when nil). O(1) on the calling thread: ingest need not wait for the sort.
+    ///
+    /// The builder takes in exchange the storage of the last sealed index already written (kept by
+    /// ``spare``): its pages are already mapped, so the next segment's appends cause no page faults
+    /// (fresh buffers cost about as much in faults as the indexing itself).
     public func sealed(nextLinkType: UInt32? = nil, nanosecond nextNanosecond: Bool? = nil) -> SealedSegmentIndex {
-        let taken = SegmentIndexBuilder(takingOver: self)  // leaves this builder's buffers empty
+        let holder = spare.take() ?? SegmentIndexBuilder(fields: fields, linkType: linkType, nanosecond: nanosecond,
+                                                                 expectedPackets: capacityHint)
+        holder.reset(linkType: linkType, nanosecond: nanosecond)
+        handOver(to: holder)
         reset(linkType: nextLinkType ?? linkType, nanosecond: nextNanosecond ?? nanosecond)
-        return SealedSegmentIndex(taken)
+        return SealedSegmentIndex(holder, returningTo: spare)
     }
 
     /// Empties the builder for a new segment, keeping the field set and the buffers' capacity
@@ -313,12 +333,17 @@ struct NameEntry: BitwiseCopyable {
 /// (the costly part, ~100-200 ns per packet) can run on another thread while ingest goes on.
 public final class SealedSegmentIndex: @unchecked Sendable {
     // @unchecked: `builder` is reachable only through this object (sealed() hands over a private
-    // instance), and `lock` serialises the calls that use it.
+    // instance) until `write` gives it back to the spare slot; `lock` serialises the calls that use it.
     private let builder: SegmentIndexBuilder
+    private let spare: SpareBuilder
+    private var recycled = false
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
-    fileprivate init(_ builder: SegmentIndexBuilder) {
+    fileprivate init(_ builder: SegmentIndexBuilder, returningTo spare: SpareBuilder) {
         self.builder = builder
+        self.spare = spare
+        packetCount = builder.packetCount
+        coveredBytes = builder.coveredBytes
         pthread_mutex_init(lock, nil)
     }
 
@@ -328,21 +353,49 @@ public final class SealedSegmentIndex: @unchecked Sendable {
     }
 
     /// Packets in the sealed segment.
-    public var packetCount: Int { builder.packetCount }
+    public let packetCount: Int
     /// End of the last record indexed.
-    public var coveredBytes: UInt64 { builder.coveredBytes }
+    public let coveredBytes: UInt64
 
-    /// Sorts, serialises and publishes the index at `path` (see ``SegmentIndexBuilder/write(to:)``).
+    /// Sorts, serialises and publishes the index at `path` (see ``SegmentIndexBuilder/write(to:)``),
+    /// then returns the buffers to the builder that sealed it. Call it once.
     public func write(to path: String) throws(IndexError) {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
+        guard !recycled else { throw IndexError(.badSegment, path: path, detail: "sealed index already written") }
+        defer {
+            recycled = true
+            builder.reset(linkType: builder.linkType)
+            spare.put(builder)
+        }
         try builder.write(to: path)
     }
+}
 
-    /// The index as an in-memory ``SegmentIndex`` (e.g. to serve queries until the file is written).
-    public func makeIndex() throws(IndexError) -> SegmentIndex {
+/// A one-slot, thread-safe hand-back of a written builder's storage (see `sealed()`).
+final class SpareBuilder: @unchecked Sendable {
+    // @unchecked: `slot` is only touched under `lock`.
+    private var slot: SegmentIndexBuilder?
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() { pthread_mutex_init(lock, nil) }
+
+    deinit {
+        pthread_mutex_destroy(lock)
+        lock.deallocate()
+    }
+
+    func take() -> SegmentIndexBuilder? {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
-        return try builder.makeIndex()
+        let builder = slot
+        slot = nil
+        return builder
+    }
+
+    func put(_ builder: SegmentIndexBuilder) {
+        pthread_mutex_lock(lock)
+        slot = builder
+        pthread_mutex_unlock(lock)
     }
 }

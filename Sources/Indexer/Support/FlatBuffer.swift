@@ -11,22 +11,22 @@ final class FlatBuffer<Element: BitwiseCopyable> {
         base = .allocate(capacity: self.capacity)
     }
 
-    private init(base: UnsafeMutablePointer<Element>, count: Int, capacity: Int) {
-        self.base = base
-        self.count = count
-        self.capacity = capacity
-    }
-
     deinit { base.deallocate() }
 
-    /// Moves the contents into a new buffer and leaves this one empty (with fresh storage of the
-    /// same capacity). Lets a builder hand its data over while keeping `let` references on the
-    /// per-packet path (a `var` reference costs a retain/release per access there).
-    func detach() -> FlatBuffer<Element> {
-        let taken = FlatBuffer(base: base, count: count, capacity: capacity)
-        base = .allocate(capacity: capacity)
-        count = 0
-        return taken
+    /// Exchanges storage (and contents) with `other`. `sealed()` uses it to hand a segment's data
+    /// over while taking back the already-faulted-in storage of an index written earlier.
+    ///
+    /// Plain assignments, not `swap(&a, &b)`: two overlapping inout accesses to these properties
+    /// would make the optimizer keep dynamic exclusivity checks on every `append` (measured: twice
+    /// the indexing CPU time).
+    func swapStorage(with other: FlatBuffer<Element>) {
+        let (myBase, myCount, myCapacity) = (base, count, capacity)
+        base = other.base
+        count = other.count
+        capacity = other.capacity
+        other.base = myBase
+        other.count = myCount
+        other.capacity = myCapacity
     }
 
     @inline(__always)

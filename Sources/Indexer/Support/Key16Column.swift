@@ -11,13 +11,11 @@ final class Key16Column {
         ordinals = FlatBuffer(capacity: capacity)
     }
 
-    private init(keys: FlatBuffer<UInt16>, ordinals: FlatBuffer<UInt32>) {
-        self.keys = keys
-        self.ordinals = ordinals
+    /// Exchanges storage with `other` (see ``FlatBuffer/swapStorage(with:)``).
+    func swapStorage(with other: Key16Column) {
+        keys.swapStorage(with: other.keys)
+        ordinals.swapStorage(with: other.ordinals)
     }
-
-    /// Moves the pairs into a new column, leaving this one empty (see ``FlatBuffer/detach()``).
-    func detach() -> Key16Column { Key16Column(keys: keys.detach(), ordinals: ordinals.detach()) }
 
     var count: Int { keys.count }
 
