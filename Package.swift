@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "vigie-agent", targets: ["VigieAgent"]),
         .executable(name: "vigie-gen", targets: ["VigieTrafficGen"]),
+        .executable(name: "vigie-kafka-mock", targets: ["VigieKafkaMock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -37,6 +38,16 @@ let package = Package(
         // Traffic analytics: flow table, TCP state, application transactions, service states,
         // dependency edges and the records that carry them.
         .target(name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols"], swiftSettings: strict),
+        // Thin system-library targets over librdkafka, libcurl and zlib; only Exporters imports them.
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Durable spool and the Kafka / HTTP sinks that drain it.
+        .target(
+            name: "Exporters",
+            dependencies: ["CRdKafka", "CCurl", "CZlib", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
         // Per-segment field index, query language and extraction.
         .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
@@ -70,6 +81,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test/demo support: librdkafka's mock Kafka cluster in its own process.
+        .executableTarget(name: "VigieKafkaMock", dependencies: ["Exporters"], swiftSettings: strict),
         // Benchmark traffic generator: writes a realistic synthetic capture.
         .executableTarget(
             name: "VigieTrafficGen",

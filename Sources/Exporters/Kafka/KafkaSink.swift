@@ -1,0 +1,131 @@
+import Foundation
+import Logging
+
+/// Drains the spool into Kafka. Its thread reads records from the spool, produces them (the
+/// family's topic, the service id as key, kind/schema headers), serves delivery reports, and
+/// confirms to the spool only the prefix of records Kafka acknowledged. A failed delivery rewinds
+/// the reader to the first unconfirmed record; a fatal producer error rebuilds the producer and
+/// replays from there.
+public final class KafkaSink: ExportSink, @unchecked Sendable {
+    // @unchecked: `state` is guarded by `lock`; everything else is owned by the sink thread.
+    public var name: String { config.name }
+    public let config: KafkaSinkConfig
+    private let spool: Spool
+    private let logger: Logger
+    private let lock = ConditionLock()
+    private var state: SinkStats
+    private var stopRequested = false
+    private var drainDeadline: Int64 = .max
+    private var finished = false
+
+    /// Checks the configuration by building a producer (no connection is made yet).
+    public init(config: KafkaSinkConfig, spool: Spool, logger: Logger) throws(ExportError) {
+        guard !config.bootstrapServers.isEmpty else {
+            throw ExportError(.badConfig, context: "kafka.bootstrap_servers", "is required")
+        }
+        _ = try KafkaProducer(properties: config.effectiveProperties)
+        self.config = config
+        self.spool = spool
+        self.logger = logger
+        state = SinkStats(name: config.name)
+    }
+
+    public func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "vigie-kafka"
+        thread.start()
+    }
+
+    public func stop(drainSeconds: Double) {
+        lock.withLock {
+            stopRequested = true
+            drainDeadline = monotonicNanos() + Int64(drainSeconds * 1e9)
+            while !finished { lock.wait(seconds: 0.1) }
+        }
+    }
+
+    public func stats() -> SinkStats {
+        var s = lock.withLock { state }
+        s.pending = spool.stats().pending[name] ?? 0
+        return s
+    }
+
+    private func run() {
+        let reader = spool.reader(for: name)
+        var window = DeliveryWindow(start: reader.position)
+        var producer: KafkaProducer?
+        let headersBase = [("vigie-schema", "1"), ("content-type", "application/json")]
+        while true {
+            let (stopping, deadline) = lock.withLock { (stopRequested, drainDeadline) }
+            if stopping && (monotonicNanos() >= deadline || (window.isEmpty && spool.stats().pending[name] == 0)) { break }
+            if producer == nil {
+                do throws(ExportError) { producer = try KafkaProducer(properties: config.effectiveProperties) } catch {
+                    note(error: error.description)
+                    Thread.sleep(forTimeInterval: 1)
+                    continue
+                }
+            }
+            guard let kafka = producer else { continue }
+            // Produce what the spool has, keeping librdkafka's queue bounded.
+            if kafka.outstanding < 50_000 {
+                for record in reader.next(limit: 2_000, waitSeconds: window.isEmpty ? 0.2 : 0) {
+                    var headers = headersBase
+                    headers.append(("vigie-kind", record.kind.name))
+                    var sent = false
+                    while !sent {
+                        switch kafka.produce(topic: config.topic(for: record.kind), key: record.key, payload: record.payload,
+                                             headers: headers, seq: record.seq) {
+                        case .queued: sent = true
+                        case .queueFull: kafka.poll(timeoutMs: 50)
+                        case .failed(let why):
+                            note(error: why)
+                            kafka.poll(timeoutMs: 100)
+                        }
+                    }
+                    window.sent(record.seq)
+                }
+            }
+            kafka.poll(timeoutMs: window.isEmpty ? 0 : 20)
+            // Delivery reports.
+            var failedFrom: UInt64?
+            var delivered: UInt64 = 0
+            for report in kafka.reports.delivered {
+                if let error = report.error {
+                    if window.contains(report.seq) { failedFrom = min(failedFrom ?? .max, report.seq) }
+                    note(error: error)
+                } else if window.confirm(report.seq) {
+                    delivered += 1
+                }
+            }
+            kafka.reports.delivered.removeAll(keepingCapacity: true)
+            if let confirmed = window.advance() { spool.acknowledge(sink: name, upTo: confirmed) }
+            lock.withLock {
+                state.delivered &+= delivered
+                if delivered > 0 { state.lastError = nil }
+            }
+            if let fatal = kafka.reports.fatalError {
+                logger.error("Kafka producer fatal error; rebuilding it and replaying from the spool",
+                             metadata: ["sink": "\(name)", "error": "\(fatal)"])
+                note(error: fatal)
+                producer = nil  // destroys the handle; undelivered messages are replayed below
+                failedFrom = window.firstUnconfirmed ?? failedFrom
+            }
+            if let from = failedFrom {
+                let resent = window.rewind(to: from)
+                reader.rewind(to: from)
+                lock.withLock { state.retried &+= resent }
+            }
+        }
+        producer?.flush(timeoutMs: 1000)
+        lock.withLock { finished = true; lock.broadcast() }
+    }
+
+    private func note(error: String) {
+        let first = lock.withLock { () -> Bool in
+            let isNew = state.lastError != error
+            state.lastError = error
+            return isNew
+        }
+        if first { logger.warning("Kafka delivery problem; records stay spooled", metadata: ["sink": "\(name)", "error": "\(error)"]) }
+    }
+}

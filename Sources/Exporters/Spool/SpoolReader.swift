@@ -1,0 +1,103 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads one sink's records back from the spool, in sequence order, from its cursor on. Owned by
+/// that sink's thread. Only fsynced records are returned; damaged records are skipped and counted.
+public final class SpoolReader {
+    public let sink: String
+    private let spool: Spool
+    /// The next spool sequence number to return.
+    public private(set) var position: UInt64
+    private var fd: Int32 = -1
+    private var segmentFirstSeq: UInt64 = 0
+    private var fileOffset = 0
+    private var buffer: [UInt8] = []
+    private var bufferStart = 0
+
+    init(spool: Spool, sink: String, position: UInt64) {
+        self.spool = spool
+        self.sink = sink
+        self.position = position
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    /// Goes back to `seq` (e.g. to resend records a sink failed to deliver).
+    public func rewind(to seq: UInt64) {
+        position = seq
+        closeSegment()
+    }
+
+    /// Up to `limit` records from the current position, waiting up to `waitSeconds` when none is
+    /// durable yet. An empty result means nothing new (yet).
+    public func next(limit: Int, waitSeconds: Double) -> [SpoolRecord] {
+        let (durable, segments) = spool.waitForData(after: position, seconds: waitSeconds)
+        var out: [SpoolRecord] = []
+        guard position < durable, !segments.isEmpty else { return out }
+        if fd < 0 || !segments.contains(where: { $0.firstSeq == segmentFirstSeq }) {
+            guard openSegment(containing: position, segments) else { return out }
+        }
+        while out.count < limit && position < durable {
+            let parsed = buffer.withUnsafeBytes { SpoolFormat.parse($0, at: bufferStart) }
+            switch parsed {
+            case .record(let record, let length):
+                if record.seq >= durable { return out }
+                bufferStart += length
+                if record.seq >= position {
+                    position = record.seq &+ 1
+                    out.append(record)
+                }
+            case .incomplete:
+                if readMore() { continue }
+                // End of this file: move on if a later segment exists, else wait for more.
+                guard let next = segments.first(where: { $0.firstSeq > segmentFirstSeq }) else { return out }
+                if buffer.count > bufferStart { spool.noteCorrupt() }  // a torn record at a sealed segment's end
+                position = max(position, next.firstSeq)
+                guard openSegment(containing: position, segments) else { return out }
+            case .damaged:
+                spool.noteCorrupt()
+                let resumed = buffer.withUnsafeBytes { SpoolFormat.resync($0, from: bufferStart + 1) }
+                bufferStart = resumed ?? max(bufferStart, buffer.count - 3)
+            }
+        }
+        return out
+    }
+
+    private func openSegment(containing seq: UInt64, _ segments: [SpoolSegments.Segment]) -> Bool {
+        closeSegment()
+        guard let segment = segments.last(where: { $0.firstSeq <= seq }) ?? segments.first else { return false }
+        position = max(position, segment.firstSeq)
+        fd = open(segment.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        segmentFirstSeq = segment.firstSeq
+        fileOffset = SpoolFormat.fileHeaderSize
+        return true
+    }
+
+    private func closeSegment() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        buffer.removeAll(keepingCapacity: true)
+        bufferStart = 0
+    }
+
+    /// Appends the next chunk of the file to the buffer; false at end of file.
+    private func readMore() -> Bool {
+        if bufferStart > 0 {
+            buffer.removeFirst(bufferStart)
+            bufferStart = 0
+        }
+        let chunk = 256 << 10
+        let old = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: chunk))
+        var n = 0
+        repeat {
+            n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + old, chunk, off_t(fileOffset)) }
+        } while n < 0 && errno == EINTR
+        buffer.removeLast(chunk - max(n, 0))
+        guard n > 0 else { return false }
+        fileOffset += n
+        return true
+    }
+}

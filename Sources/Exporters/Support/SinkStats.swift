@@ -1,0 +1,30 @@
+/// Delivery counters of one sink, for `agent_health` and `vigie-agent status`.
+public struct SinkStats: Sendable, Hashable, Codable {
+    public var name: String
+    /// Records the destination confirmed (Kafka delivery report, HTTP 2xx).
+    public var delivered: UInt64 = 0
+    /// Records sent again after a failed attempt (they may arrive twice: duplicates are removed by
+    /// the receiver on `(agent_id, epoch, seq)`).
+    public var retried: UInt64 = 0
+    /// Records the destination rejected for good (HTTP 4xx other than 408/429), written to the
+    /// dead-letter file.
+    public var deadLettered: UInt64 = 0
+    /// Confirmed but spooled records not yet sent or confirmed (from the spool).
+    public var pending: UInt64 = 0
+    /// The last error seen, cleared by the next success.
+    public var lastError: String?
+
+    public init(name: String) { self.name = name }
+}
+
+/// A destination draining the spool on its own thread.
+public protocol ExportSink: AnyObject, Sendable {
+    /// The sink's name: its spool cursor is `cursors/NAME.cursor`.
+    var name: String { get }
+    /// Starts the sink's thread.
+    func start()
+    /// Sends what the spool holds for up to `drainSeconds`, then stops the thread.
+    func stop(drainSeconds: Double)
+    /// Current counters.
+    func stats() -> SinkStats
+}
