@@ -1,4 +1,5 @@
 import CRdKafka
+import Logging
 
 /// Owns one librdkafka producer handle (`rd_kafka_t`). Not thread-safe: one sink thread produces
 /// and polls; delivery reports arrive on that thread, inside ``poll(timeoutMs:)``.
@@ -13,16 +14,20 @@ final class KafkaProducer {
 
     /// Collects reports from librdkafka's callbacks (reached through the handle's opaque pointer).
     final class Reports {
+        /// Set once at creation; librdkafka's log callback reads it from its own threads.
+        let logger: Logger
+        init(logger: Logger) { self.logger = logger }
         var delivered: [Report] = []
         var fatalError: String?
         var lastError: String?
     }
 
     private let handle: OpaquePointer
-    let reports = Reports()
+    let reports: Reports
 
     /// Creates a producer with `properties` (librdkafka names, e.g. `bootstrap.servers`).
-    init(properties: [String: String]) throws(ExportError) {
+    init(properties: [String: String], logger: Logger) throws(ExportError) {
+        reports = Reports(logger: logger)
         guard let conf = rd_kafka_conf_new() else { throw ExportError(.kafka, context: "", "cannot allocate configuration") }
         var errstr = [CChar](repeating: 0, count: 512)
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
@@ -50,6 +55,14 @@ final class KafkaProducer {
                 _ = rd_kafka_fatal_error(rk, &buffer, buffer.count)
                 reports.fatalError = String(cString: buffer)
             }
+        }
+        // librdkafka's own log lines go to our logger (from its threads), not to stderr.
+        rd_kafka_conf_set_log_cb(conf) { rk, level, facility, line in
+            guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+            let reports = Unmanaged<Reports>.fromOpaque(opaque).takeUnretainedValue()
+            let text = line.map { String(cString: $0) } ?? ""
+            let meta: Logger.Metadata = ["facility": "\(facility.map { String(cString: $0) } ?? "")"]
+            reports.logger.log(level: level <= 3 ? .warning : .debug, "librdkafka: \(text)", metadata: meta)
         }
         rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(reports).toOpaque())
         // On success rd_kafka_new takes ownership of conf; on failure it is still ours.

@@ -23,7 +23,7 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
         guard !config.bootstrapServers.isEmpty else {
             throw ExportError(.badConfig, context: "kafka.bootstrap_servers", "is required")
         }
-        _ = try KafkaProducer(properties: config.effectiveProperties)
+        _ = try KafkaProducer(properties: config.effectiveProperties, logger: logger)
         self.config = config
         self.spool = spool
         self.logger = logger
@@ -59,7 +59,7 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             let (stopping, deadline) = lock.withLock { (stopRequested, drainDeadline) }
             if stopping && (monotonicNanos() >= deadline || (window.isEmpty && spool.stats().pending[name] == 0)) { break }
             if producer == nil {
-                do throws(ExportError) { producer = try KafkaProducer(properties: config.effectiveProperties) } catch {
+                do throws(ExportError) { producer = try KafkaProducer(properties: config.effectiveProperties, logger: logger) } catch {
                     note(error: error.description)
                     Thread.sleep(forTimeInterval: 1)
                     continue

@@ -208,27 +208,38 @@ public final class Spool: @unchecked Sendable {
     }
 
     private func writeBatch(_ batch: [UInt8], firstSeq: UInt64, endSeq: UInt64) {
+        var offset = 0
         do throws(ExportError) {
-            try openSegmentIfNeeded(firstSeq: firstSeq)
-            let path = lock.withLock { segments.list.last?.path ?? "" }
-            try SpoolFile.writeAll(writeFD, batch, path: path)
-            if fsync(writeFD) != 0 { throw .system(errno, path: path, doing: "fsync") }
-            lock.withLock {
-                segments.list[segments.list.count - 1].bytes += UInt64(batch.count)
-                durableSeq = endSeq
-                if writeError != nil { logger.notice("spool writes resumed", metadata: ["spool": "\(config.directory)"]) }
-                writeError = nil
-                lock.broadcast()
+            while offset < batch.count {
+                let seq = SpoolFormat.seqOfRecord(batch, at: offset)
+                try openSegmentIfNeeded(firstSeq: seq)
+                // Fill the open segment up to its size (at least one record), then rotate.
+                let (room, path) = lock.withLock { () -> (UInt64, String) in
+                    let open = segments.list[segments.list.count - 1]
+                    return (config.segmentBytes > open.bytes ? config.segmentBytes - open.bytes : 0, open.path)
+                }
+                let end = SpoolFormat.chunkEnd(batch, from: offset, room: Int(min(room, UInt64(Int.max))))
+                try SpoolFile.writeAll(writeFD, Array(batch[offset..<end]), path: path)
+                if fsync(writeFD) != 0 { throw .system(errno, path: path, doing: "fsync") }
+                let next = end < batch.count ? SpoolFormat.seqOfRecord(batch, at: end) : endSeq
+                lock.withLock {
+                    segments.list[segments.list.count - 1].bytes += UInt64(end - offset)
+                    durableSeq = next
+                    if writeError != nil { logger.notice("spool writes resumed", metadata: ["spool": "\(config.directory)"]) }
+                    writeError = nil
+                    lock.broadcast()
+                }
+                offset = end
             }
         } catch {
-            // Keep the records: put them back in front and retry next cycle (e.g. disk full).
+            // Keep the unwritten records: put them back in front and retry next cycle (e.g. disk full).
             lock.withLock {
                 if writeError == nil {
                     logger.error("cannot write spool; records kept in memory and retried", metadata: ["error": "\(error)"])
                 }
                 writeError = error.description
-                pending = batch + pending
-                pendingFirstSeq = firstSeq
+                pending = Array(batch[offset...]) + pending
+                pendingFirstSeq = SpoolFormat.seqOfRecord(batch, at: offset)
             }
             if writeFD >= 0 { Glibc.close(writeFD); writeFD = -1 }  // reopen (and cut any torn write) next time
         }

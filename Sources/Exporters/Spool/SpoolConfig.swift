@@ -4,7 +4,7 @@ public struct SpoolConfig: Sendable, Hashable {
     public var directory: String
     /// Most bytes the spool may hold. Beyond shares of it, lower-priority kinds are refused
     /// (`txn` above 70 %, `conn` above 85 %, others above 95 %); `service_state` is always
-    /// admitted, up to twice this bound. Default 1 GiB.
+    /// admitted. Default 1 GiB.
     public var maxBytes: UInt64 = 1 << 30
     /// A spool segment is closed and a new one started beyond this size. Default 16 MiB.
     public var segmentBytes: UInt64 = 16 << 20

@@ -5,9 +5,19 @@ import Glibc
 /// The few POSIX file operations the spool needs, retrying on EINTR and throwing `ExportError`.
 enum SpoolFile {
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(ExportError) {
+        // withUnsafeBytes rethrows untyped errors: carry the typed one out by hand.
+        let failure = bytes.withUnsafeBytes { raw -> ExportError? in
+            do throws(ExportError) { try writeAll(fd, raw, path: path) } catch { return error }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(ExportError) {
+        guard let base = bytes.baseAddress else { return }
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+            let n = write(fd, base + done, bytes.count - done)
             if n > 0 { done += n; continue }
             if n < 0 && errno == EINTR { continue }
             throw .system(n == 0 ? EIO : errno, path: path, doing: "write")

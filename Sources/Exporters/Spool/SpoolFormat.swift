@@ -92,6 +92,25 @@ enum SpoolFormat {
         return .record(record, length: recordHeaderSize + bodyLength)
     }
 
+    /// The spool sequence number of the (well-formed, self-written) record at `offset` of a batch.
+    static func seqOfRecord(_ batch: [UInt8], at offset: Int) -> UInt64 {
+        batch.withUnsafeBytes { loadLE($0, offset + recordHeaderSize, as: UInt64.self) }
+    }
+
+    /// The end of the longest run of whole records from `offset` that fits in `room` bytes (at
+    /// least one record, so an oversized record still goes out).
+    static func chunkEnd(_ batch: [UInt8], from offset: Int, room: Int) -> Int {
+        batch.withUnsafeBytes { raw in
+            var end = offset
+            while end < raw.count {
+                let length = recordHeaderSize + Int(loadLE(raw, end + 4, as: UInt32.self))
+                if end > offset && end - offset + length > room { break }
+                end += length
+            }
+            return end
+        }
+    }
+
     /// The offset of the next record magic at or after `offset`, or nil.
     static func resync(_ bytes: UnsafeRawBufferPointer, from offset: Int) -> Int? {
         var i = offset

@@ -27,13 +27,13 @@ public enum RecordKind: UInt8, Sendable, Hashable, CaseIterable, Comparable {
 
     /// Fraction of the spool bound this kind may fill: a kind is refused once the spool holds more
     /// than this share of its bound, so lower kinds leave room for higher ones. `service_state`
-    /// is admitted even beyond the bound (up to the hard cap of twice the bound).
+    /// (transitions and heartbeats: a few records a minute) is admitted even beyond the bound.
     var admissionShare: Double {
         switch self {
         case .txn: 0.70
         case .conn: 0.85
         case .edge, .serviceSeen, .agentHealth: 0.95
-        case .serviceState: 2.0
+        case .serviceState: .infinity
         }
     }
 
