@@ -29,12 +29,6 @@ enum Corpus {
     }()
 
     static let isAvailable = directory != nil && tshark != nil
-
-    /// Why the corpus tests are skipped, for the test log.
-    static var skipReason: String {
-        directory == nil ? "corpus ../shared/corpus not found: corpus agreement skipped"
-            : "tshark not installed: corpus agreement skipped"
-    }
 }
 
 /// Runs tshark (the independent reference) and returns its `-T fields` rows.
@@ -43,12 +37,13 @@ enum Corpus {
 /// tunnelled packet yields its inner payload): the parsers under test see exactly the bytes of one
 /// UDP datagram or TCP segment, as in production, and frames are matched by number.
 enum Tshark {
-    static func rows(_ file: String, filter: String, fields: [String], occurrence: String = "f") -> [[String]] {
+    static func rows(_ file: String, filter: String, fields: [String], occurrence: String = "f",
+                     options: [String] = []) -> [[String]] {
         guard let tshark = Corpus.tshark, let directory = Corpus.directory else { return [] }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tshark)
         var args = ["-n", "-r", directory + "/" + file, "-Y", filter, "-T", "fields",
-                    "-E", "occurrence=\(occurrence)", "-E", "aggregator=|", "-E", "separator=/t"]
+                    "-E", "occurrence=\(occurrence)", "-E", "aggregator=\(aggregator)", "-E", "separator=/t"] + options
         for f in fields { args += ["-e", f] }
         process.arguments = args
         let out = Pipe()
@@ -64,6 +59,19 @@ enum Tshark {
             return cols
         }
     }
+
+    /// Separates the values of a repeated field; a control character because URIs may hold `|`.
+    static let aggregator = "\u{1F}"
+
+    /// Splits a field printed with ``aggregator``.
+    static func values(_ field: String) -> [String] {
+        field.split(separator: Character(aggregator), omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// tshark options that make it decode each TCP segment on its own, as our parsers do: no
+    /// reassembly (a message is decoded in the segment that starts it) and no sequence analysis
+    /// (otherwise retransmitted / out-of-order segments are not handed to HTTP at all).
+    static let noReassembly = ["-o", "tcp.desegment_tcp_streams:FALSE", "-o", "tcp.analyze_sequence_numbers:FALSE"]
 
     /// `aa:bb:cc` or `aabbcc` hex → bytes.
     static func bytes(_ hex: String) -> [UInt8] {

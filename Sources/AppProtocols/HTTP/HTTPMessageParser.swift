@@ -120,7 +120,7 @@ public enum HTTPMessageParser {
     }
 
     private static func isPrefixOfKnownMethod(_ p: PayloadBytes, length: Int) -> Bool {
-        for (_, name) in HTTPMethod.known where name.utf8CodeUnitCount > length {
+        for (_, name) in HTTPMethod.known where name.utf8CodeUnitCount >= length {
             let expected = name.utf8Start
             var same = true
             for k in 0..<length where p.u8(k) != expected[k] {
