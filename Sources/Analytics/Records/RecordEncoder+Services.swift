@@ -54,6 +54,7 @@ extension RecordEncoder {
         let e = r.evidence
         writer.field("attempts", e.attempts)
         writer.field("established", e.established)
+        writer.field("answered", e.answered)
         writer.field("refused", e.refused)
         writer.field("unanswered", e.unanswered)
         writer.field("resets", e.resets)

@@ -44,7 +44,9 @@ public final class ServiceStateMachine {
             current.transactions += 1
             if o.isError { current.transactionErrors += 1 }
             if o.latencyNanos >= 0 { response.add(o.latencyNanos, capacity: sampleCapacity) }
-        case .traffic: current.trafficReports += 1
+        case .traffic:
+            current.trafficReports += 1
+            if o.service.transport != .tcp && o.bytesToClient > 0 { current.answered += 1 }
         }
     }
 
@@ -68,8 +70,8 @@ public final class ServiceStateMachine {
     func verdict(_ e: WindowEvidence) -> ServiceState? {
         if e.activity == 0 {
             quietWindows += 1
-            let seen = state != .unknown || lastActivityNanos > 0
-            return seen && state != .idle && quietWindows >= thresholds.idleWindows ? .idle : nil
+            // A machine exists only once its service was observed, so silence here means IDLE.
+            return state != .idle && quietWindows >= thresholds.idleWindows ? .idle : nil
         }
         quietWindows = 0
         guard e.outcomes >= thresholds.minEvidence else { return nil }
