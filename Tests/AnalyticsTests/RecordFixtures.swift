@@ -21,14 +21,14 @@ enum RecordFixtures {
 
     static func txn(id: UInt64, at t: Int64, app: ApplicationProtocol, error: Bool,
                     name: String = "example.com") -> TransactionSummary {
-        let service = ServiceKey(address: IPAddress(ipv4: 0x0A00_0035), port: app == .dns ? 53 : 80,
+        let service = ServiceKey(address: IPAddress(ipv4: 0x0A00_0035), port: app == .dns ? 53 : app == .tls ? 443 : 80,
                                  transport: app == .dns ? .udp : .tcp)
         var x = TransactionSummary(flowID: id, application: app, requestNanos: t,
                                    responseTimeNanos: error ? -1 : 3_000_000,
                                    client: IPAddress(ipv4: 0x0A00_0101), clientPort: 5353,
                                    service: service, isError: error)
         switch app {
-        case .dns: x.dnsQueryName = name; x.dnsQueryType = 1; x.dnsRcode = error ? -1 : 0; x.dnsAnswerCount = 2
+        case .dns: x.dnsQueryName = name; x.dnsQueryType = 1; x.dnsRcode = error ? -1 : 0; x.dnsAnswerCount = error ? 0 : 2
         case .http: x.httpMethod = "GET"; x.httpHost = name; x.httpPath = "/a?b=\"c\""; x.httpStatus = error ? 503 : 200
         case .tls: x.tlsServerName = name; x.tlsVersion = 0x0304; x.tlsAlert = error ? 40 : -1
         case .none: break
