@@ -31,15 +31,19 @@ public final class EdgeAggregator {
     public func observe(_ o: ServiceObservation) {
         advance(to: o.timeNanos)
         let key = EdgeKey(client: o.client, service: o.service)
-        if edges[key] == nil {
+        // One hash lookup, and the counters are updated in place (no copy of the histograms).
+        var index = edges.index(forKey: key)
+        if index == nil {
             guard edges.count < maxEdges else {
                 overflowObservations += 1
                 return
             }
             edges[key] = (o.application, EdgeCounters())
+            index = edges.index(forKey: key)
         }
-        edges[key]!.counters.add(o)
-        if o.application != .none { edges[key]!.application = o.application }
+        guard let index else { return }
+        edges.values[index].counters.add(o)
+        if o.application != .none { edges.values[index].application = o.application }
     }
 
     /// Packet time is now `nanos`: reports the open interval if it has ended.

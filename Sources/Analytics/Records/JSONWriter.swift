@@ -9,33 +9,55 @@ import PacketDecoding
 public struct JSONWriter {
     /// The encoded bytes.
     public var bytes: [UInt8] = []
-    /// Whether the next member needs a comma, per nesting level.
-    private var needsComma: [Bool] = []
+    /// Whether the next member needs a comma, one bit per nesting level (bit `depth - 1` for the
+    /// innermost): a bit mask rather than an array keeps the per-member bookkeeping off the heap.
+    private var commaBits: UInt64 = 0
+    /// Open objects and arrays (at most 64).
+    private var depth = 0
 
     public init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
     /// Empties the buffer, keeping its capacity.
     public mutating func reset() {
         bytes.removeAll(keepingCapacity: true)
-        needsComma.removeAll(keepingCapacity: true)
+        commaBits = 0
+        depth = 0
     }
 
     // MARK: structure
 
-    public mutating func beginObject() { separate(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
-    public mutating func endObject() { bytes.append(UInt8(ascii: "}")); needsComma.removeLast() }
-    public mutating func beginArray() { separate(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
-    public mutating func endArray() { bytes.append(UInt8(ascii: "]")); needsComma.removeLast() }
+    public mutating func beginObject() { open(UInt8(ascii: "{")) }
+    public mutating func endObject() { close(UInt8(ascii: "}")) }
+    public mutating func beginArray() { open(UInt8(ascii: "[")) }
+    public mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
+        separate()
+        bytes.append(bracket)
+        depth += 1
+        commaBits &= ~(1 << UInt64(depth - 1))
+    }
+
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
+        depth -= 1
+    }
 
     /// Writes `"key":` (the value follows).
     public mutating func key(_ key: StaticString) {
-        separate()
-        bytes.append(UInt8(ascii: "\""))
-        key.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(UInt8(ascii: ":"))
-        // The value written next must not be preceded by a comma.
-        needsComma[needsComma.count - 1] = false
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        let comma = commaBits & bit != 0
+        key.withUTF8Buffer { name in
+            // One capacity check for the whole `,"name":`.
+            bytes.reserveCapacity(bytes.count + name.count + 4)
+            if comma { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: name)
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(UInt8(ascii: ":"))
+        }
+        // The value written next must not be preceded by a comma; the member after it must.
+        commaBits &= ~bit
     }
 
     // MARK: values (inside an array or after `key`)
@@ -90,7 +112,40 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    public mutating func value(_ address: IPAddress) { value(address.description) }
+    /// An address as text; IPv4 is written straight into the buffer (the common case, per record).
+    public mutating func value(_ address: IPAddress) {
+        guard let v4 = address.ipv4 else { return value(address.description) }
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        appendDottedQuad(v4)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`), same text as ``ServiceKey/id``.
+    public mutating func value(serviceID s: ServiceKey) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        if let v4 = s.address.ipv4 {
+            appendDottedQuad(v4)
+        } else {
+            bytes.append(UInt8(ascii: "["))
+            bytes.append(contentsOf: s.address.description.utf8)
+            bytes.append(UInt8(ascii: "]"))
+        }
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(UInt64(s.port))
+        bytes.append(UInt8(ascii: "/"))
+        bytes.append(contentsOf: s.transport.name.utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A 64-bit id as a string of 16 lower-case hex digits.
+    public mutating func value(hex v: UInt64) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        for i in 0..<16 { bytes.append(Self.hex[Int((v >> UInt64(60 - 4 * i)) & 0xF)]) }
+        bytes.append(UInt8(ascii: "\""))
+    }
 
     // MARK: members (key + value)
 
@@ -113,26 +168,50 @@ public struct JSONWriter {
 
     // MARK: internals
 
+    @inline(__always)
     private mutating func separate() {
-        guard let last = needsComma.last else { return }
-        if last { bytes.append(UInt8(ascii: ",")) } else { needsComma[needsComma.count - 1] = true }
+        guard depth > 0 else { return }
+        let bit: UInt64 = 1 << UInt64(depth - 1)
+        if commaBits & bit != 0 { bytes.append(UInt8(ascii: ",")) } else { commaBits |= bit }
+    }
+
+    private mutating func appendDottedQuad(_ v4: UInt32) {
+        appendDigits(UInt64(v4 >> 24)); bytes.append(UInt8(ascii: "."))
+        appendDigits(UInt64((v4 >> 16) & 0xFF)); bytes.append(UInt8(ascii: "."))
+        appendDigits(UInt64((v4 >> 8) & 0xFF)); bytes.append(UInt8(ascii: "."))
+        appendDigits(UInt64(v4 & 0xFF))
     }
 
     private mutating func appendDigits(_ n: UInt64) {
         if n < 10 { bytes.append(UInt8(ascii: "0") + UInt8(n)); return }
-        var digits: (UInt64, Int) = (n, 0)
-        var tmp = n
-        while tmp > 0 { tmp /= 10; digits.1 += 1 }
-        let start = bytes.count
-        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: digits.1))
-        var i = start + digits.1 - 1
-        var v = digits.0
-        while v > 0 { bytes[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10; i -= 1 }
+        // Digits right to left into a stack tuple, then one append.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes ≥ 20 digits of UInt64.max
+        withUnsafeMutableBytes(of: &digits) { raw in
+            var i = 24, v = n
+            while v > 0 { i -= 1; raw[i] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
+        }
     }
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
+    /// Whether a byte needs the slow path of ``appendEscaped(_:)``.
+    @inline(__always)
+    private static func isSpecial(_ b: UInt8) -> Bool {
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F || b == 0xE2
+    }
+
     private mutating func appendEscaped(_ s: String) {
+        // Fast path: most names need no escaping; copy them in one append.
+        var string = s
+        let done: Bool = string.withUTF8 { buffer in
+            for b in buffer where Self.isSpecial(b) { return false }
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: buffer)
+            bytes.append(UInt8(ascii: "\""))
+            return true
+        }
+        if done { return }
         bytes.append(UInt8(ascii: "\""))
         var utf8 = s.utf8.makeIterator()
         while let b = utf8.next() {

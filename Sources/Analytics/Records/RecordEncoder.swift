@@ -37,7 +37,8 @@ public struct RecordEncoder {
 
     /// Members naming a service: `service` (its id), `resp_h`, `resp_p`, `transport`, `app`.
     mutating func service(_ s: ServiceKey, application: ApplicationProtocol) {
-        writer.field("service", s.id)
+        writer.key("service")
+        writer.value(serviceID: s)
         writer.field("resp_h", s.address)
         writer.field("resp_p", Int(s.port))
         writer.field("transport", s.transport.name)
@@ -46,7 +47,8 @@ public struct RecordEncoder {
 
     /// Body of a `conn` record.
     public mutating func conn(_ c: ConnSummary) {
-        writer.field("uid", Self.hex(c.flowID))
+        writer.key("uid")
+        writer.value(hex: c.flowID)
         writer.time("start_ts", c.startNanos)
         writer.micros("duration_us", max(0, c.lastNanos - c.startNanos))
         writer.field("orig_h", c.originator)
@@ -85,7 +87,8 @@ public struct RecordEncoder {
 
     /// Body of a `txn` record; `sampleRate` is 1 for records kept unconditionally (errors).
     public mutating func txn(_ t: TransactionSummary, sampleRate: Int) {
-        writer.field("uid", Self.hex(t.flowID))
+        writer.key("uid")
+        writer.value(hex: t.flowID)
         writer.field("orig_h", t.client)
         writer.field("orig_p", Int(t.clientPort))
         service(t.service, application: t.application)
@@ -111,13 +114,5 @@ public struct RecordEncoder {
         case .none:
             break
         }
-    }
-
-    /// A flow id as 16 lower-case hex digits (the `uid` member).
-    static func hex(_ v: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 16)
-        for i in 0..<16 { out[i] = digits[Int((v >> UInt64(60 - 4 * i)) & 0xF)] }
-        return String(decoding: out, as: UTF8.self)
     }
 }
