@@ -36,6 +36,19 @@ import PacketDecoding
         #expect(reports.transitions == ["UNKNOWN>UP@10", "UP>DEGRADED@40"])
     }
 
+    @Test func transitionIsReportedAsSoonAsTheDecidingWindowCloses() {
+        var reports: [ServiceStateReport] = []
+        let monitor = ServiceMonitor { reports.append($0) }
+        for o in scenario.observations(window: 0, .healthy) + scenario.observations(window: 1, .refusing) {
+            monitor.observe(o)
+        }
+        let end = ServiceScenario.t0 + 2 * ServiceScenario.window
+        monitor.advance(to: end - 1)
+        #expect(reports.transitions == ["UNKNOWN>UP@10"])
+        monitor.advance(to: end)
+        #expect(reports.transitions == ["UNKNOWN>UP@10", "UP>REFUSED@20"])
+    }
+
     @Test func oneSlowWindowIsAbsorbedByHysteresis() {
         let reports = scenario.run([.healthy, .healthy, .slow, .healthy, .slow, .healthy, .healthy])
         #expect(reports.transitions == ["UNKNOWN>UP@10"])
