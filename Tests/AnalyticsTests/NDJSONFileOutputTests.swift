@@ -2,6 +2,12 @@ import Foundation
 import Testing
 @testable import Analytics
 
+/// A wall clock the test moves by hand.
+final class ManualClock: @unchecked Sendable {
+    // @unchecked: set by the test before the output reads it; no concurrent access.
+    var now: Int64 = 0
+}
+
 @Suite struct NDJSONFileOutputTests {
     func makeDirectory() throws -> String {
         let path = NSTemporaryDirectory() + "vigie-records-\(UUID().uuidString)"
@@ -64,13 +70,15 @@ import Testing
     @Test func rotatesByAge() throws {
         let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        var now: Int64 = 0
-        let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1 << 20)) { now }
+        let clock = ManualClock()
+        let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1 << 20)) { clock.now }
         _ = out.write(line(1), kind: .conn)
         out.flush()
-        now += 61_000_000_000
+        clock.now += 61_000_000_000
         out.flush()
+        out.waitForFinisher()
         #expect(try files(dir) == ["records-0000000000000001.ndjson"])
+        #expect(out.stats.filesPublished == 1)
     }
 
     @Test func totalSizeIsBoundedOldestFirst() throws {
@@ -111,6 +119,22 @@ import Testing
         out.close()
         let after = try files(dir)
         #expect(after == (before + ["records-0000000000000009.ndjson", "records-0000000000000010.ndjson"]).sorted())
+    }
+
+    @Test func filesOfAPreviousRunOverTheBoundAreDeletedAtStart() throws {
+        let dir = try makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1000))
+            for i in 0..<60 { _ = out.write(line(i), kind: .conn) }
+            out.close()
+        }
+        let before = try files(dir)
+        let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1000, total: 2500))
+        let after = try files(dir)
+        #expect(after.count < before.count && after == Array(before.suffix(after.count)))
+        #expect(out.stats.filesDeleted == UInt64(before.count - after.count))
+        out.close()
     }
 
     @Test func emptyPartialIsRemoved() throws {

@@ -11,12 +11,12 @@ import Darwin
 /// order. The total size of the directory's record files is bounded: after each rotation the
 /// oldest published files are deleted (counted) until the total fits.
 ///
-/// Writes are buffered in memory and written when the buffer fills or on ``flush()``; `fsync`
-/// runs at most every `syncIntervalNanos` of wall time (and on rotation and close), so the
-/// analytics thread is held only by a buffered `write(2)` and an occasional `fsync` of at most a
-/// second of records.
+/// Records are buffered in memory and written (`write(2)`, to the page cache) when the buffer
+/// fills or on ``flush()``. Everything that waits for the disk — `fsync` at most every
+/// `syncIntervalNanos` of wall time, publishing, deleting over the bound — runs on a finisher
+/// thread (``RecordFileFinisher``), so the analytics thread is never held by an `fsync`.
 ///
-/// Owned by the analytics thread; not thread-safe.
+/// Owned by the analytics thread; not thread-safe (the finisher is internal).
 public final class NDJSONFileOutput: RecordOutput {
     /// Sizes and intervals of the output.
     public struct Config: Sendable {
@@ -24,7 +24,8 @@ public final class NDJSONFileOutput: RecordOutput {
         public var maxFileBytes: Int64 = 64 << 20
         /// ... or this age in wall time, if not empty, checked on flush. Default 60 s.
         public var maxFileAgeNanos: Int64 = 60_000_000_000
-        /// Bound on the total of published and partial files. Default 1 GiB.
+        /// Bound on the total of the published files (the open file, at most about
+        /// `maxFileBytes`, comes on top). Default 1 GiB.
         public var maxTotalBytes: Int64 = 1 << 30
         /// Buffered bytes that trigger a write. Default 256 KiB.
         public var bufferBytes: Int = 256 << 10
@@ -39,10 +40,12 @@ public final class NDJSONFileOutput: RecordOutput {
 
     /// Counters of the output.
     public struct Stats: Sendable, Hashable {
+        // Publishing and deletion counters come from the finisher thread.
         public var filesPublished: UInt64 = 0
         public var filesDeleted: UInt64 = 0
         public var bytesDeleted: UInt64 = 0
         public var recordsDropped: UInt64 = 0
+        /// Failed opens, writes and renames.
         public var writeErrors: UInt64 = 0
         /// Partial files found at start and published after cutting any torn last line.
         public var partialsRecovered: UInt64 = 0
@@ -50,23 +53,32 @@ public final class NDJSONFileOutput: RecordOutput {
 
     public let directory: String
     public let config: Config
-    public private(set) var stats = Stats()
+    /// Counters (publishing and deletions as of the finisher's last completed job).
+    public var stats: Stats {
+        var s = local
+        let f = finisher.counters
+        s.filesPublished = f.filesPublished
+        s.filesDeleted = f.filesDeleted
+        s.bytesDeleted = f.bytesDeleted
+        s.writeErrors += f.errors
+        return s
+    }
+    private var local = Stats()
+    private let finisher: RecordFileFinisher
 
-    private let clock: () -> Int64
+    private let clock: @Sendable () -> Int64
     private var buffer: [UInt8] = []
     private var fd: Int32 = -1
     private var index: UInt64
     private var fileBytes: Int64 = 0
     private var fileOpenedAt: Int64 = 0
     private var lastSync: Int64 = 0
-    /// Published files, oldest first, with their sizes.
-    private var published: [(index: UInt64, bytes: Int64)] = []
     private var closed = false
 
     /// Opens the directory (created if missing), publishes partial files left by a previous run
     /// and continues the file numbering after the highest index found.
     public init(directory: String, config: Config = Config(),
-                clock: @escaping () -> Int64 = RecordEmitterConfig.wallClockNanos) throws(RecordOutputError) {
+                clock: @escaping @Sendable () -> Int64 = RecordEmitterConfig.wallClockNanos) throws(RecordOutputError) {
         self.directory = directory
         self.config = config
         self.clock = clock
@@ -84,27 +96,31 @@ public final class NDJSONFileOutput: RecordOutput {
                 let kept = POSIXFiles.truncateToLastNewline(path)
                 if kept > 0, rename(path, directory + "/" + Self.publishedName(n)) == 0 {
                     found.append((n, kept))
-                    stats.partialsRecovered += 1
+                    local.partialsRecovered += 1
                 } else {
                     unlink(path)
                 }
             }
         }
-        if stats.partialsRecovered > 0 { POSIXFiles.syncDirectory(directory) }
-        published = found.sorted { $0.0 < $1.0 }.map { (index: $0.0, bytes: $0.1) }
+        if local.partialsRecovered > 0 { POSIXFiles.syncDirectory(directory) }
         index = highest + 1
         buffer.reserveCapacity(config.bufferBytes)
-        enforceBound()
+        finisher = RecordFileFinisher(
+            directory: directory, maxTotalBytes: config.maxTotalBytes,
+            published: found.sorted { $0.0 < $1.0 }.map { (index: $0.0, bytes: $0.1) })
     }
 
     deinit { if !closed { close() } }
 
-    /// Names of the published files, oldest first.
-    public var publishedFiles: [String] { published.map { Self.publishedName($0.index) } }
+    /// Names of the published files, oldest first (as of the finisher's last completed job).
+    public var publishedFiles: [String] { finisher.publishedIndexes.map(Self.publishedName) }
+
+    /// Blocks until the finisher has done everything queued so far (fsyncs, publications).
+    public func waitForFinisher() { finisher.waitIdle() }
 
     public func write(_ line: [UInt8], kind: RecordKind) -> Bool {
         guard !closed, buffer.count + line.count <= config.maxBufferedBytes else {
-            stats.recordsDropped += 1
+            local.recordsDropped += 1
             return false
         }
         buffer.append(contentsOf: line)
@@ -120,17 +136,19 @@ public final class NDJSONFileOutput: RecordOutput {
         if fileBytes > 0 && now - fileOpenedAt >= config.maxFileAgeNanos {
             rotate()
         } else if now - lastSync >= config.syncIntervalNanos {
-            POSIXFiles.sync(fd)
+            finisher.submit(.sync(fd: fd))
             lastSync = now
         }
     }
 
-    /// Writes what is buffered, publishes the open file and refuses further records.
+    /// Writes what is buffered, publishes the open file, waits for the finisher to complete and
+    /// refuses further records.
     public func close() {
         guard !closed else { return }
         drain()
         rotate()
         closed = true
+        finisher.shutdown()
     }
 
     /// Writes the buffer to the open file (opening one if needed); rotates when it is full.
@@ -139,7 +157,7 @@ public final class NDJSONFileOutput: RecordOutput {
         if fd < 0 {
             let path = directory + "/" + Self.partialName(index)
             let opened = POSIXFiles.openAppend(path)
-            guard opened >= 0 else { stats.writeErrors += 1; return }
+            guard opened >= 0 else { local.writeErrors += 1; return }
             fd = opened
             fileBytes = max(0, POSIXFiles.size(path))
             fileOpenedAt = clock()
@@ -148,7 +166,7 @@ public final class NDJSONFileOutput: RecordOutput {
         let err = buffer.withUnsafeBytes { POSIXFiles.writeAll(fd, $0) }
         guard err == 0 else {
             // Keep the bytes: the next drain retries (bounded by maxBufferedBytes).
-            stats.writeErrors += 1
+            local.writeErrors += 1
             return
         }
         fileBytes += Int64(buffer.count)
@@ -156,35 +174,13 @@ public final class NDJSONFileOutput: RecordOutput {
         if fileBytes >= config.maxFileBytes { rotate() }
     }
 
-    /// Publishes the open file: fsync, close, rename to its visible name, fsync the directory.
+    /// Hands the open file to the finisher for publication and starts numbering the next one.
     private func rotate() {
         guard fd >= 0 else { return }
-        POSIXFiles.sync(fd)
-        POSIXFiles.closeFile(fd)
+        finisher.submit(.publish(fd: fd, index: index, bytes: fileBytes))
         fd = -1
-        let from = directory + "/" + Self.partialName(index)
-        if rename(from, directory + "/" + Self.publishedName(index)) == 0 {
-            published.append((index: index, bytes: fileBytes))
-            stats.filesPublished += 1
-        } else {
-            stats.writeErrors += 1
-        }
         index += 1
         fileBytes = 0
-        enforceBound()
-        POSIXFiles.syncDirectory(directory)
-    }
-
-    /// Deletes the oldest published files until the total fits the bound.
-    private func enforceBound() {
-        var total = published.reduce(fileBytes) { $0 + $1.bytes }
-        while total > config.maxTotalBytes, let oldest = published.first {
-            unlink(directory + "/" + Self.publishedName(oldest.index))
-            published.removeFirst()
-            total -= oldest.bytes
-            stats.filesDeleted += 1
-            stats.bytesDeleted += UInt64(max(0, oldest.bytes))
-        }
     }
 
     static func publishedName(_ n: UInt64) -> String { "records-" + padded(n) + ".ndjson" }
