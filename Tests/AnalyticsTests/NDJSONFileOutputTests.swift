@@ -137,6 +137,24 @@ final class ManualClock: @unchecked Sendable {
         out.close()
     }
 
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full"))
+    func fullDiskKeepsABoundedBufferThenDrops() throws {
+        let dir = try makeDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var c = config(fileBytes: 1 << 20)
+        c.maxBufferedBytes = 1000
+        let out = try NDJSONFileOutput(directory: dir, config: c)
+        // The next file "is" a full disk: every write fails with ENOSPC.
+        try FileManager.default.createSymbolicLink(atPath: dir + "/.records-0000000000000001.ndjson.partial",
+                                                   withDestinationPath: "/dev/full")
+        var accepted = 0
+        for i in 0..<30 where out.write(line(i), kind: .conn) { accepted += 1 }
+        #expect(accepted == 10) // 1000 bytes of 100-byte lines stay buffered
+        #expect(out.stats.recordsDropped == 20)
+        #expect(out.stats.writeErrors > 0)
+        out.close()
+    }
+
     @Test func emptyPartialIsRemoved() throws {
         let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }

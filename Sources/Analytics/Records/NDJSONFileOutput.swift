@@ -163,13 +163,15 @@ public final class NDJSONFileOutput: RecordOutput {
             fileOpenedAt = clock()
             lastSync = fileOpenedAt
         }
-        let err = buffer.withUnsafeBytes { POSIXFiles.writeAll(fd, $0) }
+        let (written, err) = buffer.withUnsafeBytes { POSIXFiles.writeAll(fd, $0) }
+        fileBytes += Int64(written)
         guard err == 0 else {
-            // Keep the bytes: the next drain retries (bounded by maxBufferedBytes).
+            // Keep what was not written: the next drain continues exactly there, so the file
+            // never holds a record twice (bounded by maxBufferedBytes).
+            buffer.removeFirst(written)
             local.writeErrors += 1
             return
         }
-        fileBytes += Int64(buffer.count)
         buffer.removeAll(keepingCapacity: true)
         if fileBytes >= config.maxFileBytes { rotate() }
     }

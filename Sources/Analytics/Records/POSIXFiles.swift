@@ -19,17 +19,17 @@ enum POSIXFiles {
         }
     }
 
-    /// Writes everything; returns 0 or the errno.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Int32 {
-        guard let base = bytes.baseAddress else { return 0 }
+    /// Writes everything; returns how many bytes were written and 0 or the errno that stopped it.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> (written: Int, error: Int32) {
+        guard let base = bytes.baseAddress else { return (0, 0) }
         var done = 0
         while done < bytes.count {
             let n = write(fd, base + done, bytes.count - done)
             if n > 0 { done += n; continue }
             if n < 0 && errno == EINTR { continue }
-            return n == 0 ? EIO : errno
+            return (done, n == 0 ? EIO : errno)
         }
-        return 0
+        return (done, 0)
     }
 
     static func sync(_ fd: Int32) { _ = fsync(fd) }
