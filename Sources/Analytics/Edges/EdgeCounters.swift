@@ -2,7 +2,9 @@ import PacketDecoding
 
 /// A dependency edge: a client using a service.
 public struct EdgeKey: Sendable, Hashable {
+    /// The client address (ports are not part of an edge: one edge gathers all its flows).
     public var client: IPAddress
+    /// The service it uses.
     public var service: ServiceKey
 
     public init(client: IPAddress, service: ServiceKey) {
@@ -14,16 +16,23 @@ public struct EdgeKey: Sendable, Hashable {
 /// What one edge did during one interval: delta counters (since the previous interval) and
 /// latency histograms. Every field is additive, so edges merge across agents and intervals.
 public struct EdgeCounters: Sendable, Hashable {
+    /// Connection attempts (TCP SYNs, first packets of UDP flows).
     public var attempts: UInt64 = 0
+    /// TCP handshakes completed.
     public var established: UInt64 = 0
+    /// Attempts answered by a RST or an ICMP unreachable.
     public var refused: UInt64 = 0
+    /// Attempts without any answer.
     public var unanswered: UInt64 = 0
+    /// Established connections reset.
     public var resets: UInt64 = 0
+    /// Application transactions, and the failed ones among them.
     public var transactions: UInt64 = 0
     public var transactionErrors: UInt64 = 0
     /// Payload bytes client → server and server → client.
     public var bytesToServer: UInt64 = 0
     public var bytesToClient: UInt64 = 0
+    /// Retransmitted segments, both directions.
     public var retransmissions: UInt64 = 0
     /// Handshake RTT (server leg) of established connections.
     public var rtt = LatencyHistogram()
@@ -73,8 +82,11 @@ public struct EdgeCounters: Sendable, Hashable {
 /// One `edge` record: an edge's counters over one closed interval.
 public struct EdgeReport: Sendable, Hashable {
     public var edge: EdgeKey
+    /// Application last recognised on the edge's flows.
     public var application: ApplicationProtocol
+    /// The interval `[start, end)`, packet-time ns.
     public var intervalStartNanos: Int64
     public var intervalEndNanos: Int64
+    /// Delta counters and histograms of the interval.
     public var counters: EdgeCounters
 }

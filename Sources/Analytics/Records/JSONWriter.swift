@@ -26,6 +26,7 @@ public struct JSONWriter {
 
     // MARK: structure
 
+    /// Opens and closes objects and arrays (nesting up to 64 levels).
     public mutating func beginObject() { open(UInt8(ascii: "{")) }
     public mutating func endObject() { close(UInt8(ascii: "}")) }
     public mutating func beginArray() { open(UInt8(ascii: "[")) }
@@ -62,11 +63,13 @@ public struct JSONWriter {
 
     // MARK: values (inside an array or after `key`)
 
+    /// A string, escaped.
     public mutating func value(_ s: String) {
         separate()
         appendEscaped(s)
     }
 
+    /// Integers, in decimal.
     public mutating func value(_ n: Int64) {
         separate()
         if n < 0 {
@@ -149,6 +152,7 @@ public struct JSONWriter {
 
     // MARK: members (key + value)
 
+    /// `"key":value` members.
     public mutating func field(_ k: StaticString, _ v: String) { key(k); value(v) }
     public mutating func field(_ k: StaticString, _ v: Int64) { key(k); value(v) }
     public mutating func field(_ k: StaticString, _ v: UInt64) { key(k); value(v) }

@@ -42,8 +42,10 @@ public final class NDJSONFileOutput: RecordOutput {
     public struct Stats: Sendable, Hashable {
         // Publishing and deletion counters come from the finisher thread.
         public var filesPublished: UInt64 = 0
+        /// Files and bytes deleted to respect ``Config/maxTotalBytes``.
         public var filesDeleted: UInt64 = 0
         public var bytesDeleted: UInt64 = 0
+        /// Records refused (buffer full while the disk fails, or output closed).
         public var recordsDropped: UInt64 = 0
         /// Failed opens, writes and renames.
         public var writeErrors: UInt64 = 0
@@ -51,6 +53,7 @@ public final class NDJSONFileOutput: RecordOutput {
         public var partialsRecovered: UInt64 = 0
     }
 
+    /// The directory of the record files.
     public let directory: String
     public let config: Config
     /// Counters (publishing and deletions as of the finisher's last completed job).
@@ -118,6 +121,7 @@ public final class NDJSONFileOutput: RecordOutput {
     /// Blocks until the finisher has done everything queued so far (fsyncs, publications).
     public func waitForFinisher() { finisher.waitIdle() }
 
+    /// Buffers the line; writes the buffer when it reaches ``Config/bufferBytes``.
     public func write(_ line: [UInt8], kind: RecordKind) -> Bool {
         guard !closed, buffer.count + line.count <= config.maxBufferedBytes else {
             local.recordsDropped += 1
@@ -128,6 +132,8 @@ public final class NDJSONFileOutput: RecordOutput {
         return true
     }
 
+    /// Writes the buffer, and queues an fsync (once per ``Config/syncIntervalNanos``) or a
+    /// publication (file older than ``Config/maxFileAgeNanos``).
     public func flush() {
         guard !closed else { return }
         drain()
@@ -206,6 +212,7 @@ public final class NDJSONFileOutput: RecordOutput {
 
 /// A record output could not be opened.
 public struct RecordOutputError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The errno, the path and the operation that failed.
     public var errno: Int32
     public var path: String
     public var operation: String

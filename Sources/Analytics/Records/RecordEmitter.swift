@@ -12,20 +12,26 @@ public final class RecordEmitter: FlowEventSink {
         public var dropped = [UInt64](repeating: 0, count: RecordKind.allCases.count)
         /// Successful transactions not written because of sampling.
         public var transactionsSampledOut: UInt64 = 0
+        /// Services tracked, and observations dropped by the service and edge bounds (as of the
+        /// last `agent_health`).
         public var servicesTracked: UInt64 = 0
         public var servicesOverflow: UInt64 = 0
         public var edgesOverflow: UInt64 = 0
 
+        /// Records of `kind` accepted by the output.
         public func emitted(_ kind: RecordKind) -> UInt64 { emitted[kind.index] }
+        /// Records of `kind` refused by the output.
         public func dropped(_ kind: RecordKind) -> UInt64 { dropped[kind.index] }
     }
 
     public let config: RecordEmitterConfig
+    /// The components it feeds (exposed for inspection; their `onReport` belongs to the emitter).
     public let services: ServiceMonitor
     public let edges: EdgeAggregator
     public let seen: ServiceSeenTracker
     /// Called at each `agent_health` interval for the agent's counters; `nil` = zeros.
     public var healthSource: (() -> AgentHealth)?
+    /// Counters reported in `agent_health`.
     public private(set) var stats = Stats()
     /// The last `seq` assigned (0 before the first record; the first record has seq 1).
     public private(set) var lastSeq: UInt64 = 0
@@ -60,11 +66,13 @@ public final class RecordEmitter: FlowEventSink {
 
     // MARK: FlowEventSink
 
+    /// Writes a `conn` record (unless ``RecordEmitterConfig/connRecords`` is off).
     public func connection(_ summary: ConnSummary) {
         guard config.connRecords else { return }
         emit(.conn, ts: summary.lastNanos) { $0.conn(summary) }
     }
 
+    /// Writes a `txn` record: errors always, successes 1 in ``RecordEmitterConfig/transactionSampleRate``.
     public func transaction(_ summary: TransactionSummary) {
         let rate = max(1, config.transactionSampleRate)
         if !summary.isError && rate > 1 && !Self.sampled(summary, rate: rate) {
@@ -74,6 +82,7 @@ public final class RecordEmitter: FlowEventSink {
         emit(.txn, ts: summary.requestNanos) { $0.txn(summary, sampleRate: summary.isError ? 1 : rate) }
     }
 
+    /// Feeds the `service_seen` tracker, the service-state machines and the edge aggregator.
     public func observe(_ observation: ServiceObservation) {
         advance(to: observation.timeNanos)
         if let announcement = seen.note(observation.service, application: observation.application,
@@ -84,6 +93,8 @@ public final class RecordEmitter: FlowEventSink {
         edges.observe(observation)
     }
 
+    /// Advances packet time: closes windows and intervals, writes `agent_health` when due, and
+    /// lets the output flush once per second of packet time.
     public func clock(_ nanos: Int64) {
         advance(to: nanos)
         // The output gets one flush chance per second of packet time, not one per event.

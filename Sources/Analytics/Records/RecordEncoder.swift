@@ -5,6 +5,7 @@
 /// Body members follow, flat. Durations are integer microseconds (`_us`); members whose value was
 /// not measured (or is empty) are omitted rather than written as null.
 public struct RecordEncoder {
+    /// Envelope values fixed for the process.
     public let agentID: String
     public let epoch: UInt64
     /// The writer holding the record being encoded (reused between records).

@@ -3,6 +3,7 @@
 ///
 /// Owned by the analytics thread; not thread-safe.
 public final class ServiceMonitor {
+    /// Windows, thresholds, bounds.
     public let config: ServiceStateConfig
     /// Receives every transition and heartbeat, in packet-time order.
     public var onReport: (ServiceStateReport) -> Void

@@ -6,6 +6,7 @@
 public final class ServiceSeenTracker {
     /// One announcement to make.
     public struct Announcement: Sendable, Hashable {
+        /// The service and its application (`.none` when not recognised yet).
         public var service: ServiceKey
         public var application: ApplicationProtocol
         /// Packet time the service was first observed (by this agent epoch).
@@ -28,6 +29,7 @@ public final class ServiceSeenTracker {
     /// Most services remembered; beyond it, services unseen for a re-announce interval are
     /// pruned, and if that frees nothing new services are not announced (counted).
     public let maxServices: Int
+    /// New services not announced because the table was full.
     public private(set) var overflow: UInt64 = 0
     private var entries: [ServiceKey: Entry] = [:]
     private var lastPruneNanos = Int64.min / 2

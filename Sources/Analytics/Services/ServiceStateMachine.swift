@@ -2,9 +2,13 @@
 ///
 /// Owned by the analytics thread (through ``ServiceMonitor``); not thread-safe.
 public final class ServiceStateMachine {
+    /// The service judged.
     public let service: ServiceKey
+    /// Its thresholds (resolved once, overrides included).
     public let thresholds: ServiceThresholds
+    /// Application last recognised on it.
     public private(set) var application: ApplicationProtocol = .none
+    /// Current state (changes only at window ends).
     public private(set) var state: ServiceState = .unknown
     /// Packet time the current state was entered (0 while UNKNOWN since creation).
     public private(set) var sinceNanos: Int64 = 0

@@ -8,12 +8,15 @@ public struct ServiceStateReport: Sendable, Hashable {
         case heartbeat
     }
 
+    /// The service reported on.
     public var service: ServiceKey
     /// Application last recognised on the service (`.none` when never).
     public var application: ApplicationProtocol
+    /// State after the transition (or current state, for heartbeats).
     public var state: ServiceState
     /// State before the transition (equal to ``state`` for heartbeats).
     public var previousState: ServiceState
+    /// Transition or heartbeat.
     public var reason: Reason
     /// The window that decided (transition) or the last closed window (heartbeat), packet-time ns.
     public var windowStartNanos: Int64

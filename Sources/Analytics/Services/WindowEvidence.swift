@@ -1,11 +1,13 @@
 /// What one service did during one window: the evidence a verdict is based on.
 public struct WindowEvidence: Sendable, Hashable {
+    /// Observation counts of the window, by ``ServiceObservation/Kind``.
     public var attempts = 0
     public var established = 0
     public var refused = 0
     public var unanswered = 0
     public var resets = 0
     public var transactions = 0
+    /// Transactions with ``ServiceObservation/isError``.
     public var transactionErrors = 0
     /// `traffic` observations (byte counters): activity, and for non-TCP services a success when
     /// the server sent bytes (see ``answered``).
