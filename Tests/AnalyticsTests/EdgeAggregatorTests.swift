@@ -85,6 +85,17 @@ import PacketDecoding
         }
     }
 
+    @Test func quantileEstimateIsWithinTheBucketResolution() throws {
+        var h = LatencyHistogram()
+        #expect(h.quantileMicros(0.5) == nil)
+        for v in 1...1000 { h.add(nanos: Int64(v) * 1_000_000) } // 1 ms ... 1 s
+        for (q, exact) in [(0.5, 500_000.0), (0.95, 950_000.0), (0.99, 990_000.0)] {
+            let estimate = try #require(h.quantileMicros(q))
+            #expect(abs(estimate - exact) / exact < 0.15)
+        }
+        #expect(h.quantileMicros(1.0)! <= 1_000_000)
+    }
+
     /// Merging histograms (and counters) of two halves equals aggregating the union: what a
     /// server does with edges from several agents.
     @Test(arguments: [1, 2, 3, 42])

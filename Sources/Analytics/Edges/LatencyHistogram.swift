@@ -73,6 +73,23 @@ public struct LatencyHistogram: Sendable, Hashable {
         }
     }
 
+    /// Estimated `q`-quantile (0...1) in microseconds: the middle of the bucket holding the
+    /// nearest-rank sample, clipped to the observed min/max; `nil` when empty.
+    public func quantileMicros(_ q: Double) -> Double? {
+        guard count > 0 else { return nil }
+        let rank = max(1, UInt64((q * Double(count)).rounded(.up)))
+        var seen: UInt64 = 0
+        for b in buckets {
+            seen += b.count
+            guard seen >= rank else { continue }
+            let i = Int(b.index)
+            let upper = i + 1 < Self.bucketCount ? Self.lowerBoundMicros(i + 1) : Self.lowerBoundMicros(i)
+            let middle = (Self.lowerBoundMicros(i) + upper) / 2
+            return min(max(middle, Double(minNanos) / 1000), Double(maxNanos) / 1000)
+        }
+        return Double(maxNanos) / 1000
+    }
+
     /// Count in bucket `index`.
     public func count(inBucket index: Int) -> UInt64 {
         buckets.first { Int($0.index) == index }?.count ?? 0

@@ -123,7 +123,8 @@ public final class RecordEmitter: FlowEventSink {
 
     // MARK: agent side
 
-    /// Reports the open edge interval and a final `agent_health` (agent shutdown).
+    /// Reports the open edge interval and a final `agent_health` (agent shutdown). The output is
+    /// flushed, not closed: its owner closes it.
     public func finish() {
         edges.finish()
         emitHealth(ts: now == .min ? agentClock() : now)
