@@ -1,0 +1,220 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The embedded record sink: all kinds in one stream of NDJSON files in a directory, rotated by
+/// size and age. The file being written is hidden (`.records-<n>.ndjson.partial`); rotation
+/// fsyncs it and renames it to `records-<n>.ndjson`, so a reader only ever sees whole files.
+/// `<n>` is a zero-padded 16-digit index that continues across restarts, so names sort in write
+/// order. The total size of the directory's record files is bounded: after each rotation the
+/// oldest published files are deleted (counted) until the total fits.
+///
+/// Records are buffered in memory and written (`write(2)`, to the page cache) when the buffer
+/// fills or on ``flush()``. Everything that waits for the disk — `fsync` at most every
+/// `syncIntervalNanos` of wall time, publishing, deleting over the bound — runs on a finisher
+/// thread (``RecordFileFinisher``), so the analytics thread is never held by an `fsync`.
+///
+/// Owned by the analytics thread; not thread-safe (the finisher is internal).
+public final class NDJSONFileOutput: RecordOutput {
+    /// Sizes and intervals of the output.
+    public struct Config: Sendable {
+        /// A file is published when it reaches this size. Default 64 MiB.
+        public var maxFileBytes: Int64 = 64 << 20
+        /// ... or this age in wall time, if not empty, checked on flush. Default 60 s.
+        public var maxFileAgeNanos: Int64 = 60_000_000_000
+        /// Bound on the total of the published files (the open file, at most about
+        /// `maxFileBytes`, comes on top). Default 1 GiB.
+        public var maxTotalBytes: Int64 = 1 << 30
+        /// Buffered bytes that trigger a write. Default 256 KiB.
+        public var bufferBytes: Int = 256 << 10
+        /// Buffered bytes beyond which records are dropped while the disk refuses writes.
+        /// Default 16 MiB.
+        public var maxBufferedBytes: Int = 16 << 20
+        /// Minimum wall time between two fsyncs of the open file. Default 1 s.
+        public var syncIntervalNanos: Int64 = 1_000_000_000
+
+        public init() {}
+    }
+
+    /// Counters of the output.
+    public struct Stats: Sendable, Hashable {
+        // Publishing and deletion counters come from the finisher thread.
+        public var filesPublished: UInt64 = 0
+        /// Files and bytes deleted to respect ``Config/maxTotalBytes``.
+        public var filesDeleted: UInt64 = 0
+        public var bytesDeleted: UInt64 = 0
+        /// Records refused (buffer full while the disk fails, or output closed).
+        public var recordsDropped: UInt64 = 0
+        /// Failed opens, writes and renames.
+        public var writeErrors: UInt64 = 0
+        /// Partial files found at start and published after cutting any torn last line.
+        public var partialsRecovered: UInt64 = 0
+    }
+
+    /// The directory of the record files.
+    public let directory: String
+    public let config: Config
+    /// Counters (publishing and deletions as of the finisher's last completed job).
+    public var stats: Stats {
+        var s = local
+        let f = finisher.counters
+        s.filesPublished = f.filesPublished
+        s.filesDeleted = f.filesDeleted
+        s.bytesDeleted = f.bytesDeleted
+        s.writeErrors += f.errors
+        return s
+    }
+    private var local = Stats()
+    private let finisher: RecordFileFinisher
+
+    private let clock: @Sendable () -> Int64
+    private var buffer: [UInt8] = []
+    private var fd: Int32 = -1
+    private var index: UInt64
+    private var fileBytes: Int64 = 0
+    private var fileOpenedAt: Int64 = 0
+    private var lastSync: Int64 = 0
+    private var closed = false
+
+    /// Opens the directory (created if missing), publishes partial files left by a previous run
+    /// and continues the file numbering after the highest index found.
+    public init(directory: String, config: Config = Config(),
+                clock: @escaping @Sendable () -> Int64 = RecordEmitterConfig.wallClockNanos) throws(RecordOutputError) {
+        self.directory = directory
+        self.config = config
+        self.clock = clock
+        let err = POSIXFiles.makeDirectory(directory)
+        guard err == 0 else { throw RecordOutputError(errno: err, path: directory, operation: "mkdir") }
+        var highest: UInt64 = 0
+        var found: [(UInt64, Int64)] = []
+        for name in POSIXFiles.list(directory) {
+            if let n = Self.index(published: name) {
+                found.append((n, POSIXFiles.size(directory + "/" + name)))
+                highest = max(highest, n)
+            } else if let n = Self.index(partial: name) {
+                highest = max(highest, n)
+                let path = directory + "/" + name
+                let kept = POSIXFiles.truncateToLastNewline(path)
+                if kept > 0, rename(path, directory + "/" + Self.publishedName(n)) == 0 {
+                    found.append((n, kept))
+                    local.partialsRecovered += 1
+                } else {
+                    unlink(path)
+                }
+            }
+        }
+        if local.partialsRecovered > 0 { POSIXFiles.syncDirectory(directory) }
+        index = highest + 1
+        buffer.reserveCapacity(config.bufferBytes)
+        finisher = RecordFileFinisher(
+            directory: directory, maxTotalBytes: config.maxTotalBytes,
+            published: found.sorted { $0.0 < $1.0 }.map { (index: $0.0, bytes: $0.1) })
+    }
+
+    deinit { if !closed { close() } }
+
+    /// Names of the published files, oldest first (as of the finisher's last completed job).
+    public var publishedFiles: [String] { finisher.publishedIndexes.map(Self.publishedName) }
+
+    /// Blocks until the finisher has done everything queued so far (fsyncs, publications).
+    public func waitForFinisher() { finisher.waitIdle() }
+
+    /// Buffers the line; writes the buffer when it reaches ``Config/bufferBytes``.
+    public func write(_ line: [UInt8], kind: RecordKind) -> Bool {
+        guard !closed, buffer.count + line.count <= config.maxBufferedBytes else {
+            local.recordsDropped += 1
+            return false
+        }
+        buffer.append(contentsOf: line)
+        if buffer.count >= config.bufferBytes { drain() }
+        return true
+    }
+
+    /// Writes the buffer, and queues an fsync (once per ``Config/syncIntervalNanos``) or a
+    /// publication (file older than ``Config/maxFileAgeNanos``).
+    public func flush() {
+        guard !closed else { return }
+        drain()
+        guard fd >= 0 else { return }
+        let now = clock()
+        if fileBytes > 0 && now - fileOpenedAt >= config.maxFileAgeNanos {
+            rotate()
+        } else if now - lastSync >= config.syncIntervalNanos {
+            finisher.submit(.sync(fd: fd))
+            lastSync = now
+        }
+    }
+
+    /// Writes what is buffered, publishes the open file, waits for the finisher to complete and
+    /// refuses further records.
+    public func close() {
+        guard !closed else { return }
+        drain()
+        rotate()
+        closed = true
+        finisher.shutdown()
+    }
+
+    /// Writes the buffer to the open file (opening one if needed); rotates when it is full.
+    private func drain() {
+        guard !buffer.isEmpty else { return }
+        if fd < 0 {
+            let path = directory + "/" + Self.partialName(index)
+            let opened = POSIXFiles.openAppend(path)
+            guard opened >= 0 else { local.writeErrors += 1; return }
+            fd = opened
+            fileBytes = max(0, POSIXFiles.size(path))
+            fileOpenedAt = clock()
+            lastSync = fileOpenedAt
+        }
+        let (written, err) = buffer.withUnsafeBytes { POSIXFiles.writeAll(fd, $0) }
+        fileBytes += Int64(written)
+        guard err == 0 else {
+            // Keep what was not written: the next drain continues exactly there, so the file
+            // never holds a record twice (bounded by maxBufferedBytes).
+            buffer.removeFirst(written)
+            local.writeErrors += 1
+            return
+        }
+        buffer.removeAll(keepingCapacity: true)
+        if fileBytes >= config.maxFileBytes { rotate() }
+    }
+
+    /// Hands the open file to the finisher for publication and starts numbering the next one.
+    private func rotate() {
+        guard fd >= 0 else { return }
+        finisher.submit(.publish(fd: fd, index: index, bytes: fileBytes))
+        fd = -1
+        index += 1
+        fileBytes = 0
+    }
+
+    static func publishedName(_ n: UInt64) -> String { "records-" + padded(n) + ".ndjson" }
+    static func partialName(_ n: UInt64) -> String { ".records-" + padded(n) + ".ndjson.partial" }
+
+    private static func padded(_ n: UInt64) -> String {
+        let digits = String(n)
+        return String(repeating: "0", count: max(0, 16 - digits.count)) + digits
+    }
+
+    private static func index(published name: String) -> UInt64? {
+        guard name.hasPrefix("records-"), name.hasSuffix(".ndjson") else { return nil }
+        return UInt64(name.dropFirst(8).dropLast(7))
+    }
+
+    private static func index(partial name: String) -> UInt64? {
+        guard name.hasPrefix(".records-"), name.hasSuffix(".ndjson.partial") else { return nil }
+        return UInt64(name.dropFirst(9).dropLast(15))
+    }
+}
+
+/// A record output could not be opened.
+public struct RecordOutputError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The errno, the path and the operation that failed.
+    public var errno: Int32
+    public var path: String
+    public var operation: String
+    public var description: String { "\(operation) \(path): errno \(errno)" }
+}

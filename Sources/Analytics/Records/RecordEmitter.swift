@@ -1,0 +1,166 @@
+/// The analytics end of the flow tracker: receives its events (``FlowEventSink``), feeds the
+/// service-state machines, the `service_seen` tracker and the edge aggregator, and turns
+/// everything into records, numbered by `seq` and encoded as NDJSON lines for a ``RecordOutput``.
+///
+/// Owned by the analytics thread; not thread-safe. Every callback into it happens on that thread.
+public final class RecordEmitter: FlowEventSink {
+    /// Counters reported in `agent_health`.
+    public struct Stats: Sendable, Hashable {
+        /// Records handed to the output and accepted, and refused by it, per kind
+        /// (indexed like ``RecordKind/allCases``).
+        public var emitted = [UInt64](repeating: 0, count: RecordKind.allCases.count)
+        public var dropped = [UInt64](repeating: 0, count: RecordKind.allCases.count)
+        /// Successful transactions not written because of sampling.
+        public var transactionsSampledOut: UInt64 = 0
+        /// Services tracked, and observations dropped by the service and edge bounds (as of the
+        /// last `agent_health`).
+        public var servicesTracked: UInt64 = 0
+        public var servicesOverflow: UInt64 = 0
+        public var edgesOverflow: UInt64 = 0
+
+        /// Records of `kind` accepted by the output.
+        public func emitted(_ kind: RecordKind) -> UInt64 { emitted[kind.index] }
+        /// Records of `kind` refused by the output.
+        public func dropped(_ kind: RecordKind) -> UInt64 { dropped[kind.index] }
+    }
+
+    public let config: RecordEmitterConfig
+    /// The components it feeds (exposed for inspection; their `onReport` belongs to the emitter).
+    public let services: ServiceMonitor
+    public let edges: EdgeAggregator
+    public let seen: ServiceSeenTracker
+    /// Called at each `agent_health` interval for the agent's counters; `nil` = zeros.
+    public var healthSource: (() -> AgentHealth)?
+    /// Counters reported in `agent_health`.
+    public private(set) var stats = Stats()
+    /// The last `seq` assigned (0 before the first record; the first record has seq 1).
+    public private(set) var lastSeq: UInt64 = 0
+    /// Latest packet time seen.
+    public private(set) var now: Int64 = .min
+
+    private let output: any RecordOutput
+    private let agentClock: () -> Int64
+    private var encoder: RecordEncoder
+    private var nextHealth: Int64?
+    private var lastFlushSecond = Int64.min
+
+    /// - Parameter agentClock: the agent wall clock for `agent_ts` (injectable for tests).
+    public init(config: RecordEmitterConfig, output: any RecordOutput,
+                agentClock: @escaping () -> Int64 = RecordEmitterConfig.wallClockNanos) {
+        self.config = config
+        self.output = output
+        self.agentClock = agentClock
+        encoder = RecordEncoder(agentID: config.agentID, epoch: config.epoch)
+        services = ServiceMonitor(config: config.services)
+        edges = EdgeAggregator(intervalNanos: config.edgeIntervalNanos, maxEdges: config.maxEdges)
+        seen = ServiceSeenTracker(reannounceNanos: config.seenReannounceNanos,
+                                  maxServices: config.services.maxServices)
+        // The components report through the emitter; `unowned` because the emitter owns them.
+        services.onReport = { [unowned self] report in
+            self.emit(.serviceState, ts: report.windowEndNanos) { $0.serviceState(report) }
+        }
+        edges.onReport = { [unowned self] report in
+            self.emit(.edge, ts: report.intervalEndNanos) { $0.edge(report) }
+        }
+    }
+
+    // MARK: FlowEventSink
+
+    /// Writes a `conn` record (unless ``RecordEmitterConfig/connRecords`` is off).
+    public func connection(_ summary: ConnSummary) {
+        guard config.connRecords else { return }
+        emit(.conn, ts: summary.lastNanos) { $0.conn(summary) }
+    }
+
+    /// Writes a `txn` record: errors always, successes 1 in ``RecordEmitterConfig/transactionSampleRate``.
+    public func transaction(_ summary: TransactionSummary) {
+        let rate = max(1, config.transactionSampleRate)
+        if !summary.isError && rate > 1 && !Self.sampled(summary, rate: rate) {
+            stats.transactionsSampledOut += 1
+            return
+        }
+        emit(.txn, ts: summary.requestNanos) { $0.txn(summary, sampleRate: summary.isError ? 1 : rate) }
+    }
+
+    /// Feeds the `service_seen` tracker, the service-state machines and the edge aggregator.
+    public func observe(_ observation: ServiceObservation) {
+        advance(to: observation.timeNanos)
+        if let announcement = seen.note(observation.service, application: observation.application,
+                                        at: observation.timeNanos) {
+            emit(.serviceSeen, ts: announcement.nanos) { $0.serviceSeen(announcement) }
+        }
+        services.observe(observation)
+        edges.observe(observation)
+    }
+
+    /// Advances packet time: closes windows and intervals, writes `agent_health` when due, and
+    /// lets the output flush once per second of packet time.
+    public func clock(_ nanos: Int64) {
+        advance(to: nanos)
+        // The output gets one flush chance per second of packet time, not one per event.
+        let second = nanos / 1_000_000_000
+        if second != lastFlushSecond {
+            lastFlushSecond = second
+            output.flush()
+        }
+    }
+
+    private func advance(to nanos: Int64) {
+        guard nanos > now else { return }
+        now = nanos
+        services.advance(to: nanos)
+        edges.advance(to: nanos)
+        let interval = config.healthIntervalNanos
+        if let due = nextHealth {
+            if nanos >= due {
+                emitHealth(ts: nanos)
+                nextHealth = (nanos / interval + 1) * interval
+            }
+        } else {
+            nextHealth = (nanos / interval + 1) * interval
+        }
+    }
+
+    // MARK: agent side
+
+    /// Reports the open edge interval and a final `agent_health` (agent shutdown). The output is
+    /// flushed, not closed: its owner closes it.
+    public func finish() {
+        edges.finish()
+        emitHealth(ts: now == .min ? agentClock() : now)
+        output.flush()
+    }
+
+    /// Writes an `agent_health` record now, at packet time `ts`.
+    public func emitHealth(ts: Int64) {
+        let health = healthSource?() ?? AgentHealth()
+        stats.servicesTracked = UInt64(services.serviceCount)
+        stats.servicesOverflow = services.overflowObservations
+        stats.edgesOverflow = edges.overflowObservations
+        let snapshot = stats
+        emit(.agentHealth, ts: ts) { $0.agentHealth(health, emitter: snapshot) }
+    }
+
+    /// Whether a successful transaction is in the deterministic 1-in-`rate` sample: a hash of
+    /// flow id and request time, so replays and restarts keep the same ones.
+    static func sampled(_ t: TransactionSummary, rate: Int) -> Bool {
+        var x = t.flowID ^ UInt64(bitPattern: t.requestNanos)
+        // SplitMix64 finaliser: spreads sequential flow ids over the whole range.
+        x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+        x ^= x >> 31
+        return x % UInt64(rate) == 0
+    }
+
+    private func emit(_ kind: RecordKind, ts: Int64, body: (inout RecordEncoder) -> Void) {
+        lastSeq += 1
+        encoder.begin(kind, seq: lastSeq, ts: ts, agentTs: agentClock())
+        body(&encoder)
+        encoder.end()
+        if output.write(encoder.writer.bytes, kind: kind) {
+            stats.emitted[kind.index] += 1
+        } else {
+            stats.dropped[kind.index] += 1
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/// Bodies of the service-level records: `edge`, `service_state`, `service_seen`, `agent_health`.
+extension RecordEncoder {
+    /// Body of an `edge` record.
+    public mutating func edge(_ e: EdgeReport) {
+        writer.field("orig_h", e.edge.client)
+        service(e.edge.service, application: e.application)
+        writer.time("interval_start", e.intervalStartNanos)
+        writer.time("interval_end", e.intervalEndNanos)
+        let c = e.counters
+        writer.field("attempts", c.attempts)
+        writer.field("established", c.established)
+        writer.field("refused", c.refused)
+        writer.field("unanswered", c.unanswered)
+        writer.field("resets", c.resets)
+        writer.field("transactions", c.transactions)
+        writer.field("transaction_errors", c.transactionErrors)
+        writer.field("bytes_to_server", c.bytesToServer)
+        writer.field("bytes_to_client", c.bytesToClient)
+        writer.field("retransmissions", c.retransmissions)
+        if c.rtt.count > 0 { writer.key("rtt"); histogram(c.rtt) }
+        if c.responseTime.count > 0 { writer.key("response_time"); histogram(c.responseTime) }
+    }
+
+    /// A histogram object: `layout`, `count`, `sum_us`, `min_us`, `max_us`, `buckets` as
+    /// `[[index, count], ...]` for the non-empty buckets of ``LatencyHistogram``'s layout.
+    mutating func histogram(_ h: LatencyHistogram) {
+        writer.beginObject()
+        writer.field("layout", LatencyHistogram.layoutName)
+        writer.field("count", h.count)
+        writer.field("sum_us", h.sumNanos / 1000)
+        writer.micros("min_us", h.minNanos)
+        writer.micros("max_us", h.maxNanos)
+        writer.key("buckets")
+        writer.beginArray()
+        for b in h.buckets {
+            writer.beginArray()
+            writer.value(Int(b.index))
+            writer.value(b.count)
+            writer.endArray()
+        }
+        writer.endArray()
+        writer.endObject()
+    }
+
+    /// Body of a `service_state` record.
+    public mutating func serviceState(_ r: ServiceStateReport) {
+        service(r.service, application: r.application)
+        writer.field("state", r.state.rawValue)
+        writer.field("previous_state", r.previousState.rawValue)
+        writer.field("reason", r.reason.rawValue)
+        writer.time("window_start", r.windowStartNanos)
+        writer.time("window_end", r.windowEndNanos)
+        if r.sinceNanos > 0 { writer.time("since", r.sinceNanos) }
+        let e = r.evidence
+        writer.field("attempts", e.attempts)
+        writer.field("established", e.established)
+        writer.field("answered", e.answered)
+        writer.field("refused", e.refused)
+        writer.field("unanswered", e.unanswered)
+        writer.field("resets", e.resets)
+        writer.field("transactions", e.transactions)
+        writer.field("transaction_errors", e.transactionErrors)
+        writer.field("error_rate", e.errorRate)
+        writer.micros("rtt_p50_us", e.rttP50)
+        writer.micros("rtt_p95_us", e.rttP95)
+        writer.micros("rtt_p99_us", e.rttP99)
+        writer.micros("response_p50_us", e.responseP50)
+        writer.micros("response_p95_us", e.responseP95)
+        writer.micros("response_p99_us", e.responseP99)
+    }
+
+    /// Body of a `service_seen` record.
+    public mutating func serviceSeen(_ a: ServiceSeenTracker.Announcement) {
+        service(a.service, application: a.application)
+        writer.time("first_seen", a.firstSeenNanos)
+        writer.field("reannounce", a.isReannouncement)
+    }
+
+    /// Body of an `agent_health` record: the agent's counters plus the emitter's own.
+    public mutating func agentHealth(_ h: AgentHealth, emitter s: RecordEmitter.Stats) {
+        writer.field("packets_received", h.packetsReceived)
+        writer.field("packets_dropped", h.packetsDropped)
+        writer.field("packets_dropped_agent", h.packetsDroppedByAgent)
+        writer.field("flows_active", h.flowsActive)
+        writer.field("flow_evictions", h.flowEvictions)
+        writer.field("anomalies", h.anomalies)
+        writer.field("store_bytes", h.storeBytes)
+        writer.key("records")
+        writer.beginObject()
+        for kind in RecordKind.allCases {
+            switch kind {
+            case .conn: writer.key("conn")
+            case .txn: writer.key("txn")
+            case .edge: writer.key("edge")
+            case .serviceState: writer.key("service_state")
+            case .serviceSeen: writer.key("service_seen")
+            case .agentHealth: writer.key("agent_health")
+            }
+            writer.beginObject()
+            writer.field("emitted", s.emitted[kind.index])
+            writer.field("dropped", s.dropped[kind.index])
+            writer.endObject()
+        }
+        writer.endObject()
+        writer.field("txn_sampled_out", s.transactionsSampledOut)
+        writer.field("services_tracked", s.servicesTracked)
+        writer.field("services_overflow", s.servicesOverflow)
+        writer.field("edges_overflow", s.edgesOverflow)
+    }
+}
