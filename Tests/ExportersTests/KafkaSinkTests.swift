@@ -6,7 +6,7 @@ import Testing
 @Suite("Kafka sink", .enabled(if: Support.tool("kcat") != nil && KafkaMockProcess.binary != nil,
                              "needs kcat (apt install kcat) and the vigie-kafka-mock product"))
 struct KafkaSinkTests {
-    static let kinds: [RecordKind] = [.conn, .txn, .serviceState, .edge]
+    static let kinds: [RecordFamily] = [.conn, .txn, .serviceState, .edge]
 
     /// Spools `count` records (numbered from `from`), cycling through `kinds`.
     static func spoolRecords(_ spool: Spool, from: Int, count: Int) {

@@ -30,7 +30,7 @@ public struct KafkaSinkConfig: Sendable, Hashable {
     public init(bootstrapServers: String) { self.bootstrapServers = bootstrapServers }
 
     /// The topic of a record family.
-    public func topic(for kind: RecordKind) -> String { topics[kind.name] ?? topicPrefix + kind.name }
+    public func topic(for kind: RecordFamily) -> String { topics[kind.name] ?? topicPrefix + kind.name }
 
     /// Everything handed to librdkafka.
     public var effectiveProperties: [String: String] {

@@ -36,8 +36,8 @@ public final class Spool: @unchecked Sendable {
     private var segments: SpoolSegments
     private var cursors: [String: UInt64]
     private var cursorsDirty = false
-    private var appendedByKind = [UInt64](repeating: 0, count: RecordKind.allCases.count)
-    private var droppedByKind = [UInt64](repeating: 0, count: RecordKind.allCases.count)
+    private var appendedByKind = [UInt64](repeating: 0, count: RecordFamily.allCases.count)
+    private var droppedByKind = [UInt64](repeating: 0, count: RecordFamily.allCases.count)
     private var corruptSkipped: UInt64 = 0
     private var bytes: UInt64 = 0
     private var writeError: String?
@@ -82,7 +82,7 @@ public final class Spool: @unchecked Sendable {
     /// Spools one record; returns false when it was refused because the spool is full (counted
     /// per kind). Never waits for I/O.
     @discardableResult
-    public func append(kind: RecordKind, key: [UInt8], payload: UnsafeRawBufferPointer) -> Bool {
+    public func append(kind: RecordFamily, key: [UInt8], payload: UnsafeRawBufferPointer) -> Bool {
         let size = UInt64(SpoolFormat.recordHeaderSize + SpoolFormat.bodyFixedSize + key.count + payload.count)
         return lock.withLock {
             guard !stopping, Double(bytes + size) <= Double(config.maxBytes) * kind.admissionShare else {
@@ -100,7 +100,7 @@ public final class Spool: @unchecked Sendable {
 
     /// Convenience for byte arrays.
     @discardableResult
-    public func append(kind: RecordKind, key: String, payload: [UInt8]) -> Bool {
+    public func append(kind: RecordFamily, key: String, payload: [UInt8]) -> Bool {
         payload.withUnsafeBytes { append(kind: kind, key: Array(key.utf8), payload: $0) }
     }
 
@@ -142,7 +142,7 @@ public final class Spool: @unchecked Sendable {
     public func stats() -> SpoolStats {
         lock.withLock {
             var s = SpoolStats()
-            for kind in RecordKind.allCases {
+            for kind in RecordFamily.allCases {
                 s.appended[kind.name] = appendedByKind[Int(kind.rawValue)]
                 s.dropped[kind.name] = droppedByKind[Int(kind.rawValue)]
             }

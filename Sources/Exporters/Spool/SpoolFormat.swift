@@ -37,7 +37,7 @@ enum SpoolFormat {
     }
 
     /// Appends one framed record to `out`.
-    static func appendRecord(to out: inout [UInt8], seq: UInt64, kind: RecordKind, key: UnsafeRawBufferPointer,
+    static func appendRecord(to out: inout [UInt8], seq: UInt64, kind: RecordFamily, key: UnsafeRawBufferPointer,
                              payload: UnsafeRawBufferPointer) {
         let bodyLength = bodyFixedSize + key.count + payload.count
         let start = out.count
@@ -84,7 +84,7 @@ enum SpoolFormat {
         let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + recordHeaderSize)..<(offset + recordHeaderSize + bodyLength)])
         guard Checksum.crc32(body) == loadLE(bytes, offset + 8, as: UInt32.self) else { return .damaged }
         let keyLength = Int(loadLE(body, 10, as: UInt16.self))
-        guard let kind = RecordKind(rawValue: body[8]), bodyFixedSize + keyLength <= bodyLength else { return .damaged }
+        guard let kind = RecordFamily(rawValue: body[8]), bodyFixedSize + keyLength <= bodyLength else { return .damaged }
         let record = SpoolRecord(
             seq: loadLE(body, 0, as: UInt64.self), kind: kind,
             key: Array(body[bodyFixedSize..<(bodyFixedSize + keyLength)]),
@@ -126,13 +126,13 @@ enum SpoolFormat {
 public struct SpoolRecord: Sendable, Hashable {
     /// The spool's own sequence number (not the record's `seq`): the delivery position.
     public var seq: UInt64
-    public var kind: RecordKind
+    public var kind: RecordFamily
     /// The message key (the service id for Kafka).
     public var key: [UInt8]
     /// The encoded record (one JSON object, no trailing newline).
     public var payload: [UInt8]
 
-    public init(seq: UInt64, kind: RecordKind, key: [UInt8], payload: [UInt8]) {
+    public init(seq: UInt64, kind: RecordFamily, key: [UInt8], payload: [UInt8]) {
         self.seq = seq
         self.kind = kind
         self.key = key

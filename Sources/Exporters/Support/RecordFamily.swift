@@ -1,6 +1,6 @@
 /// The record families the agent exports, lowest priority first: when the spool is full, `txn`
 /// records are refused first, then `conn`, and `service_state` never.
-public enum RecordKind: UInt8, Sendable, Hashable, CaseIterable, Comparable {
+public enum RecordFamily: UInt8, Sendable, Hashable, CaseIterable, Comparable {
     case txn = 0
     case conn = 1
     case edge = 2
@@ -37,5 +37,5 @@ public enum RecordKind: UInt8, Sendable, Hashable, CaseIterable, Comparable {
         }
     }
 
-    public static func < (a: RecordKind, b: RecordKind) -> Bool { a.rawValue < b.rawValue }
+    public static func < (a: RecordFamily, b: RecordFamily) -> Bool { a.rawValue < b.rawValue }
 }
