@@ -132,7 +132,7 @@ extension FlowAnalyzer {
             ep.advancedNanos = t
             return .new
         }
-        if len <= 1 && seq == ep.nextSeq &- 1 { return .new }  // keep-alive
+        if segLen == UInt32(truncatingIfNeeded: len) && len <= 1 && seq == ep.nextSeq &- 1 { return .new }  // keep-alive
         if t &- ep.advancedNanos <= oooWindow {
             ep.outOfOrder &+= 1
             return .outOfOrder
