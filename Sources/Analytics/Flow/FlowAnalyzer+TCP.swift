@@ -51,21 +51,28 @@ extension FlowAnalyzer {
         // Handshake legs and attempt outcome.
         if isOrig {
             if syn && !ack {
-                if e.pointee.synNanos < 0 { e.pointee.synNanos = t }
+                // The most recent SYN before the SYN-ACK (a retransmitted SYN restarts the
+                // server leg, as tshark's initial_rtt does).
+                if e.pointee.synAckNanos < 0 { e.pointee.synNanos = t }
                 if !e.pointee.flags.contains(.attemptEmitted) {
                     e.pointee.flags.insert([.attemptEmitted, .attemptPending])
                     observe(.attempt, e, t: t)
                 }
             } else if ack && !syn && e.pointee.flags.contains(.awaitingHandshakeACK) {
                 e.pointee.flags.remove(.awaitingHandshakeACK)
-                e.pointee.clientRTTNanos = t &- e.pointee.synAckNanos
+                // A negative leg means the capture's timestamps go backwards: not a measurement.
+                let leg = t &- e.pointee.synAckNanos
+                e.pointee.clientRTTNanos = leg >= 0 && e.pointee.serverRTTNanos >= 0 ? leg : -1
             }
         } else {
             if syn && ack && e.pointee.synAckNanos < 0 {
                 e.pointee.synAckNanos = t
                 if e.pointee.synNanos >= 0 {
-                    e.pointee.serverRTTNanos = t &- e.pointee.synNanos
-                    e.pointee.flags.insert(.awaitingHandshakeACK)
+                    let leg = t &- e.pointee.synNanos
+                    if leg >= 0 {
+                        e.pointee.serverRTTNanos = leg
+                        e.pointee.flags.insert(.awaitingHandshakeACK)
+                    }
                 }
                 if e.pointee.flags.contains(.attemptPending) {
                     e.pointee.flags.remove(.attemptPending)
