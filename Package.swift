@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .executable(name: "vigie-agent", targets: ["VigieAgent"]),
         .executable(name: "vigie-gen", targets: ["VigieTrafficGen"]),
+        .executable(name: "vigie-bench", targets: ["VigieBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -75,6 +76,15 @@ let package = Package(
             name: "VigieTrafficGen",
             dependencies: [
                 "PcapFormat",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // Benchmarks of the analytics engine: decode + flow tracking speed, flow-table memory.
+        .executableTarget(
+            name: "VigieBench",
+            dependencies: [
+                "Analytics", "PcapFormat", "PacketDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

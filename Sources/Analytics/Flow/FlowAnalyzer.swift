@@ -140,3 +140,8 @@ public final class FlowAnalyzer {
         }
     }
 }
+
+extension FlowAnalyzer {
+    /// Bytes one flow occupies in the table's entry array (for memory reports).
+    public static var entryStride: Int { MemoryLayout<FlowEntry>.stride }
+}
