@@ -90,7 +90,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
-        .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols"], swiftSettings: strict),
+        .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .testTarget(
