@@ -9,7 +9,9 @@ struct DNSCorpusTests {
     /// One DNS message as both sides describe it.
     static func key(id: UInt16, response: Bool, rcode: UInt8, name: String?, type: UInt16) -> String {
         // tshark prints rcode for responses only; the name as "<Root>" for the root.
-        let hexID = "0x" + String(repeat: "0", count: 4 - String(id, radix: 16).count) + String(id, radix: 16)
+        let hex: String = String(id, radix: 16)
+        let padding: String = String(repeating: "0", count: 4 - hex.count)
+        let hexID: String = "0x" + padding + hex
         return "\(hexID) qr=\(response ? 1 : 0) rcode=\(response ? String(rcode) : "-") q=\(name.map { $0.isEmpty ? "<Root>" : $0 } ?? "none")/\(name == nil ? 0 : type)"
     }
 

@@ -37,6 +37,10 @@ public struct AnalyticsConfig: Sendable, Hashable {
     /// `ipfrag_time`).
     public var fragmentTimeoutNanos: Int64 = 30_000_000_000
 
+    /// Whether DNS / HTTP / TLS transactions are analysed (``StandardApplicationAnalyzer``).
+    /// Default true.
+    public var applicationAnalysis = true
+
     /// The defaults above.
     public init() {}
 

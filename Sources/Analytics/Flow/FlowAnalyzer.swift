@@ -47,6 +47,7 @@ public final class FlowAnalyzer {
         t[Int(TimeoutClass.datagram.rawValue)] = config.udpIdleTimeoutNanos
         t[Int(TimeoutClass.icmp.rawValue)] = config.icmpIdleTimeoutNanos
         timeouts = t
+        if config.applicationAnalysis { applicationAnalyzer = StandardApplicationAnalyzer(sink: sink) }
     }
 
     /// Decodes one captured frame and tracks it.
