@@ -32,11 +32,14 @@ extension StandardApplicationAnalyzer {
                 reportHTTP(state.httpPending.removeFirst(), flow: flow, status: http.statusCode, t: t)
             }
             messages += 1
-            guard status == .complete, http.contentLength >= 0, !http.isChunked else {
+            // A request without Content-Length or chunking has no body (RFC 9112 §6.3); a
+            // response without them runs to the close, so nothing after it is a message start.
+            let bodyLength = http.contentLength >= 0 ? http.contentLength : (http.kind == .request ? 0 : -1)
+            guard status == .complete, bodyLength >= 0, !http.isChunked else {
                 left = 0
                 break
             }
-            let next = Int64(offset) + Int64(http.headerLength) + http.contentLength
+            let next = Int64(offset) + Int64(http.headerLength) + bodyLength
             if next > Int64(bytes.count) {
                 left = next - Int64(bytes.count)
                 break
