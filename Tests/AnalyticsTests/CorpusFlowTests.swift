@@ -113,4 +113,10 @@ final class CorpusTally: @unchecked Sendable {
         flows += f; rtts += r; packets += p; files += 1
         print("corpus-tally files=\(files) packets=\(packets) tcpFlows=\(flows) rttCompared=\(rtts)")
     }
+    private var http = 0, dns = 0, tls = 0
+    func addApplication(name: String, http h: Int, dns d: Int, tls t: Int) {
+        lock.lock(); defer { lock.unlock() }
+        http += h; dns += d; tls += t
+        print("app-tally http=\(http) dns=\(dns) tls=\(tls)")
+    }
 }

@@ -11,9 +11,11 @@ import PcapFormat
 enum CorpusReplay {
     struct Result {
         var connections: [ConnSummary]
+        var transactions: [TransactionSummary]
         var observations: [ServiceObservation]
         var counters: FlowCounters
         var packets: Int
+        var unpairedHTTPResponses: UInt64
     }
 
     static func run(_ path: String, config: AnalyticsConfig) -> Result? {
@@ -46,7 +48,8 @@ enum CorpusReplay {
             }
         }
         analyzer.finish()
-        return Result(connections: sink.connections, observations: sink.observations, counters: analyzer.counters, packets: packets)
+        return Result(connections: sink.connections, transactions: sink.transactions, observations: sink.observations, counters: analyzer.counters, packets: packets,
+                      unpairedHTTPResponses: (analyzer.applicationAnalyzer as? StandardApplicationAnalyzer)?.unpairedHTTPResponses ?? 0)
     }
 }
 

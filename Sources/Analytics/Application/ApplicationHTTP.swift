@@ -28,8 +28,12 @@ extension StandardApplicationAnalyzer {
                 let method = http.methodText.string(in: base)
                 state.httpPending.append(PendingHTTPRequest(nanos: t, method: method, host: host,
                                                             path: http.target.string(in: base)))
-            } else if !fromOriginator && http.kind == .response && http.statusCode >= 200 && !state.httpPending.isEmpty {
-                reportHTTP(state.httpPending.removeFirst(), flow: flow, status: http.statusCode, t: t)
+            } else if !fromOriginator && http.kind == .response && http.statusCode >= 200 {
+                if state.httpPending.isEmpty {
+                    unpairedHTTPResponses &+= 1
+                } else {
+                    reportHTTP(state.httpPending.removeFirst(), flow: flow, status: http.statusCode, t: t)
+                }
             }
             messages += 1
             // A request without Content-Length or chunking has no body (RFC 9112 §6.3); a

@@ -16,6 +16,9 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
     var dns = DNSSummary()
     var http = HTTPMessageStart()
     var tls = TLSSummary()
+    /// HTTP responses seen with no pending request on their flow (the request predates the
+    /// capture, or its start was not at a segment start); not reported as transactions.
+    public internal(set) var unpairedHTTPResponses: UInt64 = 0
     let nameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSMessageParser.nameBufferSize, alignment: 1)
 
     /// Payloads looked at before a flow is declared "no known application".
@@ -73,9 +76,12 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
             if status == .ok || status == .tcpMessageIncomplete { return .dns }
             return .none
         }
-        guard flow.service.transport == .tcp, fromOriginator else { return .none }
+        guard flow.service.transport == .tcp else { return .none }
         let h = HTTPMessageParser.parse(bytes, into: &http)
-        if http.kind == .request && (h == .complete || h == .headersIncomplete || h == .startLineIncomplete) { return .http }
+        let started = h == .complete || h == .headersIncomplete || h == .startLineIncomplete
+        // A response also identifies HTTP (its request may predate the capture).
+        if started && http.kind == (fromOriginator ? .request : .response) { return .http }
+        guard fromOriginator else { return .none }
         if TLSRecordScanner.scan(bytes, into: &tls) != .notTLS, tls.hasClientHello { return .tls }
         return .none
     }
