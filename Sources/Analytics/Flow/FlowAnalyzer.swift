@@ -115,10 +115,11 @@ public final class FlowAnalyzer {
     /// Ends flows whose idle timeout passed and emits due interim reports.
     func expireDue() {
         let now = nowNanos
-        for c in TimeoutClass.allCases {
-            let timeout = timeouts[Int(c.rawValue)]
+        for raw in 0 ..< UInt8(TimeoutClass.allCases.count) {
+            let c = TimeoutClass(rawValue: raw) ?? .datagram
+            let timeout = timeouts[Int(raw)]
             while true {
-                let head = table.activityHead[Int(c.rawValue)]
+                let head = table.activityHead[Int(raw)]
                 if head == FlowTable.none || table.entries[Int(head)].lastNanos &+ timeout > now { break }
                 let reason: String
                 if c == .tcpClosing {
