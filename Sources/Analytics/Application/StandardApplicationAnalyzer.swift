@@ -32,14 +32,19 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
 
     public func payload(_ bytes: UnsafeRawBufferPointer, flow: ApplicationFlowContext, fromOriginator: Bool,
                         timestampNanos t: Int64) -> ApplicationProtocol {
-        var state = flows[flow.slot] ?? ApplicationFlowState(flowID: flow.flowID)
+        // Modified in place in the dictionary: copying the state would retain its strings and arrays.
+        analyze(bytes, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
+                fromOriginator: fromOriginator, t: t)
+    }
+
+    private func analyze(_ bytes: UnsafeRawBufferPointer, _ state: inout ApplicationFlowState, flow: ApplicationFlowContext,
+                         fromOriginator: Bool, t: Int64) -> ApplicationProtocol {
         if state.flowID != flow.flowID { state = ApplicationFlowState(flowID: flow.flowID) }
         if state.application == .none {
             guard state.misses < Self.maxMisses else { return .none }
             state.application = detect(bytes, flow: flow, fromOriginator: fromOriginator)
             if state.application == .none {
                 state.misses &+= 1
-                flows[flow.slot] = state
                 return .none
             }
         }
@@ -49,7 +54,6 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
         case .tls: tlsPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
         case .none: break
         }
-        flows[flow.slot] = state
         return state.application
     }
 
