@@ -99,8 +99,10 @@ extension FlowAnalyzer {
         switch transport {
         case .tcp:
             // The SYN sender is the originator: a first packet that is a SYN-ACK comes from the
-            // responder (Zeek flips and marks the history with '^').
-            flip = p.tcp.flags.contains(.syn) && p.tcp.flags.contains(.ack)
+            // responder (Zeek flips and marks the history with '^'). Midstream (no SYN), a first
+            // packet from a well-known port to an ephemeral one is the server talking.
+            let syn = p.tcp.flags.contains(.syn)
+            flip = syn ? p.tcp.flags.contains(.ack) : (p.srcPort < 1024 && p.dstPort >= 1024)
         case .udp, .sctp:
             // A first datagram from a well-known port to an ephemeral one is most likely a reply
             // whose request was not seen (Zeek's likely-server-port heuristic, simplified).
