@@ -5,7 +5,7 @@ import PacketDecoding
 @Suite struct DatagramFlowTests {
     @Test func udpAnswered() throws {
         let h = Harness()
-        h.serverPort = 53
+        h.serverPort = 5000
         h.udp(true, payload: 30, ms: 0)
         h.udp(false, payload: 90, ms: 4)
         h.finish()
@@ -19,7 +19,7 @@ import PacketDecoding
 
     @Test func udpUnansweredTimesOut() throws {
         let h = Harness()
-        h.serverPort = 53
+        h.serverPort = 5000
         h.udp(true, ms: 0)
         h.advance(ms: 60_001)
         let c = try #require(h.only())
@@ -39,11 +39,11 @@ import PacketDecoding
 
     @Test func icmpUnreachableRefusesUDPAttempt() throws {
         let h = Harness()
-        h.serverPort = 53
+        h.serverPort = 5000
         h.udp(true, payload: 12, ms: 0)
         // Port unreachable from the server quoting the datagram (IP header + 8 bytes).
         let quoted = Build.ipv4(src: "10.0.0.1", dst: "10.0.0.2", proto: 17,
-                                payload: Build.udp(src: 40000, dst: 53, payload: [UInt8](repeating: 0x42, count: 12)))
+                                payload: Build.udp(src: 40000, dst: 5000, payload: [UInt8](repeating: 0x42, count: 12)))
         let icmp = Build.icmp(type: 3, code: 3, payload: Array(quoted.prefix(28)))
         h.feed(Build.ethernet(type: 0x0800) + Build.ipv4(src: "10.0.0.2", dst: "10.0.0.1", proto: 1, payload: icmp), ms: 1)
         h.finish()
@@ -78,7 +78,7 @@ import PacketDecoding
 
     @Test func fragmentsAreAttributedToTheirFlow() throws {
         let h = Harness()
-        let udp = Build.udp(src: 40000, dst: 53, payload: [UInt8](repeating: 7, count: 40))  // 48 bytes
+        let udp = Build.udp(src: 40000, dst: 5000, payload: [UInt8](repeating: 7, count: 40))  // 48 bytes
         let first = Build.ipv4(src: "10.0.0.1", dst: "10.0.0.2", proto: 17, payload: Array(udp[0 ..< 24]),
                                id: 77, moreFragments: true)
         let second = Build.ipv4(src: "10.0.0.1", dst: "10.0.0.2", proto: 17, payload: Array(udp[24...]),
@@ -100,14 +100,14 @@ import PacketDecoding
         var config = AnalyticsConfig()
         config.maxFlows = 2
         let h = Harness(config: config)
-        h.serverPort = 53
-        for (i, port) in [UInt16(1000), 1001, 1002].enumerated() {
+        h.serverPort = 5000
+        for (i, port) in [UInt16(41000), 41001, 41002].enumerated() {
             h.clientPort = port
             h.udp(true, ms: Double(i))
         }
         #expect(h.sink.finals.count == 1)
         #expect(h.sink.finals.first?.endReason == "evicted")
-        #expect(h.sink.finals.first?.originatorPort == 1000)
+        #expect(h.sink.finals.first?.originatorPort == 41000)
         #expect(h.analyzer.counters.flowsEvicted == 1)
         #expect(h.analyzer.counters.activeFlows == 2)
         h.finish()
@@ -119,17 +119,17 @@ import PacketDecoding
         var config = AnalyticsConfig()
         config.maxFlows = 2
         let h = Harness(config: config)
-        h.serverPort = 53
-        h.clientPort = 1000; h.udp(true, ms: 0)
-        h.clientPort = 1001; h.udp(true, ms: 1)
-        h.clientPort = 1000; h.udp(true, ms: 2)  // 1000 active again: 1001 is now the oldest idle
-        h.clientPort = 1002; h.udp(true, ms: 3)
-        #expect(h.sink.finals.first?.originatorPort == 1001)
+        h.serverPort = 5000
+        h.clientPort = 41000; h.udp(true, ms: 0)
+        h.clientPort = 41001; h.udp(true, ms: 1)
+        h.clientPort = 41000; h.udp(true, ms: 2)  // 41000 active again: 41001 is now the oldest idle
+        h.clientPort = 41002; h.udp(true, ms: 3)
+        #expect(h.sink.finals.first?.originatorPort == 41001)
     }
 
     @Test func interimReportsOnLongFlows() throws {
         let h = Harness()
-        h.serverPort = 53
+        h.serverPort = 5000
         for s in stride(from: 0, through: 130, by: 10) {
             h.udp(true, ms: Double(s) * 1000)
             h.udp(false, ms: Double(s) * 1000 + 1)

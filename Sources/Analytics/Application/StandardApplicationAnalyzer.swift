@@ -4,7 +4,7 @@ import AppProtocols
 /// DNS, HTTP/1.x and TLS transactions on top of the AppProtocols parsers.
 ///
 /// Detection is by content: a flow is DNS when its service port is 53/5353/5355 and the payload
-/// parses as DNS; HTTP when the originator's first payload is an HTTP/1.x request; TLS when it is
+/// has a DNS header; HTTP when the originator's first payload is an HTTP/1.x request; TLS when it is
 /// a ClientHello. After a few payloads without a match the flow is left alone. Per-flow state is
 /// created only for flows with payload and freed at flow end. Strings are made only for
 /// fields that go into records (once per transaction).
@@ -77,8 +77,9 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
             let status = flow.service.transport == .tcp
                 ? DNSMessageParser.parseTCP(bytes, into: &dns, name: nameBuffer)
                 : DNSMessageParser.parse(bytes, into: &dns, name: nameBuffer)
-            if status == .ok || status == .tcpMessageIncomplete { return .dns }
-            return .none
+            // On a DNS port a readable header is enough: a malformed question still gets an
+            // answer (often an error rcode) that belongs to the service's record.
+            return status.hasHeader ? .dns : .none
         }
         guard flow.service.transport == .tcp else { return .none }
         let h = HTTPMessageParser.parse(bytes, into: &http)
