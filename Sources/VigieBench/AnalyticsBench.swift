@@ -21,6 +21,7 @@ struct AnalyticsBench: ParsableCommand {
     @Option(help: "Timed rounds (the best is reported).") var rounds = 3
     @Option(help: "Flow table size.") var maxFlows = 1_000_000
     @Flag(help: "Skip the tcpdump reference measurement.") var noTcpdump = false
+    @Flag(help: "After timing, one more pass tallying states, observations and transactions.") var summary = false
 
     func run() throws {
         let loadStart = monotonicSeconds()
@@ -55,6 +56,18 @@ struct AnalyticsBench: ParsableCommand {
         print("flows created \(lastCounters.flowsCreated), evicted \(lastCounters.flowsEvicted), expired \(lastCounters.flowsExpired); records \(lastSink.connections), observations \(lastSink.observations)")
         let (rss, hwm) = residentKiB()
         print("RSS \(rss / 1024) MiB, peak \(hwm / 1024) MiB (includes the capture held in memory)")
+        if summary {
+            let tally = SummarySink()
+            let analyzer = FlowAnalyzer(config: AnalyticsConfig(), sink: tally)
+            capture.bytes.withUnsafeBytes { all in
+                for i in 0..<n {
+                    let packet = UnsafeRawBufferPointer(rebasing: all[capture.offsets[i] ..< capture.offsets[i] + capture.lengths[i]])
+                    analyzer.process(packetBytes: packet, linkType: linkType, timestampNanos: capture.timestamps[i])
+                }
+                analyzer.finish()
+            }
+            tally.print()
+        }
         guard !noTcpdump else { return }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

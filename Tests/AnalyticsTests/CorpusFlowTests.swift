@@ -78,6 +78,21 @@ struct CorpusFlowTests {
             }
         }
         CorpusTally.shared.add(name: name, flows: flows.count, rtts: compared, packets: replay.packets)
+
+        // 4. Sequence analysis: retransmitted and out-of-order segments, as tshark counts them.
+        let seq = try TsharkStream.sequenceAnalysis(path, tshark: tshark)
+        let ourRetransmissions = flows.reduce(0) { $0 + Int($1.originatorRetransmissions + $1.responderRetransmissions) }
+        let ourOutOfOrder = flows.reduce(0) { $0 + Int($1.originatorOutOfOrder + $1.responderOutOfOrder) }
+        print("seq-tally \(name) retrans ours=\(ourRetransmissions) tshark=\(seq.retransmissions) ooo ours=\(ourOutOfOrder) tshark=\(seq.outOfOrder)")
+        let checkSequence = {
+            #expect(ourRetransmissions == seq.retransmissions, "\(name): retransmissions")
+            #expect(ourOutOfOrder == seq.outOfOrder, "\(name): out-of-order")
+        }
+        if let reason = Self.sequenceDifferences[name] {
+            withKnownIssue(Comment(rawValue: reason), isIntermittent: true) { checkSequence() }
+        } else {
+            checkSequence()
+        }
     }
 
     /// Files whose TCP tshark reaches through encapsulations the decoder does not decode
@@ -88,6 +103,14 @@ struct CorpusFlowTests {
         "zeek_llc.pcap": "IP over 802.2 LLC/SNAP is not decoded",
         "zeek_nflog-http.pcap": "NFLOG link type is not decoded",
         "suri_bug-6875-01_fuzz.pcap": "fuzzed file: tshark's wiretap guesses a different record layout, so the frames differ",
+    ]
+
+    /// Retransmission / out-of-order counts that differ from tshark's, not yet investigated
+    /// (Wireshark also has lost-segment, window-full and zero-window-probe rules we do not copy).
+    static let sequenceDifferences: [String: String] = [
+        "suri_tls-subjectaltname.pcap": "retransmissions 47 vs 62, out-of-order 67 vs 64",
+        "suri_http-mime-truncated.pcap": "retransmissions 4 vs 0, out-of-order 1 vs 0",
+        "zeek_ipv6-http-atomic-frag.pcap": "retransmissions 0 vs 1",
     ]
 
     static let differentBytes: Set<String> = ["suri_bug-6875-01_fuzz.pcap"]

@@ -114,6 +114,27 @@ struct TsharkStream {
         return streams.values.sorted { $0.index < $1.index }
     }
 
+    /// tshark's retransmission (incl. fast and spurious) and out-of-order segment counts.
+    static func sequenceAnalysis(_ file: String, tshark: String) throws -> (retransmissions: Int, outOfOrder: Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tshark)
+        process.arguments = ["-n", "-r", file,
+                             "-Y", "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && !icmp && !icmpv6 && !gre",
+                             "-T", "fields", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.out_of_order"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var r = 0, o = 0
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false)
+            if c.count > 0 && !c[0].isEmpty { r += 1 } else if c.count > 1 && !c[1].isEmpty { o += 1 }
+        }
+        return (r, o)
+    }
+
     static func endpoint(_ address: String, _ port: Substring) -> String {
         "\(IPAddress(address)?.description ?? address)|\(port)"
     }

@@ -24,6 +24,8 @@ extension StandardApplicationAnalyzer {
     private func message(_ state: inout ApplicationFlowState, flow: ApplicationFlowContext, t: Int64) {
         let header = dns.header
         if !header.isResponse {
+            // A query whose id is already pending is a retransmission: the first one times it.
+            if state.dnsPending.contains(where: { $0.id == header.id }) { return }
             let name = dns.hasQuestion ? dns.questionName.string(in: nameBuffer) : ""
             if state.dnsFirstName.isEmpty { state.dnsFirstName = name }
             if state.dnsPending.count >= ApplicationFlowState.maxPending {

@@ -27,8 +27,8 @@ public struct AnalyticsConfig: Sendable, Hashable {
     /// Default 60 s.
     public var interimIntervalNanos: Int64 = 60_000_000_000
     /// A segment below the highest sequence seen that arrives within this time of the segment
-    /// that advanced it counts as out-of-order rather than retransmitted (Wireshark's 3 ms
-    /// heuristic). Default 3 ms.
+    /// that advanced it counts as out-of-order rather than retransmitted, until the handshake
+    /// RTT is known (then the RTT is the window), as Wireshark does. Default 3 ms.
     public var outOfOrderWindowNanos: Int64 = 3_000_000
     /// Slots of the table remembering first fragments (src, dst, protocol, id → flow), so later
     /// fragments (which carry no ports) are attributed. Rounded up to a power of two. Default 4096.

@@ -30,8 +30,23 @@ extension FlowAnalyzer {
         var inSequence = true
         if !rst {
             let segLen = UInt32(truncatingIfNeeded: len) &+ (syn ? 1 : 0) &+ (fin ? 1 : 0)
+            let rtt = e.pointee.serverRTTNanos >= 0 && e.pointee.clientRTTNanos >= 0
+                ? e.pointee.serverRTTNanos &+ e.pointee.clientRTTNanos : -1
+            let oooWindow = rtt > 0 ? rtt : config.outOfOrderWindowNanos
+            let peer = isOrig ? e.pointee.responder : e.pointee.originator
+            let fastRetransmit = peer.duplicateAcks >= 2 && seq == peer.lastAck
             let retransmitted = withEndpoint(e, isOrig) { ep in
-                Self.sequence(&ep, seq: seq, segLen: segLen, len: len, t: t, oooWindow: config.outOfOrderWindowNanos)
+                Self.sequence(&ep, seq: seq, segLen: segLen, len: len, t: t, oooWindow: fastRetransmit ? 0 : oooWindow)
+            }
+            if ack {
+                withEndpoint(e, isOrig) { ep in
+                    if len == 0 && !syn && !fin && p.tcp.acknowledgment == ep.lastAck {
+                        ep.duplicateAcks &+= 1
+                    } else if p.tcp.acknowledgment != ep.lastAck {
+                        ep.lastAck = p.tcp.acknowledgment
+                        ep.duplicateAcks = 0
+                    }
+                }
             }
             switch retransmitted {
             case .retransmission:
@@ -134,18 +149,27 @@ extension FlowAnalyzer {
         }
         guard segLen > 0 else { return .new }
         let end = seq &+ segLen
-        if Int32(bitPattern: end &- ep.nextSeq) > 0 {
-            ep.nextSeq = end
-            ep.advancedNanos = t
+        let advances = Int32(bitPattern: end &- ep.nextSeq) > 0
+        // As Wireshark: a segment *starting* below the next expected sequence did not advance it,
+        // even if it overlaps past it (a repacketised retransmission).
+        guard Int32(bitPattern: seq &- ep.nextSeq) < 0 else {
+            if advances {
+                ep.nextSeq = end
+                ep.advancedNanos = t
+            }
             return .new
         }
         if segLen == UInt32(truncatingIfNeeded: len) && len <= 1 && seq == ep.nextSeq &- 1 { return .new }  // keep-alive
-        if t &- ep.advancedNanos <= oooWindow {
-            ep.outOfOrder &+= 1
-            return .outOfOrder
+        // Wireshark's rule: soon after the segment that advanced the sequence (within the
+        // handshake RTT, or the configured window before it is known), and not a repeat of that
+        // very segment's end, it is out of order; otherwise retransmitted.
+        let verdict: SequenceVerdict = t &- ep.advancedNanos < oooWindow && end != ep.nextSeq ? .outOfOrder : .retransmission
+        if verdict == .outOfOrder { ep.outOfOrder &+= 1 } else { ep.retransmissions &+= 1 }
+        if advances {
+            ep.nextSeq = end
+            ep.advancedNanos = t
         }
-        ep.retransmissions &+= 1
-        return .retransmission
+        return verdict
     }
 
     @inline(__always)

@@ -34,6 +34,10 @@ struct FlowEndpoint {
     var lastRSTSeq: UInt32 = 0
     /// Packet time at which `nextSeq` last advanced (for the out-of-order heuristic).
     var advancedNanos: Int64 = 0
+    /// Last acknowledgment number this side sent, and how many pure duplicate ACKs repeated it
+    /// (Wireshark's fast-retransmission test).
+    var lastAck: UInt32 = 0
+    var duplicateAcks: UInt16 = 0
     var retransmissions: UInt32 = 0
     var outOfOrder: UInt32 = 0
     var zeroWindows: UInt32 = 0
