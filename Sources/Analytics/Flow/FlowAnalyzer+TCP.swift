@@ -35,6 +35,7 @@ extension FlowAnalyzer {
             let oooWindow = rtt > 0 ? rtt : config.outOfOrderWindowNanos
             let peer = isOrig ? e.pointee.responder : e.pointee.originator
             let fastRetransmit = peer.duplicateAcks >= 2 && seq == peer.lastAck
+            let nextBefore = isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq
             let retransmitted = withEndpoint(e, isOrig) { ep in
                 Self.sequence(&ep, seq: seq, segLen: segLen, len: len, t: t, oooWindow: fastRetransmit ? 0 : oooWindow)
             }
@@ -48,11 +49,14 @@ extension FlowAnalyzer {
                     }
                 }
             }
+            // A retransmission that also carries new bytes past the old end still feeds the
+            // application analysis (its start is then re-parsed from the segment start).
+            let advanced = (isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq) != nextBefore
             switch retransmitted {
             case .retransmission:
-                inSequence = false
+                inSequence = advanced
                 if len > 0 { logLetter(e, isOrig: isOrig, letter: UInt8(ascii: "T"), isRetransmit: true) }
-            case .outOfOrder: inSequence = false
+            case .outOfOrder: inSequence = advanced
             case .new: break
             }
             if p.tcp.window == 0 && !syn && !fin {
