@@ -40,6 +40,14 @@ extension FlowAnalyzer {
                 Self.sequence(&ep, seq: seq, segLen: segLen, len: len, t: t, oooWindow: fastRetransmit ? 0 : oooWindow)
             }
             if ack {
+                // An ACK beyond what the peer was seen sending acknowledges segments the capture
+                // missed: the peer's next sequence moves there (Wireshark's "ACKed unseen segment"),
+                // so a late copy of them counts as a retransmission.
+                withEndpoint(e, !isOrig) { peer in
+                    if peer.hasSequence && Int32(bitPattern: p.tcp.acknowledgment &- peer.nextSeq) > 0 {
+                        peer.nextSeq = p.tcp.acknowledgment
+                    }
+                }
                 withEndpoint(e, isOrig) { ep in
                     if len == 0 && !syn && !fin && p.tcp.acknowledgment == ep.lastAck {
                         ep.duplicateAcks &+= 1
