@@ -76,6 +76,19 @@ import PacketDecoding
         #expect(h.analyzer.counters.icmpErrorsUnattributed == 1)
     }
 
+    @Test func icmpEchoIsOneFlow() throws {
+        let h = Harness()
+        h.feed(Build.ethernet(type: 0x0800) + Build.ipv4(src: "10.0.0.1", dst: "10.0.0.2", proto: 1,
+                                                         payload: Build.icmp(type: 8, payload: [1, 2, 3, 4])), ms: 0)
+        h.feed(Build.ethernet(type: 0x0800) + Build.ipv4(src: "10.0.0.2", dst: "10.0.0.1", proto: 1,
+                                                         payload: Build.icmp(type: 0, payload: [1, 2, 3, 4])), ms: 1)
+        h.finish()
+        let c = try #require(h.only())
+        #expect(c.transport == .icmp && c.connState == "SF" && c.originatorPort == 8)
+        #expect(c.originatorPackets == 1 && c.responderPackets == 1)
+        #expect(c.service.id == "10.0.0.2:0/icmp")
+    }
+
     @Test func fragmentsAreAttributedToTheirFlow() throws {
         let h = Harness()
         let udp = Build.udp(src: 40000, dst: 5000, payload: [UInt8](repeating: 7, count: 40))  // 48 bytes

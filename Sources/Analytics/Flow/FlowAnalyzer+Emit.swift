@@ -39,11 +39,10 @@ extension FlowAnalyzer {
         switch e.pointee.transport {
         case .tcp:
             return tcpConnState(e)
-        case .udp, .sctp, .other:
+        case .udp, .sctp, .other, .icmp, .icmpv6:
+            // Zeek's UDP rule, applied to every transport without connection setup.
             let o = e.pointee.originator.packets > 0, r = e.pointee.responder.packets > 0
             return o ? (r ? "SF" : "S0") : (r ? "SHR" : "OTH")
-        case .icmp, .icmpv6:
-            return "OTH"
         }
     }
 
