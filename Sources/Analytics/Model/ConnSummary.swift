@@ -25,13 +25,15 @@ public struct ConnSummary: Sendable, Hashable {
     public var application: ApplicationProtocol
 
     /// Zeek `conn_state` (`S0`, `S1`, `SF`, `REJ`, `S2`, `S3`, `RSTO`, `RSTR`, `RSTOS0`, `RSTRH`, `SH`,
-    /// `SHR`, `OTH`); for UDP/ICMP `S0` (one side only) or `SF` (both sides).
+    /// `SHR`, `OTH`); for UDP/ICMP/other `S0` (originator only), `SF` (both sides), or `SHR`
+    /// (responder only: a reply whose request was not seen).
     public var connState: String
     /// Zeek history string (`ShADadFf`, upper case = originator, lower case = responder).
     public var history: String
     /// Whether this is an interim report (the flow is still open).
     public var isInterim: Bool
-    /// Why the flow ended: `"fin"`, `"rst"`, `"timeout"`, `"evicted"`, `"shutdown"`, or `"interim"`.
+    /// Why the flow ended: `"fin"`, `"rst"`, `"timeout"`, `"evicted"`, `"reused"` (a new SYN with
+    /// another ISN on the same 5-tuple started a new connection), `"shutdown"`, or `"interim"`.
     public var endReason: String
 
     public var originatorPackets: UInt64

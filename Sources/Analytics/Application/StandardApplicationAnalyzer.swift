@@ -1,0 +1,93 @@
+import PacketDecoding
+import AppProtocols
+
+/// DNS, HTTP/1.x and TLS transactions on top of the AppProtocols parsers.
+///
+/// Detection is by content: a flow is DNS when its service port is 53/5353/5355 and the payload
+/// has a DNS header; HTTP when the originator's first payload is an HTTP/1.x request; TLS when it is
+/// a ClientHello. After a few payloads without a match the flow is left alone. Per-flow state is
+/// created only for flows with payload and freed at flow end. Strings are made only for
+/// fields that go into records (once per transaction).
+///
+/// Single-threaded, like the ``FlowAnalyzer`` that drives it.
+public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
+    let sink: any FlowEventSink
+    var flows: [UInt32: ApplicationFlowState] = [:]
+    var dns = DNSSummary()
+    var http = HTTPMessageStart()
+    var tls = TLSSummary()
+    /// HTTP responses seen with no pending request on their flow (the request predates the
+    /// capture, or its start was not at a segment start); not reported as transactions.
+    public internal(set) var unpairedHTTPResponses: UInt64 = 0
+    let nameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSMessageParser.nameBufferSize, alignment: 1)
+
+    /// Payloads looked at before a flow is declared "no known application".
+    static let maxMisses: UInt8 = 4
+
+    public init(sink: any FlowEventSink) {
+        self.sink = sink
+    }
+
+    deinit { nameBuffer.deallocate() }
+
+    public func payload(_ bytes: UnsafeRawBufferPointer, flow: ApplicationFlowContext, fromOriginator: Bool,
+                        timestampNanos t: Int64) -> ApplicationProtocol {
+        // Modified in place in the dictionary: copying the state would retain its strings and arrays.
+        analyze(bytes, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
+                fromOriginator: fromOriginator, t: t)
+    }
+
+    private func analyze(_ bytes: UnsafeRawBufferPointer, _ state: inout ApplicationFlowState, flow: ApplicationFlowContext,
+                         fromOriginator: Bool, t: Int64) -> ApplicationProtocol {
+        if state.flowID != flow.flowID { state = ApplicationFlowState(flowID: flow.flowID) }
+        if state.application == .none {
+            guard state.misses < Self.maxMisses else { return .none }
+            state.application = detect(bytes, flow: flow, fromOriginator: fromOriginator)
+            if state.application == .none {
+                state.misses &+= 1
+                return .none
+            }
+        }
+        switch state.application {
+        case .dns: dnsPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
+        case .http: httpPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
+        case .tls: tlsPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
+        case .none: break
+        }
+        return state.application
+    }
+
+    public func flowEnded(_ flow: ApplicationFlowContext, summary: inout ConnSummary) {
+        guard var state = flows[flow.slot], state.flowID == flow.flowID else { return }
+        summary.dnsQueryName = state.dnsFirstName
+        summary.httpHost = state.httpFirstHost
+        summary.tlsServerName = state.tls.serverName
+        guard !summary.isInterim else { return }
+        let t = summary.lastNanos
+        for q in state.dnsPending { reportDNS(q, flow: flow, header: nil, t: t) }
+        for r in state.httpPending { reportHTTP(r, flow: flow, status: 0, t: t) }
+        if state.application == .tls { reportTLS(&state, flow: flow) }
+        flows[flow.slot] = nil
+    }
+
+    /// Which application the payload starts, if any.
+    func detect(_ bytes: UnsafeRawBufferPointer, flow: ApplicationFlowContext, fromOriginator: Bool) -> ApplicationProtocol {
+        let port = flow.service.port
+        if port == 53 || port == 5353 || port == 5355 {
+            let status = flow.service.transport == .tcp
+                ? DNSMessageParser.parseTCP(bytes, into: &dns, name: nameBuffer)
+                : DNSMessageParser.parse(bytes, into: &dns, name: nameBuffer)
+            // On a DNS port a readable header is enough: a malformed question still gets an
+            // answer (often an error rcode) that belongs to the service's record.
+            return status.hasHeader ? .dns : .none
+        }
+        guard flow.service.transport == .tcp else { return .none }
+        let h = HTTPMessageParser.parse(bytes, into: &http)
+        let started = h == .complete || h == .headersIncomplete || h == .startLineIncomplete
+        // A response also identifies HTTP (its request may predate the capture).
+        if started && http.kind == (fromOriginator ? .request : .response) { return .http }
+        guard fromOriginator else { return .none }
+        if TLSRecordScanner.scan(bytes, into: &tls) != .notTLS, tls.hasClientHello { return .tls }
+        return .none
+    }
+}

@@ -1,0 +1,53 @@
+import PacketDecoding
+
+extension FlowAnalyzer {
+    /// UDP, SCTP and other IP protocols: the responder's first packet establishes the flow.
+    func trackDatagram(_ index: UInt32, isOrig: Bool, _ p: DecodedPacket, bytes: UnsafeRawBufferPointer, t: Int64) {
+        let e = table.entries + Int(index)
+        let len = max(0, p.payloadWireLength)
+        if len > 0 {
+            // Zeek records D / d for datagrams with payload, once per direction.
+            once(e, isOrig: isOrig, UInt8(ascii: "D"))
+        }
+        if isOrig {
+            if len > 0 && e.pointee.requestNanos < 0 {
+                e.pointee.requestNanos = t
+                e.pointee.flags.insert(.awaitingResponse)
+            }
+        } else {
+            if !e.pointee.flags.contains(.responderSeen) {
+                e.pointee.flags.insert(.responderSeen)
+                if e.pointee.flags.contains(.attemptPending) {
+                    e.pointee.flags.remove(.attemptPending)
+                    observe(.established, e, t: t, latency: t &- e.pointee.startNanos)
+                }
+            }
+            if len > 0 && e.pointee.flags.contains(.awaitingResponse) {
+                e.pointee.flags.remove(.awaitingResponse)
+                e.pointee.responseTimeNanos = t &- e.pointee.requestNanos
+            }
+        }
+        if let app = applicationAnalyzer, p.payloadLength > 0, e.pointee.transport == .udp {
+            deliverPayload(app, index, isOrig: isOrig, p, bytes: bytes, t: t)
+        }
+        table.touch(index, class: .datagram)
+    }
+
+    /// Hands a payload to the application analyzer and records the application it recognised.
+    func deliverPayload(_ app: any ApplicationAnalyzer, _ index: UInt32, isOrig: Bool, _ p: DecodedPacket,
+                        bytes: UnsafeRawBufferPointer, t: Int64) {
+        let start = p.payloadOffset, count = p.payloadLength
+        guard start >= 0, count > 0, start + count <= bytes.count else { return }
+        let e = table.entries + Int(index)
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[start ..< start + count])
+        let recognised = app.payload(payload, flow: context(index), fromOriginator: isOrig, timestampNanos: t)
+        if recognised != .none && e.pointee.application == .none { e.pointee.application = recognised }
+    }
+
+    func context(_ index: UInt32) -> ApplicationFlowContext {
+        let e = table.entries + Int(index)
+        return ApplicationFlowContext(flowID: e.pointee.flowID, slot: index, client: e.pointee.originatorAddress,
+                                      clientPort: e.pointee.originatorPort, service: e.pointee.service,
+                                      application: e.pointee.application)
+    }
+}

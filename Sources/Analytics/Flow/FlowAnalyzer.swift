@@ -1,0 +1,149 @@
+import PacketDecoding
+
+/// The flow-tracking engine: decodes packets, keeps bidirectional flows in a bounded table,
+/// tracks TCP in Zeek's vocabulary (`conn_state`, history), measures handshake RTT legs,
+/// retransmissions, zero windows and response time, and reports `conn` records and service
+/// observations to a ``FlowEventSink``.
+///
+/// **Single-threaded by design**: one analytics thread owns an instance and calls every method;
+/// it is deliberately not `Sendable`. The sink is called synchronously from those calls.
+///
+/// Time is packet time only: timeouts and interim reports fire when a packet (or
+/// ``advance(toNanos:)``) moves the clock past them, so a replayed file yields the same records
+/// as live capture. Call ``finish()`` at the end of input to flush every open flow.
+public final class FlowAnalyzer {
+    public let config: AnalyticsConfig
+    let sink: any FlowEventSink
+    /// Optional application-layer analysis (DNS, HTTP, TLS).
+    public var applicationAnalyzer: (any ApplicationAnalyzer)?
+    let table: FlowTable
+    var fragments: FragmentTable
+    /// Counters (``FlowCounters/activeFlows`` is filled on read).
+    public var counters: FlowCounters {
+        var c = storedCounters
+        c.activeFlows = table.count
+        return c
+    }
+    var storedCounters = FlowCounters()
+    /// Latest packet time seen (timeouts use this; out-of-order timestamps never move it back).
+    public private(set) var nowNanos: Int64 = .min
+    var lastClockNanos: Int64 = .min
+    var nextFlowID: UInt64 = 1
+    /// Timeout per class, indexed by `TimeoutClass.rawValue`.
+    let timeouts: [Int64]
+    private var decoded = DecodedPacket()
+
+    /// Creates an analyzer reporting to `sink` (kept strongly; the sink must not own the
+    /// analyzer strongly in return).
+    public init(config: AnalyticsConfig = AnalyticsConfig(), sink: any FlowEventSink) {
+        self.config = config
+        self.sink = sink
+        table = FlowTable(capacity: max(1, config.maxFlows))
+        fragments = FragmentTable(slots: config.fragmentSlots, timeoutNanos: config.fragmentTimeoutNanos)
+        var t = Array(repeating: Int64(0), count: TimeoutClass.allCases.count)
+        t[Int(TimeoutClass.tcpAttempt.rawValue)] = config.unansweredSYNTimeoutNanos
+        t[Int(TimeoutClass.tcpActive.rawValue)] = config.tcpIdleTimeoutNanos
+        t[Int(TimeoutClass.tcpClosing.rawValue)] = config.tcpClosingLingerNanos
+        t[Int(TimeoutClass.datagram.rawValue)] = config.udpIdleTimeoutNanos
+        t[Int(TimeoutClass.icmp.rawValue)] = config.icmpIdleTimeoutNanos
+        timeouts = t
+        if config.applicationAnalysis { applicationAnalyzer = StandardApplicationAnalyzer(sink: sink) }
+    }
+
+    /// Decodes one captured frame and tracks it.
+    ///
+    /// - Parameters:
+    ///   - packetBytes: the captured bytes (not retained).
+    ///   - linkType: the capture's link type.
+    ///   - timestampNanos: packet time, ns since the Unix epoch.
+    ///   - segmentID: the store segment holding the packet, or -1 when not stored.
+    public func process(packetBytes: UnsafeRawBufferPointer, linkType: LinkType, timestampNanos: Int64,
+                        segmentID: Int64 = -1) {
+        PacketDecoder.decode(packetBytes, linkType: linkType, into: &decoded)
+        process(decoded, bytes: packetBytes, timestampNanos: timestampNanos, segmentID: segmentID)
+    }
+
+    /// Tracks a packet the caller already decoded (`bytes` are the bytes it was decoded from).
+    public func process(_ packet: DecodedPacket, bytes: UnsafeRawBufferPointer, timestampNanos: Int64,
+                        segmentID: Int64 = -1) {
+        storedCounters.packets &+= 1
+        if packet.anomaly != .none { storedCounters.anomalies[Int(packet.anomaly.rawValue)] &+= 1 }
+        advanceClock(timestampNanos)
+        guard packet.network == .ipv4 || packet.network == .ipv6 else {
+            storedCounters.nonIPPackets &+= 1
+            return
+        }
+        track(packet, bytes: bytes, t: timestampNanos, segment: segmentID)
+    }
+
+    /// Moves packet time to `nanos` with no packet (an idle link): fires due timeouts and interim
+    /// reports and ticks the sink's clock.
+    public func advance(toNanos nanos: Int64) {
+        advanceClock(nanos)
+        if nanos > lastClockNanos {
+            lastClockNanos = nanos
+            sink.clock(nanos)
+        }
+    }
+
+    /// End of input: reports every open flow (end reason `"shutdown"`, owed attempt outcomes as
+    /// `.unanswered`) and empties the table.
+    public func finish() {
+        for c in TimeoutClass.allCases {
+            while true {
+                let head = table.activityHead[Int(c.rawValue)]
+                if head == FlowTable.none { break }
+                endFlow(head, reason: "shutdown")
+            }
+        }
+        if nowNanos != .min { sink.clock(nowNanos) }
+    }
+
+    /// Advances `nowNanos`, expires flows and makes interim reports that became due, and calls
+    /// `sink.clock` at least once per second of packet time.
+    @inline(__always)
+    func advanceClock(_ t: Int64) {
+        guard t > nowNanos else { return }
+        nowNanos = t
+        expireDue()
+        if lastClockNanos == .min || t &- lastClockNanos >= 1_000_000_000 {
+            lastClockNanos = t
+            sink.clock(t)
+        }
+    }
+
+    /// Ends flows whose idle timeout passed and emits due interim reports.
+    func expireDue() {
+        let now = nowNanos
+        for raw in 0 ..< UInt8(TimeoutClass.allCases.count) {
+            let c = TimeoutClass(rawValue: raw) ?? .datagram
+            let timeout = timeouts[Int(raw)]
+            while true {
+                let head = table.activityHead[Int(raw)]
+                if head == FlowTable.none || table.entries[Int(head)].lastNanos &+ timeout > now { break }
+                let reason: String
+                if c == .tcpClosing {
+                    reason = table.entries[Int(head)].flags.contains(.sawRST) ? "rst" : "fin"
+                } else {
+                    reason = "timeout"
+                    storedCounters.flowsExpired &+= 1
+                }
+                endFlow(head, reason: reason)
+            }
+        }
+        let interval = config.interimIntervalNanos
+        guard interval > 0 else { return }
+        while true {
+            let head = table.interimHead
+            if head == FlowTable.none || table.entries[Int(head)].lastReportNanos &+ interval > now { break }
+            emitInterim(head)
+            table.entries[Int(head)].lastReportNanos = now
+            table.appendInterim(head)
+        }
+    }
+}
+
+extension FlowAnalyzer {
+    /// Bytes one flow occupies in the table's entry array (for memory reports).
+    public static var entryStride: Int { MemoryLayout<FlowEntry>.stride }
+}

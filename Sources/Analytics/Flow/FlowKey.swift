@@ -1,0 +1,47 @@
+import PacketDecoding
+
+/// The identity of a bidirectional flow: both endpoints in a canonical order (the smaller
+/// address/port pair first), the IP protocol and both VLAN ids, so the two directions of a
+/// conversation find the same entry.
+struct FlowKey: Hashable {
+    var addressA: IPAddress
+    var addressB: IPAddress
+    var portA: UInt16
+    var portB: UInt16
+    var ipProtocol: UInt8
+    var outerVLAN: UInt16
+    var innerVLAN: UInt16
+
+    static let empty = FlowKey(addressA: .zero, addressB: .zero, portA: 0, portB: 0, ipProtocol: 0, outerVLAN: 0, innerVLAN: 0)
+
+    /// Builds the canonical key of a packet from `src:srcPort` to `dst:dstPort`; `fromA` tells
+    /// whether the packet travels from side A.
+    @inline(__always)
+    static func make(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16, ipProtocol: UInt8,
+                     outerVLAN: UInt16, innerVLAN: UInt16) -> (key: FlowKey, fromA: Bool) {
+        let srcFirst = src < dst || (src == dst && srcPort <= dstPort)
+        if srcFirst {
+            return (FlowKey(addressA: src, addressB: dst, portA: srcPort, portB: dstPort, ipProtocol: ipProtocol,
+                            outerVLAN: outerVLAN, innerVLAN: innerVLAN), true)
+        }
+        return (FlowKey(addressA: dst, addressB: src, portA: dstPort, portB: srcPort, ipProtocol: ipProtocol,
+                        outerVLAN: outerVLAN, innerVLAN: innerVLAN), false)
+    }
+
+    /// A fast 32-bit hash (multiply–xorshift over the fields); the table only needs a good
+    /// spread, not resistance to crafted collisions, and the probe length is bounded by the load
+    /// factor (≤ 50 %).
+    @inline(__always)
+    var hash32: UInt32 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        @inline(__always) func mix(_ v: UInt64) {
+            h = (h ^ v) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+        }
+        mix(addressA.high); mix(addressA.low); mix(addressB.high); mix(addressB.low)
+        mix(UInt64(portA) | UInt64(portB) << 16 | UInt64(ipProtocol) << 32 | UInt64(outerVLAN) << 40
+            | UInt64(innerVLAN & 0xFFF) << 52)
+        h = (h ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
+        return UInt32(truncatingIfNeeded: h ^ (h >> 32))
+    }
+}

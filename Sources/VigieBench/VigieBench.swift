@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// Benchmarks of the analytics engine (release builds only).
+@main
+struct VigieBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vigie-bench",
+        abstract: "Benchmarks of the Vigie analytics engine.",
+        subcommands: [AnalyticsBench.self, FlowMemoryBench.self])
+}

@@ -1,0 +1,167 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import PacketDecoding
+import PcapFormat
+@testable import Analytics
+
+/// Replays a capture file through a ``FlowAnalyzer`` using PcapFormat's readers (with packet
+/// timestamps), stopping quietly at a damaged record as tshark does.
+enum CorpusReplay {
+    struct Result {
+        var connections: [ConnSummary]
+        var transactions: [TransactionSummary]
+        var observations: [ServiceObservation]
+        var counters: FlowCounters
+        var packets: Int
+        var unpairedHTTPResponses: UInt64
+    }
+
+    static func run(_ path: String, config: AnalyticsConfig) -> Result? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        guard pread(fd, &magic, 4, 0) == 4 else { return nil }
+        let reader: any CaptureRecordReader
+        do {
+            switch CaptureFileFormat.detect(magic: magic) {
+            case .pcap: reader = try ClassicPcapReader(fd: fd)
+            case .pcapng: reader = try PcapngReader(fd: fd)
+            case .other: return nil
+            }
+        } catch { return nil }
+        let sink = RecordingSink()
+        let analyzer = FlowAnalyzer(config: config, sink: sink)
+        var packets = 0
+        loop: while true {
+            let next: NextPacket
+            do { next = try reader.next() } catch { break }
+            switch next {
+            case .packet(let header, let bytes):
+                packets += 1
+                let linkType = LinkType(rawValue: reader.format.linkType & 0x03FF_FFFF)
+                analyzer.process(packetBytes: bytes, linkType: linkType, timestampNanos: header.timestampNanos)
+            case .timeout: continue
+            case .end: break loop
+            }
+        }
+        analyzer.finish()
+        return Result(connections: sink.connections, transactions: sink.transactions, observations: sink.observations, counters: analyzer.counters, packets: packets,
+                      unpairedHTTPResponses: (analyzer.applicationAnalyzer as? StandardApplicationAnalyzer)?.unpairedHTTPResponses ?? 0)
+    }
+}
+
+/// tshark's view of the TCP connections of a file.
+struct TsharkStream {
+    var index: Int
+    var endpoints: Set<String> = []
+    var firstIsSYN = false
+    var sawSYN = false
+    var sawSYNACK = false
+    var sawRST = false
+    /// Seconds, as tshark prints it; nil when absent.
+    var initialRTT: Double?
+    /// Whether the packet that carried initial_rtt was a RST (tshark then measured SYN → RST).
+    var rttFromRST = false
+    /// Whether tshark's initial_rtt was set before any SYN-ACK: it then measured SYN → the first
+    /// ACK-bearing packet (a bare ACK or RST answering the SYN), not a handshake.
+    var rttBeforeSynAck = false
+
+    /// Runs tshark over `file`. The display filter keeps TCP seen directly over one IP header:
+    /// TCP quoted inside ICMP errors is not a connection, and tunnelled TCP (GRE/ERSPAN,
+    /// IP-in-IP) is beyond what the decoder reports (docs/decoder.md, "Tunnels").
+    static func load(_ file: String, tshark: String) throws -> [TsharkStream] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tshark)
+        process.arguments = ["-n", "-r", file,
+                             "-Y", "tcp && !icmp && !icmpv6 && !gre && !(count(ip) > 1) && !(count(ipv6) > 1) && !(ip && ipv6)",
+                             "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f",
+                             "-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
+                             "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
+                             "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.reset",
+                             "-e", "tcp.analysis.initial_rtt"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var streams: [Int: TsharkStream] = [:]
+        func flag(_ s: Substring) -> Bool { s == "1" || s == "True" }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard c.count >= 11, let index = Int(c[0]) else { continue }
+            var s = streams[index] ?? TsharkStream(index: index)
+            let src = c[1].isEmpty ? String(c[2]) : String(c[1])
+            let dst = c[4].isEmpty ? String(c[5]) : String(c[4])
+            let syn = flag(c[7]), ack = flag(c[8]), rst = flag(c[9])
+            if s.endpoints.isEmpty {
+                s.endpoints = [Self.endpoint(src, c[3]), Self.endpoint(dst, c[6])]
+                s.firstIsSYN = syn && !ack
+            }
+            if syn && !ack { s.sawSYN = true }
+            if syn && ack { s.sawSYNACK = true }
+            if rst { s.sawRST = true }
+            if s.initialRTT == nil, let rtt = Double(c[10]) {
+                s.initialRTT = rtt
+                s.rttFromRST = rst
+                s.rttBeforeSynAck = !s.sawSYNACK
+            }
+            streams[index] = s
+        }
+        return streams.values.sorted { $0.index < $1.index }
+    }
+
+    /// tshark's retransmission (incl. fast and spurious) and out-of-order segment counts.
+    static func sequenceAnalysis(_ file: String, tshark: String) throws -> (retransmissions: Int, outOfOrder: Int) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tshark)
+        process.arguments = ["-n", "-r", file,
+                             "-Y", "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && !icmp && !icmpv6 && !gre",
+                             "-T", "fields", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.out_of_order"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        var r = 0, o = 0
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false)
+            if c.count > 0 && !c[0].isEmpty { r += 1 } else if c.count > 1 && !c[1].isEmpty { o += 1 }
+        }
+        return (r, o)
+    }
+
+    static func endpoint(_ address: String, _ port: Substring) -> String {
+        "\(IPAddress(address)?.description ?? address)|\(port)"
+    }
+}
+
+extension ConnSummary {
+    var endpointSet: Set<String> {
+        [TsharkStream.endpoint(originator.description, Substring(String(originatorPort))),
+         TsharkStream.endpoint(responder.description, Substring(String(responderPort)))]
+    }
+    func historyHas(_ letters: String) -> Bool { history.contains { letters.contains($0) } }
+    var sawSYN: Bool { historyHas("Ss") }
+    var sawSYNACK: Bool { historyHas("Hh") }
+    var sawRST: Bool { historyHas("RrIi") }
+}
+
+/// GROUND_TRUTH.tsv: `file → metric → value`.
+enum GroundTruth {
+    static let values: [String: [String: Int]] = {
+        guard let dir = Corpus.directory,
+              let text = try? String(contentsOfFile: dir + "/GROUND_TRUTH.tsv", encoding: .utf8) else { return [:] }
+        var out: [String: [String: Int]] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard c.count >= 3, let v = Int(c[2]) else { continue }
+            out[String(c[0]), default: [:]][String(c[1])] = v
+        }
+        return out
+    }()
+}
