@@ -36,21 +36,21 @@ final class ManualClock: @unchecked Sendable {
         let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try NDJSONFileOutput(directory: dir, config: config())
-        #expect(out.write(line(1), kind: .conn))
+        #expect(out.write(line(1), kind: .conn, key: "k"))
         out.flush()
         #expect(try files(dir) == [".records-0000000000000001.ndjson.partial"])
         out.close()
         #expect(try files(dir) == ["records-0000000000000001.ndjson"])
         let text = try String(contentsOfFile: dir + "/records-0000000000000001.ndjson", encoding: .utf8)
         #expect(text == String(decoding: line(1), as: UTF8.self))
-        #expect(!out.write(line(2), kind: .conn)) // closed
+        #expect(!out.write(line(2), kind: .conn, key: "k")) // closed
     }
 
     @Test func rotatesBySizeKeepingWholeLines() throws {
         let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1000))
-        for i in 0..<50 { #expect(out.write(line(i), kind: .edge)) }
+        for i in 0..<50 { #expect(out.write(line(i), kind: .edge, key: "k")) }
         out.close()
         let names = try files(dir)
         #expect(names.count >= 4 && names.allSatisfy { $0.hasPrefix("records-") })
@@ -72,7 +72,7 @@ final class ManualClock: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = ManualClock()
         let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1 << 20)) { clock.now }
-        _ = out.write(line(1), kind: .conn)
+        _ = out.write(line(1), kind: .conn, key: "k")
         out.flush()
         clock.now += 61_000_000_000
         out.flush()
@@ -85,7 +85,7 @@ final class ManualClock: @unchecked Sendable {
         let dir = try makeDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1000, total: 3500))
-        for i in 0..<200 { _ = out.write(line(i), kind: .conn) }
+        for i in 0..<200 { _ = out.write(line(i), kind: .conn, key: "k") }
         out.close()
         let names = try files(dir)
         let total = try names.reduce(0) { $0 + (try FileManager.default.attributesOfItem(atPath: dir + "/" + $1)[.size] as! Int) }
@@ -103,7 +103,7 @@ final class ManualClock: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1000))
-            for i in 0..<15 { _ = out.write(line(i), kind: .conn) }
+            for i in 0..<15 { _ = out.write(line(i), kind: .conn, key: "k") }
             out.close()
         }
         let before = try files(dir)
@@ -115,7 +115,7 @@ final class ManualClock: @unchecked Sendable {
         #expect(out.stats.partialsRecovered == 1)
         let recovered = try String(contentsOfFile: dir + "/records-0000000000000009.ndjson", encoding: .utf8)
         #expect(recovered == String(decoding: line(100) + line(101), as: UTF8.self))
-        _ = out.write(line(200), kind: .conn)
+        _ = out.write(line(200), kind: .conn, key: "k")
         out.close()
         let after = try files(dir)
         #expect(after == (before + ["records-0000000000000009.ndjson", "records-0000000000000010.ndjson"]).sorted())
@@ -126,7 +126,7 @@ final class ManualClock: @unchecked Sendable {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 1000))
-            for i in 0..<60 { _ = out.write(line(i), kind: .conn) }
+            for i in 0..<60 { _ = out.write(line(i), kind: .conn, key: "k") }
             out.close()
         }
         let before = try files(dir)
@@ -148,7 +148,7 @@ final class ManualClock: @unchecked Sendable {
         try FileManager.default.createSymbolicLink(atPath: dir + "/.records-0000000000000001.ndjson.partial",
                                                    withDestinationPath: "/dev/full")
         var accepted = 0
-        for i in 0..<30 where out.write(line(i), kind: .conn) { accepted += 1 }
+        for i in 0..<30 where out.write(line(i), kind: .conn, key: "k") { accepted += 1 }
         #expect(accepted == 10) // 1000 bytes of 100-byte lines stay buffered
         #expect(out.stats.recordsDropped == 20)
         #expect(out.stats.writeErrors > 0)
@@ -161,7 +161,7 @@ final class ManualClock: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: dir + "/.records-0000000000000003.ndjson.partial", contents: Data("torn".utf8))
         let out = try NDJSONFileOutput(directory: dir, config: config())
         #expect(try files(dir).isEmpty)
-        _ = out.write(line(1), kind: .conn)
+        _ = out.write(line(1), kind: .conn, key: "k")
         out.close()
         #expect(try files(dir) == ["records-0000000000000004.ndjson"])
     }

@@ -70,7 +70,7 @@ final class CollectingOutput: RecordOutput {
     var refuse = false
     var flushes = 0
 
-    func write(_ line: [UInt8], kind: RecordKind) -> Bool {
+    func write(_ line: [UInt8], kind: RecordKind, key: String) -> Bool {
         guard !refuse else { return false }
         lines.append(line)
         kinds.append(kind)

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Exporters
 
 /// A Python standard-library HTTP receiver (Tests/Support/http_receiver.py) in its own process.
@@ -22,6 +25,9 @@ final class TestReceiver {
         process.arguments = ["python3", Self.script, outFile, controlFile, token]
         let out = Pipe()
         process.standardOutput = out
+        // Never share the test runner's stderr: a receiver outliving the test would hold
+        // `swift test`'s pipe open and hang it.
+        process.standardError = FileHandle.nullDevice
         try process.run()
         var line = Data()
         while !line.contains(0x0A) {
@@ -49,7 +55,14 @@ final class TestReceiver {
         }
     }
 
-    deinit { process.terminate() }
+    func stop() {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    deinit { stop() }
 }
 
 @Suite("HTTP sink", .enabled(if: Support.tool("python3") != nil, "needs python3 for the test receiver"))
@@ -73,7 +86,8 @@ struct HTTPSinkTests {
         return (dir, spool, try HTTPSink(config: config, spool: spool, logger: Support.logger), receiver)
     }
 
-    static func waitDelivered(_ sink: HTTPSink, timeout: Double) -> Bool {
+    static func waitDelivered(_ sink: HTTPSink, _ spool: Spool, timeout: Double) -> Bool {
+        spool.flush()  // everything appended is durable, so "nothing pending" means delivered
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if sink.stats().pending == 0 { return true }
@@ -89,10 +103,10 @@ struct HTTPSinkTests {
     @Test("503s and a hanging server are retried until every record arrives")
     func retriesUntilDelivered() throws {
         let (dir, spool, sink, receiver) = try setUp("http-retry")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); receiver.stop() }
         sink.start()
         for i in 0..<300 { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
-        #expect(Self.waitDelivered(sink, timeout: 20))
+        #expect(Self.waitDelivered(sink, spool, timeout: 20))
         try receiver.answer("503")
         for i in 300..<600 { spool.append(kind: .edge, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
         Thread.sleep(forTimeInterval: 2)
@@ -100,7 +114,7 @@ struct HTTPSinkTests {
         try receiver.answer("hang")
         Thread.sleep(forTimeInterval: 3)
         try receiver.answer("ok")
-        #expect(Self.waitDelivered(sink, timeout: 30))
+        #expect(Self.waitDelivered(sink, spool, timeout: 30))
         sink.stop(drainSeconds: 2)
         spool.close()
         let got = Self.seqs(receiver.received())
@@ -115,14 +129,14 @@ struct HTTPSinkTests {
     @Test("a 400 dead-letters that batch and delivery goes on; a wrong token is never accepted")
     func deadLetter() throws {
         let (dir, spool, sink, receiver) = try setUp("http-400")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        defer { try? FileManager.default.removeItem(atPath: dir); receiver.stop() }
         try receiver.answer("400")
         sink.start()
         for i in 0..<50 { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
-        #expect(Self.waitDelivered(sink, timeout: 10))
+        #expect(Self.waitDelivered(sink, spool, timeout: 10))
         try receiver.answer("ok")
         for i in 50..<80 { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
-        #expect(Self.waitDelivered(sink, timeout: 10))
+        #expect(Self.waitDelivered(sink, spool, timeout: 10))
         sink.stop(drainSeconds: 2)
         spool.close()
         #expect(Set(Self.seqs(receiver.received())) == Set(50..<80))
@@ -132,10 +146,10 @@ struct HTTPSinkTests {
 
         // Wrong token: the receiver answers 401, a permanent refusal: dead-lettered, not delivered.
         let (dir2, spool2, sink2, receiver2) = try setUp("http-401") { $0.bearerToken = "wrong" }
-        defer { try? FileManager.default.removeItem(atPath: dir2) }
+        defer { try? FileManager.default.removeItem(atPath: dir2); receiver2.stop() }
         sink2.start()
         spool2.append(kind: .conn, key: "k", payload: Array("{\"seq\":1}".utf8))
-        #expect(Self.waitDelivered(sink2, timeout: 10))
+        #expect(Self.waitDelivered(sink2, spool2, timeout: 10))
         sink2.stop(drainSeconds: 1)
         spool2.close()
         #expect(receiver2.received().isEmpty)

@@ -29,7 +29,8 @@ struct KafkaSinkTests {
         return out
     }
 
-    static func waitDelivered(_ sink: KafkaSink, timeout: Double) -> Bool {
+    static func waitDelivered(_ sink: KafkaSink, _ spool: Spool, timeout: Double) -> Bool {
+        spool.flush()  // everything appended is durable, so "nothing pending" means delivered
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if sink.stats().pending == 0 { return true }
@@ -54,7 +55,7 @@ struct KafkaSinkTests {
         let sink = try KafkaSink(config: KafkaSinkConfig(bootstrapServers: mock.bootstrap), spool: spool, logger: Support.logger)
         sink.start()
         Self.spoolRecords(spool, from: 0, count: 3000)
-        #expect(Self.waitDelivered(sink, timeout: 30))
+        #expect(Self.waitDelivered(sink, spool, timeout: 30))
         sink.stop(drainSeconds: 5)
         spool.close()
         let got = try Self.consumed(mock)
@@ -77,7 +78,7 @@ struct KafkaSinkTests {
         let sink = try KafkaSink(config: config, spool: spool, logger: Support.logger)
         sink.start()
         Self.spoolRecords(spool, from: 0, count: 500)
-        #expect(Self.waitDelivered(sink, timeout: 20))
+        #expect(Self.waitDelivered(sink, spool, timeout: 20))
         mock.outage(true)
         for step in 0..<30 {  // records keep coming during the 30 s outage
             Self.spoolRecords(spool, from: 500 + step * 50, count: 50)
@@ -85,7 +86,7 @@ struct KafkaSinkTests {
         }
         #expect(sink.stats().pending > 0, "nothing can be confirmed while the brokers are down")
         mock.outage(false)
-        #expect(Self.waitDelivered(sink, timeout: 60))
+        #expect(Self.waitDelivered(sink, spool, timeout: 60))
         sink.stop(drainSeconds: 5)
         spool.close()
         let got = try Self.consumed(mock)

@@ -122,7 +122,7 @@ public final class NDJSONFileOutput: RecordOutput {
     public func waitForFinisher() { finisher.waitIdle() }
 
     /// Buffers the line; writes the buffer when it reaches ``Config/bufferBytes``.
-    public func write(_ line: [UInt8], kind: RecordKind) -> Bool {
+    public func write(_ line: [UInt8], kind: RecordKind, key: String) -> Bool {
         guard !closed, buffer.count + line.count <= config.maxBufferedBytes else {
             local.recordsDropped += 1
             return false

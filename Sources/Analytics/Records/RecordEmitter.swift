@@ -57,10 +57,10 @@ public final class RecordEmitter: FlowEventSink {
                                   maxServices: config.services.maxServices)
         // The components report through the emitter; `unowned` because the emitter owns them.
         services.onReport = { [unowned self] report in
-            self.emit(.serviceState, ts: report.windowEndNanos) { $0.serviceState(report) }
+            self.emit(.serviceState, ts: report.windowEndNanos, key: report.service.id) { $0.serviceState(report) }
         }
         edges.onReport = { [unowned self] report in
-            self.emit(.edge, ts: report.intervalEndNanos) { $0.edge(report) }
+            self.emit(.edge, ts: report.intervalEndNanos, key: report.edge.service.id) { $0.edge(report) }
         }
     }
 
@@ -69,7 +69,7 @@ public final class RecordEmitter: FlowEventSink {
     /// Writes a `conn` record (unless ``RecordEmitterConfig/connRecords`` is off).
     public func connection(_ summary: ConnSummary) {
         guard config.connRecords else { return }
-        emit(.conn, ts: summary.lastNanos) { $0.conn(summary) }
+        emit(.conn, ts: summary.lastNanos, key: summary.service.id) { $0.conn(summary) }
     }
 
     /// Writes a `txn` record: errors always, successes 1 in ``RecordEmitterConfig/transactionSampleRate``.
@@ -79,7 +79,7 @@ public final class RecordEmitter: FlowEventSink {
             stats.transactionsSampledOut += 1
             return
         }
-        emit(.txn, ts: summary.requestNanos) { $0.txn(summary, sampleRate: summary.isError ? 1 : rate) }
+        emit(.txn, ts: summary.requestNanos, key: summary.service.id) { $0.txn(summary, sampleRate: summary.isError ? 1 : rate) }
     }
 
     /// Feeds the `service_seen` tracker, the service-state machines and the edge aggregator.
@@ -87,7 +87,7 @@ public final class RecordEmitter: FlowEventSink {
         advance(to: observation.timeNanos)
         if let announcement = seen.note(observation.service, application: observation.application,
                                         at: observation.timeNanos) {
-            emit(.serviceSeen, ts: announcement.nanos) { $0.serviceSeen(announcement) }
+            emit(.serviceSeen, ts: announcement.nanos, key: announcement.service.id) { $0.serviceSeen(announcement) }
         }
         services.observe(observation)
         edges.observe(observation)
@@ -138,7 +138,7 @@ public final class RecordEmitter: FlowEventSink {
         stats.servicesOverflow = services.overflowObservations
         stats.edgesOverflow = edges.overflowObservations
         let snapshot = stats
-        emit(.agentHealth, ts: ts) { $0.agentHealth(health, emitter: snapshot) }
+        emit(.agentHealth, ts: ts, key: config.agentID) { $0.agentHealth(health, emitter: snapshot) }
     }
 
     /// Whether a successful transaction is in the deterministic 1-in-`rate` sample: a hash of
@@ -152,12 +152,12 @@ public final class RecordEmitter: FlowEventSink {
         return x % UInt64(rate) == 0
     }
 
-    private func emit(_ kind: RecordKind, ts: Int64, body: (inout RecordEncoder) -> Void) {
+    private func emit(_ kind: RecordKind, ts: Int64, key: String, body: (inout RecordEncoder) -> Void) {
         lastSeq += 1
         encoder.begin(kind, seq: lastSeq, ts: ts, agentTs: agentClock())
         body(&encoder)
         encoder.end()
-        if output.write(encoder.writer.bytes, kind: kind) {
+        if output.write(encoder.writer.bytes, kind: kind, key: key) {
             stats.emitted[kind.index] += 1
         } else {
             stats.dropped[kind.index] += 1

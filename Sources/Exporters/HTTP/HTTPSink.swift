@@ -36,6 +36,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
     }
 
     public func stop(drainSeconds: Double) {
+        spool.flush(timeout: drainSeconds)  // what was appended becomes readable, then drains
         lock.withLock {
             stopRequested = true
             drainDeadline = monotonicNanos() + Int64(drainSeconds * 1e9)

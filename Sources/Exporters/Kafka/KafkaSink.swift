@@ -37,6 +37,7 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
     }
 
     public func stop(drainSeconds: Double) {
+        spool.flush(timeout: drainSeconds)  // what was appended becomes readable, then drains
         lock.withLock {
             stopRequested = true
             drainDeadline = monotonicNanos() + Int64(drainSeconds * 1e9)
