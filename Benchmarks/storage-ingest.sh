@@ -13,6 +13,7 @@ cat "$CAPTURE" > /dev/null  # warm the page cache for both tools
 
 run_tcpdump() {
   rm -rf "$WORK/td" && mkdir -p "$WORK/td"
+  sync  # start every run with no dirty pages left by the previous one (same state for all)
   local t0=$(now)
   # -Z root: as root, tcpdump would otherwise switch to user tcpdump before opening its -C files
   tcpdump $( [ "$(id -u)" = 0 ] && echo -Z root ) -r "$CAPTURE" -w "$WORK/td/out.pcap" -C 256 2>/dev/null
@@ -21,6 +22,7 @@ run_tcpdump() {
 }
 run_agent() {  # $1: extra flags
   rm -rf "$WORK/agent"
+  sync
   local t0=$(now)
   "$BIN/vigie-agent" ingest --store "$WORK/agent" --segment-size 256000000 --quota 100GiB --log-level error --no-progress $1 "$CAPTURE" > "$WORK/agent-summary.txt"
   echo "$(now) - $t0" | bc

@@ -1,3 +1,4 @@
+import Dispatch
 import Indexer
 import Logging
 import PcapFormat
@@ -13,6 +14,9 @@ public final class StoreIndexer {
     private let layout: StoreLayout
     private let builder: SegmentIndexBuilder
     private let logger: Logger
+    /// Sorts sealed indexes as soon as their segment closes, in parallel with the pcap file's
+    /// fsync on the finisher thread (serial: one sort at a time, in segment order).
+    private let sortQueue = DispatchQueue(label: "vigie.index-sort", qos: .utility)
 
     /// - Parameter segmentBytes: the store's segment size. The builder reserves room for as many
     ///   packets as a segment of 64-byte records holds: address space only (untouched pages cost
@@ -40,8 +44,10 @@ public final class StoreIndexer {
         let sealed = builder.sealed()
         let path = layout.indexPath(id)
         let logger = logger
-        return {
-            do { try sealed.write(to: path) } catch {
+        sortQueue.async { sealed.prepare() }
+        return { [sortQueue] in
+            // Queued behind the sort: waits for it if the fsync was quicker.
+            do { try sortQueue.sync { try sealed.write(to: path) } } catch {
                 logger.warning("index not written; queries will scan this segment", metadata: ["segment": "\(id)", "error": "\(error)"])
             }
         }

@@ -246,6 +246,11 @@ public final class SegmentIndexBuilder {
         return image
     }
 
+    /// Builds the final image now (see ``SealedSegmentIndex/prepare()``); nothing if inconsistent.
+    func prepareImage() {
+        if inconsistency == nil { _ = finish() }
+    }
+
     /// Serialises everything added so far into an index image (the bytes `write(to:)` publishes).
     public func serialize() -> [UInt8] {
         finalImage?.bytes ?? IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).image()
@@ -356,6 +361,14 @@ public final class SealedSegmentIndex: @unchecked Sendable {
     public let packetCount: Int
     /// End of the last record indexed.
     public let coveredBytes: UInt64
+
+    /// Sorts and serialises the index in memory (the costly part) so a later ``write(to:)`` only
+    /// writes the file. Lets the sort run while the segment's pcap file is still being fsynced.
+    public func prepare() {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        if !recycled { builder.prepareImage() }
+    }
 
     /// Sorts, serialises and publishes the index at `path` (see ``SegmentIndexBuilder/write(to:)``),
     /// then returns the buffers to the builder that sealed it. Call it once.
