@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "PcapKit", "PcapFormat", "Indexer",
+                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -44,6 +44,21 @@ struct StoreWriteOptions: ParsableArguments {
     @Option(name: .customLong("stats-interval"), help: "How often to log counters, e.g. 60s (config: logging.stats_interval).")
     var statsInterval: String?
 
+    @Flag(name: .customLong("no-analytics"), help: "Do not track flows nor write records (config: analytics.enabled: false).")
+    var noAnalytics = false
+
+    @Option(name: .customLong("agent-id"), help: "This agent's name in every record (config: agent_id; default: host name).")
+    var agentID: String?
+
+    @Option(name: .customLong("kafka"), help: "Export records to this Kafka cluster, host:port[,...] (config: export.kafka.bootstrap_servers).")
+    var kafka: String?
+
+    @Option(name: .customLong("http-export"), help: "Export records to this HTTP endpoint (config: export.http.url).")
+    var httpExport: String?
+
+    @Option(name: .customLong("http-token"), help: "Bearer token for --http-export (config: export.http.token).")
+    var httpToken: String?
+
     /// The config file merged with the flags, validated.
     func resolve() throws -> AgentConfig {
         var c = try config.map { try ConfigLoader.load(path: $0) } ?? AgentConfig()
@@ -63,6 +78,16 @@ struct StoreWriteOptions: ParsableArguments {
         _ = try c.index.fieldSet()
         if let v = logLevel { c.logging.level = v }
         if let v = statsInterval { c.logging.statsSeconds = try parseSeconds(v, "--stats-interval") }
+        if noAnalytics { c.analytics.enabled = false }
+        if let v = agentID { c.agentID = v }
+        if let v = kafka { c.export.kafkaBootstrap = v }
+        if let v = httpExport {
+            guard v.hasPrefix("http://") || v.hasPrefix("https://") else {
+                throw ConfigError(option: "--http-export", "'\(v)' is not an http:// or https:// URL")
+            }
+            c.export.httpURL = v
+        }
+        if let v = httpToken { c.export.httpToken = v }
         guard c.store != nil else { throw ConfigError(option: "--store", "a store directory is required (flag or config 'store')") }
         guard Logger.Level(rawValue: c.logging.level) != nil else {
             throw ConfigError(option: "logging.level", "'\(c.logging.level)' is not a log level")

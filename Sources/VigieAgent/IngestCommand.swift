@@ -47,7 +47,7 @@ struct IngestCommand: AsyncParsableCommand {
         let runner: CaptureRunner
         do {
             let store = try SegmentStore.open(config: config, logger: logger)
-            let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter)
+            let pipeline = try PacketPipeline.open(config: config, store: store, logger: logger)
             runner = CaptureRunner(pipeline: pipeline, logger: logger, mode: "ingest", sources: files,
                                    statsInterval: config.logging.statsSeconds)
         } catch {

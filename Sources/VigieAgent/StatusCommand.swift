@@ -52,5 +52,19 @@ struct StatusCommand: ParsableCommand {
         print("store now:           \(segs.count) segments, \(humanBytes(segs.reduce(0) { $0 + $1.bytes }))")
         if let rate = r.packetsPerSecond, alive { print("rate:                \(Int(rate)) packets/s") }
         if let e = r.storage.lastError { print("last error:          \(e)") }
+        if let a = r.analytics {
+            print("flows:               \(a.flowsActive) active, \(a.flowsCreated) created, \(a.flowsEvicted) evicted")
+            print("records:             \(a.recordsEmitted) emitted, \(a.recordsDropped) dropped")
+        }
+        if let x = r.export {
+            if let sp = x.spool {
+                print("spool:               \(humanBytes(sp.bytes)) in \(sp.segments) segments, dropped \(sp.dropped.values.reduce(0, +)), corrupt skipped \(sp.corruptSkipped)\(sp.writeError.map { ", write error: \($0)" } ?? "")")
+            }
+            for k in x.sinks {
+                print("sink \(k.name):".padding(toLength: 21, withPad: " ", startingAt: 0)
+                      + "delivered \(k.delivered), pending \(k.pending), retried \(k.retried), dead-lettered \(k.deadLettered)"
+                      + (k.lastError.map { ", last error: \($0)" } ?? ""))
+            }
+        }
     }
 }

@@ -6,6 +6,6 @@ struct VigieAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigie-agent",
         abstract: "Vigie network capture agent: stores all traffic in segmented pcap files.",
-        subcommands: [CaptureCommand.self, IngestCommand.self, SegmentsCommand.self, StatusCommand.self, QueryCommand.self, ReindexCommand.self, ServeCommand.self]
+        subcommands: [CaptureCommand.self, IngestCommand.self, SegmentsCommand.self, StatusCommand.self, QueryCommand.self, ReindexCommand.self, ReanalyzeCommand.self, ServeCommand.self]
     )
 }

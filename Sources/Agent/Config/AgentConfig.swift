@@ -73,11 +73,56 @@ public struct LoggingConfig: Sendable, Hashable {
 
 /// The whole agent configuration (one YAML file, every option overridable by a flag).
 public struct AgentConfig: Sendable, Hashable {
+    /// This agent's name in every record (`agent_id`). Default: the host name.
+    public var agentID: String?
     public var store: String?
     public var storage = StorageConfig()
     public var capture = CaptureConfig()
     public var index = IndexConfig()
     public var logging = LoggingConfig()
+    public var analytics = AnalyticsSettings()
+    public var export = ExportSettings()
 
     public init() {}
+}
+
+/// Traffic analytics settings (docs/flows.md, docs/records.md).
+public struct AnalyticsSettings: Sendable, Hashable {
+    /// Run flow tracking, service states and dependency edges. Default true.
+    public var enabled: Bool = true
+    /// Most concurrent flows tracked (the oldest idle one is evicted beyond). Default 1,000,000.
+    public var maxFlows: Int = 1_000_000
+    /// Service-state window. Default 10 s.
+    public var windowSeconds: Double = 10
+    /// Dependency-edge interval. Default 60 s.
+    public var edgeIntervalSeconds: Double = 60
+    /// Successful transactions are written 1 in this many (errors always). Default 10.
+    public var transactionSampleRate: Int = 10
+    /// Write the records as NDJSON files in `STORE/records` (the embedded default sink). Default true.
+    public var recordFiles: Bool = true
+    /// Total size of the record files kept. Default 1 GiB.
+    public var recordFilesBytes: UInt64 = 1 << 30
+
+    public init() {}
+}
+
+/// Export settings: the spool and the Kafka / HTTP sinks (docs/export.md).
+public struct ExportSettings: Sendable, Hashable {
+    /// Spool bound (`STORE/spool`). Default 1 GiB.
+    public var spoolBytes: UInt64 = 1 << 30
+    /// Kafka sink, when `kafka.bootstrap_servers` is set.
+    public var kafkaBootstrap: String?
+    public var kafkaTopicPrefix: String = "vigie."
+    public var kafkaTopics: [String: String] = [:]
+    /// librdkafka properties passed through (TLS, SASL, tuning).
+    public var kafkaProperties: [String: String] = [:]
+    /// HTTP sink, when `http.url` is set.
+    public var httpURL: String?
+    public var httpToken: String?
+    public var httpCAFile: String?
+
+    public init() {}
+
+    /// Whether any network sink is configured (the spool exists only then).
+    public var hasSinks: Bool { kafkaBootstrap != nil || httpURL != nil }
 }

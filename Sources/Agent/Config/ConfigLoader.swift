@@ -21,8 +21,12 @@ public enum ConfigLoader {
         guard let node else { return config }
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
-        try r.checkKeys(top, "", allowed: ["store", "storage", "capture", "index", "logging"])
+        try r.checkKeys(top, "", allowed: ["agent_id", "store", "storage", "capture", "index", "logging",
+                                                "analytics", "export"])
         if let v = top["store"] { config.store = try r.string(v, "store") }
+        if let v = top["agent_id"] { config.agentID = try r.string(v, "agent_id") }
+        if let a = top["analytics"] { try parseAnalytics(a, r, &config.analytics) }
+        if let e = top["export"] { try parseExport(e, r, &config.export) }
         if let s = top["storage"] {
             let m = try r.mapping(s, "storage")
             try r.checkKeys(m, "storage.", allowed: ["segment_size", "segment_duration", "retention", "quota", "max_age",
@@ -72,6 +76,71 @@ public enum ConfigLoader {
             if let v = m["stats_interval"] { config.logging.statsSeconds = try r.seconds(v, "logging.stats_interval") }
         }
         return config
+    }
+
+    private static func parseAnalytics(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
+        let m = try r.mapping(node, "analytics")
+        try r.checkKeys(m, "analytics.", allowed: ["enabled", "max_flows", "window", "edge_interval", "txn_sample_rate",
+                                                    "record_files", "record_files_size"])
+        if let v = m["enabled"] { a.enabled = try r.bool(v, "analytics.enabled") }
+        if let v = m["max_flows"] {
+            guard let n = Int(try r.string(v, "analytics.max_flows")), n >= 1024, n <= 100_000_000 else {
+                throw ConfigError(option: "analytics.max_flows", "must be a number from 1024 to 100000000", file: r.file)
+            }
+            a.maxFlows = n
+        }
+        if let v = m["window"] { a.windowSeconds = try r.seconds(v, "analytics.window") }
+        if let v = m["edge_interval"] { a.edgeIntervalSeconds = try r.seconds(v, "analytics.edge_interval") }
+        if let v = m["txn_sample_rate"] {
+            guard let n = Int(try r.string(v, "analytics.txn_sample_rate")), n >= 1 else {
+                throw ConfigError(option: "analytics.txn_sample_rate", "must be a whole number >= 1", file: r.file)
+            }
+            a.transactionSampleRate = n
+        }
+        if let v = m["record_files"] { a.recordFiles = try r.bool(v, "analytics.record_files") }
+        if let v = m["record_files_size"] { a.recordFilesBytes = try r.bytes(v, "analytics.record_files_size") }
+        if a.windowSeconds < 1 { throw ConfigError(option: "analytics.window", "must be at least 1s", file: r.file) }
+        if a.edgeIntervalSeconds < a.windowSeconds {
+            throw ConfigError(option: "analytics.edge_interval", "must be at least analytics.window", file: r.file)
+        }
+    }
+
+    private static func parseExport(_ node: Node, _ r: Reader, _ e: inout ExportSettings) throws {
+        let m = try r.mapping(node, "export")
+        try r.checkKeys(m, "export.", allowed: ["spool_size", "kafka", "http"])
+        if let v = m["spool_size"] { e.spoolBytes = try r.bytes(v, "export.spool_size") }
+        if let k = m["kafka"] {
+            let km = try r.mapping(k, "export.kafka")
+            try r.checkKeys(km, "export.kafka.", allowed: ["bootstrap_servers", "topic_prefix", "topics", "properties"])
+            if let v = km["bootstrap_servers"] { e.kafkaBootstrap = try r.string(v, "export.kafka.bootstrap_servers") }
+            if let v = km["topic_prefix"] { e.kafkaTopicPrefix = try r.string(v, "export.kafka.topic_prefix") }
+            if let v = km["topics"] {
+                for (name, topic) in try r.mapping(v, "export.kafka.topics") {
+                    guard ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].contains(name) else {
+                        throw ConfigError(option: "export.kafka.topics.\(name)", "unknown record family", file: r.file)
+                    }
+                    e.kafkaTopics[name] = try r.string(topic, "export.kafka.topics.\(name)")
+                }
+            }
+            if let v = km["properties"] {
+                for (name, value) in try r.mapping(v, "export.kafka.properties") {
+                    e.kafkaProperties[name] = try r.string(value, "export.kafka.properties.\(name)")
+                }
+            }
+            if e.kafkaBootstrap?.isEmpty ?? true {
+                throw ConfigError(option: "export.kafka.bootstrap_servers", "is required when export.kafka is set", file: r.file)
+            }
+        }
+        if let h = m["http"] {
+            let hm = try r.mapping(h, "export.http")
+            try r.checkKeys(hm, "export.http.", allowed: ["url", "token", "ca_file"])
+            if let v = hm["url"] { e.httpURL = try r.string(v, "export.http.url") }
+            if let v = hm["token"] { e.httpToken = try r.string(v, "export.http.token") }
+            if let v = hm["ca_file"] { e.httpCAFile = try r.string(v, "export.http.ca_file") }
+            guard let url = e.httpURL, url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigError(option: "export.http.url", "must be an http:// or https:// URL", file: r.file)
+            }
+        }
     }
 
     /// Typed accessors that throw `ConfigError` naming the option.

@@ -46,6 +46,7 @@ public final class CaptureRunner {
                 n &+= 1
                 if n & 1023 == 0 { periodic(live: live) }
             case .timeout:
+                pipeline.analytics?.idle()
                 periodic(live: live)
             case .end:
                 break loop
@@ -71,10 +72,13 @@ public final class CaptureRunner {
         }
     }
 
-    /// Closes the open segment and writes the final status (running = false).
+    /// Closes the open segment, ends analytics (final records, sinks drained for a while) and
+    /// writes the final status (running = false). Order: capture has stopped, storage closes,
+    /// then analytics, then export.
     public func finish(live: LiveCapture? = nil) {
         if let live { captureCounters = live.counters() }
         pipeline.store.close()
+        pipeline.analytics?.finish()
         writeStatus(running: false)
         logStats()
     }
@@ -99,7 +103,9 @@ public final class CaptureRunner {
     public func report(running: Bool) -> StatusReport {
         StatusReport(pid: getpid(), mode: mode, sources: sources, startedAt: startedAt, updatedAt: Date(),
                      running: running, pipeline: pipeline.counters, capture: captureCounters,
-                     storage: pipeline.store.snapshot(), packetsPerSecond: rate)
+                     storage: pipeline.store.snapshot(), packetsPerSecond: rate,
+                     analytics: pipeline.analytics.map { AnalyticsStatus($0) },
+                     export: pipeline.analytics?.exportStatus())
     }
 
     public func writeStatus(running: Bool) {

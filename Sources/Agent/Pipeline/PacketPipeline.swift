@@ -17,14 +17,18 @@ public struct PipelineCounters: Codable, Sendable, Hashable {
 public final class PacketPipeline {
     public let store: SegmentStore
     public let prefilter: String?
+    /// Flow analytics and export, when enabled: it sees every packet received (the prefilter only
+    /// decides what is stored), with the id of the segment that stored it.
+    public let analytics: AgentAnalytics?
     public private(set) var counters = PipelineCounters()
     private var filters: [UInt32: BPFFilter] = [:]
     private var currentLink: UInt32 = .max
     private var currentFilter: BPFFilter?
 
     /// Checks the prefilter compiles (for Ethernet) so a bad expression fails at start.
-    public init(store: SegmentStore, prefilter: String?) throws(PcapError) {
+    public init(store: SegmentStore, prefilter: String?, analytics: AgentAnalytics? = nil) throws(PcapError) {
         self.store = store
+        self.analytics = analytics
         let p = prefilter?.trimmingCharacters(in: .whitespaces)
         self.prefilter = (p?.isEmpty ?? true) ? nil : p
         if let expr = self.prefilter { filters[1] = try BPFFilter(expression: expr, linkType: 1) }
@@ -54,11 +58,13 @@ public final class PacketPipeline {
     public func process(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) {
         counters.packetsReceived &+= 1
         counters.bytesReceived &+= UInt64(header.originalLength)
+        var segment: Int64 = -1
         if let f = currentFilter, !f.matches(header, bytes) {
             counters.filteredOut &+= 1
-            return
+        } else if store.append(header, bytes, format: format) {
+            segment = store.currentSegmentID
         }
-        store.append(header, bytes, format: format)
+        analytics?.packet(bytes, linkType: format.linkType, timestampNanos: header.timestampNanos, segmentID: segment)
     }
 }
 

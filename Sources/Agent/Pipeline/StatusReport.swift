@@ -20,6 +20,10 @@ public struct StatusReport: Codable, Sendable {
     public var storage: StoreCounters
     /// Packets per second over the last reporting interval.
     public var packetsPerSecond: Double?
+    /// Flow analytics counters, when analytics is on.
+    public var analytics: AnalyticsStatus? = nil
+    /// Spool and sink figures, when export is configured.
+    public var export: ExportStatus? = nil
 
     public static func read(layout: StoreLayout) throws -> StatusReport? {
         guard let bytes = try FileIO.readFile(layout.statusPath) else { return nil }

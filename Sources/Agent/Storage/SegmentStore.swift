@@ -71,6 +71,9 @@ public final class SegmentStore {
         Glibc.close(lockFD)
     }
 
+    /// Id of the segment being written, -1 when none is open.
+    public var currentSegmentID: Int64 { writer.map { Int64($0.id) } ?? -1 }
+
     /// Stores one packet. Returns false when it was not stored (quota, full disk, I/O error);
     /// never throws: storage trouble is counted, logged once per state change, and shown in status.
     @inline(__always)

@@ -1,0 +1,179 @@
+import Analytics
+import Exporters
+import Foundation
+import Logging
+import PacketDecoding
+
+/// The agent's analytics and export chain: flow tracking → records → record files and the spool
+/// → Kafka / HTTP sinks. Owned by the capture thread (like the store); the sinks and the spool's
+/// flusher run on their own threads, so export never blocks capture.
+public final class AgentAnalytics {
+    public let analyzer: FlowAnalyzer
+    public let emitter: RecordEmitter
+    public let spool: Spool?
+    public let sinks: [any ExportSink]
+    private let files: NDJSONFileOutput?
+    private let logger: Logger
+    /// Packet time of the last packet, and the wall clock then (live capture keeps packet time
+    /// moving on an idle link from the wall clock).
+    private var lastPacketNanos: Int64 = .min
+    private var lastPacketWall: Int64 = 0
+    /// Filled by the owner so `agent_health` reports capture and storage figures.
+    public var healthCounters: (() -> (received: UInt64, dropped: UInt64, storeBytes: UInt64))?
+
+    /// Builds the chain a configuration describes; `layout` says where record files and the spool go
+    /// (`recordsDirectory` overrides the record files' place: `reanalyze` writes elsewhere).
+    public init(config: AgentConfig, layout: StoreLayout, recordsDirectory: String? = nil, logger: Logger) throws {
+        self.logger = logger
+        let a = config.analytics
+        let agentID = config.agentID ?? ProcessInfo.processInfo.hostName
+        var emitterConfig = RecordEmitterConfig(agentID: agentID, epoch: RecordEmitterConfig.bootEpoch())
+        emitterConfig.transactionSampleRate = a.transactionSampleRate
+        emitterConfig.services.windowNanos = Int64(a.windowSeconds * 1e9)
+        emitterConfig.edgeIntervalNanos = Int64(a.edgeIntervalSeconds * 1e9)
+
+        var outputs: [any RecordOutput] = []
+        if a.recordFiles {
+            var fileConfig = NDJSONFileOutput.Config()
+            fileConfig.maxTotalBytes = Int64(min(a.recordFilesBytes, UInt64(Int64.max)))
+            let output = try NDJSONFileOutput(directory: recordsDirectory ?? layout.root + "/records", config: fileConfig)
+            files = output
+            outputs.append(output)
+        } else {
+            files = nil
+        }
+        let e = config.export
+        var sinkNames: [String] = []
+        if e.kafkaBootstrap != nil { sinkNames.append("kafka") }
+        if e.httpURL != nil { sinkNames.append("http") }
+        if sinkNames.isEmpty {
+            spool = nil
+            sinks = []
+        } else {
+            var spoolConfig = SpoolConfig(directory: layout.root + "/spool")
+            spoolConfig.maxBytes = e.spoolBytes
+            let spool = try Spool(config: spoolConfig, sinks: sinkNames, logger: logger)
+            var built: [any ExportSink] = []
+            do {
+                if let bootstrap = e.kafkaBootstrap {
+                    var k = KafkaSinkConfig(bootstrapServers: bootstrap)
+                    k.topicPrefix = e.kafkaTopicPrefix
+                    k.topics = e.kafkaTopics
+                    k.properties = e.kafkaProperties
+                    built.append(try KafkaSink(config: k, spool: spool, logger: logger))
+                }
+                if let url = e.httpURL {
+                    var h = HTTPSinkConfig(url: url)
+                    h.bearerToken = e.httpToken
+                    h.caFile = e.httpCAFile
+                    h.agentID = agentID
+                    h.deadLetterPath = layout.root + "/spool/dead-letter.ndjson"
+                    built.append(try HTTPSink(config: h, spool: spool, logger: logger))
+                }
+            } catch {
+                spool.close()
+                throw error
+            }
+            self.spool = spool
+            sinks = built
+            outputs.append(SpoolRecordOutput(spool: spool))
+        }
+        let output: any RecordOutput = outputs.isEmpty ? NullRecordOutput()
+            : outputs.count == 1 ? outputs[0] : FanOutRecordOutput(outputs)
+        emitter = RecordEmitter(config: emitterConfig, output: output)
+        var flowConfig = AnalyticsConfig()
+        flowConfig.maxFlows = a.maxFlows
+        analyzer = FlowAnalyzer(config: flowConfig, sink: emitter)
+        emitter.healthSource = { [unowned self] in self.health() }
+        for sink in sinks { sink.start() }
+    }
+
+    /// Analyses one packet (`segmentID` -1 when it was not stored).
+    @inline(__always)
+    public func packet(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, timestampNanos: Int64, segmentID: Int64) {
+        analyzer.process(packetBytes: bytes, linkType: LinkType(rawValue: linkType), timestampNanos: timestampNanos,
+                         segmentID: segmentID)
+        lastPacketNanos = timestampNanos
+        lastPacketWall = WallClock.monotonicNanos()
+    }
+
+    /// Live capture on an idle link: moves packet time on with the wall clock so windows close,
+    /// timeouts fire and heartbeats go out.
+    public func idle() {
+        guard lastPacketNanos != .min else { return }
+        let elapsed = WallClock.monotonicNanos() - lastPacketWall
+        if elapsed > 500_000_000 { analyzer.advance(toNanos: lastPacketNanos + elapsed) }
+    }
+
+    /// Ends every flow, writes the final records and stops the sinks after they drained (for up to
+    /// `drainSeconds`); what they could not send stays in the spool for the next start.
+    public func finish(drainSeconds: Double = 10) {
+        analyzer.finish()
+        emitter.finish()
+        files?.close()
+        for sink in sinks { sink.stop(drainSeconds: drainSeconds) }
+        spool?.close()
+    }
+
+    private func health() -> AgentHealth {
+        var h = AgentHealth()
+        let c = analyzer.counters
+        h.flowsActive = UInt64(c.activeFlows)
+        h.flowEvictions = c.flowsEvicted
+        h.anomalies = c.anomalies.reduce(0) { $0 + UInt64($1) }
+        if let counters = healthCounters?() {
+            h.packetsReceived = counters.received
+            h.packetsDropped = counters.dropped
+            h.storeBytes = counters.storeBytes
+        }
+        return h
+    }
+
+    /// Export figures for `status`.
+    public func exportStatus() -> ExportStatus {
+        ExportStatus(spool: spool?.stats(), sinks: sinks.map { $0.stats() })
+    }
+}
+
+/// The export part of `status.json`.
+public struct ExportStatus: Codable, Sendable, Hashable {
+    public var spool: SpoolStats?
+    public var sinks: [SinkStats]
+}
+
+/// The analytics part of `status.json`.
+public struct AnalyticsStatus: Codable, Sendable, Hashable {
+    public var flowsActive: Int
+    public var flowsCreated: UInt64
+    public var flowsEvicted: UInt64
+    public var recordsEmitted: UInt64
+    public var recordsDropped: UInt64
+
+    public init(_ a: AgentAnalytics) {
+        let c = a.analyzer.counters
+        flowsActive = Int(c.activeFlows)
+        flowsCreated = c.flowsCreated
+        flowsEvicted = c.flowsEvicted
+        let s = a.emitter.stats
+        recordsEmitted = s.emitted.reduce(0, +)
+        recordsDropped = s.dropped.reduce(0, +)
+    }
+}
+
+extension PacketPipeline {
+    /// The pipeline a configuration describes: prefilter, store, and analytics/export when enabled.
+    public static func open(config: AgentConfig, store: SegmentStore, logger: Logger) throws -> PacketPipeline {
+        let analytics = config.analytics.enabled ? try AgentAnalytics(config: config, layout: store.layout, logger: logger) : nil
+        do {
+            let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter, analytics: analytics)
+            analytics?.healthCounters = { [unowned pipeline] in
+                let s = pipeline.store.snapshot()
+                return (pipeline.counters.packetsReceived, s.packetsNotStored, s.storeBytes)
+            }
+            return pipeline
+        } catch {
+            analytics?.finish(drainSeconds: 0)
+            throw error
+        }
+    }
+}
