@@ -110,11 +110,13 @@ let package = Package(
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat"], swiftSettings: strict),
-        .testTarget(name: "ExportersTests", dependencies: ["Exporters"], swiftSettings: strict),
+        // Helpers shared by the test targets (external processes: the mock Kafka broker).
+        .target(name: "VigieTestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "VigieTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Exporters
+import VigieTestSupport
 
 /// The Kafka sink against librdkafka's mock cluster in another process, checked with kcat.
 @Suite("Kafka sink", .enabled(if: Support.tool("kcat") != nil && KafkaMockProcess.binary != nil,

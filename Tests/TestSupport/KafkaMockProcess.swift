@@ -4,12 +4,13 @@ import Glibc
 #endif
 
 /// `vigie-kafka-mock` running in its own process (librdkafka's mock cluster on a loopback port).
-final class KafkaMockProcess {
+/// Test support shared by the test targets (not shipped).
+public final class KafkaMockProcess {
     let process = Process()
-    let bootstrap: String
+    public let bootstrap: String
     private let file: String
 
-    static var binary: String? {
+    public static var binary: String? {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var dir = exe.deletingLastPathComponent()
         for _ in 0..<4 {
@@ -20,7 +21,7 @@ final class KafkaMockProcess {
         return nil
     }
 
-    init(topics: [String] = []) throws {
+    public init(topics: [String] = []) throws {
         guard let binary = Self.binary else { throw CocoaError(.fileNoSuchFile) }
         file = NSTemporaryDirectory() + "vigie-mock-\(UUID().uuidString)"
         process.executableURL = URL(fileURLWithPath: binary)
@@ -39,9 +40,9 @@ final class KafkaMockProcess {
     }
 
     /// Takes the brokers down (true) or back up (false), keeping their data.
-    func outage(_ down: Bool) { kill(process.processIdentifier, down ? SIGUSR1 : SIGUSR2) }
+    public func outage(_ down: Bool) { kill(process.processIdentifier, down ? SIGUSR1 : SIGUSR2) }
 
-    func stop() {
+    public func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
         try? FileManager.default.removeItem(atPath: file)
     }
@@ -49,7 +50,7 @@ final class KafkaMockProcess {
     deinit { stop() }
 
     /// Every message of `topic` as read by kcat (an independent Kafka client): `key<TAB>value`.
-    func consume(topic: String) throws -> [String] {
+    public func consume(topic: String) throws -> [String] {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["kcat", "-C", "-b", bootstrap, "-t", topic, "-o", "beginning", "-e", "-q", "-f", "%k\t%s\n"]
