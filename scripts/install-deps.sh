@@ -3,9 +3,10 @@
 #   scripts/install-deps.sh          build/run dependencies
 #   scripts/install-deps.sh --test   plus the tools the tests compare against
 set -euo pipefail
-pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev pkg-config)
+pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc)
+  # python3: the tests' HTTP receiver and scenario server/client; jsonschema validates records.
+  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -13,5 +14,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ "${1:-}" = "--test" ] && ! python3 -c 'import jsonschema' 2>/dev/null; then
+  # From PyPI; a Debian-managed python3 refuses pip installs (PEP 668): then Debian's package.
+  python3 -m pip install -q jsonschema 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-jsonschema
+  }
 fi
 command -v swift >/dev/null || { echo "swift not found: install a Swift 6 toolchain (https://swift.org/install) and put it on PATH" >&2; exit 1; }

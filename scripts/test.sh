@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 swift build --build-tests
-# libFuzzer targets, bounded in time: the packet decoder and the pcap/pcapng readers.
+# libFuzzer targets, bounded in time: the packet decoder, the pcap/pcapng readers, the DNS/HTTP/TLS parsers.
 bash Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-60}"
 bash Fuzz/CaptureFiles/run.sh "${FUZZ_SECONDS:-60}"
+bash Fuzz/AppProtocols/run.sh "${FUZZ_SECONDS:-60}"
 swift test --skip-build
