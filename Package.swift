@@ -108,12 +108,12 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
-        .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding"], swiftSettings: strict),
-        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat"], swiftSettings: strict),
+        .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         // Helpers shared by the test targets (external processes: the mock Kafka broker).
-        .target(name: "VigieTestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "VigieTestSupport"], swiftSettings: strict),
-        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding"], swiftSettings: strict),
+        .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
             dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "VigieTestSupport"],

@@ -1,6 +1,7 @@
 import Testing
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// A DNS message: header, one question (`name`, type A), no records.
 func dnsMessage(id: UInt16, response: Bool, rcode: UInt8 = 0, name: String = "example.com", answers: UInt16 = 0) -> [UInt8] {

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// Application transactions against GROUND_TRUTH (tshark 4.0 figures): HTTP responses, HTTP
 /// 5xx responses, DNS responses with a non-zero rcode on port 53. Our figures count responses

@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// Agreement with tshark 4.0 over the shared corpus: TCP connection identification, unanswered
 /// and refused attempts, reset connections and the handshake RTT.

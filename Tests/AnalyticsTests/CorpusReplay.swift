@@ -5,6 +5,7 @@ import Foundation
 import PacketDecoding
 import PcapFormat
 @testable import Analytics
+import VigieTestSupport
 
 /// Replays a capture file through a ``FlowAnalyzer`` using PcapFormat's readers (with packet
 /// timestamps), stopping quietly at a damaged record as tshark does.

@@ -1,6 +1,7 @@
 import Testing
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 @Suite struct DatagramFlowTests {
     @Test func udpAnswered() throws {

@@ -1,6 +1,7 @@
 import Testing
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 @Suite struct EdgeAggregatorTests {
     let service = ServiceKey(address: IPAddress(ipv4: 0x0A00_0005), port: 5432, transport: .tcp)

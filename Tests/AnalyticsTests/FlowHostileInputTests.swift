@@ -1,6 +1,7 @@
 import Testing
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// Random and mutated frames must never trap the engine, and the table must stay consistent.
 @Suite struct FlowHostileInputTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Analytics
+import VigieTestSupport
 
 @Suite struct JSONEscapingTests {
     static let hostile: [String] = [

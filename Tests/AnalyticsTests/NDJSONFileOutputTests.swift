@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Analytics
+import VigieTestSupport
 
 /// A wall clock the test moves by hand.
 final class ManualClock: @unchecked Sendable {

@@ -1,5 +1,6 @@
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// Drives a ``RecordEmitter`` through a scripted capture that produces every record kind.
 enum RecordFixtures {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Analytics
+import VigieTestSupport
 
 @Suite struct RecordSchemaTests {
     @Test(.enabled(if: SchemaValidator.isAvailable, "python3 with jsonschema is missing (pip install jsonschema): schema validation skipped"))

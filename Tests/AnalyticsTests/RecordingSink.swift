@@ -1,5 +1,6 @@
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// A sink that keeps everything it is told, for assertions.
 final class RecordingSink: FlowEventSink {

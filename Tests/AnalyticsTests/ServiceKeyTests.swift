@@ -1,6 +1,7 @@
 import Testing
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 @Suite struct ServiceKeyTests {
     @Test(arguments: [

@@ -1,5 +1,6 @@
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// Builds scripted observation sequences for one service, window by window.
 struct ServiceScenario {

@@ -1,6 +1,7 @@
 import Testing
 import PacketDecoding
 @testable import Analytics
+import VigieTestSupport
 
 /// One hand-built TCP exchange and the Zeek `conn_state` / history it must produce.
 enum TCPScenario: String, CaseIterable, Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AppProtocols
+import VigieTestSupport
 
 /// DNS agreement with tshark on every corpus file: per frame for UDP (no reassembly on either
 /// side), per file multiset for TCP.

@@ -1,5 +1,6 @@
 import Testing
 @testable import AppProtocols
+import VigieTestSupport
 
 @Suite("DNS message parser")
 struct DNSParserTests {

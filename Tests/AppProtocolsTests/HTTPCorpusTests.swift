@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AppProtocols
+import VigieTestSupport
 
 /// HTTP agreement with tshark, per TCP segment.
 ///

@@ -1,5 +1,6 @@
 import Testing
 import AppProtocols
+import VigieTestSupport
 
 @Suite("HTTP/1.x message start")
 struct HTTPParserTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import AppProtocols
+import VigieTestSupport
 
 /// TLS SNI agreement with tshark, as per-file multisets.
 @Suite("TLS vs tshark (corpus)", .enabled(if: Corpus.isAvailable, "shared corpus (<package>/../shared/corpus) or tshark not found: skipping tshark agreement"))

@@ -1,5 +1,6 @@
 import Testing
 import AppProtocols
+import VigieTestSupport
 
 @Suite("TLS record scanner")
 struct TLSParserTests {

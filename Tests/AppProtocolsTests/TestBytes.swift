@@ -1,4 +1,5 @@
 import AppProtocols
+import VigieTestSupport
 
 /// Helpers that build payloads for the unit tests.
 enum TestBytes {

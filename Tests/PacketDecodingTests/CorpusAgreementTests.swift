@@ -1,6 +1,7 @@
 import Foundation
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 /// Decodes every packet of every capture in `../shared/corpus` and compares it with tshark
 /// (see ``TsharkComparison`` for what is compared and excluded). Skipped, with a message, when the

@@ -1,5 +1,6 @@
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 /// Every prefix of valid packets and large numbers of random / mutated buffers must decode without
 /// trapping, classify cut headers, and keep every reported span inside the buffer.

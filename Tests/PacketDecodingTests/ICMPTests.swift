@@ -1,5 +1,6 @@
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 @Suite("ICMP / ICMPv6 and quoted flows")
 struct ICMPTests {

@@ -1,5 +1,6 @@
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 @Suite("IPAddress and MACAddress")
 struct IPAddressTests {

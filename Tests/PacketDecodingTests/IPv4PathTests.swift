@@ -1,5 +1,6 @@
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 @Suite("Ethernet / IPv4 paths")
 struct IPv4PathTests {

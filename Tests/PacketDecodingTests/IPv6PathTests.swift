@@ -1,5 +1,6 @@
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 @Suite("IPv6 paths and extension headers")
 struct IPv6PathTests {

@@ -1,5 +1,6 @@
 import Foundation
 import PacketDecoding
+import VigieTestSupport
 
 /// TEST-ONLY reader for classic pcap and pcapng files, so the corpus tests need no libpcap.
 ///

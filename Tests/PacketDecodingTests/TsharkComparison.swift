@@ -1,4 +1,5 @@
 import PacketDecoding
+import VigieTestSupport
 
 /// Compares one decoded packet with tshark's view of the same frame.
 ///

@@ -1,5 +1,6 @@
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 /// The corpus comparison must actually catch disagreements: feed it hand-made tshark rows.
 @Suite("tshark comparison self-check")

@@ -1,4 +1,5 @@
 import Foundation
+import VigieTestSupport
 
 /// tshark's per-packet view of a capture file: for each frame, every occurrence of each field.
 struct TsharkFields {

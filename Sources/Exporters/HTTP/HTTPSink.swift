@@ -5,16 +5,12 @@ import Logging
 /// 408, 429 and 5xx with exponential backoff and jitter until they succeed; a batch refused with
 /// another 4xx goes to the dead-letter file with a clear log line, and delivery moves on.
 public final class HTTPSink: ExportSink, @unchecked Sendable {
-    // @unchecked: `state` and the stop fields are guarded by `lock`; the rest is owned by the thread.
+    // @unchecked: shared state lives in `runState` (locked); the curl handle belongs to the thread.
     public var name: String { config.name }
     public let config: HTTPSinkConfig
     private let spool: Spool
     private let logger: Logger
-    private let lock = ConditionLock()
-    private var state: SinkStats
-    private var stopRequested = false
-    private var drainDeadline: Int64 = .max
-    private var finished = false
+    private let runState: SinkRunState
 
     public init(config: HTTPSinkConfig, spool: Spool, logger: Logger) throws(ExportError) {
         guard let scheme = config.url.split(separator: ":").first, ["http", "https"].contains(scheme.lowercased()) else {
@@ -26,37 +22,19 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
         self.config = config
         self.spool = spool
         self.logger = logger
-        state = SinkStats(name: config.name)
+        runState = SinkRunState(name: config.name)
     }
 
-    public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "vigie-http"
-        thread.start()
-    }
+    public func start() { runState.start(name: "vigie-http") { [self] in run() } }
 
     public func stop(drainSeconds: Double) {
         spool.flush(timeout: drainSeconds)  // what was appended becomes readable, then drains
-        lock.withLock {
-            stopRequested = true
-            drainDeadline = monotonicNanos() + Int64(drainSeconds * 1e9)
-            lock.broadcast()
-            while !finished { lock.wait(seconds: 0.1) }
-        }
+        runState.stop(drainSeconds: drainSeconds)
     }
 
-    public func stats() -> SinkStats {
-        var s = lock.withLock { state }
-        s.pending = spool.stats().pending[name] ?? 0
-        return s
-    }
-
-    private var stopping: (requested: Bool, pastDeadline: Bool) {
-        lock.withLock { (stopRequested, monotonicNanos() >= drainDeadline) }
-    }
+    public func stats() -> SinkStats { runState.snapshot(pending: spool.stats().pending[name] ?? 0) }
 
     private func run() {
-        defer { lock.withLock { finished = true; lock.broadcast() } }
         let curl: CurlEasy
         do throws(ExportError) { curl = try CurlEasy() } catch {
             note(error: error.description)
@@ -67,7 +45,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
         var batchBytes = 0
         var batchStarted: Int64 = 0
         while true {
-            let (requested, pastDeadline) = stopping
+            let (requested, pastDeadline) = runState.stopping
             if pastDeadline || (requested && batch.isEmpty && (spool.stats().pending[name] ?? 0) == 0) { return }
             let records = reader.next(limit: config.batchMaxRecords - batch.count, waitSeconds: min(config.batchMaxAge, 0.2))
             if batch.isEmpty && !records.isEmpty { batchStarted = monotonicNanos() }
@@ -106,9 +84,9 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
                                      connectTimeoutSeconds: config.connectTimeoutSeconds, caFile: config.caFile)
             switch response.status {
             case 200..<300:
-                lock.withLock {
-                    state.delivered &+= UInt64(batch.count)
-                    state.lastError = nil
+                runState.update {
+                    $0.delivered &+= UInt64(batch.count)
+                    $0.lastError = nil
                 }
                 return true
             case 400..<500 where response.status != 408 && response.status != 429:
@@ -118,15 +96,15 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
                 let why = response.transportError ?? "HTTP \(response.status)"
                 note(error: why)
                 attempt += 1
-                lock.withLock { state.retried &+= UInt64(batch.count) }
+                runState.update { $0.retried &+= UInt64(batch.count) }
                 // Full jitter: a random wait up to the exponential bound, so agents spread out.
                 let bound = min(config.backoffMax, config.backoffInitial * pow(2, Double(min(attempt - 1, 30))))
                 let deadline = monotonicNanos() + Int64(Double.random(in: 0...bound) * 1e9)
                 while monotonicNanos() < deadline {
-                    if stopping.pastDeadline { return false }
-                    lock.withLock { lock.wait(seconds: 0.1) }
+                    if runState.stopping.pastDeadline { return false }
+                    runState.pause(seconds: 0.1)
                 }
-                if stopping.pastDeadline { return false }
+                if runState.stopping.pastDeadline { return false }
             }
         }
     }
@@ -146,17 +124,13 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
             try? handle.synchronize()
             try? handle.close()
         }
-        lock.withLock {
-            state.deadLettered &+= UInt64(batch.count)
-            state.lastError = "HTTP \(status): \(reason)"
+        runState.update {
+            $0.deadLettered &+= UInt64(batch.count)
+            $0.lastError = "HTTP \(status): \(reason)"
         }
     }
 
     private func note(error: String) {
-        let isNew = lock.withLock { () -> Bool in
-            defer { state.lastError = error }
-            return state.lastError != error
-        }
-        if isNew { logger.warning("HTTP delivery problem; records stay spooled and are retried", metadata: ["sink": "\(name)", "error": "\(error)"]) }
+        if runState.note(error: error) { logger.warning("HTTP delivery problem; records stay spooled and are retried", metadata: ["sink": "\(name)", "error": "\(error)"]) }
     }
 }

@@ -7,16 +7,12 @@ import Logging
 /// the reader to the first unconfirmed record; a fatal producer error rebuilds the producer and
 /// replays from there.
 public final class KafkaSink: ExportSink, @unchecked Sendable {
-    // @unchecked: `state` is guarded by `lock`; everything else is owned by the sink thread.
+    // @unchecked: shared state lives in `run` (locked); the producer belongs to the sink thread.
     public var name: String { config.name }
     public let config: KafkaSinkConfig
     private let spool: Spool
     private let logger: Logger
-    private let lock = ConditionLock()
-    private var state: SinkStats
-    private var stopRequested = false
-    private var drainDeadline: Int64 = .max
-    private var finished = false
+    private let runState: SinkRunState
 
     /// Checks the configuration by building a producer (no connection is made yet).
     public init(config: KafkaSinkConfig, spool: Spool, logger: Logger) throws(ExportError) {
@@ -27,29 +23,17 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
         self.config = config
         self.spool = spool
         self.logger = logger
-        state = SinkStats(name: config.name)
+        runState = SinkRunState(name: config.name)
     }
 
-    public func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "vigie-kafka"
-        thread.start()
-    }
+    public func start() { runState.start(name: "vigie-kafka") { [self] in run() } }
 
     public func stop(drainSeconds: Double) {
         spool.flush(timeout: drainSeconds)  // what was appended becomes readable, then drains
-        lock.withLock {
-            stopRequested = true
-            drainDeadline = monotonicNanos() + Int64(drainSeconds * 1e9)
-            while !finished { lock.wait(seconds: 0.1) }
-        }
+        runState.stop(drainSeconds: drainSeconds)
     }
 
-    public func stats() -> SinkStats {
-        var s = lock.withLock { state }
-        s.pending = spool.stats().pending[name] ?? 0
-        return s
-    }
+    public func stats() -> SinkStats { runState.snapshot(pending: spool.stats().pending[name] ?? 0) }
 
     private func run() {
         let reader = spool.reader(for: name)
@@ -57,8 +41,8 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
         var producer: KafkaProducer?
         let headersBase = [("vigie-schema", "1"), ("content-type", "application/json")]
         while true {
-            let (stopping, deadline) = lock.withLock { (stopRequested, drainDeadline) }
-            if stopping && (monotonicNanos() >= deadline || (window.isEmpty && spool.stats().pending[name] == 0)) { break }
+            let (requested, pastDeadline) = runState.stopping
+            if requested && (pastDeadline || (window.isEmpty && spool.stats().pending[name] == 0)) { break }
             if producer == nil {
                 do throws(ExportError) { producer = try KafkaProducer(properties: config.effectiveProperties, logger: logger) } catch {
                     note(error: error.description)
@@ -100,9 +84,9 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             }
             kafka.reports.delivered.removeAll(keepingCapacity: true)
             if let confirmed = window.advance() { spool.acknowledge(sink: name, upTo: confirmed) }
-            lock.withLock {
-                state.delivered &+= delivered
-                if delivered > 0 { state.lastError = nil }
+            runState.update {
+                $0.delivered &+= delivered
+                if delivered > 0 { $0.lastError = nil }
             }
             if let fatal = kafka.reports.fatalError {
                 logger.error("Kafka producer fatal error; rebuilding it and replaying from the spool",
@@ -114,19 +98,13 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             if let from = failedFrom {
                 let resent = window.rewind(to: from)
                 reader.rewind(to: from)
-                lock.withLock { state.retried &+= resent }
+                runState.update { $0.retried &+= resent }
             }
         }
         producer?.flush(timeoutMs: 1000)
-        lock.withLock { finished = true; lock.broadcast() }
     }
 
     private func note(error: String) {
-        let first = lock.withLock { () -> Bool in
-            let isNew = state.lastError != error
-            state.lastError = error
-            return isNew
-        }
-        if first { logger.warning("Kafka delivery problem; records stay spooled", metadata: ["sink": "\(name)", "error": "\(error)"]) }
+        if runState.note(error: error) { logger.warning("Kafka delivery problem; records stay spooled", metadata: ["sink": "\(name)", "error": "\(error)"]) }
     }
 }

@@ -1,15 +1,14 @@
 import Foundation
-@testable import Analytics
 
 /// Validates NDJSON records against `Schemas/records/<kind>.schema.json` with Python's
 /// `jsonschema` (draft 2020-12), run as a subprocess.
-enum SchemaValidator {
+public enum SchemaValidator {
     static let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
     static let schemaDirectory = repoRoot.appendingPathComponent("Schemas/records")
 
     /// Whether `python3` with `jsonschema` is installed.
-    static let isAvailable: Bool = (try? run(["-c", "import jsonschema"], input: Data()).status) == 0
+    public static let isAvailable: Bool = (try? run(["-c", "import jsonschema"], input: Data()).status) == 0
 
     static let script = """
     import json, sys, os
@@ -33,7 +32,7 @@ enum SchemaValidator {
     """
 
     /// Validation errors of the lines (empty when all are valid).
-    static func validate(_ ndjson: [UInt8]) throws -> [String] {
+    public static func validate(_ ndjson: [UInt8]) throws -> [String] {
         let result = try run(["-c", script, schemaDirectory.path], input: Data(ndjson))
         let lines = result.output.split(separator: "\n").map(String.init)
         if result.status != 0 && lines.isEmpty { return ["validator exited \(result.status)"] }
@@ -60,34 +59,5 @@ enum SchemaValidator {
         let output = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-    }
-}
-
-/// A record output that keeps every line in memory.
-final class CollectingOutput: RecordOutput {
-    var lines: [[UInt8]] = []
-    var kinds: [RecordKind] = []
-    var refuse = false
-    var flushes = 0
-
-    func write(_ line: [UInt8], kind: RecordKind, key: String) -> Bool {
-        guard !refuse else { return false }
-        lines.append(line)
-        kinds.append(kind)
-        return true
-    }
-
-    func flush() { flushes += 1 }
-
-    var bytes: [UInt8] { lines.flatMap { $0 } }
-
-    /// Every line parsed with Foundation.
-    func objects() throws -> [[String: Any]] {
-        try lines.map { line in
-            guard let object = try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
-                throw CocoaError(.coderReadCorrupt)
-            }
-            return object
-        }
     }
 }
