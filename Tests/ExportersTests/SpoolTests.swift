@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import Exporters
 
 @Suite("Durable spool")
@@ -108,5 +111,50 @@ struct SpoolTests {
         #expect(stats.dropped["txn"]! > stats.dropped["conn"]!)
         #expect(stats.dropped["conn"]! > stats.dropped["edge"]!)
         #expect(accepted[.txn]! < accepted[.conn]!)
+    }
+}
+
+/// The spool on a full disk: writes fail, records wait in memory (bounded by the same admission
+/// rules), nothing crashes, and when space comes back every accepted record is written and readable.
+@Suite("Spool on a full disk", .enabled(if: getuid() == 0, "needs root to mount a small tmpfs"))
+struct SpoolFullDiskTests {
+    static func sh(_ args: [String]) -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = args
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return -1 }
+        p.waitUntilExit()
+        return p.terminationStatus
+    }
+
+    @Test("ENOSPC: records kept and retried, all delivered once space is back")
+    func fullDisk() throws {
+        let dir = try Support.temporaryDirectory("spool-enospc")
+        defer { _ = Self.sh(["umount", dir]); try? FileManager.default.removeItem(atPath: dir) }
+        try #require(Self.sh(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", dir]) == 0)
+        var config = SpoolConfig(directory: dir + "/spool")
+        config.flushInterval = 0.02
+        config.maxBytes = 4 << 20  // larger than the disk: the disk fills first
+        let spool = try Spool(config: config, sinks: ["a"], logger: Support.logger)
+        defer { spool.close() }
+        let payload = [UInt8](repeating: 0x42, count: 900)
+        var accepted = 0
+        for _ in 0..<400 where spool.append(kind: .serviceState, key: "k", payload: payload) { accepted += 1 }
+        #expect(accepted == 400)
+        Thread.sleep(forTimeInterval: 0.5)
+        let stuck = spool.stats()
+        #expect(stuck.writeError != nil, "the disk is full: the write error is reported")
+        #expect(stuck.durableSeq < 400)
+        // Space comes back.
+        try #require(Self.sh(["mount", "-o", "remount,size=8m", dir]) == 0)
+        spool.flush(timeout: 5)
+        let after = spool.stats()
+        #expect(after.writeError == nil)
+        #expect(after.durableSeq == 400)
+        let got = Support.drain(spool.reader(for: "a"), count: 400)
+        #expect(got.map(\.seq) == Array(0..<400), "every accepted record, in order, none damaged")
+        #expect(spool.stats().corruptSkipped == 0)
     }
 }
