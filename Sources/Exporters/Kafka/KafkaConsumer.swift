@@ -1,0 +1,98 @@
+import CRdKafka
+import Logging
+
+/// A Kafka consumer-group member over librdkafka (owns its `rd_kafka_t`), for the correlation
+/// server's ingest. Offsets are committed only by ``commit(_:)``, after the caller applied the
+/// record, so a restart replays what was not applied (duplicates are removed downstream).
+/// Not thread-safe: one thread polls and commits.
+public final class KafkaConsumer {
+    /// One message read from a topic.
+    public struct Message: Sendable, Hashable {
+        public var topic: String
+        public var partition: Int32
+        public var offset: Int64
+        public var key: [UInt8]
+        public var payload: [UInt8]
+    }
+
+    private let handle: OpaquePointer
+    private let logger: Logger
+    private var closed = false
+
+    /// Joins `groupID` and subscribes to `topics`. `properties` (librdkafka names) override the
+    /// defaults: no auto-commit, start from the earliest offset when the group has none.
+    public init(bootstrapServers: String, groupID: String, topics: [String], properties: [String: String] = [:],
+                logger: Logger) throws(ExportError) {
+        self.logger = logger
+        guard !topics.isEmpty else { throw ExportError(.badConfig, context: "kafka.topics", "at least one topic is needed") }
+        var all: [String: String] = [
+            "bootstrap.servers": bootstrapServers, "group.id": groupID,
+            "enable.auto.commit": "false", "auto.offset.reset": "earliest", "enable.partition.eof": "false",
+            "client.id": "vigie-server", "log_level": "4",
+        ]
+        for (k, v) in properties { all[k] = v }
+        guard let conf = rd_kafka_conf_new() else { throw ExportError(.kafka, context: "", "cannot allocate configuration") }
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (name, value) in all.sorted(by: { $0.key < $1.key }) where rd_kafka_conf_set(conf, name, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {
+            rd_kafka_conf_destroy(conf)
+            throw ExportError(.badConfig, context: "kafka.properties.\(name)", String(cString: errstr))
+        }
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw ExportError(.badConfig, context: "kafka", String(cString: errstr))
+        }
+        handle = rk
+        rd_kafka_poll_set_consumer(rk)
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(rk, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            rd_kafka_destroy(rk)
+            throw ExportError(.kafka, context: topics.joined(separator: ","), String(cString: rd_kafka_err2str(err)))
+        }
+    }
+
+    deinit {
+        close()
+        rd_kafka_destroy(handle)
+    }
+
+    /// The next message, or nil when none came within `timeoutMs`. Transient errors (broker down)
+    /// are logged and yield nil; librdkafka keeps reconnecting.
+    public func poll(timeoutMs: Int32) -> Message? {
+        guard !closed, let m = rd_kafka_consumer_poll(handle, timeoutMs) else { return nil }
+        defer { rd_kafka_message_destroy(m) }
+        let msg = m.pointee
+        guard msg.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if msg.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                logger.warning("Kafka consumer error", metadata: ["error": "\(String(cString: rd_kafka_err2str(msg.err)))"])
+            }
+            return nil
+        }
+        let topic = msg.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let payload = msg.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.len)) } ?? []
+        let key = msg.key.map { Array(UnsafeRawBufferPointer(start: $0, count: msg.key_len)) } ?? []
+        return Message(topic: topic, partition: msg.partition, offset: msg.offset, key: key, payload: payload)
+    }
+
+    /// Commits `message` as processed (its partition resumes after it), synchronously.
+    public func commit(_ message: Message) throws(ExportError) {
+        let list = rd_kafka_topic_partition_list_new(1)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard let entry = rd_kafka_topic_partition_list_add(list, message.topic, message.partition) else { return }
+        entry.pointee.offset = message.offset + 1
+        let err = rd_kafka_commit(handle, list, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw ExportError(.kafka, context: message.topic, "commit failed: \(String(cString: rd_kafka_err2str(err)))",
+                              retriable: true)
+        }
+    }
+
+    /// Leaves the group (its partitions go to the other members). Idempotent.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        _ = rd_kafka_consumer_close(handle)
+    }
+}
