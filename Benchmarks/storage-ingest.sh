@@ -3,6 +3,7 @@
 # `tcpdump -r IN -w OUT -C 256` in the same run, same disk, same page-cache state.
 # Target (issue 2): agent wall time <= 1.2x tcpdump's (storage only: --no-index).
 # Target (issue 3): ingest with default indexing <= 1.25x the storage-only ingest.
+# Both agent runs leave flow analytics off (--no-analytics): this measures storage and indexing.
 source "$(dirname "$0")/lib.sh"
 RUNS=${RUNS:-5}
 build_release
@@ -31,9 +32,9 @@ run_agent() {  # $1: extra flags
 : > "$WORK/td.times"; : > "$WORK/agent.times"; : > "$WORK/indexed.times"
 for i in $(seq "$RUNS"); do   # alternate so all see the same machine state
   run_tcpdump >> "$WORK/td.times"
-  run_agent --no-index >> "$WORK/agent.times"
+  run_agent "--no-index --no-analytics" >> "$WORK/agent.times"
   stored=$(awk '/^stored:/{print $2}' "$WORK/agent-summary.txt")
-  run_agent "" >> "$WORK/indexed.times"
+  run_agent --no-analytics >> "$WORK/indexed.times"
 done
 idxbytes=$(du -sb "$WORK/agent/index" | cut -f1); segbytes=$(du -sb "$WORK/agent/segments" | cut -f1)
 td=$(median < "$WORK/td.times"); ag=$(median < "$WORK/agent.times"); ix=$(median < "$WORK/indexed.times")

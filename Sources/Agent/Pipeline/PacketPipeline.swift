@@ -58,13 +58,16 @@ public final class PacketPipeline {
     public func process(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) {
         counters.packetsReceived &+= 1
         counters.bytesReceived &+= UInt64(header.originalLength)
-        var segment: Int64 = -1
+        var stored = false
         if let f = currentFilter, !f.matches(header, bytes) {
             counters.filteredOut &+= 1
-        } else if store.append(header, bytes, format: format) {
-            segment = store.currentSegmentID
+        } else {
+            stored = store.append(header, bytes, format: format)
         }
-        analytics?.packet(bytes, linkType: format.linkType, timestampNanos: header.timestampNanos, segmentID: segment)
+        if let analytics {
+            analytics.packet(bytes, linkType: format.linkType, timestampNanos: header.timestampNanos,
+                             segmentID: stored ? store.currentSegmentID : -1)
+        }
     }
 }
 

@@ -20,7 +20,12 @@ public final class SegmentStore {
     /// Called after a segment is published (complete).
     public var onSegmentClosed: ((SegmentInfo) -> Void)?
     /// Indexes stored packets per segment (nil: no index).
-    public var indexer: StoreIndexer?
+    public var indexer: StoreIndexer? {
+        didSet { indexerRef = indexer.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `indexer` without reference counting on the per-packet path (a retain/release pair per
+    /// packet showed in the profile); `indexer` keeps the object alive.
+    private var indexerRef: Unmanaged<StoreIndexer>?
 
     private let logger: Logger
     private let lockFD: Int32
@@ -119,7 +124,9 @@ public final class SegmentStore {
             }
             return append(header, bytes, format: format)
         }
-        indexer?.packetStored(recordOffset: recordOffset, timestampNanos: header.timestampNanos, bytes: bytes)
+        indexerRef?._withUnsafeGuaranteedRef {
+            $0.packetStored(recordOffset: recordOffset, timestampNanos: header.timestampNanos, bytes: bytes)
+        }
         counters.packetsStored &+= 1
         counters.bytesStored &+= record
         if counters.state == .diskFull { setState(.storing, "space available again") }
