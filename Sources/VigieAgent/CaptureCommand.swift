@@ -30,6 +30,9 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also serve the HTTP query API on HOST:PORT (e.g. 127.0.0.1:8470).")
     var listen: String?
 
+    @Option(name: .customLong("advertise-api"), help: "URL at which the server reaches the query API, announced in agent_health for drill-down (config: query_api_url; default http://LISTEN).")
+    var advertise: String?
+
     func run() async throws {
         var config: AgentConfig
         do {
@@ -43,6 +46,17 @@ struct CaptureCommand: AsyncParsableCommand {
             if noPromiscuous { config.capture.promiscuous = false }
             guard config.capture.interface != nil else {
                 throw ConfigError(option: "--interface", "an interface is required (flag or config capture.interface)")
+            }
+            if let advertise {
+                guard advertise.hasPrefix("http://") || advertise.hasPrefix("https://") else {
+                    throw ConfigError(option: "--advertise-api", "'\(advertise)' is not an http:// or https:// URL")
+                }
+                config.queryAPIURL = advertise
+            }
+            // Announce the API for drill-down when it listens on a specific address.
+            if config.queryAPIURL == nil, let listen, let (host, port) = try? parseListen(listen),
+               !["0.0.0.0", "::", ""].contains(host) {
+                config.queryAPIURL = host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
             }
         } catch {
             throw fail("\(error)")

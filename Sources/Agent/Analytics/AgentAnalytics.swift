@@ -18,6 +18,8 @@ public final class AgentAnalytics {
     /// moving on an idle link from the wall clock).
     private var lastPacketNanos: Int64 = .min
     private var lastPacketWall: Int64 = 0
+    /// Announced in `agent_health` (see ``AgentConfig/queryAPIURL``).
+    public var queryAPI: String?
     /// Filled by the owner so `agent_health` reports capture and storage figures.
     public var healthCounters: (() -> (received: UInt64, dropped: UInt64, storeBytes: UInt64))?
 
@@ -84,6 +86,7 @@ public final class AgentAnalytics {
         var flowConfig = AnalyticsConfig()
         flowConfig.maxFlows = a.maxFlows
         analyzer = FlowAnalyzer(config: flowConfig, sink: emitter)
+        queryAPI = config.queryAPIURL
         emitter.healthSource = { [unowned self] in self.health() }
         for sink in sinks { sink.start() }
     }
@@ -117,6 +120,7 @@ public final class AgentAnalytics {
 
     private func health() -> AgentHealth {
         var h = AgentHealth()
+        h.queryAPI = queryAPI
         let c = analyzer.counters
         h.flowsActive = UInt64(c.activeFlows)
         h.flowEvictions = c.flowsEvicted

@@ -75,6 +75,9 @@ public struct LoggingConfig: Sendable, Hashable {
 public struct AgentConfig: Sendable, Hashable {
     /// This agent's name in every record (`agent_id`). Default: the host name.
     public var agentID: String?
+    /// URL at which the server reaches this agent's query API (announced in `agent_health` for
+    /// drill-down). Default: `http://LISTEN` when `capture --listen` names a specific address.
+    public var queryAPIURL: String?
     public var store: String?
     public var storage = StorageConfig()
     public var capture = CaptureConfig()

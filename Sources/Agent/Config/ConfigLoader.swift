@@ -21,10 +21,17 @@ public enum ConfigLoader {
         guard let node else { return config }
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
-        try r.checkKeys(top, "", allowed: ["agent_id", "store", "storage", "capture", "index", "logging",
+        try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "store", "storage", "capture", "index", "logging",
                                                 "analytics", "export"])
         if let v = top["store"] { config.store = try r.string(v, "store") }
         if let v = top["agent_id"] { config.agentID = try r.string(v, "agent_id") }
+        if let v = top["query_api_url"] {
+            let url = try r.string(v, "query_api_url")
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigError(option: "query_api_url", "must be an http:// or https:// URL", file: file)
+            }
+            config.queryAPIURL = url
+        }
         if let a = top["analytics"] { try parseAnalytics(a, r, &config.analytics) }
         if let e = top["export"] { try parseExport(e, r, &config.export) }
         if let s = top["storage"] {

@@ -13,6 +13,9 @@ public struct AgentHealth: Sendable, Hashable {
     public var anomalies: UInt64 = 0
     /// Bytes used by the packet store, when the agent stores packets.
     public var storeBytes: UInt64 = 0
+    /// Base URL of this agent's packet query API (`GET {url}/api/v1/packets`), when it serves one:
+    /// how the server finds the agent to drill down to packets.
+    public var queryAPI: String?
 
     public init() {}
 }

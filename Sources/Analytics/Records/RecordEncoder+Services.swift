@@ -85,6 +85,7 @@ extension RecordEncoder {
         writer.field("flow_evictions", h.flowEvictions)
         writer.field("anomalies", h.anomalies)
         writer.field("store_bytes", h.storeBytes)
+        if let api = h.queryAPI { writer.field("query_api", api) }
         writer.key("records")
         writer.beginObject()
         for kind in RecordKind.allCases {
