@@ -282,9 +282,9 @@ public final class Correlator: @unchecked Sendable {
             info.epoch = max(info.epoch, e.epoch)
             switch r.body {
             case .serviceState(let s):
-                let v = AgentView(agent: e.agentID, service: s.service, state: s.state, updated: now, ts: e.ts)
-                // An older record (by packet time) than the view held does not replace it.
-                if let old = views[s.service]?[e.agentID], old.ts > e.ts, old.state != s.state {
+                let v = AgentView(agent: e.agentID, service: s.service, state: s.state, updated: now, ts: e.ts, epoch: e.epoch, seq: e.seq)
+                // A late record (lower (epoch, seq) than the view held) does not replace it.
+                if let old = views[s.service]?[e.agentID], (old.epoch, old.seq) > (e.epoch, e.seq) {
                     break
                 }
                 views[s.service, default: [:]][e.agentID] = v

@@ -73,7 +73,7 @@ public final class CorrelationStore: Sendable {
             try db.execute(sql: """
                 CREATE TABLE inventory (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
                 CREATE TABLE agent_view (agent TEXT NOT NULL, service TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL,
-                    ts REAL NOT NULL, PRIMARY KEY (agent, service));
+                    ts REAL NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (agent, service));
                 CREATE TABLE agent (agent TEXT PRIMARY KEY, last_seen REAL NOT NULL, epoch INTEGER NOT NULL, health TEXT);
                 CREATE TABLE dedup (agent TEXT NOT NULL, epoch INTEGER NOT NULL, high INTEGER NOT NULL, above TEXT NOT NULL,
                     PRIMARY KEY (agent, epoch));
@@ -100,9 +100,9 @@ public final class CorrelationStore: Sendable {
     public func load() throws -> StoredState {
         try db.read { db in
             let inventory = try String.fetchOne(db, sql: "SELECT json FROM inventory WHERE id = 1").map { try Self.decode(Inventory.self, $0) }
-            let views = try Row.fetchAll(db, sql: "SELECT agent, service, state, updated, ts FROM agent_view").compactMap { r -> AgentView? in
+            let views = try Row.fetchAll(db, sql: "SELECT agent, service, state, updated, ts, epoch, seq FROM agent_view").compactMap { r -> AgentView? in
                 guard let s = AgentServiceState(rawValue: r["state"]) else { return nil }
-                return AgentView(agent: r["agent"], service: r["service"], state: s, updated: r["updated"], ts: r["ts"])
+                return AgentView(agent: r["agent"], service: r["service"], state: s, updated: r["updated"], ts: r["ts"], epoch: r["epoch"], seq: r["seq"])
             }
             let agents = try Row.fetchAll(db, sql: "SELECT agent, last_seen, epoch, health FROM agent").map {
                 AgentInfo(agent: $0["agent"], lastSeen: $0["last_seen"], epoch: $0["epoch"], health: $0["health"])
@@ -132,8 +132,8 @@ public final class CorrelationStore: Sendable {
                 try db.execute(sql: "INSERT OR REPLACE INTO inventory (id, json) VALUES (1, ?)", arguments: [try Self.json(inv)])
             }
             for v in b.views {
-                try db.execute(sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [v.agent, v.service, v.state.rawValue, v.updated, v.ts])
+                try db.execute(sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts, epoch, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [v.agent, v.service, v.state.rawValue, v.updated, v.ts, v.epoch, v.seq])
             }
             for a in b.agents {
                 try db.execute(sql: "INSERT OR REPLACE INTO agent (agent, last_seen, epoch, health) VALUES (?, ?, ?, ?)",

@@ -7,6 +7,9 @@ public struct AgentView: Sendable, Hashable, Codable {
     public var updated: Double
     /// Packet time of that record.
     public var ts: Double
+    /// Its (epoch, seq): a record of the same agent with a lower pair (a late arrival) does not replace the view.
+    public var epoch: Int64 = 0
+    public var seq: Int64 = 0
 }
 
 /// What the server knows of an agent.
