@@ -627,6 +627,15 @@ public final class Correlator: @unchecked Sendable {
         return (id, stream)
     }
 
+    /// Ends every event stream (shutdown).
+    public func closeSubscribers() {
+        let all = locked { () -> [AsyncStream<StateChangeEvent>.Continuation] in
+            defer { subscribers.removeAll(); counters.subscribers = 0 }
+            return Array(subscribers.values)
+        }
+        for c in all { c.finish() }
+    }
+
     public func unsubscribe(_ id: UUID) {
         let c = locked { () -> AsyncStream<StateChangeEvent>.Continuation? in
             defer { counters.subscribers = subscribers.count }

@@ -313,13 +313,32 @@ public enum ServerAPI {
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            defer { correlator.unsubscribe(id) }
+            // One stream of chunks: the events, and a comment every 15 s so that a client gone away
+            // is noticed (the write fails) even when nothing changes.
+            let (chunks, output) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+            let pump = Task {
+                var n = 0
+                for await e in stream {
+                    n += 1
+                    let data = String(decoding: (try? encoder.encode(EventPayload(e))) ?? Data(), as: UTF8.self)
+                    output.yield("event: state\nid: \(n)\ndata: \(data)\n\n")
+                }
+                output.finish()
+            }
+            let ping = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 15_000_000_000)
+                    output.yield(": ping\n\n")
+                }
+            }
+            defer {
+                pump.cancel()
+                ping.cancel()
+                correlator.unsubscribe(id)
+            }
             try await writer.write(ByteBuffer(string: ": vigie-server state changes\nretry: 2000\n\n"))
-            var n = 0
-            for await e in stream {
-                n += 1
-                let data = String(decoding: (try? encoder.encode(EventPayload(e))) ?? Data(), as: UTF8.self)
-                try await writer.write(ByteBuffer(string: "event: state\nid: \(n)\ndata: \(data)\n\n"))
+            for await chunk in chunks {
+                try await writer.write(ByteBuffer(string: chunk))
             }
             try await writer.finish(nil)
         })

@@ -65,21 +65,21 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-/// Re-evaluates staleness and maintenance windows periodically.
+/// Re-evaluates staleness and maintenance windows periodically; at shutdown, ends the event
+/// streams so that open Server-Sent Events responses finish and the HTTP server can stop.
 struct TickService: Service {
     let correlator: Correlator
     let interval: Double
 
     func run() async throws {
-        while !Task.isCancelledOrShuttingDown {
-            try? await Task.sleep(nanoseconds: UInt64(max(interval, 0.1) * 1e9))
-            correlator.tick()
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(nanoseconds: UInt64(max(interval, 0.1) * 1e9))
+                correlator.tick()
+            }
         }
+        correlator.closeSubscribers()
     }
-}
-
-extension Task where Success == Never, Failure == Never {
-    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 }
 
 /// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
