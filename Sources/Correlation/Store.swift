@@ -63,6 +63,12 @@ public final class CorrelationStore: Sendable {
         path = directory + "/vigie-server.sqlite"
         var config = Configuration()
         config.busyMode = .timeout(5)
+        // WAL, synchronous FULL: one batch = one transaction = one fsync of the WAL, so a batch
+        // answered 200 is durable (the agent will not resend it).
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
         db = try DatabaseQueue(path: path, configuration: config)
         try Self.migrator.migrate(db)
     }

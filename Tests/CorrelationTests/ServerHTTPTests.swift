@@ -58,7 +58,7 @@ struct ServerHTTPTests {
         #expect(try f.post([Lines.serviceState(agent: "edge-lyon-02", seq: 1, state: "UP")]).status == 400)
         // 413: a body above the limit (random bytes do not compress).
         let big = f.dir + "/big.bin"
-        FileManager.default.createFile(atPath: big, contents: Data((0..<300_000).map { _ in UInt8.random(in: 0...255) }))
+        _ = FileManager.default.createFile(atPath: big, contents: Data((0..<300_000).map { _ in UInt8.random(in: 0...255) }))
         let tooBig = try HTTPFixture.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer t0k3n",
                                           "-H", "Content-Type: application/x-ndjson", "--data-binary", "@" + big, f.url("/api/v1/ingest")])
         #expect(tooBig.stdout == "413")
