@@ -88,6 +88,33 @@ struct ServerHTTPTests {
         #expect(try f.get("/api/v1/inventory?format=yaml").body.contains("kind: application"))
     }
 
+    @Test("restart: state, dedup marks and Idempotency-Keys come back from SQLite; dependency confirm and promote")
+    func restart() throws {
+        let dir = temporaryDirectory("restart")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        do {
+            let f = try HTTPFixture(dir: dir)
+            #expect(try f.post([Lines.serviceState(seq: 1, service: "10.0.0.7:5432/tcp", state: "UNREACHABLE"),
+                                Lines.edge(seq: 2, client: "10.0.1.1", service: "10.0.0.9:8080/tcp")], key: "edge-paris-01-1-2").status == 200)
+            let confirm = try HTTPFixture.run(["curl", "-s", "-X", "POST", f.url("/api/v1/dependencies/1/confirm")])
+            #expect(try f.jsonObject(confirm.stdout)["status"] as? String == "confirmed")
+            let promote = try HTTPFixture.run(["curl", "-s", "-X", "POST", "--data", #"{"parent":"shop"}"#, f.url("/api/v1/dependencies/1/promote")])
+            #expect(try f.jsonObject(promote.stdout)["promoted"] as? Bool == true)
+        }
+        let f = try HTTPFixture(dir: dir, inventory: false)
+        let shop = try #require((try f.jsonObject(try f.get("/api/v1/weather").body)["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "shop" })
+        #expect(shop["state"] as? String == "DOWN")
+        #expect(try f.get("/api/v1/inventory/nodes/10.0.0.9:8080/tcp").status == 200)   // the promotion survived
+        let replay = try f.post([Lines.serviceState(seq: 1, service: "10.0.0.7:5432/tcp", state: "UP")], key: "edge-paris-01-1-2")
+        #expect(try f.jsonObject(replay.body)["replayed"] as? Bool == true)
+        let dup = try f.post([Lines.serviceState(seq: 1, service: "10.0.0.7:5432/tcp", state: "UP")])
+        #expect(try f.jsonObject(dup.body)["duplicates"] as? Int == 1)
+        let fresh = try f.post([Lines.serviceState(seq: 3, service: "10.0.0.7:5432/tcp", state: "UP")])
+        #expect(try f.jsonObject(fresh.body)["accepted"] as? Int == 1)
+        let after = try #require((try f.jsonObject(try f.get("/api/v1/weather").body)["nodes"] as? [[String: Any]])?.first { $0["id"] as? String == "shop" })
+        #expect(after["state"] as? String == "OK")
+    }
+
     @Test("Server-Sent Events deliver a state change")
     func events() throws {
         let f = try HTTPFixture()
@@ -110,15 +137,20 @@ struct ServerHTTPTests {
 
 /// A running `vigie-server serve` on a free loopback port with the shop inventory and one token.
 final class HTTPFixture {
-    let dir = temporaryDirectory("http")
+    let dir: String
+    let ownsDirectory: Bool
     let port = Int.random(in: 20_000...40_000)
     let server = Process()
 
-    init(maxBody: Int = 16 * 1024 * 1024) throws {
-        try shopYAML.write(toFile: dir + "/inventory.yaml", atomically: true, encoding: .utf8)
+    /// `dir`: a data directory kept after the fixture (restart tests); `inventory`: pass the shop inventory.
+    init(maxBody: Int = 16 * 1024 * 1024, dir: String? = nil, inventory: Bool = true) throws {
+        self.dir = dir ?? temporaryDirectory("http")
+        ownsDirectory = dir == nil
+        try shopYAML.write(toFile: self.dir + "/inventory.yaml", atomically: true, encoding: .utf8)
         server.executableURL = URL(fileURLWithPath: Self.serverBinary)
-        server.arguments = ["serve", "--data", dir + "/data", "--inventory", dir + "/inventory.yaml", "--listen", "127.0.0.1:\(port)",
+        server.arguments = ["serve", "--data", self.dir + "/data", "--listen", "127.0.0.1:\(port)",
                             "--token", "edge-paris-01=t0k3n", "--max-body", "\(maxBody)", "--log-level", "error"]
+            + (inventory ? ["--inventory", self.dir + "/inventory.yaml"] : [])
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -131,7 +163,7 @@ final class HTTPFixture {
     deinit {
         server.terminate()
         server.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dir)
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: dir) }
     }
 
     func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
