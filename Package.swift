@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "vigie-gen", targets: ["VigieTrafficGen"]),
         .executable(name: "vigie-kafka-mock", targets: ["VigieKafkaMock"]),
         .executable(name: "vigie-bench", targets: ["VigieBench"]),
+        .executable(name: "vigie-server", targets: ["VigieServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Thin system-library target over libpcap; only PcapKit imports it.
@@ -107,6 +109,36 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Correlation server core: inventory model, state propagation, ingest, dedup, SQLite storage.
+        .target(
+            name: "Correlation",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The correlation server's HTTP API (Hummingbird): ingest, weather, inventory, SSE, metrics.
+        .target(
+            name: "ServerHTTP",
+            dependencies: [
+                "Correlation", "CZlib",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "VigieServer",
+            dependencies: [
+                "Correlation", "ServerHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ServerHTTP", "VigieServer"], swiftSettings: strict),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),

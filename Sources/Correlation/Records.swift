@@ -1,0 +1,221 @@
+import Foundation
+
+/// The envelope every record carries (docs/records.md).
+public struct Envelope: Sendable, Hashable {
+    public var schemaVersion: Int
+    public var kind: String
+    public var agentID: String
+    public var epoch: Int64
+    public var seq: Int64
+    /// Packet time of the fact, seconds since 1970.
+    public var ts: Double
+    public var tsText: String
+    public var agentTS: String
+}
+
+public struct ServiceStateRecord: Sendable, Hashable {
+    public var service: String
+    public var state: AgentServiceState
+    public var previousState: String?
+    public var reason: String?
+    public var app: String?
+    public var errorRate: Double?
+}
+
+public struct EdgeRecord: Sendable, Hashable {
+    public var client: String
+    public var service: String
+    public var app: String?
+    public var attempts: Int64
+    public var transactions: Int64
+    public var failures: Int64
+}
+
+public struct ServiceSeenRecord: Sendable, Hashable {
+    public var service: String
+    public var app: String?
+    public var firstSeen: String?
+}
+
+/// Kinds the server understands, as parsed.
+public enum RecordBody: Sendable, Hashable {
+    case serviceState(ServiceStateRecord)
+    case edge(EdgeRecord)
+    case serviceSeen(ServiceSeenRecord)
+    /// `agent_health`: the line as received (cumulative counters).
+    case agentHealth(String)
+    /// `conn` / `txn`: service id and the line as received (kept for drill-down).
+    case flow(service: String?, line: String)
+    /// A kind this server does not know: counted, not an error.
+    case unknown
+}
+
+public struct IngestRecord: Sendable, Hashable {
+    public var envelope: Envelope
+    public var body: RecordBody
+    /// 1-based line number in its batch.
+    public var line: Int
+}
+
+/// A malformed line: its 1-based number and what is wrong.
+public struct LineError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var line: Int
+    public var message: String
+    public init(line: Int, _ message: String) { self.line = line; self.message = message }
+    public var description: String { "line \(line): \(message)" }
+}
+
+/// NDJSON parsing and envelope validation of agent records.
+public enum RecordParser {
+    public static let supportedSchemaVersion = 1
+
+    /// Parses a batch: one record per non-empty line. Bad lines are returned, not fatal.
+    public static func parse(batch bytes: some Collection<UInt8>) -> (records: [IngestRecord], errors: [LineError]) {
+        var records: [IngestRecord] = [], errors: [LineError] = []
+        var lineNumber = 0
+        var start = bytes.startIndex
+        var i = bytes.startIndex
+        while true {
+            let atEnd = i == bytes.endIndex
+            if atEnd || bytes[i] == UInt8(ascii: "\n") {
+                lineNumber += 1
+                var slice = Array(bytes[start..<i])
+                if slice.last == UInt8(ascii: "\r") { slice.removeLast() }
+                if !slice.allSatisfy({ $0 == 32 || $0 == 9 }) {
+                    do throws(LineError) {
+                        records.append(try parse(line: slice, number: lineNumber))
+                    } catch {
+                        errors.append(error)
+                    }
+                }
+                if atEnd { break }
+                start = bytes.index(after: i)
+            }
+            i = bytes.index(after: i)
+        }
+        return (records, errors)
+    }
+
+    public static func parse(line bytes: [UInt8], number: Int) throws(LineError) -> IngestRecord {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let r = object as? [String: Any] else {
+            throw LineError(line: number, "not a JSON object")
+        }
+        func string(_ k: String, required: Bool = true) throws(LineError) -> String? {
+            guard let v = r[k] else {
+                if required { throw LineError(line: number, "missing '\(k)'") }
+                return nil
+            }
+            guard let s = v as? String else { throw LineError(line: number, "'\(k)' must be a string") }
+            return s
+        }
+        func int(_ k: String, required: Bool = true) throws(LineError) -> Int64? {
+            guard let v = r[k] else {
+                if required { throw LineError(line: number, "missing '\(k)'") }
+                return nil
+            }
+            guard let n = v as? NSNumber, let i = Int64(exactly: n.doubleValue) else {
+                throw LineError(line: number, "'\(k)' must be an integer")
+            }
+            return i
+        }
+        let version = try int("schema_version")!
+        guard version == Int64(supportedSchemaVersion) else { throw LineError(line: number, "unsupported schema_version \(version)") }
+        let kind = try string("kind")!
+        let agent = try string("agent_id")!
+        guard !agent.isEmpty else { throw LineError(line: number, "'agent_id' is empty") }
+        let epoch = try int("epoch")!
+        guard epoch >= 0 else { throw LineError(line: number, "'epoch' must be ≥ 0") }
+        let seq = try int("seq")!
+        guard seq >= 1 else { throw LineError(line: number, "'seq' must be ≥ 1") }
+        let tsText = try string("ts")!
+        guard let ts = Timestamp.parse(tsText) else { throw LineError(line: number, "'ts': '\(tsText)' is not an RFC 3339 UTC time") }
+        let agentTS = try string("agent_ts")!
+        guard Timestamp.parse(agentTS) != nil else { throw LineError(line: number, "'agent_ts': '\(agentTS)' is not an RFC 3339 UTC time") }
+        let env = Envelope(schemaVersion: Int(version), kind: kind, agentID: agent, epoch: epoch, seq: seq, ts: ts, tsText: tsText, agentTS: agentTS)
+        func service() throws(LineError) -> String {
+            let s = try string("service")!
+            guard ServiceID(s) != nil else { throw LineError(line: number, "'service': '\(s)' is not address:port/transport") }
+            return s
+        }
+        let body: RecordBody
+        switch kind {
+        case "service_state":
+            let text = try string("state")!
+            guard let state = AgentServiceState(rawValue: text) else { throw LineError(line: number, "'state': unknown value '\(text)'") }
+            body = .serviceState(ServiceStateRecord(service: try service(), state: state, previousState: try string("previous_state", required: false),
+                                                    reason: try string("reason", required: false), app: try string("app", required: false),
+                                                    errorRate: (r["error_rate"] as? NSNumber)?.doubleValue))
+        case "edge":
+            let client = try string("orig_h")!
+            let attempts = try int("attempts", required: false) ?? 0
+            let txns = try int("transactions", required: false) ?? 0
+            let failures = (try int("refused", required: false) ?? 0) + (try int("unanswered", required: false) ?? 0)
+                + (try int("transaction_errors", required: false) ?? 0)
+            body = .edge(EdgeRecord(client: client, service: try service(), app: try string("app", required: false),
+                                    attempts: attempts, transactions: txns, failures: failures))
+        case "service_seen":
+            body = .serviceSeen(ServiceSeenRecord(service: try service(), app: try string("app", required: false),
+                                                  firstSeen: try string("first_seen", required: false)))
+        case "agent_health":
+            body = .agentHealth(String(decoding: bytes, as: UTF8.self))
+        case "conn", "txn":
+            body = .flow(service: try string("service", required: false), line: String(decoding: bytes, as: UTF8.self))
+        default:
+            body = .unknown
+        }
+        return IngestRecord(envelope: env, body: body, line: number)
+    }
+}
+
+/// RFC 3339 UTC times as the agent writes them (`2023-11-14T22:14:40.000000000Z`).
+public enum Timestamp {
+    /// Seconds since 1970, or nil if not `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
+    public static func parse(_ s: String) -> Double? {
+        let b = Array(s.utf8)
+        func num(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                guard b[i] >= 48 && b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 20, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
+              b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58,
+              let sec = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
+        var i = 19
+        var fraction = 0.0
+        if i < b.count && b[i] == 46 {
+            i += 1
+            var scale = 0.1
+            let start = i
+            while i < b.count, b[i] >= 48 && b[i] <= 57 { fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
+            if i == start { return nil }
+        }
+        var offset = 0
+        guard i < b.count else { return nil }
+        if b[i] == 90 || b[i] == 122 {
+            i += 1
+        } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58, let om = num(i + 4, 2) {
+            offset = (oh * 60 + om) * 60 * (b[i] == 43 ? 1 : -1)
+            i += 6
+        } else { return nil }
+        guard i == b.count else { return nil }
+        // Days from civil (Howard Hinnant).
+        let yy = mo <= 2 ? y - 1 : y
+        let era = (yy >= 0 ? yy : yy - 399) / 400
+        let yoe = yy - era * 400
+        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return Double(days * 86400 + h * 3600 + mi * 60 + sec - offset) + fraction
+    }
+
+    /// Seconds since 1970 as RFC 3339 UTC with milliseconds.
+    public static func format(_ t: Double) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: t))
+    }
+}

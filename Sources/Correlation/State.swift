@@ -1,0 +1,62 @@
+/// The health of a node of the inventory.
+///
+/// Known states are ordered `OK < WARNING < DEGRADED < DOWN`. `UNKNOWN` is **not** on that scale:
+/// it means "no fresh evidence" (coverage), and a reduce function never turns it into `DOWN`.
+public enum Health: String, Codable, Sendable, CaseIterable, CustomStringConvertible {
+    case ok = "OK"
+    case warning = "WARNING"
+    case degraded = "DEGRADED"
+    case down = "DOWN"
+    case unknown = "UNKNOWN"
+
+    /// 0 (OK) … 3 (DOWN); nil for UNKNOWN.
+    public var severity: Int? {
+        switch self {
+        case .ok: 0
+        case .warning: 1
+        case .degraded: 2
+        case .down: 3
+        case .unknown: nil
+        }
+    }
+
+    /// The known state of a severity (clamped to 0…3).
+    public init(severity: Int) {
+        switch severity {
+        case ...0: self = .ok
+        case 1: self = .warning
+        case 2: self = .degraded
+        default: self = .down
+        }
+    }
+
+    public var isKnown: Bool { self != .unknown }
+    public var description: String { rawValue }
+
+    /// Case-insensitive parse of a state name.
+    public init?(name: String) {
+        self.init(rawValue: name.uppercased())
+    }
+}
+
+/// A `service_state` value as an agent reports it, and how it maps onto `Health`.
+public enum AgentServiceState: String, Codable, Sendable, CaseIterable {
+    case up = "UP"
+    case degraded = "DEGRADED"
+    case unreachable = "UNREACHABLE"
+    case refused = "REFUSED"
+    case idle = "IDLE"
+    case unknown = "UNKNOWN"
+
+    /// UP→OK, DEGRADED→DEGRADED, UNREACHABLE→DOWN, REFUSED→DOWN, IDLE→OK (flagged idle), UNKNOWN→UNKNOWN.
+    public var health: Health {
+        switch self {
+        case .up, .idle: .ok
+        case .degraded: .degraded
+        case .unreachable, .refused: .down
+        case .unknown: .unknown
+        }
+    }
+
+    public var isIdle: Bool { self == .idle }
+}

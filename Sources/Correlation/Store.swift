@@ -1,0 +1,229 @@
+import Foundation
+import GRDB
+
+/// Everything the server reloads at restart.
+public struct StoredState: Sendable {
+    public var inventory: Inventory?
+    public var views: [AgentView]
+    public var agents: [AgentInfo]
+    public var dedup: [DedupTracker.Key: DedupTracker.Mark]
+    public var dependencies: [ObservedDependency]
+    public var maintenance: [MaintenanceWindow]
+    public var acknowledgements: [Acknowledgement]
+    public var lastStates: [String: Health]
+    public var idempotencyKeys: [String]
+}
+
+/// One recorded state change of a node (status history, for SLA figures).
+public struct HistoryEntry: Sendable, Hashable, Codable {
+    public var node: String
+    /// Server time, seconds since 1970.
+    public var at: Double
+    public var state: Health
+    public var previous: Health?
+    public var causes: [String]
+}
+
+/// A `conn`/`txn` record kept for drill-down.
+public struct FlowRecord: Sendable, Hashable, Codable {
+    public var agent: String
+    public var kind: String
+    public var service: String?
+    /// Packet time of the record (`ts`), seconds since 1970.
+    public var ts: Double
+    public var line: String
+}
+
+/// What one ingested batch (or API change) writes, in one transaction.
+public struct StoreBatch: Sendable {
+    public var views: [AgentView] = []
+    public var agents: [AgentInfo] = []
+    public var dedup: [(DedupTracker.Key, DedupTracker.Mark)] = []
+    public var dependencies: [ObservedDependency] = []
+    public var history: [HistoryEntry] = []
+    public var flows: [FlowRecord] = []
+    public var idempotencyKey: String?
+    public var inventory: Inventory?
+    public var maintenance: [MaintenanceWindow]?
+    public var acknowledgements: [Acknowledgement]?
+    public init() {}
+    public var isEmpty: Bool {
+        views.isEmpty && agents.isEmpty && dedup.isEmpty && dependencies.isEmpty && history.isEmpty && flows.isEmpty
+            && idempotencyKey == nil && inventory == nil && maintenance == nil && acknowledgements == nil
+    }
+}
+
+/// SQLite storage (GRDB), the embedded default: one file `vigie-server.sqlite` in the data directory.
+public final class CorrelationStore: Sendable {
+    let db: DatabaseQueue
+    public let path: String
+
+    public init(directory: String) throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        path = directory + "/vigie-server.sqlite"
+        var config = Configuration()
+        config.busyMode = .timeout(5)
+        // WAL, synchronous FULL: one batch = one transaction = one fsync of the WAL, so a batch
+        // answered 200 is durable (the agent will not resend it).
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = WAL")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        db = try DatabaseQueue(path: path, configuration: config)
+        try Self.migrator.migrate(db)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE inventory (id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+                CREATE TABLE agent_view (agent TEXT NOT NULL, service TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL,
+                    ts REAL NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (agent, service));
+                CREATE TABLE agent (agent TEXT PRIMARY KEY, last_seen REAL NOT NULL, epoch INTEGER NOT NULL, health TEXT);
+                CREATE TABLE dedup (agent TEXT NOT NULL, epoch INTEGER NOT NULL, high INTEGER NOT NULL, above TEXT NOT NULL,
+                    PRIMARY KEY (agent, epoch));
+                CREATE TABLE dependency (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+                CREATE TABLE history (id INTEGER PRIMARY KEY AUTOINCREMENT, node TEXT NOT NULL, at REAL NOT NULL, state TEXT NOT NULL,
+                    previous TEXT, causes TEXT NOT NULL);
+                CREATE INDEX history_node ON history (node, at);
+                CREATE TABLE flow (id INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, kind TEXT NOT NULL, service TEXT,
+                    ts REAL NOT NULL, line TEXT NOT NULL);
+                CREATE INDEX flow_ts ON flow (ts);
+                CREATE INDEX flow_service ON flow (service, ts);
+                CREATE TABLE idempotency (key TEXT PRIMARY KEY, at REAL NOT NULL);
+                CREATE TABLE maintenance (id INTEGER PRIMARY KEY, json TEXT NOT NULL);
+                CREATE TABLE ack (node TEXT PRIMARY KEY, json TEXT NOT NULL);
+                """)
+        }
+        return m
+    }
+
+    static let encoder: JSONEncoder = { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e }()
+    static func json(_ v: some Encodable) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+    static func decode<T: Decodable>(_ t: T.Type, _ s: String) throws -> T { try JSONDecoder().decode(t, from: Data(s.utf8)) }
+
+    public func load() throws -> StoredState {
+        try db.read { db in
+            let inventory = try String.fetchOne(db, sql: "SELECT json FROM inventory WHERE id = 1").map { try Self.decode(Inventory.self, $0) }
+            let views = try Row.fetchAll(db, sql: "SELECT agent, service, state, updated, ts, epoch, seq FROM agent_view").compactMap { r -> AgentView? in
+                guard let s = AgentServiceState(rawValue: r["state"]) else { return nil }
+                return AgentView(agent: r["agent"], service: r["service"], state: s, updated: r["updated"], ts: r["ts"], epoch: r["epoch"], seq: r["seq"])
+            }
+            let agents = try Row.fetchAll(db, sql: "SELECT agent, last_seen, epoch, health FROM agent").map {
+                AgentInfo(agent: $0["agent"], lastSeen: $0["last_seen"], epoch: $0["epoch"], health: $0["health"])
+            }
+            var dedup: [DedupTracker.Key: DedupTracker.Mark] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT agent, epoch, high, above FROM dedup") {
+                let above: [Int64] = try Self.decode([Int64].self, r["above"])
+                dedup[.init(agent: r["agent"], epoch: r["epoch"])] = .init(high: r["high"], above: Set(above))
+            }
+            let deps = try String.fetchAll(db, sql: "SELECT json FROM dependency ORDER BY id").map { try Self.decode(ObservedDependency.self, $0) }
+            let maint = try String.fetchAll(db, sql: "SELECT json FROM maintenance ORDER BY id").map { try Self.decode(MaintenanceWindow.self, $0) }
+            let acks = try String.fetchAll(db, sql: "SELECT json FROM ack").map { try Self.decode(Acknowledgement.self, $0) }
+            var last: [String: Health] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT node, state FROM history WHERE id IN (SELECT MAX(id) FROM history GROUP BY node)") {
+                last[r["node"]] = Health(rawValue: r["state"])
+            }
+            let keys = try String.fetchAll(db, sql: "SELECT key FROM idempotency ORDER BY at DESC LIMIT 10000")
+            return StoredState(inventory: inventory, views: views, agents: agents, dedup: dedup, dependencies: deps, maintenance: maint,
+                               acknowledgements: acks, lastStates: last, idempotencyKeys: keys)
+        }
+    }
+
+    public func write(_ b: StoreBatch) throws {
+        if b.isEmpty { return }
+        try db.write { db in
+            if let inv = b.inventory {
+                try db.execute(sql: "INSERT OR REPLACE INTO inventory (id, json) VALUES (1, ?)", arguments: [try Self.json(inv)])
+            }
+            for v in b.views {
+                try db.execute(sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts, epoch, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               arguments: [v.agent, v.service, v.state.rawValue, v.updated, v.ts, v.epoch, v.seq])
+            }
+            for a in b.agents {
+                try db.execute(sql: "INSERT OR REPLACE INTO agent (agent, last_seen, epoch, health) VALUES (?, ?, ?, ?)",
+                               arguments: [a.agent, a.lastSeen, a.epoch, a.health])
+            }
+            for (k, m) in b.dedup {
+                try db.execute(sql: "INSERT OR REPLACE INTO dedup (agent, epoch, high, above) VALUES (?, ?, ?, ?)",
+                               arguments: [k.agent, k.epoch, m.high, try Self.json(m.above.sorted())])
+            }
+            for d in b.dependencies {
+                try db.execute(sql: "INSERT OR REPLACE INTO dependency (id, json) VALUES (?, ?)", arguments: [d.id, try Self.json(d)])
+            }
+            for h in b.history {
+                try db.execute(sql: "INSERT INTO history (node, at, state, previous, causes) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [h.node, h.at, h.state.rawValue, h.previous?.rawValue, try Self.json(h.causes)])
+            }
+            for f in b.flows {
+                try db.execute(sql: "INSERT INTO flow (agent, kind, service, ts, line) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [f.agent, f.kind, f.service, f.ts, f.line])
+            }
+            if let key = b.idempotencyKey {
+                try db.execute(sql: "INSERT OR REPLACE INTO idempotency (key, at) VALUES (?, ?)", arguments: [key, Date().timeIntervalSince1970])
+            }
+            if let maint = b.maintenance {
+                try db.execute(sql: "DELETE FROM maintenance")
+                for w in maint { try db.execute(sql: "INSERT INTO maintenance (id, json) VALUES (?, ?)", arguments: [w.id, try Self.json(w)]) }
+            }
+            if let acks = b.acknowledgements {
+                try db.execute(sql: "DELETE FROM ack")
+                for a in acks { try db.execute(sql: "INSERT INTO ack (node, json) VALUES (?, ?)", arguments: [a.node, try Self.json(a)]) }
+            }
+        }
+    }
+
+    /// The most recent state changes of a node, newest first.
+    public func history(node: String, limit: Int = 50) throws -> [HistoryEntry] {
+        try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT node, at, state, previous, causes FROM history WHERE node = ? ORDER BY id DESC LIMIT ?",
+                             arguments: [node, limit]).map {
+                HistoryEntry(node: $0["node"], at: $0["at"], state: Health(rawValue: $0["state"]) ?? .unknown,
+                             previous: ($0["previous"] as String?).flatMap(Health.init(rawValue:)),
+                             causes: (try? Self.decode([String].self, $0["causes"])) ?? [])
+            }
+        }
+    }
+
+    /// Seconds spent in each state by a node over `[from, to)`, from the history (the state before
+    /// `from` is the last change before it). Time before the first record counts as UNKNOWN.
+    public func timeInStates(node: String, from: Double, to: Double) throws -> [Health: Double] {
+        let rows: [(Double, Health)] = try db.read { db in
+            let before = try Row.fetchOne(db, sql: "SELECT at, state FROM history WHERE node = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
+                                          arguments: [node, from])
+            let inside = try Row.fetchAll(db, sql: "SELECT at, state FROM history WHERE node = ? AND at >= ? AND at < ? ORDER BY at, id",
+                                          arguments: [node, from, to])
+            return (before.map { [$0] } ?? []).map { (from, Health(rawValue: $0["state"]) ?? .unknown) }
+                + inside.map { ($0["at"], Health(rawValue: $0["state"]) ?? .unknown) }
+        }
+        var result: [Health: Double] = [:]
+        var cursor = from, current: Health = .unknown
+        for (at, s) in rows {
+            result[current, default: 0] += max(0, at - cursor)
+            cursor = max(cursor, at); current = s
+        }
+        result[current, default: 0] += max(0, to - cursor)
+        return result.filter { $0.value > 0 }
+    }
+
+    /// Recent `conn`/`txn` records of a service (or all), newest first.
+    public func flows(service: String?, limit: Int = 100) throws -> [FlowRecord] {
+        try db.read { db in
+            let sql = service == nil ? "SELECT agent, kind, service, ts, line FROM flow ORDER BY ts DESC LIMIT ?"
+                                     : "SELECT agent, kind, service, ts, line FROM flow WHERE service = ? ORDER BY ts DESC LIMIT ?"
+            let args: StatementArguments = service.map { [$0, limit] } ?? [limit]
+            return try Row.fetchAll(db, sql: sql, arguments: args).map {
+                FlowRecord(agent: $0["agent"], kind: $0["kind"], service: $0["service"], ts: $0["ts"], line: $0["line"])
+            }
+        }
+    }
+
+    /// Drops flow records with packet time before `before`, idempotency keys older than `keysBefore`.
+    public func prune(flowsBefore before: Double, keysBefore: Double) throws {
+        try db.write { db in
+            try db.execute(sql: "DELETE FROM flow WHERE ts < ?", arguments: [before])
+            try db.execute(sql: "DELETE FROM idempotency WHERE at < ?", arguments: [keysBefore])
+        }
+    }
+}

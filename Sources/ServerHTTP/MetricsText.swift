@@ -1,0 +1,32 @@
+import Correlation
+
+/// Prometheus text exposition (format 0.0.4) of the engine's counters.
+enum MetricsText {
+    static func render(_ m: CorrelatorMetrics) -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ samples: [(String, Double)]) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            for (labels, v) in samples {
+                let value = v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+                out += "\(name)\(labels) \(value)\n"
+            }
+        }
+        metric("vigie_server_records_ingested_total", "counter", "Records applied (after deduplication).", [("", Double(m.recordsIngested))])
+        metric("vigie_server_records_duplicate_total", "counter", "Records dropped as duplicates of (agent_id, epoch, seq).", [("", Double(m.duplicates))])
+        metric("vigie_server_records_rejected_total", "counter", "Malformed records (and records of another agent than the token's).", [("", Double(m.rejected))])
+        metric("vigie_server_records_unknown_kind_total", "counter", "Records of a kind this server does not know.", [("", Double(m.unknownKinds))])
+        metric("vigie_server_batches_total", "counter", "Ingest batches applied.", [("", Double(m.batches))])
+        metric("vigie_server_batches_replayed_total", "counter", "Batches answered from their Idempotency-Key without reapplying.", [("", Double(m.replayedBatches))])
+        metric("vigie_server_state_changes_total", "counter", "Node state changes.", [("", Double(m.stateChanges))])
+        metric("vigie_server_nodes", "gauge", "Nodes of the inventory by state.",
+               Health.allCases.map { ("{state=\"\($0.rawValue)\"}", Double(m.nodesByState[$0] ?? 0)) })
+        metric("vigie_server_propagation_seconds_total", "counter", "Time spent propagating ingested batches.", [("", m.propagationSeconds)])
+        metric("vigie_server_propagations_total", "counter", "Propagations (one per ingested batch).", [("", Double(m.propagations))])
+        metric("vigie_server_propagation_last_seconds", "gauge", "Duration of the last propagation.", [("", m.lastPropagationSeconds)])
+        metric("vigie_server_nodes_recomputed_total", "counter", "Nodes recomputed by incremental propagation.", [("", Double(m.nodesRecomputed))])
+        metric("vigie_server_agents", "gauge", "Agents known, and those stale.", [("", Double(m.agents)), ("{stale=\"true\"}", Double(m.staleAgents))])
+        metric("vigie_server_dependencies", "gauge", "Observed dependencies.", [("", Double(m.dependencies))])
+        metric("vigie_server_event_subscribers", "gauge", "Connected Server-Sent Events clients.", [("", Double(m.subscribers))])
+        return out
+    }
+}

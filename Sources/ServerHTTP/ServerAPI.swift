@@ -1,0 +1,403 @@
+import Correlation
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Settings of the HTTP API.
+public struct ServerAPIConfig: Sendable {
+    /// Bearer token → agent id. Empty: ingest is not authenticated (development only).
+    public var tokens: [String: String] = [:]
+    /// Largest accepted request body, as received and after gzip decompression.
+    public var maxBodyBytes = 16 * 1024 * 1024
+    public var maxDecompressedBytes = 64 * 1024 * 1024
+    public init(tokens: [String: String] = [:]) { self.tokens = tokens }
+}
+
+/// The server's HTTP API (Schemas/server-api.yaml). Every route is declared in `router`.
+public enum ServerAPI {
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        return e
+    }()
+
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func text(_ s: String, contentType: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: s)))
+    }
+
+    /// A query parameter, percent-decoded.
+    static func parameter(_ request: Request, _ name: String) -> String? {
+        guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
+        let plus = raw.replacingOccurrences(of: "+", with: " ")
+        return plus.removingPercentEncoding ?? plus
+    }
+
+    /// The node id of a catch-all path (`/api/v1/nodes/10.0.0.5:443/tcp`, or with `%2F`).
+    static func catchAllID(_ context: some RequestContext) -> String {
+        let joined = context.parameters.getCatchAll().joined(separator: "/")
+        return joined.removingPercentEncoding ?? joined
+    }
+
+    static func body(_ request: inout Request, limit: Int) async throws -> [UInt8]? {
+        do {
+            let buffer = try await request.collectBody(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch is NIOTooManyBytesError {
+            return nil
+        }
+    }
+
+    static func tooLarge(_ limit: Int) -> Response { Problem.make(413, "the request body exceeds \(limit) bytes").response() }
+
+    static func decode<T: Decodable>(_ t: T.Type, _ bytes: [UInt8]) throws -> T {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return try d.decode(t, from: Data(bytes))
+    }
+
+    public static func router(correlator: Correlator, config: ServerAPIConfig, logger: Logger) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.post("api/v1/ingest") { request, _ -> Response in
+            var request = request
+            return try await ingest(&request, correlator: correlator, config: config, logger: logger)
+        }
+        router.get("api/v1/weather") { request, _ -> Response in
+            let all = parameter(request, "all").map { $0 == "1" || $0 == "true" } ?? false
+            return json(correlator.weather(kinds: all ? nil : [.service, .application]))
+        }
+        router.get("api/v1/nodes/**") { _, context -> Response in
+            let id = catchAllID(context)
+            guard let detail = NodeDetail.make(correlator, id) else { return Problem.notFound("no node '\(id)'") }
+            return json(detail)
+        }
+        router.get("api/v1/agents") { _, _ -> Response in
+            json(correlator.agentList().map { AgentEntry(agent: $0.info.agent, lastSeen: Timestamp.format($0.info.lastSeen), epoch: $0.info.epoch, fresh: $0.fresh) })
+        }
+        router.get("api/v1/flows") { request, _ -> Response in
+            let limit = parameter(request, "limit").flatMap(Int.init) ?? 100
+            let lines = correlator.recentFlows(service: parameter(request, "service"), limit: min(max(limit, 1), 10_000)).map(\.line)
+            return text(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"), contentType: "application/x-ndjson")
+        }
+
+        // Inventory
+        router.get("api/v1/inventory") { request, _ -> Response in
+            let inv = correlator.inventory
+            let wantsYAML = parameter(request, "format") == "yaml" || (request.headers[.accept] ?? "").contains("yaml")
+            return wantsYAML ? text(inv.yaml(), contentType: "application/yaml") : json(inv)
+        }
+        router.put("api/v1/inventory") { request, _ -> Response in
+            var request = request
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            do {
+                let inv = try Inventory.parse(yaml: String(decoding: bytes, as: UTF8.self))
+                try correlator.replaceInventory(inv)
+                return json(correlator.inventory)
+            } catch { return Problem.inventory(error) }
+        }
+        router.get("api/v1/inventory/nodes/**") { _, context -> Response in
+            let id = catchAllID(context)
+            guard let node = correlator.node(id) else { return Problem.notFound("no node '\(id)'") }
+            return json(node)
+        }
+        router.put("api/v1/inventory/nodes/**") { request, context -> Response in
+            var request = request
+            let id = catchAllID(context)
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            var object = ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]) ?? [:]
+            if object.isEmpty { return Problem.make(422, "the body must be a JSON node object (kind, name, reduce, rules)").response() }
+            if let bodyID = object["id"] as? String, bodyID != id {
+                return Problem.make(422, "node '\(id)', field 'id': the body says '\(bodyID)'").response()
+            }
+            object["id"] = id
+            do {
+                let node = try JSONDecoder().decode(Node.self, from: JSONSerialization.data(withJSONObject: object))
+                try correlator.upsertNode(node)
+                return json(node)
+            } catch let e as InventoryError {
+                return Problem.inventory(e)
+            } catch let e as DecodingError {
+                return Problem.make(422, "node '\(id)': \(describe(e))").response()
+            }
+        }
+        router.delete("api/v1/inventory/nodes/**") { _, context -> Response in
+            do {
+                try correlator.removeNode(catchAllID(context))
+                return Response(status: .noContent)
+            } catch { return Problem.inventory(error) }
+        }
+        router.get("api/v1/inventory/edges") { _, _ -> Response in json(correlator.inventory.edges) }
+        router.put("api/v1/inventory/edges") { request, _ -> Response in
+            var request = request
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            do {
+                let edge = try JSONDecoder().decode(ImpactEdge.self, from: Data(bytes))
+                try correlator.upsertEdge(edge)
+                return json(edge)
+            } catch let e as InventoryError {
+                return Problem.inventory(e)
+            } catch let e as DecodingError {
+                return Problem.make(422, "edge: \(describe(e))").response()
+            }
+        }
+        router.delete("api/v1/inventory/edges") { request, _ -> Response in
+            guard let child = parameter(request, "child"), let parent = parameter(request, "parent") else {
+                return Problem.badRequest("'child' and 'parent' query parameters are required")
+            }
+            do {
+                try correlator.removeEdge(child: child, parent: parent)
+                return Response(status: .noContent)
+            } catch { return Problem.inventory(error) }
+        }
+
+        // What-if
+        router.post("api/v1/whatif") { request, _ -> Response in
+            var request = request
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            guard let q = try? decode(WhatIfRequest.self, bytes) else { return Problem.badRequest("body: {\"node\": ID, \"state\": \"DOWN\"}") }
+            guard let state = Health(name: q.state) else { return Problem.badRequest("'state': '\(q.state)' is not OK, WARNING, DEGRADED, DOWN or UNKNOWN") }
+            do {
+                return json(try correlator.whatIf(node: q.node, state: state, kinds: q.all == true ? nil : [.service, .application]))
+            } catch { return Problem.inventory(error) }
+        }
+
+        // Observed dependencies
+        router.get("api/v1/dependencies") { request, _ -> Response in
+            let wanted = parameter(request, "status")
+            return json(correlator.dependencies().filter { wanted == nil || $0.status.rawValue == wanted }.map(DependencyEntry.init))
+        }
+        router.post("api/v1/dependencies/{id}/confirm") { _, context -> Response in
+            guard let id = context.parameters.get("id", as: Int64.self) else { return Problem.badRequest("dependency ids are integers") }
+            do { return json(DependencyEntry(try correlator.confirmDependency(id), correlator)) } catch { return Problem.inventory(error) }
+        }
+        router.post("api/v1/dependencies/{id}/promote") { request, context -> Response in
+            var request = request
+            guard let id = context.parameters.get("id", as: Int64.self) else { return Problem.badRequest("dependency ids are integers") }
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            guard let q = try? decode(PromoteRequest.self, bytes) else {
+                return Problem.badRequest("body: {\"parent\": NODE, \"map\": \"identity\", \"weight\": 1, \"group\": null}")
+            }
+            guard let map = MapFunction(text: q.map ?? "identity") else { return Problem.make(422, "'map': '\(q.map ?? "")' is not a map function").response() }
+            do {
+                let d = try correlator.promoteDependency(id, parent: q.parent, map: map, weight: q.weight ?? 1, group: q.group)
+                return json(DependencyEntry(d, correlator))
+            } catch { return Problem.inventory(error) }
+        }
+
+        // Maintenance and acknowledgements
+        router.get("api/v1/maintenance") { _, _ -> Response in json(correlator.maintenanceWindows()) }
+        router.post("api/v1/maintenance") { request, _ -> Response in
+            var request = request
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            guard let q = try? decode(MaintenanceRequest.self, bytes) else {
+                return Problem.badRequest("body: {\"node\": ID, \"start\": RFC3339?, \"end\": RFC3339 | \"duration_s\": N, \"comment\": TEXT?}")
+            }
+            let now = Date().timeIntervalSince1970
+            let start = q.start.flatMap(Timestamp.parse) ?? now
+            guard let end = q.end.flatMap(Timestamp.parse) ?? q.durationS.map({ start + $0 }) else {
+                return Problem.badRequest("'end' (RFC 3339) or 'duration_s' is required")
+            }
+            do { return json(try correlator.addMaintenance(node: q.node, start: start, end: end, comment: q.comment), status: .created) }
+            catch { return Problem.inventory(error) }
+        }
+        router.delete("api/v1/maintenance/{id}") { _, context -> Response in
+            guard let id = context.parameters.get("id", as: Int64.self) else { return Problem.badRequest("maintenance ids are integers") }
+            do { try correlator.removeMaintenance(id: id); return Response(status: .noContent) } catch { return Problem.inventory(error) }
+        }
+        router.get("api/v1/acks") { _, _ -> Response in json(correlator.acknowledgements()) }
+        router.post("api/v1/acks") { request, _ -> Response in
+            var request = request
+            guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            guard let q = try? decode(AckRequest.self, bytes) else { return Problem.badRequest("body: {\"node\": ID, \"author\": TEXT?, \"comment\": TEXT?}") }
+            do { try correlator.acknowledge(node: q.node, author: q.author, comment: q.comment); return Response(status: .noContent) }
+            catch { return Problem.inventory(error) }
+        }
+        router.delete("api/v1/acks/**") { _, context -> Response in
+            do { try correlator.removeAcknowledgement(node: catchAllID(context)); return Response(status: .noContent) }
+            catch { return Problem.inventory(error) }
+        }
+
+        router.get("api/v1/events") { _, _ -> Response in events(correlator) }
+        router.get("metrics") { _, _ -> Response in
+            text(MetricsText.render(correlator.metrics), contentType: "text/plain; version=0.0.4")
+        }
+        router.get("/") { _, _ -> Response in
+            text(WeatherPage.render(correlator.weather(kinds: nil)), contentType: "text/html; charset=utf-8")
+        }
+        return router
+    }
+
+    /// An application serving the API on `host:port`.
+    public static func application(correlator: Correlator, config: ServerAPIConfig, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+        Application(router: router(correlator: correlator, config: config, logger: logger),
+                    configuration: .init(address: .hostname(host, port: port), serverName: "vigie-server"),
+                    logger: logger)
+    }
+
+    static func describe(_ e: DecodingError) -> String {
+        switch e {
+        case .keyNotFound(let k, let c): return "field '\((c.codingPath.map(\.stringValue) + [k.stringValue]).joined(separator: "."))' is missing"
+        case .typeMismatch(_, let c), .valueNotFound(_, let c), .dataCorrupted(let c):
+            return "field '\(c.codingPath.map(\.stringValue).joined(separator: "."))': \(c.debugDescription)"
+        @unknown default: return "\(e)"
+        }
+    }
+
+    // MARK: Ingest
+
+    static func ingest(_ request: inout Request, correlator: Correlator, config: ServerAPIConfig, logger: Logger) async throws -> Response {
+        var agent: String?
+        if !config.tokens.isEmpty {
+            let auth = request.headers[.authorization] ?? ""
+            guard auth.lowercased().hasPrefix("bearer "), let a = config.tokens[String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)] else {
+                var p = Problem.make(401, "a valid 'Authorization: Bearer TOKEN' is required")
+                p.type = "about:blank"
+                return p.response(headers: [.wwwAuthenticate: "Bearer realm=\"vigie\""])
+            }
+            agent = a
+        }
+        if let type = request.headers[.contentType]?.lowercased(),
+           !(type.hasPrefix("application/x-ndjson") || type.hasPrefix("application/json") || type.hasPrefix("text/plain")
+             || type.hasPrefix("application/jsonl") || type.hasPrefix("application/octet-stream")) {
+            return Problem.make(415, "Content-Type must be application/x-ndjson").response()
+        }
+        guard var bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+        let encoding = (request.headers[.contentEncoding] ?? "identity").lowercased().trimmingCharacters(in: .whitespaces)
+        switch encoding {
+        case "gzip", "x-gzip":
+            do throws(Inflate.Failure) {
+                bytes = try Inflate.gunzip(bytes, limit: config.maxDecompressedBytes)
+            } catch {
+                switch error {
+                case .tooLarge: return tooLarge(config.maxDecompressedBytes)
+                case .corrupt(let why): return Problem.badRequest("gzip body: \(why)")
+                }
+            }
+        case "identity", "": break
+        default: return Problem.make(415, "Content-Encoding '\(encoding)' is not supported (gzip or identity)").response()
+        }
+        let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
+        let result = correlator.ingest(bytes, agent: agent, idempotencyKey: key)
+        if let e = result.storageError {
+            logger.error("storage failed", metadata: ["error": "\(e)"])
+            return Problem.make(503, "storage failed: \(e)").response()
+        }
+        if let first = result.errors.min(by: { $0.line < $1.line }) {
+            var p = Problem.make(400, "\(first) (\(result.errors.count) malformed line(s); the \(result.accepted) valid record(s) were applied)")
+            p.line = first.line
+            p.errors = result.errors.sorted { $0.line < $1.line }.prefix(50).map { .init(line: $0.line, message: $0.message) }
+            p.accepted = result.accepted
+            p.duplicates = result.duplicates
+            logger.warning("malformed records", metadata: ["agent": "\(agent ?? "-")", "first": "\(first)"])
+            return p.response()
+        }
+        return json(IngestSummary(accepted: result.accepted, duplicates: result.duplicates, unknownKinds: result.unknownKinds,
+                                  changes: result.changes, replayed: result.replayed))
+    }
+
+    // MARK: Events
+
+    static func events(_ correlator: Correlator) -> Response {
+        let (id, stream) = correlator.subscribe()
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // One stream of chunks: the events, and a comment every 15 s so that a client gone away
+            // is noticed (the write fails) even when nothing changes.
+            let (chunks, output) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+            let pump = Task {
+                var n = 0
+                for await e in stream {
+                    n += 1
+                    let data = String(decoding: (try? encoder.encode(EventPayload(e))) ?? Data(), as: UTF8.self)
+                    output.yield("event: state\nid: \(n)\ndata: \(data)\n\n")
+                }
+                output.finish()
+            }
+            let ping = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: 15_000_000_000)
+                    output.yield(": ping\n\n")
+                }
+            }
+            defer {
+                pump.cancel()
+                ping.cancel()
+                correlator.unsubscribe(id)
+            }
+            try await writer.write(ByteBuffer(string: ": vigie-server state changes\nretry: 2000\n\n"))
+            for await chunk in chunks {
+                try await writer.write(ByteBuffer(string: chunk))
+            }
+            try await writer.finish(nil)
+        })
+    }
+}
+
+struct IngestSummary: Encodable { var accepted, duplicates, unknownKinds, changes: Int; var replayed: Bool }
+struct WhatIfRequest: Decodable { var node: String; var state: String; var all: Bool? }
+struct PromoteRequest: Decodable { var parent: String; var map: String?; var weight: Double?; var group: String? }
+struct MaintenanceRequest: Decodable { var node: String; var start: String?; var end: String?; var durationS: Double?; var comment: String? }
+struct AckRequest: Decodable { var node: String; var author: String?; var comment: String? }
+struct AgentEntry: Encodable { var agent: String; var lastSeen: String; var epoch: Int64; var fresh: Bool }
+
+struct EventPayload: Encodable {
+    var node: String, kind: String, state: String, previous: String?, causes: [String], rootCauses: [String], flapping: Bool, at: String
+    init(_ e: StateChangeEvent) {
+        node = e.node; kind = e.kind.rawValue; state = e.state.rawValue; previous = e.previous?.rawValue
+        causes = e.causes; rootCauses = e.rootCauses; flapping = e.flapping; at = Timestamp.format(e.at)
+    }
+}
+
+struct DependencyEntry: Encodable {
+    var id: Int64, client: String, service: String, app: String?, status: String, firstSeen: String, lastSeen: String
+    var attempts: Int64, transactions: Int64, failures: Int64, agents: [String], confirmed: Bool, promoted: Bool
+    init(_ v: Correlator.DependencyView) {
+        let d = v.dependency
+        id = d.id; client = d.client; service = d.service; app = d.app; status = v.status.rawValue
+        firstSeen = Timestamp.format(d.firstSeen); lastSeen = Timestamp.format(d.lastSeen)
+        attempts = d.attempts; transactions = d.transactions; failures = d.failures; agents = d.agents
+        confirmed = d.confirmed; promoted = d.promoted
+    }
+    init(_ d: ObservedDependency, _ c: Correlator) {
+        let found = c.dependencies().first(where: { $0.dependency.id == d.id })
+        self.init(found ?? Correlator.DependencyView(dependency: d, status: d.confirmed ? DependencyStatus.confirmed : DependencyStatus.new))
+    }
+}
+
+/// `GET /api/v1/nodes/{id}`: the node, its status and causes, its neighbours, history and availability.
+struct NodeDetail: Encodable {
+    var node: Node
+    var status: NodeStatus
+    var flapping: Bool
+    var children: [ImpactEdge]
+    var parents: [String]
+    var views: [ViewEntry]
+    var history: [HistoryItem]
+    /// Share of the last 24 h in each state.
+    var availability24h: [String: Double]
+
+    struct ViewEntry: Encodable { var agent: String; var state: String; var updated: String; var ts: String }
+    struct HistoryItem: Encodable { var at: String; var state: String; var previous: String?; var causes: [String] }
+
+    static func make(_ c: Correlator, _ id: String) -> NodeDetail? {
+        guard let node = c.node(id), let status = c.status(id) else { return nil }
+        let inv = c.inventory
+        return NodeDetail(node: node, status: status, flapping: c.isFlapping(id),
+                          children: inv.edges.filter { $0.parent == id }, parents: inv.edges.filter { $0.child == id }.map(\.parent),
+                          views: c.agentViews(service: id).map { .init(agent: $0.agent, state: $0.state.rawValue, updated: Timestamp.format($0.updated), ts: Timestamp.format($0.ts)) },
+                          history: c.history(node: id).map { .init(at: Timestamp.format($0.at), state: $0.state.rawValue, previous: $0.previous?.rawValue, causes: $0.causes) },
+                          availability24h: Dictionary(uniqueKeysWithValues: c.availability(node: id, period: 86400).map { ($0.key.rawValue, $0.value) }))
+    }
+}

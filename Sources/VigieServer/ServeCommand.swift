@@ -1,0 +1,93 @@
+import ArgumentParser
+import Correlation
+import Foundation
+import Logging
+import ServerHTTP
+import ServiceLifecycle
+
+/// `vigie-server serve`: the HTTP API (Schemas/server-api.yaml) over a data directory.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the correlation API (Schemas/server-api.yaml).")
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT.")
+    var listen: String = "127.0.0.1:8480"
+
+    @Option(name: .long, help: "Data directory (SQLite database vigie-server.sqlite).")
+    var data: String
+
+    @Option(name: .long, help: "Inventory YAML: replaces the stored inventory at start.")
+    var inventory: String?
+
+    @Option(name: .customLong("token"), help: "AGENT=TOKEN: the bearer token of an agent (repeatable). None: ingest is not authenticated.")
+    var tokens: [String] = []
+
+    @Option(name: .customLong("stale-after"), help: "Seconds without any record after which an agent's views are UNKNOWN.")
+    var staleAfter: Double = 180
+
+    @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
+    var maxBody: Int = 16 * 1024 * 1024
+
+    @Option(name: .customLong("tick"), help: "Seconds between re-evaluations of staleness and maintenance windows.")
+    var tick: Double = 5
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let (host, port) = try parseListen(listen)
+        var tokenMap: [String: String] = [:]
+        for t in tokens {
+            guard let eq = t.firstIndex(of: "="), eq != t.startIndex, t.index(after: eq) != t.endIndex else {
+                throw ValidationError("--token: '\(t)' is not AGENT=TOKEN")
+            }
+            tokenMap[String(t[t.index(after: eq)...])] = String(t[..<eq])
+        }
+        var inv: Inventory?
+        if let path = inventory {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw ValidationError("--inventory: \(path): \(error.localizedDescription)") }
+            do { inv = try Inventory.parse(yaml: text) } catch { throw ValidationError("--inventory: \(path): \(error)") }
+        }
+        var logger = Logger(label: "vigie.server")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        if tokenMap.isEmpty { logger.warning("no --token: ingest accepts unauthenticated records") }
+        signal(SIGPIPE, SIG_IGN)
+        var config = CorrelatorConfig()
+        config.agentStaleAfter = staleAfter
+        let store = try CorrelationStore(directory: data)
+        let correlator = try Correlator(config: config, store: store, inventory: inv, replaceStoredInventory: inv != nil)
+        var apiConfig = ServerAPIConfig(tokens: tokenMap)
+        apiConfig.maxBodyBytes = maxBody
+        let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
+        let ticker = TickService(correlator: correlator, interval: tick)
+        let group = ServiceGroup(configuration: .init(services: [app, ticker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Re-evaluates staleness and maintenance windows periodically; at shutdown, ends the event
+/// streams so that open Server-Sent Events responses finish and the HTTP server can stop.
+struct TickService: Service {
+    let correlator: Correlator
+    let interval: Double
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(nanoseconds: UInt64(max(interval, 0.1) * 1e9))
+                correlator.tick()
+            }
+        }
+        correlator.closeSubscribers()
+    }
+}
+
+/// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
+func parseListen(_ s: String) throws -> (String, Int) {
+    guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
+        throw ValidationError("--listen: '\(s)' is not HOST:PORT")
+    }
+    var host = String(s[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return (host.isEmpty ? "0.0.0.0" : host, port)
+}
