@@ -122,7 +122,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "CZlib",
+                "Correlation", "CZlib", "Exporters", "PcapFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -131,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "VigieServer",
             dependencies: [
-                "Correlation", "ServerHTTP",
+                "Correlation", "ServerHTTP", "Exporters",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -72,6 +72,9 @@ public enum ServerAPI {
             var request = request
             return try await ingest(&request, correlator: correlator, config: config, logger: logger)
         }
+        router.get("api/v1/drilldown/packets") { request, _ -> Response in
+            await DrillDown.packets(request, correlator: correlator, logger: logger)
+        }
         router.get("api/v1/weather") { request, _ -> Response in
             let all = parameter(request, "all").map { $0 == "1" || $0 == "true" } ?? false
             return json(correlator.weather(kinds: all ? nil : [.service, .application]))

@@ -30,6 +30,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("tick"), help: "Seconds between re-evaluations of staleness and maintenance windows.")
     var tick: Double = 5
 
+    @Option(name: .customLong("kafka"), help: "Also consume the agents' records from this Kafka cluster, host:port[,...], as a consumer-group member.")
+    var kafka: String?
+
+    @Option(name: .customLong("kafka-group"), help: "Consumer group (server instances sharing the work use the same).")
+    var kafkaGroup: String = "vigie-server"
+
+    @Option(name: .customLong("kafka-topics"), help: "Comma-separated topics (default: the agents' vigie.conn, vigie.txn, vigie.edge, vigie.service_state, vigie.service_seen, vigie.agent_health).")
+    var kafkaTopics: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -60,7 +69,14 @@ struct ServeCommand: AsyncParsableCommand {
         apiConfig.maxBodyBytes = maxBody
         let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
         let ticker = TickService(correlator: correlator, interval: tick)
-        let group = ServiceGroup(configuration: .init(services: [app, ticker], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var services: [any Service] = [app, ticker]
+        if let kafka {
+            let topics = kafkaTopics.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                ?? KafkaIngestService.defaultTopics
+            services.append(KafkaIngestService(correlator: correlator, bootstrapServers: kafka, groupID: kafkaGroup,
+                                               topics: topics, properties: [:], logger: logger))
+        }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -1,0 +1,92 @@
+import Correlation
+import Exporters
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Consumes the agents' record topics as a member of a Kafka consumer group and applies them to
+/// the correlator. Offsets are committed only after the records are applied, so a restart (or a
+/// rebalance to another server instance) replays what was not applied; the correlator drops the
+/// duplicates by `(agent_id, epoch, seq)`. librdkafka's blocking poll runs on its own thread.
+struct KafkaIngestService: Service {
+    let correlator: Correlator
+    let bootstrapServers: String
+    let groupID: String
+    let topics: [String]
+    let properties: [String: String]
+    let logger: Logger
+
+    /// The agents' default topics (`vigie.` + family).
+    static let defaultTopics = ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].map { "vigie." + $0 }
+
+    func run() async throws {
+        let stop = StopFlag()
+        let (logger, correlator, bootstrap, group, topics, properties) =
+            (logger, correlator, bootstrapServers, groupID, topics, properties)
+        try await withGracefulShutdownHandler {
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                // The consumer is created, used and closed on this one thread.
+                let thread = Thread {
+                    do {
+                        let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupID: group, topics: topics,
+                                                         properties: properties, logger: logger)
+                        Self.consume(consumer, correlator: correlator, stop: stop, logger: logger)
+                        consumer.close()
+                        done.resume()
+                    } catch {
+                        done.resume(throwing: error)
+                    }
+                }
+                thread.name = "vigie-kafka-ingest"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            stop.set()
+        }
+    }
+
+    /// Polls batches (up to 500 messages or 200 ms), applies them, then commits the last offset of
+    /// each partition in the batch.
+    static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) {
+        logger.notice("Kafka ingest started")
+        while !stop.isSet {
+            var batch: [KafkaConsumer.Message] = []
+            let deadline = Date().addingTimeInterval(0.2)
+            while batch.count < 500 && Date() < deadline && !stop.isSet {
+                if let m = consumer.poll(timeoutMs: 50) { batch.append(m) }
+            }
+            guard !batch.isEmpty else { continue }
+            var lines: [UInt8] = []
+            for m in batch {
+                lines += m.payload
+                lines.append(0x0A)
+            }
+            let result = correlator.ingest(lines)
+            if !result.errors.isEmpty {
+                logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errors.count)"])
+            }
+            if let storageError = result.storageError {
+                // Applied in memory but not persisted: leave the offsets, so a restart replays them.
+                logger.error("records applied but not stored; Kafka offsets not committed", metadata: ["error": "\(storageError)"])
+                continue
+            }
+            var last: [String: KafkaConsumer.Message] = [:]
+            for m in batch { last["\(m.topic)/\(m.partition)"] = m }
+            for m in last.values {
+                do { try consumer.commit(m) } catch {
+                    // Not fatal: the records are applied; a replay after a restart is deduplicated.
+                    logger.warning("Kafka offset commit failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
+
+/// A flag set once from another thread.
+final class StopFlag: @unchecked Sendable {
+    // @unchecked: `value` is only touched under `lock`.
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

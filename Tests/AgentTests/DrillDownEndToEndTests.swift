@@ -1,0 +1,100 @@
+import Foundation
+import Testing
+import VigieTestSupport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Agent → Kafka (mock cluster) → `vigie-server` (consumer group) → weather; then drill-down from
+/// a service to its packets: the server asks the agent's query API (announced in `agent_health`)
+/// and answers one pcap, which must hold exactly the packets `vigie-agent query` selects.
+@Suite("Server end to end: Kafka ingest and drill-down", .serialized,
+       .enabled(if: Support.hasCorpus && Support.hasTool("curl") && Support.hasTool("tshark") && KafkaMockProcess.binary != nil,
+                "needs the corpus, curl, tshark and vigie-kafka-mock"))
+struct DrillDownEndToEndTests {
+    static var serverBinary: String { URL(fileURLWithPath: Support.agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-server").path }
+
+    static func start(_ argv: [String], log: String) throws -> Process {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: argv[0])
+        p.arguments = Array(argv.dropFirst())
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle(forWritingAtPath: log)
+        try p.run()
+        return p
+    }
+
+    static func get(_ url: String, to file: String? = nil) throws -> (status: Int, body: String) {
+        let out = file ?? NSTemporaryDirectory() + "vigie-get-\(UUID().uuidString)"
+        defer { if file == nil { try? FileManager.default.removeItem(atPath: out) } }
+        let r = try Support.run(["curl", "-s", "-o", out, "-w", "%{http_code}", url])
+        let body = file == nil ? ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "") : ""
+        return (Int(r.stdout) ?? 0, body)
+    }
+
+    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.3)
+        }
+        return false
+    }
+
+    @Test("records reach the server through Kafka; drill-down returns the service's packets")
+    func kafkaIngestAndDrillDown() throws {
+        let mock = try KafkaMockProcess(topics: ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].map { "vigie.\($0):2" })
+        defer { mock.stop() }
+        let dir = Support.temporaryDirectory("drill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = dir + "/store"
+        let agentPort = Int.random(in: 20_000...30_000), serverPort = Int.random(in: 30_001...40_000)
+        try "query_api_url: http://127.0.0.1:\(agentPort)\n".write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
+        let ingest = try Support.run([Support.agentBinary, "ingest", "--store", store, "--config", dir + "/agent.yaml",
+                                      "--kafka", mock.bootstrap, "--agent-id", "edge-1", "--no-progress", "--log-level", "error",
+                                      Support.corpusPath("zeek_http_methods.pcap")])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+
+        let api = try Self.start([Support.agentBinary, "serve", "--store", store, "--listen", "127.0.0.1:\(agentPort)",
+                                  "--log-level", "warning"], log: dir + "/agent.log")
+        defer { api.terminate(); api.waitUntilExit() }
+        let server = try Self.start([Self.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
+                                     "--kafka", mock.bootstrap, "--log-level", "warning"], log: dir + "/server.log")
+        defer { server.terminate(); server.waitUntilExit() }
+
+        // The agent's service_state records name the services it saw; the server must know them.
+        let records = try String(contentsOfFile: try #require(try FileManager.default.contentsOfDirectory(atPath: store + "/records")
+            .first { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") }).map { store + "/records/" + $0 }, encoding: .utf8)
+        let service = try #require(records.split(separator: "\n").compactMap { line -> String? in
+            guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  o["kind"] as? String == "service_state", o["transport"] as? String == "tcp" else { return nil }
+            return o["service"] as? String
+        }.first)
+        let known = Self.waitFor(30) {
+            ((try? Self.get("http://127.0.0.1:\(serverPort)/api/v1/weather?all=1"))?.body ?? "").contains(service)
+        }
+        #expect(known, "the server learnt \(service) from Kafka; log: \((try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "")")
+
+        let pcap = dir + "/drill.pcap"
+        let escaped = service.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? service
+        let answer = try Self.get("http://127.0.0.1:\(serverPort)/api/v1/drilldown/packets?service=\(escaped)", to: pcap)
+        #expect(answer.status == 200)
+        let got = try Support.tsharkFingerprint([pcap])
+        // The same selection straight from the store.
+        let parts = service.split(separator: "/")[0]
+        let host = String(parts[..<parts.lastIndex(of: ":")!]), port = String(parts[parts.index(after: parts.lastIndex(of: ":")!)...])
+        let direct = dir + "/direct.pcap"
+        let q = try Support.run([Support.agentBinary, "query", "--store", store, "-w", direct, "host \(host) and port \(port) and tcp"])
+        #expect(q.status == 0, "\(q.stderr)")
+        let expected = try Support.tsharkFingerprint([direct])
+        #expect(!expected.isEmpty)
+        #expect(got.map { $0.split(separator: "\t").dropFirst().joined(separator: "\t") }
+                == expected.map { $0.split(separator: "\t").dropFirst().joined(separator: "\t") },
+                "drill-down pcap = the agent's own query (lengths and MD5 of every packet, in order)")
+
+        // A service nobody saw, and a malformed one.
+        #expect(try Self.get("http://127.0.0.1:\(serverPort)/api/v1/drilldown/packets?service=192.0.2.99%3A1%2Ftcp").status == 404)
+        #expect(try Self.get("http://127.0.0.1:\(serverPort)/api/v1/drilldown/packets?service=nonsense").status == 400)
+    }
+}
