@@ -265,7 +265,6 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         lock.lock()
         let now = clock()
-        let started = DispatchTime.now().uptimeNanoseconds
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
         for r in records {
@@ -311,6 +310,7 @@ public final class Correlator: @unchecked Sendable {
             touchedAgents.insert(e.agentID)
         }
         for a in revived { touchedServices.formUnion(agentServices[a] ?? []) }
+        let started = DispatchTime.now().uptimeNanoseconds
         var inputs: [String: LeafInput] = [:]
         for s in touchedServices where propagator.graph.nodes[s]?.kind == .endpoint { inputs[s] = leafInput(for: s, now: now) }
         for a in touchedAgents where propagator.graph.nodes[a]?.kind == .agent { inputs[a] = leafInput(for: a, now: now) }
