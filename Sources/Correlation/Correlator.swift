@@ -265,7 +265,6 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         lock.lock()
         let now = clock()
-        let started = DispatchTime.now().uptimeNanoseconds
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
         for r in records {
@@ -311,15 +310,12 @@ public final class Correlator: @unchecked Sendable {
             touchedAgents.insert(e.agentID)
         }
         for a in revived { touchedServices.formUnion(agentServices[a] ?? []) }
-        var changes: [StatusChange] = []
-        for s in touchedServices.sorted() where propagator.graph.nodes[s]?.kind == .endpoint {
-            changes += propagator.setLeaf(s, leafInput(for: s, now: now))
-            counters.nodesRecomputed += propagator.lastRecomputed
-        }
-        for a in touchedAgents.sorted() where propagator.graph.nodes[a]?.kind == .agent {
-            changes += propagator.setLeaf(a, leafInput(for: a, now: now))
-            counters.nodesRecomputed += propagator.lastRecomputed
-        }
+        let started = DispatchTime.now().uptimeNanoseconds
+        var inputs: [String: LeafInput] = [:]
+        for s in touchedServices where propagator.graph.nodes[s]?.kind == .endpoint { inputs[s] = leafInput(for: s, now: now) }
+        for a in touchedAgents where propagator.graph.nodes[a]?.kind == .agent { inputs[a] = leafInput(for: a, now: now) }
+        let changes = propagator.setLeaves(inputs)
+        counters.nodesRecomputed += propagator.lastRecomputed
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         let events = handle(changes, now: now, batch: &batch)
         result.changes = events.count
@@ -392,13 +388,11 @@ public final class Correlator: @unchecked Sendable {
 
     @discardableResult
     private func refreshAllLeaves(now: Double) -> [StatusChange] {
-        var changes: [StatusChange] = []
-        for id in propagator.graph.order {
-            let kind = propagator.graph.nodes[id]!.kind
-            guard kind == .endpoint || kind == .agent else { continue }
-            changes += propagator.setLeaf(id, leafInput(for: id, now: now))
+        var inputs: [String: LeafInput] = [:]
+        for (id, node) in propagator.graph.nodes where node.kind == .endpoint || node.kind == .agent {
+            inputs[id] = leafInput(for: id, now: now)
         }
-        return changes
+        return propagator.setLeaves(inputs)
     }
 
     private func activeMaintenance(at now: Double) -> Set<String> {

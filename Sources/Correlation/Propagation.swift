@@ -145,6 +145,17 @@ public struct Propagator: Sendable {
         return recompute(from: [id])
     }
 
+    /// Several leaves at once: one propagation for all of them (shared ancestors computed once).
+    @discardableResult
+    public mutating func setLeaves(_ inputs: [String: LeafInput]) -> [StatusChange] {
+        var changed: [String] = []
+        for (id, input) in inputs where leaves[id] != input {
+            leaves[id] = input
+            changed.append(id)
+        }
+        return recompute(from: changed)
+    }
+
     @discardableResult
     public mutating func setMaintenance(_ ids: Set<String>) -> [StatusChange] {
         let changed = ids.symmetricDifference(inMaintenance)

@@ -57,6 +57,10 @@ struct PropagationTests {
                 switch Int.random(in: 0..<10, using: &rng) {
                 case 0:
                     incremental.setMaintenance(Set(others.filter { _ in Bool.random(using: &rng) }.prefix(2)))
+                case 2:
+                    var batch: [String: LeafInput] = [:]
+                    for leaf in leaves where Bool.random(using: &rng) { batch[leaf] = LeafInput(state: Health.allCases.randomElement(using: &rng)!) }
+                    incremental.setLeaves(batch)
                 case 1:
                     incremental.setAcknowledged(Set((leaves + others).filter { _ in Int.random(in: 0..<4, using: &rng) == 0 }))
                 default:
