@@ -59,38 +59,50 @@ struct DrillDownEndToEndTests {
         let api = try Self.start([Support.agentBinary, "serve", "--store", store, "--listen", "127.0.0.1:\(agentPort)",
                                   "--log-level", "warning"], log: dir + "/agent.log")
         defer { api.terminate(); api.waitUntilExit() }
-        let server = try Self.start([Self.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
-                                     "--kafka", mock.bootstrap, "--log-level", "warning"], log: dir + "/server.log")
-        defer { server.terminate(); server.waitUntilExit() }
-
         // The agent's service_state records name the services it saw; the server must know them.
-        let records = try String(contentsOfFile: try #require(try FileManager.default.contentsOfDirectory(atPath: store + "/records")
-            .first { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") }).map { store + "/records/" + $0 }, encoding: .utf8)
+        let recordFile = try #require(try FileManager.default.contentsOfDirectory(atPath: store + "/records")
+            .first { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") })
+        let records = try String(contentsOfFile: store + "/records/" + recordFile, encoding: .utf8)
         let service = try #require(records.split(separator: "\n").compactMap { line -> String? in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   o["kind"] as? String == "service_state", o["transport"] as? String == "tcp" else { return nil }
             return o["service"] as? String
         }.first)
+        // An inventory: the endpoint the agent saw, behind a business service.
+        try """
+        nodes:
+          - {id: "\(service)", kind: endpoint}
+          - {id: shop, kind: service}
+        edges:
+          - {child: "\(service)", parent: shop}
+        """.write(toFile: dir + "/inventory.yaml", atomically: true, encoding: .utf8)
+        let server = try Self.start([Self.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
+                                     "--inventory", dir + "/inventory.yaml", "--kafka", mock.bootstrap, "--log-level", "warning"],
+                                    log: dir + "/server.log")
+        defer { server.terminate(); server.waitUntilExit() }
         let known = Self.waitFor(30) {
-            ((try? Self.get("http://127.0.0.1:\(serverPort)/api/v1/weather?all=1"))?.body ?? "").contains(service)
+            let weather = (try? Self.get("http://127.0.0.1:\(serverPort)/api/v1/weather?all=1"))?.body ?? ""
+            // Known once the endpoint's state came from the agent (no longer UNKNOWN).
+            return weather.contains(service) && weather.contains("\"OK\"")
         }
         #expect(known, "the server learnt \(service) from Kafka; log: \((try? String(contentsOfFile: dir + "/server.log", encoding: .utf8)) ?? "")")
 
         let pcap = dir + "/drill.pcap"
-        let escaped = service.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? service
+        let escaped = service.addingPercentEncoding(withAllowedCharacters: CharacterSet.alphanumerics) ?? service
         let answer = try Self.get("http://127.0.0.1:\(serverPort)/api/v1/drilldown/packets?service=\(escaped)", to: pcap)
         #expect(answer.status == 200)
         let got = try Support.tsharkFingerprint([pcap])
         // The same selection straight from the store.
-        let parts = service.split(separator: "/")[0]
-        let host = String(parts[..<parts.lastIndex(of: ":")!]), port = String(parts[parts.index(after: parts.lastIndex(of: ":")!)...])
+        let endpoint = String(service.split(separator: "/")[0])
+        let colon = try #require(endpoint.lastIndex(of: ":"))
+        let host = String(endpoint[..<colon]), port = String(endpoint[endpoint.index(after: colon)...])
         let direct = dir + "/direct.pcap"
         let q = try Support.run([Support.agentBinary, "query", "--store", store, "-w", direct, "host \(host) and port \(port) and tcp"])
         #expect(q.status == 0, "\(q.stderr)")
         let expected = try Support.tsharkFingerprint([direct])
         #expect(!expected.isEmpty)
-        #expect(got.map { $0.split(separator: "\t").dropFirst().joined(separator: "\t") }
-                == expected.map { $0.split(separator: "\t").dropFirst().joined(separator: "\t") },
+        func withoutTime(_ lines: [String]) -> [String] { lines.map { $0.split(separator: "\t").dropFirst().joined(separator: "\t") } }
+        #expect(withoutTime(got) == withoutTime(expected),
                 "drill-down pcap = the agent's own query (lengths and MD5 of every packet, in order)")
 
         // A service nobody saw, and a malformed one.
