@@ -14,10 +14,12 @@ public final class AgentAnalytics {
     public let sinks: [any ExportSink]
     private let files: NDJSONFileOutput?
     private let logger: Logger
-    /// Packet time of the last packet, and the wall clock then (live capture keeps packet time
-    /// moving on an idle link from the wall clock).
+    /// Packet time of the last packet. Live capture keeps packet time moving on an idle link from
+    /// the wall clock: `idle()` notes when it first saw that packet time (`idleSince`), so the
+    /// per-packet path reads no clock.
     private var lastPacketNanos: Int64 = .min
-    private var lastPacketWall: Int64 = 0
+    private var idleFrom: Int64 = .min
+    private var idleSince: Int64 = 0
     /// Announced in `agent_health` (see ``AgentConfig/queryAPIURL``).
     public var queryAPI: String?
     /// Filled by the owner so `agent_health` reports capture and storage figures.
@@ -97,14 +99,19 @@ public final class AgentAnalytics {
         analyzer.process(packetBytes: bytes, linkType: LinkType(rawValue: linkType), timestampNanos: timestampNanos,
                          segmentID: segmentID)
         lastPacketNanos = timestampNanos
-        lastPacketWall = WallClock.monotonicNanos()
     }
 
     /// Live capture on an idle link: moves packet time on with the wall clock so windows close,
     /// timeouts fire and heartbeats go out.
     public func idle() {
         guard lastPacketNanos != .min else { return }
-        let elapsed = WallClock.monotonicNanos() - lastPacketWall
+        let now = WallClock.monotonicNanos()
+        if idleFrom != lastPacketNanos {  // packets came since the last idle tick
+            idleFrom = lastPacketNanos
+            idleSince = now
+            return
+        }
+        let elapsed = now - idleSince
         if elapsed > 500_000_000 { analyzer.advance(toNanos: lastPacketNanos + elapsed) }
     }
 
