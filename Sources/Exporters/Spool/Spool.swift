@@ -219,7 +219,7 @@ public final class Spool: @unchecked Sendable {
                     return (config.segmentBytes > open.bytes ? config.segmentBytes - open.bytes : 0, open.path)
                 }
                 let end = SpoolFormat.chunkEnd(batch, from: offset, room: Int(min(room, UInt64(Int.max))))
-                try SpoolFile.writeAll(writeFD, Array(batch[offset..<end]), path: path)
+                try SpoolFile.writeAll(writeFD, batch, range: offset..<end, path: path)
                 if fsync(writeFD) != 0 { throw .system(errno, path: path, doing: "fsync") }
                 let next = end < batch.count ? SpoolFormat.seqOfRecord(batch, at: end) : endSeq
                 lock.withLock {

@@ -5,9 +5,14 @@ import Glibc
 /// The few POSIX file operations the spool needs, retrying on EINTR and throwing `ExportError`.
 enum SpoolFile {
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(ExportError) {
+        try writeAll(fd, bytes, range: 0..<bytes.count, path: path)
+    }
+
+    /// Writes `bytes[range]` (no copy of the slice).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], range: Range<Int>, path: String) throws(ExportError) {
         // withUnsafeBytes rethrows untyped errors: carry the typed one out by hand.
         let failure = bytes.withUnsafeBytes { raw -> ExportError? in
-            do throws(ExportError) { try writeAll(fd, raw, path: path) } catch { return error }
+            do throws(ExportError) { try writeAll(fd, UnsafeRawBufferPointer(rebasing: raw[range]), path: path) } catch { return error }
             return nil
         }
         if let failure { throw failure }
