@@ -60,10 +60,7 @@ struct DrillDownEndToEndTests {
                                   "--log-level", "warning"], log: dir + "/agent.log")
         defer { api.terminate(); api.waitUntilExit() }
         // The agent's service_state records name the services it saw; the server must know them.
-        let recordFile = try #require(try FileManager.default.contentsOfDirectory(atPath: store + "/records")
-            .first { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") })
-        let records = try String(contentsOfFile: store + "/records/" + recordFile, encoding: .utf8)
-        let service = try #require(records.split(separator: "\n").compactMap { line -> String? in
+        let service = try #require(try Support.recordLines(store).compactMap { line -> String? in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                   o["kind"] as? String == "service_state", o["transport"] as? String == "tcp" else { return nil }
             return o["service"] as? String

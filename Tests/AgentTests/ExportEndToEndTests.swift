@@ -27,13 +27,7 @@ struct ExportEndToEndTests {
     }
 
     /// What the agent wrote in its record files (the embedded default sink).
-    static func recordFileIdentities(_ store: String) throws -> [String] {
-        let dir = store + "/records"
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") }
-        var lines: [String] = []
-        for name in names { lines += try String(contentsOfFile: dir + "/" + name, encoding: .utf8).split(separator: "\n").map(String.init) }
-        return identities(lines)
-    }
+    static func recordFileIdentities(_ store: String) throws -> [String] { identities(try Support.recordLines(store)) }
 
     @Test("brokers down, agent killed with SIGKILL while records wait in the spool; after restart every record arrives")
     func killDuringOutage() throws {

@@ -16,11 +16,7 @@ struct RecordSchemaTests {
         let run = try Support.run([Support.agentBinary, "ingest", "--store", store, "--no-progress", "--log-level", "critical",
                                    "--agent-id", "schema-test"] + files)
         #expect(run.status == 0 || run.status == 2, "\(run.stderr)")
-        let dir = store + "/records"
-        var ndjson: [UInt8] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where name.hasSuffix(".ndjson") && !name.hasPrefix(".") {
-            ndjson += try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))
-        }
+        let ndjson = try Support.recordFileBytes(store)
         let lines = ndjson.split(separator: 0x0A)
         #expect(lines.count > 1000)
         var kinds = Set<String>()

@@ -29,21 +29,18 @@ struct ServiceScenarioTests {
     }
 
     static func transitions(store: String, service: String) throws -> [Transition] {
-        let dir = store + "/records"
         var out: [Transition] = []
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where name.hasSuffix(".ndjson") && !name.hasPrefix(".") {
-            for line in try String(contentsOfFile: dir + "/" + name, encoding: .utf8).split(separator: "\n") {
-                guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                      o["kind"] as? String == "service_state", o["service"] as? String == service,
-                      o["reason"] as? String == "transition", let state = o["state"] as? String,
-                      let ts = o["ts"] as? String else { continue }
-                // Nanosecond text: keep milliseconds for the parser.
-                let trimmed = String(ts.prefix(23)) + "Z"
-                guard let date = formatter.date(from: trimmed) else { continue }
-                out.append(Transition(state: state, time: date.timeIntervalSince1970))
-            }
+        for line in try Support.recordLines(store) {
+            guard let o = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  o["kind"] as? String == "service_state", o["service"] as? String == service,
+                  o["reason"] as? String == "transition", let state = o["state"] as? String,
+                  let ts = o["ts"] as? String else { continue }
+            // Nanosecond text: keep milliseconds for the parser.
+            let trimmed = String(ts.prefix(23)) + "Z"
+            guard let date = formatter.date(from: trimmed) else { continue }
+            out.append(Transition(state: state, time: date.timeIntervalSince1970))
         }
         return out
     }

@@ -111,6 +111,22 @@ enum Support {
         return lines
     }
 
+    /// The bytes of the agent's published record files (`STORE/records/*.ndjson`, not the hidden
+    /// partial one), in file order.
+    static func recordFileBytes(_ store: String) throws -> [UInt8] {
+        let dir = store + "/records"
+        var out: [UInt8] = []
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where name.hasSuffix(".ndjson") && !name.hasPrefix(".") {
+            out += try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))
+        }
+        return out
+    }
+
+    /// The agent's records, one JSON line each (see ``recordFileBytes(_:)``).
+    static func recordLines(_ store: String) throws -> [String] {
+        try recordFileBytes(store).split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// The built `vigie-agent` binary (next to the test bundle).
     static var agentBinary: String {
         let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
