@@ -50,6 +50,8 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Thin system-library target over libpq (PostgreSQL client); only Correlation imports it.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Durable spool and the Kafka / HTTP sinks that drain it.
         .target(
             name: "Exporters",
@@ -109,10 +111,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Correlation server core: inventory model, state propagation, ingest, dedup, SQLite storage.
+        // Correlation server core: inventory model, state propagation, ingest, dedup, storage
+        // (SQLite embedded; PostgreSQL through libpq when several instances share the work).
         .target(
             name: "Correlation",
             dependencies: [
+                "CLibPQ",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -138,7 +142,7 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ServerHTTP", "VigieServer"], swiftSettings: strict),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ServerHTTP", "VigieServer", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),

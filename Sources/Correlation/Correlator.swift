@@ -18,6 +18,8 @@ public struct CorrelatorConfig: Sendable {
     public var dedupMaxAbove = 1024
     /// Idempotency keys remembered.
     public var maxIdempotencyKeys = 10_000
+    /// Records from one Kafka partition (see `ingest(_:scope:)`) arrive in the order the agent sent
+    /// them, so a duplicate there is any seq at or below the highest seen in that scope.
     public init() {}
 }
 
@@ -31,8 +33,11 @@ public struct IngestResult: Sendable {
     public var changes = 0
     /// The batch's idempotency key was already applied: nothing was done.
     public var replayed = false
-    /// Storage failed: the batch is applied in memory but not persisted.
+    /// Storage failed: the batch is applied in memory but not persisted yet (it is written with
+    /// the next batch), or, with `refused`, not applied at all.
     public var storageError: String?
+    /// Nothing was applied (the stored duplicate marks could not be read): send the batch again.
+    public var refused = false
 }
 
 /// A state change, as the event stream carries it.
@@ -90,6 +95,8 @@ public struct CorrelatorMetrics: Sendable {
     public var staleAgents = 0
     public var dependencies = 0
     public var subscribers = 0
+    /// Batches whose storage failed (kept in memory and written with a later batch).
+    public var storageFailures = 0
 }
 
 /// The correlation engine: inventory, agent views, propagation, observed dependencies,
@@ -97,7 +104,7 @@ public struct CorrelatorMetrics: Sendable {
 /// public method is short), so HTTP handlers call it directly.
 public final class Correlator: @unchecked Sendable {
     public let config: CorrelatorConfig
-    let store: CorrelationStore?
+    let store: (any CorrelationStorage)?
     let clock: @Sendable () -> Double
     let lock = NSLock()
 
@@ -108,6 +115,12 @@ public final class Correlator: @unchecked Sendable {
     private var agentServices: [String: Set<String>] = [:]   // agent -> services it has views of
     private var agents: [String: AgentInfo] = [:]
     private var dedup: DedupTracker
+    /// Duplicate marks of ordered scopes (Kafka partitions), keyed `scope|agent`.
+    private var scopedDedup: DedupTracker
+    /// What failed to be stored, written with the next batch.
+    private var pending: StoreBatch?
+    /// Position in a shared store's change feed (`absorbSharedChanges`).
+    private var sharedCursor: Int64 = 0
     private var deps: DependencyBook
     private var maintenance: [MaintenanceWindow] = []
     private var nextMaintenanceID: Int64 = 1
@@ -124,7 +137,7 @@ public final class Correlator: @unchecked Sendable {
 
     /// Opens the engine; with a store, reloads the state saved there (the inventory saved there wins
     /// over `inventory` unless `replaceStoredInventory`).
-    public init(config: CorrelatorConfig = CorrelatorConfig(), store: CorrelationStore? = nil, inventory: Inventory? = nil,
+    public init(config: CorrelatorConfig = CorrelatorConfig(), store: (any CorrelationStorage)? = nil, inventory: Inventory? = nil,
                 replaceStoredInventory: Bool = false, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.config = config
         self.store = store
@@ -141,7 +154,9 @@ public final class Correlator: @unchecked Sendable {
         try inv.validate()
         inventoryValue = inv
         propagator = Propagator(graph: Graph(inv))
-        dedup = DedupTracker(maxAbove: config.dedupMaxAbove, marks: saved?.dedup ?? [:])
+        let marks = saved?.dedup ?? [:]
+        dedup = DedupTracker(maxAbove: config.dedupMaxAbove, marks: marks.filter { !Self.isScoped($0.key.agent) })
+        scopedDedup = DedupTracker(maxAbove: 0, marks: marks.filter { Self.isScoped($0.key.agent) })
         deps = DependencyBook(staleAfter: config.dependencyStaleAfter, goneAfter: config.dependencyGoneAfter, loaded: saved?.dependencies ?? [])
         if let s = saved {
             for v in s.views { views[v.service, default: [:]][v.agent] = v; agentServices[v.agent, default: []].insert(v.service) }
@@ -248,7 +263,12 @@ public final class Correlator: @unchecked Sendable {
     /// agent id are rejected); nil when authentication is off. Valid lines are applied even when
     /// others are malformed (the malformed ones are returned). A batch whose `idempotencyKey` was
     /// already applied is not applied again (`replayed`).
-    public func ingest(_ bytes: some Collection<UInt8>, agent: String? = nil, idempotencyKey: String? = nil) -> IngestResult {
+    ///
+    /// `scope` names an ordered source, a Kafka partition (`kafkaScope`): there, duplicates are
+    /// told by the highest seq seen per agent and epoch in that scope, and with a shared store the
+    /// marks other instances stored for it are read first (a partition moved here by a rebalance
+    /// resumes where its previous owner stopped, whatever was committed to Kafka).
+    public func ingest(_ bytes: some Collection<UInt8>, agent: String? = nil, idempotencyKey: String? = nil, scope: String? = nil) -> IngestResult {
         if let key = idempotencyKey, locked({ appliedKeys[key] != nil }) {
             return locked {
                 counters.replayedBatches += 1
@@ -256,10 +276,15 @@ public final class Correlator: @unchecked Sendable {
             }
         }
         let (records, errors) = RecordParser.parse(batch: bytes)
-        return apply(records, errors: errors, agent: agent, idempotencyKey: idempotencyKey)
+        return apply(records, errors: errors, agent: agent, idempotencyKey: idempotencyKey, scope: scope)
     }
 
-    public func apply(_ records: [IngestRecord], errors parseErrors: [LineError] = [], agent: String? = nil, idempotencyKey: String? = nil) -> IngestResult {
+    /// The dedup scope of a Kafka partition.
+    public static func kafkaScope(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
+    static func isScoped(_ key: String) -> Bool { key.hasPrefix("kafka:") }
+
+    public func apply(_ records: [IngestRecord], errors parseErrors: [LineError] = [], agent: String? = nil, idempotencyKey: String? = nil,
+                      scope: String? = nil) -> IngestResult {
         var result = IngestResult()
         result.errors = parseErrors
         var batch = StoreBatch()
@@ -267,13 +292,26 @@ public final class Correlator: @unchecked Sendable {
         let now = clock()
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
+        if let scope, let store, store.isShared {
+            do {
+                for (k, m) in try store.dedupMarks(prefix: scope + "|") { scopedDedup.raise(k, to: m.high) }
+            } catch {
+                // Without the stored marks a replay could be applied twice: refuse the batch (Kafka redelivers it).
+                lock.unlock()
+                result.storageError = "\(error)"
+                result.refused = true
+                return result
+            }
+        }
         for r in records {
             let e = r.envelope
             if let agent, e.agentID != agent {
                 result.errors.append(LineError(line: r.line, "agent_id '\(e.agentID)' does not match the token's agent '\(agent)'"))
                 continue
             }
-            guard dedup.insert(agent: e.agentID, epoch: e.epoch, seq: e.seq) else { result.duplicates += 1; continue }
+            let fresh = scope.map { scopedDedup.insert(agent: $0 + "|" + e.agentID, epoch: e.epoch, seq: e.seq) }
+                ?? dedup.insert(agent: e.agentID, epoch: e.epoch, seq: e.seq)
+            guard fresh else { result.duplicates += 1; continue }
             result.accepted += 1
             var info = agents[e.agentID] ?? AgentInfo(agent: e.agentID, lastSeen: 0, epoch: e.epoch, health: nil)
             if !merge.isFresh(info, at: now) { revived.insert(e.agentID) }
@@ -320,7 +358,7 @@ public final class Correlator: @unchecked Sendable {
         let events = handle(changes, now: now, batch: &batch)
         result.changes = events.count
         batch.agents = touchedAgents.compactMap { agents[$0] }
-        batch.dedup = dedup.takeDirty()
+        batch.dedup = dedup.takeDirty() + scopedDedup.takeDirty()
         batch.dependencies = Array(changedDeps.values)
         if let key = idempotencyKey, result.errors.isEmpty {
             rememberKey(key)
@@ -335,9 +373,29 @@ public final class Correlator: @unchecked Sendable {
         counters.propagationSeconds += elapsed
         counters.lastPropagationSeconds = elapsed
         updateGauges(now: now)
-        do { try store?.write(batch) } catch { result.storageError = "\(error)" }
+        result.storageError = persist(batch)
         lock.unlock()
         return result
+    }
+
+    /// Writes `batch` after what failed before; nil on success, else the error (everything is then
+    /// kept pending for the next write). Lock held.
+    @discardableResult
+    private func persist(_ batch: StoreBatch) -> String? {
+        guard let store else { return nil }
+        var all = pending ?? StoreBatch()
+        all.merge(batch)
+        if all.isEmpty { return nil }
+        do {
+            try store.write(all)
+            pending = nil
+            return nil
+        } catch {
+            all.compact(maxFlows: config.maxFlowsInMemory)
+            pending = all
+            counters.storageFailures += 1
+            return "\(error)"
+        }
     }
 
     private func rememberKey(_ key: String) {
@@ -368,7 +426,7 @@ public final class Correlator: @unchecked Sendable {
             try? store?.prune(flowsBefore: newestFlowTS - config.flowRetention, keysBefore: now - 7 * 86400)
         }
         updateGauges(now: now)
-        try? store?.write(batch)
+        persist(batch)
         return events
     }
 
@@ -491,13 +549,18 @@ public final class Correlator: @unchecked Sendable {
         }
     }
 
-    /// Lock held; `inv` validated.
-    private func install(_ inv: Inventory) throws(InventoryError) {
+    /// Lock held; `inv` validated. `persist`: false when the inventory comes from the shared store.
+    private func install(_ inv: Inventory, persist: Bool = true) throws(InventoryError) {
         let now = clock()
         var batch = StoreBatch()
-        batch.inventory = inv
-        do { try store?.write(batch) } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
-        batch = StoreBatch()
+        if persist {
+            batch.inventory = inv
+            var withPending = pending ?? StoreBatch()
+            withPending.merge(batch)
+            do { try store?.write(withPending) } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
+            pending = nil
+            batch = StoreBatch()
+        }
         inventoryValue = inv
         var changes = propagator.setGraph(Graph(inv))
         changes += refreshAllLeaves(now: now)
@@ -509,7 +572,64 @@ public final class Correlator: @unchecked Sendable {
             batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: nil, causes: s.causes))
         }
         updateGauges(now: now)
-        try? store?.write(batch)
+        if persist { self.persist(batch) }
+    }
+
+    // MARK: Shared store
+
+    /// Applies what other server instances wrote to a shared store since the last call: their
+    /// agents' views and liveness, inventory, maintenance windows and acknowledgements; then
+    /// propagates like an ingest. Their history is theirs to write: nothing is written here.
+    /// Call it from one thread (on `NOTIFY`, and periodically).
+    @discardableResult
+    public func absorbSharedChanges() throws -> [StateChangeEvent] {
+        guard let store, store.isShared else { return [] }
+        let changes = try store.changes(since: locked { sharedCursor })
+        return locked {
+            sharedCursor = max(sharedCursor, changes.cursor)
+            guard !changes.isEmpty else { return [] }
+            let now = clock()
+            var batch = StoreBatch()
+            var statusChanges: [StatusChange] = []
+            if let inv = changes.inventory, inv != inventoryValue, (try? inv.validate()) != nil {
+                inventoryValue = inv
+                statusChanges += propagator.setGraph(Graph(inv))
+                statusChanges += refreshAllLeaves(now: now)
+            }
+            if let m = changes.maintenance {
+                maintenance = m
+                nextMaintenanceID = max(nextMaintenanceID, (m.map(\.id).max() ?? 0) + 1)
+                statusChanges += propagator.setMaintenance(activeMaintenance(at: now))
+            }
+            if let a = changes.acknowledgements {
+                acks = Dictionary(a.map { ($0.node, $0) }, uniquingKeysWith: { $1 })
+                statusChanges += propagator.setAcknowledged(Set(acks.keys))
+            }
+            var touchedServices = Set<String>(), touchedAgents = Set<String>()
+            for v in changes.views {
+                if let old = views[v.service]?[v.agent], (old.epoch, old.seq) >= (v.epoch, v.seq) { continue }
+                views[v.service, default: [:]][v.agent] = v
+                agentServices[v.agent, default: []].insert(v.service)
+                touchedServices.insert(v.service)
+            }
+            for a in changes.agents {
+                var info = agents[a.agent] ?? a
+                let wasFresh = merge.isFresh(agents[a.agent], at: now)
+                info.lastSeen = max(info.lastSeen, a.lastSeen)
+                info.epoch = max(info.epoch, a.epoch)
+                if a.health != nil { info.health = a.health }
+                agents[a.agent] = info
+                touchedAgents.insert(a.agent)
+                if !wasFresh { touchedServices.formUnion(agentServices[a.agent] ?? []) }
+            }
+            var inputs: [String: LeafInput] = [:]
+            for s in touchedServices where propagator.graph.nodes[s]?.kind == .endpoint { inputs[s] = leafInput(for: s, now: now) }
+            for a in touchedAgents where propagator.graph.nodes[a]?.kind == .agent { inputs[a] = leafInput(for: a, now: now) }
+            statusChanges += propagator.setLeaves(inputs)
+            let events = handle(statusChanges, now: now, batch: &batch)
+            updateGauges(now: now)
+            return events
+        }
     }
 
     // MARK: Observed dependencies
@@ -531,7 +651,7 @@ public final class Correlator: @unchecked Sendable {
         try locked { () throws(InventoryError) -> ObservedDependency in
             guard let d = deps.confirm(id) else { throw InventoryError(.notFound, subject: "dependency \(id)", "no such dependency") }
             var b = StoreBatch(); b.dependencies = [d]
-            try? store?.write(b)
+            persist(b)
             return d
         }
     }
@@ -551,7 +671,7 @@ public final class Correlator: @unchecked Sendable {
             try install(inv)
             let p = deps.markPromoted(id)!
             var b = StoreBatch(); b.dependencies = [p]
-            try? store?.write(b)
+            persist(b)
             return p
         }
     }
@@ -584,7 +704,7 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         batch.maintenance = maintenance
         _ = handle(propagator.setMaintenance(activeMaintenance(at: now)), now: now, batch: &batch)
-        try? store?.write(batch)
+        persist(batch)
     }
 
     public func acknowledge(node: String, author: String? = nil, comment: String? = nil) throws(InventoryError) {
@@ -608,7 +728,7 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         batch.acknowledgements = Array(acks.values)
         _ = handle(propagator.setAcknowledged(Set(acks.keys)), now: clock(), batch: &batch)
-        try? store?.write(batch)
+        persist(batch)
     }
 
     // MARK: Events

@@ -52,6 +52,16 @@ public struct DedupTracker: Sendable {
         return true
     }
 
+    /// Raises a key's contiguous mark to at least `high` (marks another server instance stored).
+    public mutating func raise(_ key: Key, to high: Int64) {
+        var m = marks[key] ?? Mark()
+        guard high > m.high else { return }
+        m.high = high
+        m.above = m.above.filter { $0 > high }
+        while m.above.remove(m.high + 1) != nil { m.high += 1 }
+        marks[key] = m
+    }
+
     public mutating func takeDirty() -> [(Key, Mark)] {
         defer { dirty.removeAll() }
         return dirty.compactMap { k in marks[k].map { (k, $0) } }

@@ -26,6 +26,8 @@ enum MetricsText {
         metric("vigie_server_nodes_recomputed_total", "counter", "Nodes recomputed by incremental propagation.", [("", Double(m.nodesRecomputed))])
         metric("vigie_server_agents", "gauge", "Agents known, and those stale.", [("", Double(m.agents)), ("{stale=\"true\"}", Double(m.staleAgents))])
         metric("vigie_server_dependencies", "gauge", "Observed dependencies.", [("", Double(m.dependencies))])
+        metric("vigie_server_storage_failures_total", "counter", "Batches whose storage failed (kept in memory, written with a later batch).",
+               [("", Double(m.storageFailures))])
         metric("vigie_server_event_subscribers", "gauge", "Connected Server-Sent Events clients.", [("", Double(m.subscribers))])
         return out
     }

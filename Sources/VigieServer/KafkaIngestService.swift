@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// Consumes the agents' record topics as a member of a Kafka consumer group and applies them to
 /// the correlator. Offsets are committed only after the records are applied, so a restart (or a
 /// rebalance to another server instance) replays what was not applied; the correlator drops the
-/// duplicates by `(agent_id, epoch, seq)`. librdkafka's blocking poll runs on its own thread.
+/// duplicates by `(agent_id, epoch, seq)` per partition (with PostgreSQL, the marks are shared by
+/// the instances). librdkafka's blocking poll runs on its own thread.
 struct KafkaIngestService: Service {
     let correlator: Correlator
     let bootstrapServers: String
@@ -45,8 +46,9 @@ struct KafkaIngestService: Service {
         }
     }
 
-    /// Polls batches (up to 500 messages or 200 ms), applies them, then commits the last offset of
-    /// each partition in the batch.
+    /// Polls batches (up to 500 messages or 200 ms), applies each partition's messages with that
+    /// partition as dedup scope, then commits the partition's last offset. A partition whose batch
+    /// could not be applied (shared store unreachable) is retried before anything else is polled.
     static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) {
         logger.notice("Kafka ingest started")
         while !stop.isSet {
@@ -56,24 +58,40 @@ struct KafkaIngestService: Service {
                 if let m = consumer.poll(timeoutMs: 50) { batch.append(m) }
             }
             guard !batch.isEmpty else { continue }
-            var lines: [UInt8] = []
+            var byPartition: [String: [KafkaConsumer.Message]] = [:]
+            var order: [String] = []
             for m in batch {
-                lines += m.payload
-                lines.append(0x0A)
+                let scope = Correlator.kafkaScope(topic: m.topic, partition: m.partition)
+                if byPartition[scope] == nil { order.append(scope) }
+                byPartition[scope, default: []].append(m)
             }
-            let result = correlator.ingest(lines)
-            if !result.errors.isEmpty {
-                logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errors.count)"])
-            }
-            if let storageError = result.storageError {
-                // Applied in memory but not persisted: leave the offsets, so a restart replays them.
-                logger.error("records applied but not stored; Kafka offsets not committed", metadata: ["error": "\(storageError)"])
-                continue
-            }
-            var last: [String: KafkaConsumer.Message] = [:]
-            for m in batch { last["\(m.topic)/\(m.partition)"] = m }
-            for m in last.values {
-                do { try consumer.commit(m) } catch {
+            for scope in order {
+                let messages = byPartition[scope]!
+                var lines: [UInt8] = []
+                for m in messages {
+                    lines += m.payload
+                    lines.append(0x0A)
+                }
+                var result = correlator.ingest(lines, scope: scope)
+                var delay = 0.2
+                while result.refused && !stop.isSet {
+                    logger.error("Kafka records not applied: shared store unavailable; retrying",
+                                 metadata: ["scope": "\(scope)", "error": "\(result.storageError ?? "")"])
+                    Thread.sleep(forTimeInterval: delay)
+                    delay = min(delay * 2, 5)
+                    result = correlator.ingest(lines, scope: scope)
+                }
+                if result.refused { return }
+                if !result.errors.isEmpty {
+                    logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errors.count)", "scope": "\(scope)"])
+                }
+                if let storageError = result.storageError {
+                    // Applied in memory and kept pending: it is stored with the next batch that
+                    // succeeds. The offset is committed then (a later commit covers this one).
+                    logger.error("records applied but not stored yet; Kafka offset not committed", metadata: ["error": "\(storageError)"])
+                    continue
+                }
+                do { try consumer.commit(messages.last!) } catch {
                     // Not fatal: the records are applied; a replay after a restart is deduplicated.
                     logger.warning("Kafka offset commit failed", metadata: ["error": "\(error)"])
                 }

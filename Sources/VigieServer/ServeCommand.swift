@@ -12,8 +12,11 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on, HOST:PORT.")
     var listen: String = "127.0.0.1:8480"
 
-    @Option(name: .long, help: "Data directory (SQLite database vigie-server.sqlite).")
-    var data: String
+    @Option(name: .long, help: "Data directory (SQLite database vigie-server.sqlite). Not used with --database.")
+    var data: String?
+
+    @Option(name: .long, help: "PostgreSQL URL (postgresql://USER[:PASSWORD]@HOST[:PORT]/DB) instead of SQLite: server instances sharing one Kafka consumer group share it.")
+    var database: String?
 
     @Option(name: .long, help: "Inventory YAML: replaces the stored inventory at start.")
     var inventory: String?
@@ -39,6 +42,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kafka-topics"), help: "Comma-separated topics (default: the agents' vigie.conn, vigie.txn, vigie.edge, vigie.service_state, vigie.service_seen, vigie.agent_health).")
     var kafkaTopics: String?
 
+    @Option(name: .customLong("kafka-property"), help: "KEY=VALUE: a librdkafka consumer property (repeatable), e.g. session.timeout.ms=10000.")
+    var kafkaProperties: [String] = []
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -63,18 +69,34 @@ struct ServeCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         var config = CorrelatorConfig()
         config.agentStaleAfter = staleAfter
-        let store = try CorrelationStore(directory: data)
+        let store: any CorrelationStorage
+        switch (database, data) {
+        case (let url?, _):
+            guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
+                throw ValidationError("--database: '\(url)' is not a postgresql:// URL")
+            }
+            do { store = try PostgresStore(url: url) } catch { throw ValidationError("--database: \(error)") }
+        case (nil, let dir?):
+            store = try SQLiteStore(directory: dir)
+        case (nil, nil):
+            throw ValidationError("give --data DIR (SQLite) or --database postgresql://… (PostgreSQL)")
+        }
         let correlator = try Correlator(config: config, store: store, inventory: inv, replaceStoredInventory: inv != nil)
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
         apiConfig.maxBodyBytes = maxBody
         let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
         let ticker = TickService(correlator: correlator, interval: tick)
         var services: [any Service] = [app, ticker]
+        if let url = database {
+            // Other instances' changes arrive through NOTIFY; read them before serving.
+            try correlator.absorbSharedChanges()
+            services.append(SharedStateSync(correlator: correlator, url: url, logger: logger))
+        }
         if let kafka {
             let topics = kafkaTopics.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
                 ?? KafkaIngestService.defaultTopics
             services.append(KafkaIngestService(correlator: correlator, bootstrapServers: kafka, groupID: kafkaGroup,
-                                               topics: topics, properties: [:], logger: logger))
+                                               topics: topics, properties: try parseProperties(kafkaProperties), logger: logger))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -96,6 +118,16 @@ struct TickService: Service {
         }
         correlator.closeSubscribers()
     }
+}
+
+/// Parses `KEY=VALUE` options.
+func parseProperties(_ items: [String]) throws -> [String: String] {
+    var out: [String: String] = [:]
+    for item in items {
+        guard let eq = item.firstIndex(of: "="), eq != item.startIndex else { throw ValidationError("--kafka-property: '\(item)' is not KEY=VALUE") }
+        out[String(item[..<eq])] = String(item[item.index(after: eq)...])
+    }
+    return out
 }
 
 /// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).

@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Correlator")
 struct CorrelatorTests {
-    func make(_ clock: TestClock, store: CorrelationStore? = nil, config: CorrelatorConfig = CorrelatorConfig()) throws -> Correlator {
+    func make(_ clock: TestClock, store: SQLiteStore? = nil, config: CorrelatorConfig = CorrelatorConfig()) throws -> Correlator {
         try Correlator(config: config, store: store, inventory: try Inventory.parse(yaml: shopYAML), clock: clock.function)
     }
 
@@ -143,7 +143,7 @@ struct CorrelatorTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = TestClock()
         do {
-            let c = try make(clock, store: try CorrelationStore(directory: dir))
+            let c = try make(clock, store: try SQLiteStore(directory: dir))
             let r = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP"), Lines.serviceState(seq: 3, state: "DEGRADED"),
                                           Lines.serviceState(seq: 3, state: "DEGRADED")]), idempotencyKey: "edge-paris-01-1-3")
             #expect(r.accepted == 2)
@@ -153,7 +153,7 @@ struct CorrelatorTests {
             #expect(dep.accepted == 2)
         }
         clock.advance(5)
-        let c = try make(clock, store: try CorrelationStore(directory: dir))
+        let c = try make(clock, store: try SQLiteStore(directory: dir))
         #expect(c.status("10.0.0.5:443/tcp")?.state == .degraded)   // views reloaded
         let r = c.ingest(Lines.batch([Lines.serviceState(seq: 3, state: "UP"), Lines.serviceState(seq: 1, state: "UP"),
                                       Lines.serviceState(seq: 2, state: "REFUSED"), Lines.edge(seq: 4)]))
@@ -174,7 +174,7 @@ struct CorrelatorTests {
         var config = CorrelatorConfig()
         config.dependencyStaleAfter = 100
         config.dependencyGoneAfter = 1000
-        let c = try make(clock, store: try CorrelationStore(directory: dir), config: config)
+        let c = try make(clock, store: try SQLiteStore(directory: dir), config: config)
         _ = c.ingest(Lines.batch([Lines.edge(seq: 1, client: "10.0.1.1", service: "10.0.0.9:8080/tcp")]))
         var d = try #require(c.dependencies().first)
         #expect(d.status == .new)
@@ -197,7 +197,7 @@ struct CorrelatorTests {
         _ = c.ingest(Lines.batch([Lines.serviceState(seq: 3, service: "10.0.0.9:8080/tcp", state: "REFUSED")]))
         #expect(c.weather().entry("shop")?.rootCauses == ["10.0.0.9:8080/tcp"])
         // Reloaded from SQLite: the promoted inventory and the dependency.
-        let again = try Correlator(config: config, store: try CorrelationStore(directory: dir), clock: clock.function)
+        let again = try Correlator(config: config, store: try SQLiteStore(directory: dir), clock: clock.function)
         #expect(again.inventory.node("10.0.0.9:8080/tcp") != nil)
         #expect(again.dependencies().first?.dependency.promoted == true)
     }

@@ -1,60 +1,8 @@
 import Foundation
 import GRDB
 
-/// Everything the server reloads at restart.
-public struct StoredState: Sendable {
-    public var inventory: Inventory?
-    public var views: [AgentView]
-    public var agents: [AgentInfo]
-    public var dedup: [DedupTracker.Key: DedupTracker.Mark]
-    public var dependencies: [ObservedDependency]
-    public var maintenance: [MaintenanceWindow]
-    public var acknowledgements: [Acknowledgement]
-    public var lastStates: [String: Health]
-    public var idempotencyKeys: [String]
-}
-
-/// One recorded state change of a node (status history, for SLA figures).
-public struct HistoryEntry: Sendable, Hashable, Codable {
-    public var node: String
-    /// Server time, seconds since 1970.
-    public var at: Double
-    public var state: Health
-    public var previous: Health?
-    public var causes: [String]
-}
-
-/// A `conn`/`txn` record kept for drill-down.
-public struct FlowRecord: Sendable, Hashable, Codable {
-    public var agent: String
-    public var kind: String
-    public var service: String?
-    /// Packet time of the record (`ts`), seconds since 1970.
-    public var ts: Double
-    public var line: String
-}
-
-/// What one ingested batch (or API change) writes, in one transaction.
-public struct StoreBatch: Sendable {
-    public var views: [AgentView] = []
-    public var agents: [AgentInfo] = []
-    public var dedup: [(DedupTracker.Key, DedupTracker.Mark)] = []
-    public var dependencies: [ObservedDependency] = []
-    public var history: [HistoryEntry] = []
-    public var flows: [FlowRecord] = []
-    public var idempotencyKey: String?
-    public var inventory: Inventory?
-    public var maintenance: [MaintenanceWindow]?
-    public var acknowledgements: [Acknowledgement]?
-    public init() {}
-    public var isEmpty: Bool {
-        views.isEmpty && agents.isEmpty && dedup.isEmpty && dependencies.isEmpty && history.isEmpty && flows.isEmpty
-            && idempotencyKey == nil && inventory == nil && maintenance == nil && acknowledgements == nil
-    }
-}
-
 /// SQLite storage (GRDB), the embedded default: one file `vigie-server.sqlite` in the data directory.
-public final class CorrelationStore: Sendable {
+public final class SQLiteStore: CorrelationStorage {
     let db: DatabaseQueue
     public let path: String
 
@@ -186,10 +134,8 @@ public final class CorrelationStore: Sendable {
         }
     }
 
-    /// Seconds spent in each state by a node over `[from, to)`, from the history (the state before
-    /// `from` is the last change before it). Time before the first record counts as UNKNOWN.
-    public func timeInStates(node: String, from: Double, to: Double) throws -> [Health: Double] {
-        let rows: [(Double, Health)] = try db.read { db in
+    public func historyRows(node: String, from: Double, to: Double) throws -> [(at: Double, state: Health)] {
+        try db.read { db in
             let before = try Row.fetchOne(db, sql: "SELECT at, state FROM history WHERE node = ? AND at < ? ORDER BY at DESC, id DESC LIMIT 1",
                                           arguments: [node, from])
             let inside = try Row.fetchAll(db, sql: "SELECT at, state FROM history WHERE node = ? AND at >= ? AND at < ? ORDER BY at, id",
@@ -197,14 +143,6 @@ public final class CorrelationStore: Sendable {
             return (before.map { [$0] } ?? []).map { (from, Health(rawValue: $0["state"]) ?? .unknown) }
                 + inside.map { ($0["at"], Health(rawValue: $0["state"]) ?? .unknown) }
         }
-        var result: [Health: Double] = [:]
-        var cursor = from, current: Health = .unknown
-        for (at, s) in rows {
-            result[current, default: 0] += max(0, at - cursor)
-            cursor = max(cursor, at); current = s
-        }
-        result[current, default: 0] += max(0, to - cursor)
-        return result.filter { $0.value > 0 }
     }
 
     /// Recent `conn`/`txn` records of a service (or all), newest first.
