@@ -8,6 +8,8 @@ import NIOCore
 public struct ServerAPIConfig: Sendable {
     /// Bearer token → agent id. Empty: ingest is not authenticated (development only).
     public var tokens: [String: String] = [:]
+    /// Operator and read tokens of every other route (``OperatorAccess``). Default: all open.
+    public var access = OperatorAccess()
     /// Largest accepted request body, as received and after gzip decompression.
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxDecompressedBytes = 64 * 1024 * 1024
@@ -68,6 +70,7 @@ public enum ServerAPI {
 
     public static func router(correlator: Correlator, config: ServerAPIConfig, logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: OperatorAuthMiddleware(access: config.access))  // first: it covers every route
         router.post("api/v1/ingest") { request, _ -> Response in
             var request = request
             return try await ingest(&request, correlator: correlator, config: config, logger: logger)

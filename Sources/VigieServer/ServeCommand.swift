@@ -21,6 +21,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "AGENT=TOKEN: the bearer token of an agent (repeatable). None: ingest is not authenticated.")
     var tokens: [String] = []
 
+    @Option(name: .customLong("operator-token"), help: "Bearer token of operators (repeatable): required to change state (inventory, maintenance, acks, dependencies). None: those endpoints are open.")
+    var operatorTokens: [String] = []
+
+    @Option(name: .customLong("read-token"), help: "Bearer token that may only read (repeatable). Given: every read needs a read or operator token; none: reads are open.")
+    var readTokens: [String] = []
+
     @Option(name: .customLong("stale-after"), help: "Seconds without any record after which an agent's views are UNKNOWN.")
     var staleAfter: Double = 180
 
@@ -51,6 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             tokenMap[String(t[t.index(after: eq)...])] = String(t[..<eq])
         }
+        let access = try operatorAccess(agentTokens: Set(tokenMap.keys))
         var inv: Inventory?
         if let path = inventory {
             let text: String
@@ -60,12 +67,14 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vigie.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if tokenMap.isEmpty { logger.warning("no --token: ingest accepts unauthenticated records") }
+        if access.operatorTokens.isEmpty { logger.warning("no --operator-token: anyone can edit the inventory, maintenance and acknowledgements") }
         signal(SIGPIPE, SIG_IGN)
         var config = CorrelatorConfig()
         config.agentStaleAfter = staleAfter
         let store = try CorrelationStore(directory: data)
         let correlator = try Correlator(config: config, store: store, inventory: inv, replaceStoredInventory: inv != nil)
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
+        apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
         let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
         let ticker = TickService(correlator: correlator, interval: tick)
@@ -78,6 +87,25 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension ServeCommand {
+    /// `--operator-token` and `--read-token`, checked: not empty, and no token in two roles (an
+    /// agent's token must not open the operator endpoints, nor a read token writes).
+    func operatorAccess(agentTokens: Set<String>) throws -> OperatorAccess {
+        let access = OperatorAccess(operatorTokens: Set(operatorTokens), readTokens: Set(readTokens))
+        for (option, tokens) in [("--operator-token", operatorTokens), ("--read-token", readTokens)] {
+            if tokens.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) { throw ValidationError("\(option): a token cannot be empty") }
+            if tokens.contains(where: agentTokens.contains) { throw ValidationError("\(option): a token is also an agent's --token; use distinct tokens") }
+        }
+        if !readTokens.isEmpty && operatorTokens.isEmpty {
+            throw ValidationError("--read-token needs an --operator-token too (otherwise writes would be open while reads are closed)")
+        }
+        if !access.operatorTokens.isDisjoint(with: access.readTokens) {
+            throw ValidationError("--read-token: a token is also an --operator-token; use distinct tokens")
+        }
+        return access
     }
 }
 
