@@ -45,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kafka-topics"), help: "Comma-separated topics (default: the agents' vigie.conn, vigie.txn, vigie.edge, vigie.service_state, vigie.service_seen, vigie.agent_health).")
     var kafkaTopics: String?
 
+    @Option(name: .customLong("events-kafka-topic"), help: "Also produce every node state change to this Kafka topic (JSON as the SSE data, key = node id).")
+    var eventsKafkaTopic: String?
+
+    @Option(name: .customLong("events-kafka"), help: "Kafka cluster of --events-kafka-topic, host:port[,...] (default: --kafka's).")
+    var eventsKafka: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -58,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
             tokenMap[String(t[t.index(after: eq)...])] = String(t[..<eq])
         }
         let access = try operatorAccess(agentTokens: Set(tokenMap.keys))
+        let eventsBootstrap = try eventsKafkaBootstrap()
         var inv: Inventory?
         if let path = inventory {
             let text: String
@@ -76,9 +83,17 @@ struct ServeCommand: AsyncParsableCommand {
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
         apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
+        var services: [any Service] = []
+        if let topic = eventsKafkaTopic, let eventsBootstrap {
+            // First in the group: shut down last, after ingest, so that its last changes are sent.
+            let stats = StateEventKafkaStats()
+            services.append(try StateEventKafkaService(correlator: correlator, bootstrapServers: eventsBootstrap, topic: topic,
+                                                       stats: stats, logger: logger))
+            apiConfig.extraMetrics = { stats.metricsText() }
+        }
         let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
         let ticker = TickService(correlator: correlator, interval: tick)
-        var services: [any Service] = [app, ticker]
+        services += [app, ticker]
         if let kafka {
             let topics = kafkaTopics.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
                 ?? KafkaIngestService.defaultTopics
@@ -91,6 +106,20 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// The cluster of `--events-kafka-topic` (`--events-kafka`, else `--kafka`); nil without a topic.
+    func eventsKafkaBootstrap() throws -> String? {
+        if eventsKafka != nil && eventsKafkaTopic == nil { throw ValidationError("--events-kafka needs --events-kafka-topic") }
+        guard let topic = eventsKafkaTopic else { return nil }
+        guard !topic.isEmpty, topic.count <= 249, topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }),
+              topic != ".", topic != ".." else {
+            throw ValidationError("--events-kafka-topic: '\(topic)' is not a Kafka topic name (letters, digits, '.', '_', '-', at most 249)")
+        }
+        guard let bootstrap = eventsKafka ?? kafka, !bootstrap.isEmpty else {
+            throw ValidationError("--events-kafka-topic needs a cluster: --events-kafka HOST:PORT or --kafka HOST:PORT")
+        }
+        return bootstrap
+    }
+
     /// `--operator-token` and `--read-token`, checked: not empty, and no token in two roles (an
     /// agent's token must not open the operator endpoints, nor a read token writes).
     func operatorAccess(agentTokens: Set<String>) throws -> OperatorAccess {

@@ -162,7 +162,7 @@ final class HTTPFixture {
     }
 
     deinit {
-        server.terminate()
+        if server.isRunning { server.terminate() }
         server.waitUntilExit()
         if ownsDirectory { try? FileManager.default.removeItem(atPath: dir) }
     }
