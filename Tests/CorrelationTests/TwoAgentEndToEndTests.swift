@@ -9,8 +9,8 @@ import VigieTestSupport
 /// with `score` DEGRADED, both with S1 as root cause; the drill-down pcaps equal the agents' own
 /// queries, merged in time order, packet for packet.
 @Suite("Two agents end to end: HTTP + Kafka → server → weather → drill-down", .serialized,
-       .enabled(if: ["curl", "tcpdump", "mergecap"].allSatisfy(HTTPFixture.hasTool) && KafkaMockProcess.binary != nil,
-                "needs curl, tcpdump, mergecap (tshark's package) and vigie-kafka-mock"))
+       .enabled(if: ["curl", "kcat", "tcpdump", "mergecap"].allSatisfy(HTTPFixture.hasTool) && KafkaMockProcess.binary != nil,
+                "needs curl, kcat, tcpdump, mergecap (tshark's package) and vigie-kafka-mock"))
 struct TwoAgentEndToEndTests {
     typealias C = TwoAgentCaptures
 
@@ -74,6 +74,13 @@ struct TwoAgentEndToEndTests {
         let statesB = try Self.serviceStates(dir + "/b", C.healthy.id)
         #expect(!statesB.isEmpty && statesB.allSatisfy { $0 == "UP" }, "agent B's S2 states: \(statesB)")
 
+        // Each agent used its own channel: only B's records are on Kafka (A's came over HTTP, token-checked).
+        let kafkaAgents = Set(try mock.consume(topic: "vigie.service_state").compactMap { line -> String? in
+            let value = line.split(separator: "\t", maxSplits: 1).last.map(String.init) ?? ""
+            return (try? JSONSerialization.jsonObject(with: Data(value.utf8)) as? [String: Any])?["agent_id"] as? String
+        })
+        #expect(kafkaAgents == ["edge-b"], "agents on Kafka: \(kafkaAgents)")
+
         // Weather: worst(web DOWN, db OK) = DOWN; score((0 + 100) / 2 = 50) = DEGRADED (≥ 40, < 70).
         var weather: [String: [String: Any]] = [:]
         let settled = Processes.waitFor(30) {
@@ -88,6 +95,9 @@ struct TwoAgentEndToEndTests {
         #expect(weather["shop-tolerant"]?["score"] as? Double == 50)
         #expect(weather["web"]?["state"] as? String == "DOWN")
         #expect(weather["db"]?["state"] as? String == "OK")
+        // The cause path of the strict application: shop-strict → web → S1 → agent A.
+        #expect(weather["shop-strict"]?["causes"] as? [String] == ["web"])
+        #expect(weather["web"]?["causes"] as? [String] == [C.refusing.id])
         for app in ["shop-strict", "shop-tolerant"] {
             #expect(weather[app]?["root_causes"] as? [String] == [C.refusing.id], "\(app): \(weather[app] ?? [:])")
             let detail = try Processes.json(try Processes.get(base + "/api/v1/nodes/" + app).body)
