@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import ServerHTTP
 
 /// `--operator-token` / `--read-token` on the real server: state changes need an operator token,
 /// reads stay open unless read tokens are set; agent, operator and read tokens never stand in for
@@ -122,5 +123,41 @@ struct OperatorAuthTests {
         let data = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// The classification behind the middleware, without a server.
+@Suite("operator access rules")
+struct OperatorAccessRuleTests {
+    @Test("requests are classified: ingest (agents), reads (GET, HEAD, what-if), everything else operator")
+    func classification() {
+        typealias A = OperatorAccess
+        #expect(A.requirement(method: .post, path: "/api/v1/ingest") == .agent)
+        #expect(A.requirement(method: .post, path: "/api/v1/ingest/") == .agent)
+        #expect(A.requirement(method: .get, path: "/api/v1/weather") == .read)
+        #expect(A.requirement(method: .head, path: "/") == .read)
+        #expect(A.requirement(method: .post, path: "/api/v1/whatif") == .read)
+        #expect(A.requirement(method: .post, path: "/api/v1/acks") == .operate)
+        #expect(A.requirement(method: .patch, path: "/api/v1/inventory") == .operate)
+        #expect(A.requirement(method: .delete, path: "/api/v1/maintenance/3") == .operate)
+        #expect(A.requirement(method: .post, path: "/api/v1/whatif/../acks") == .operate)
+    }
+
+    @Test("bearer tokens: scheme case-insensitive, surrounding blanks ignored, others rejected")
+    func bearer() {
+        #expect(OperatorAccess.bearer("Bearer abc") == "abc")
+        #expect(OperatorAccess.bearer("bearer  abc ") == "abc")
+        #expect(OperatorAccess.bearer("Basic abc") == nil)
+        #expect(OperatorAccess.bearer("Bearer ") == nil)
+        #expect(OperatorAccess.bearer(nil) == nil)
+        #expect(OperatorAccess.contains(["abc", "xyz"], "xyz"))
+        #expect(!OperatorAccess.contains(["abc"], "ab"))
+        #expect(!OperatorAccess.contains(["abc"], "abcd"))
+        let access = OperatorAccess(operatorTokens: ["op"], readTokens: ["rd"])
+        #expect(access.denial(method: .put, path: "/api/v1/inventory", authorization: "Bearer op") == nil)
+        #expect(access.denial(method: .put, path: "/api/v1/inventory", authorization: "Bearer rd")?.status == .forbidden)
+        #expect(access.denial(method: .get, path: "/api/v1/weather", authorization: "Bearer rd") == nil)
+        #expect(access.denial(method: .get, path: "/api/v1/weather", authorization: nil)?.status == .unauthorized)
+        #expect(access.denial(method: .post, path: "/api/v1/ingest", authorization: nil) == nil)
     }
 }
