@@ -8,6 +8,10 @@ import NIOCore
 public struct ServerAPIConfig: Sendable {
     /// Bearer token → agent id. Empty: ingest is not authenticated (development only).
     public var tokens: [String: String] = [:]
+    /// Operator and read tokens of every other route (``OperatorAccess``). Default: all open.
+    public var access = OperatorAccess()
+    /// More Prometheus text appended to `/metrics` (the server's exporters), rendered per scrape.
+    public var extraMetrics: (@Sendable () -> String)?
     /// Largest accepted request body, as received and after gzip decompression.
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxDecompressedBytes = 64 * 1024 * 1024
@@ -68,6 +72,7 @@ public enum ServerAPI {
 
     public static func router(correlator: Correlator, config: ServerAPIConfig, logger: Logger) -> Router<BasicRequestContext> {
         let router = Router()
+        router.add(middleware: OperatorAuthMiddleware(access: config.access))  // first: it covers every route
         router.post("api/v1/ingest") { request, _ -> Response in
             var request = request
             return try await ingest(&request, correlator: correlator, config: config, logger: logger)
@@ -232,7 +237,7 @@ public enum ServerAPI {
 
         router.get("api/v1/events") { _, _ -> Response in events(correlator) }
         router.get("metrics") { _, _ -> Response in
-            text(MetricsText.render(correlator.metrics), contentType: "text/plain; version=0.0.4")
+            text(MetricsText.render(correlator.metrics) + (config.extraMetrics?() ?? ""), contentType: "text/plain; version=0.0.4")
         }
         router.get("/") { _, _ -> Response in
             text(WeatherPage.render(correlator.weather(kinds: nil)), contentType: "text/html; charset=utf-8")
@@ -323,7 +328,7 @@ public enum ServerAPI {
                 var n = 0
                 for await e in stream {
                     n += 1
-                    let data = String(decoding: (try? encoder.encode(EventPayload(e))) ?? Data(), as: UTF8.self)
+                    let data = String(decoding: StateChangeJSON.encode(e), as: UTF8.self)
                     output.yield("event: state\nid: \(n)\ndata: \(data)\n\n")
                 }
                 output.finish()

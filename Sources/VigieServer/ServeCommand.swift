@@ -24,6 +24,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("token"), help: "AGENT=TOKEN: the bearer token of an agent (repeatable). None: ingest is not authenticated.")
     var tokens: [String] = []
 
+    @Option(name: .customLong("operator-token"), help: "Bearer token of operators (repeatable): required to change state (inventory, maintenance, acks, dependencies). None: those endpoints are open.")
+    var operatorTokens: [String] = []
+
+    @Option(name: .customLong("read-token"), help: "Bearer token that may only read (repeatable). Given: every read needs a read or operator token; none: reads are open.")
+    var readTokens: [String] = []
+
     @Option(name: .customLong("stale-after"), help: "Seconds without any record after which an agent's views are UNKNOWN.")
     var staleAfter: Double = 180
 
@@ -45,6 +51,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kafka-property"), help: "KEY=VALUE: a librdkafka consumer property (repeatable), e.g. session.timeout.ms=10000.")
     var kafkaProperties: [String] = []
 
+    @Option(name: .customLong("events-kafka-topic"), help: "Also produce every node state change to this Kafka topic (JSON as the SSE data, key = node id).")
+    var eventsKafkaTopic: String?
+
+    @Option(name: .customLong("events-kafka"), help: "Kafka cluster of --events-kafka-topic, host:port[,...] (default: --kafka's).")
+    var eventsKafka: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
@@ -57,6 +69,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             tokenMap[String(t[t.index(after: eq)...])] = String(t[..<eq])
         }
+        let access = try operatorAccess(agentTokens: Set(tokenMap.keys))
+        let eventsBootstrap = try eventsKafkaBootstrap()
         var inv: Inventory?
         if let path = inventory {
             let text: String
@@ -66,6 +80,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vigie.server")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         if tokenMap.isEmpty { logger.warning("no --token: ingest accepts unauthenticated records") }
+        if access.operatorTokens.isEmpty { logger.warning("no --operator-token: anyone can edit the inventory, maintenance and acknowledgements") }
         signal(SIGPIPE, SIG_IGN)
         var config = CorrelatorConfig()
         config.agentStaleAfter = staleAfter
@@ -83,10 +98,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let correlator = try Correlator(config: config, store: store, inventory: inv, replaceStoredInventory: inv != nil)
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
+        apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
+        var services: [any Service] = []
+        if let topic = eventsKafkaTopic, let eventsBootstrap {
+            // First in the group: shut down last, after ingest, so that its last changes are sent.
+            let stats = StateEventKafkaStats()
+            services.append(try StateEventKafkaService(correlator: correlator, bootstrapServers: eventsBootstrap, topic: topic,
+                                                       stats: stats, logger: logger))
+            apiConfig.extraMetrics = { stats.metricsText() }
+        }
         let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
         let ticker = TickService(correlator: correlator, interval: tick)
-        var services: [any Service] = [app, ticker]
+        services += [app, ticker]
         if let url = database {
             // Other instances' changes arrive through NOTIFY; read them before serving.
             try correlator.absorbSharedChanges()
@@ -100,6 +124,39 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension ServeCommand {
+    /// The cluster of `--events-kafka-topic` (`--events-kafka`, else `--kafka`); nil without a topic.
+    func eventsKafkaBootstrap() throws -> String? {
+        if eventsKafka != nil && eventsKafkaTopic == nil { throw ValidationError("--events-kafka needs --events-kafka-topic") }
+        guard let topic = eventsKafkaTopic else { return nil }
+        guard !topic.isEmpty, topic.count <= 249, topic.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }),
+              topic != ".", topic != ".." else {
+            throw ValidationError("--events-kafka-topic: '\(topic)' is not a Kafka topic name (letters, digits, '.', '_', '-', at most 249)")
+        }
+        guard let bootstrap = eventsKafka ?? kafka, !bootstrap.isEmpty else {
+            throw ValidationError("--events-kafka-topic needs a cluster: --events-kafka HOST:PORT or --kafka HOST:PORT")
+        }
+        return bootstrap
+    }
+
+    /// `--operator-token` and `--read-token`, checked: not empty, and no token in two roles (an
+    /// agent's token must not open the operator endpoints, nor a read token writes).
+    func operatorAccess(agentTokens: Set<String>) throws -> OperatorAccess {
+        let access = OperatorAccess(operatorTokens: Set(operatorTokens), readTokens: Set(readTokens))
+        for (option, tokens) in [("--operator-token", operatorTokens), ("--read-token", readTokens)] {
+            if tokens.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) { throw ValidationError("\(option): a token cannot be empty") }
+            if tokens.contains(where: agentTokens.contains) { throw ValidationError("\(option): a token is also an agent's --token; use distinct tokens") }
+        }
+        if !readTokens.isEmpty && operatorTokens.isEmpty {
+            throw ValidationError("--read-token needs an --operator-token too (otherwise writes would be open while reads are closed)")
+        }
+        if !access.operatorTokens.isDisjoint(with: access.readTokens) {
+            throw ValidationError("--read-token: a token is also an --operator-token; use distinct tokens")
+        }
+        return access
     }
 }
 

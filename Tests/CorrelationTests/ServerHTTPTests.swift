@@ -142,15 +142,16 @@ final class HTTPFixture {
     let port = Int.random(in: 20_000...40_000)
     let server = Process()
 
-    /// `dir`: a data directory kept after the fixture (restart tests); `inventory`: pass the shop inventory.
-    init(maxBody: Int = 16 * 1024 * 1024, dir: String? = nil, inventory: Bool = true) throws {
+    /// `dir`: a data directory kept after the fixture (restart tests); `inventory`: pass the shop inventory;
+    /// `arguments`: more options of `serve`.
+    init(maxBody: Int = 16 * 1024 * 1024, dir: String? = nil, inventory: Bool = true, arguments: [String] = []) throws {
         self.dir = dir ?? temporaryDirectory("http")
         ownsDirectory = dir == nil
         try shopYAML.write(toFile: self.dir + "/inventory.yaml", atomically: true, encoding: .utf8)
         server.executableURL = URL(fileURLWithPath: Self.serverBinary)
         server.arguments = ["serve", "--data", self.dir + "/data", "--listen", "127.0.0.1:\(port)",
                             "--token", "edge-paris-01=t0k3n", "--max-body", "\(maxBody)", "--log-level", "error"]
-            + (inventory ? ["--inventory", self.dir + "/inventory.yaml"] : [])
+            + (inventory ? ["--inventory", self.dir + "/inventory.yaml"] : []) + arguments
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -161,7 +162,7 @@ final class HTTPFixture {
     }
 
     deinit {
-        server.terminate()
+        if server.isRunning { server.terminate() }
         server.waitUntilExit()
         if ownsDirectory { try? FileManager.default.removeItem(atPath: dir) }
     }

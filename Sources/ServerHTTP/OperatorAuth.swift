@@ -1,0 +1,98 @@
+import Foundation
+import Hummingbird
+
+/// Who may call the operator endpoints (every route except `POST /api/v1/ingest`, which checks
+/// the agents' tokens itself). Agent, operator and read tokens are separate sets: one kind never
+/// opens what another does.
+public struct OperatorAccess: Sendable {
+    /// Bearer tokens allowed to change state (inventory edits, maintenance, acknowledgements,
+    /// dependency confirm/promote) and to read. Empty: state changes are not authenticated.
+    public var operatorTokens: Set<String> = []
+    /// Bearer tokens allowed to read only (GETs, what-if, events, metrics, the HTML page).
+    /// Empty: reads are open to anyone.
+    public var readTokens: Set<String> = []
+
+    public init(operatorTokens: Set<String> = [], readTokens: Set<String> = []) {
+        self.operatorTokens = operatorTokens
+        self.readTokens = readTokens
+    }
+
+    /// What a request needs.
+    enum Requirement: Equatable {
+        /// Ingest: authenticated by the route (agent tokens).
+        case agent
+        case read
+        case operate
+    }
+
+    /// Requests that change state need an operator token; reads (GET, HEAD, and the read-only
+    /// `POST /api/v1/whatif`) a read or operator token when read tokens are configured.
+    static func requirement(method: HTTPRequest.Method, path: String) -> Requirement {
+        var path = path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        if path == "/api/v1/ingest" { return .agent }
+        switch method {
+        case .get, .head, .options: return .read
+        case .post where path == "/api/v1/whatif": return .read
+        default: return .operate
+        }
+    }
+
+    /// nil when the request may proceed, else the 401/403 problem response.
+    func denial(method: HTTPRequest.Method, path: String, authorization: String?) -> Response? {
+        let needed = Self.requirement(method: method, path: path)
+        let allowed: [Set<String>]
+        switch needed {
+        case .agent: return nil
+        case .read:
+            if readTokens.isEmpty { return nil }  // reads are open unless read tokens are set
+            allowed = [operatorTokens, readTokens]
+        case .operate:
+            if operatorTokens.isEmpty { return nil }
+            allowed = [operatorTokens]
+        }
+        let token = Self.bearer(authorization)
+        if let token, allowed.contains(where: { Self.contains($0, token) }) { return nil }
+        if needed == .operate, let token, Self.contains(readTokens, token) {
+            var p = Problem.make(403, "this token may only read; \(method) \(path) needs an operator token")
+            p.type = "about:blank"
+            return p.response(headers: [.wwwAuthenticate: "Bearer realm=\"vigie\", error=\"insufficient_scope\""])
+        }
+        let what = needed == .operate ? "an operator token" : "a read or operator token"
+        let p = Problem.make(401, "\(method) \(path) needs 'Authorization: Bearer TOKEN' with \(what)")
+        let error = token == nil ? "" : ", error=\"invalid_token\""
+        return p.response(headers: [.wwwAuthenticate: "Bearer realm=\"vigie\"\(error)"])
+    }
+
+    /// The token of an `Authorization: Bearer TOKEN` header.
+    static func bearer(_ header: String?) -> String? {
+        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
+        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// Membership without an early exit on the first differing byte (no timing hint about tokens).
+    static func contains(_ tokens: Set<String>, _ candidate: String) -> Bool {
+        let c = Array(candidate.utf8)
+        var found = false
+        for t in tokens {
+            let b = Array(t.utf8)
+            var diff = UInt8(b.count == c.count ? 0 : 1)
+            for i in 0..<min(b.count, c.count) { diff |= b[i] ^ c[i] }
+            found = found || diff == 0
+        }
+        return found
+    }
+}
+
+/// Applies ``OperatorAccess`` to every route added after it (the router adds it first).
+struct OperatorAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let access: OperatorAccess
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let denied = access.denial(method: request.method, path: request.uri.path, authorization: request.headers[.authorization]) {
+            return denied
+        }
+        return try await next(request, context)
+    }
+}
