@@ -3,10 +3,11 @@
 #   scripts/install-deps.sh          build/run dependencies
 #   scripts/install-deps.sh --test   plus the tools the tests compare against
 set -euo pipefail
-pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev pkg-config)
+pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libpq-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
   # python3: the tests' HTTP receiver and scenario server/client; jsonschema validates records.
-  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3)
+  # postgresql: the server binaries the PostgreSQL tests start on loopback (initdb, pg_ctl).
+  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
