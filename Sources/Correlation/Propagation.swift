@@ -181,10 +181,11 @@ public struct Propagator: Sendable {
         let start = ids.filter { graph.nodes[$0] != nil }
         guard !start.isEmpty else { lastRecomputed = 0; return [] }
         var dirty = Set(start)
-        let todo = (graph.ancestors(of: start).union(start)).sorted { graph.rank[$0]! < graph.rank[$1]! }
+        // Ranks looked up once per node, not once per comparison.
+        let todo = graph.ancestors(of: start).union(start).map { (rank: graph.rank[$0]!, id: $0) }.sorted { $0.rank < $1.rank }
         var changes: [StatusChange] = []
         var count = 0
-        for id in todo where dirty.contains(id) {
+        for (_, id) in todo where dirty.contains(id) {
             count += 1
             let new = compute(id, status)
             let old = status[id]
