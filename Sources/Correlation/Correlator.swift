@@ -267,6 +267,8 @@ public final class Correlator: @unchecked Sendable {
         let now = clock()
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
+        // The views to store: the last one per (service, agent) of the batch.
+        var storedViews: [String: [String: AgentView]] = [:]
         for r in records {
             let e = r.envelope
             if let agent, e.agentID != agent {
@@ -289,7 +291,7 @@ public final class Correlator: @unchecked Sendable {
                 views[s.service, default: [:]][e.agentID] = v
                 agentServices[e.agentID, default: []].insert(s.service)
                 touchedServices.insert(s.service)
-                batch.views.append(v)
+                storedViews[s.service, default: [:]][e.agentID] = v
             case .edge(let edge):
                 let d = deps.observe(edge, agent: e.agentID, at: now)
                 changedDeps[d.id] = d
@@ -309,6 +311,7 @@ public final class Correlator: @unchecked Sendable {
             agents[e.agentID] = info
             touchedAgents.insert(e.agentID)
         }
+        for perAgent in storedViews.values { batch.views.append(contentsOf: perAgent.values) }
         for a in revived { touchedServices.formUnion(agentServices[a] ?? []) }
         let started = DispatchTime.now().uptimeNanoseconds
         var inputs: [String: LeafInput] = [:]

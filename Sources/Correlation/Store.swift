@@ -96,6 +96,17 @@ public final class CorrelationStore: Sendable {
                 CREATE TABLE ack (node TEXT PRIMARY KEY, json TEXT NOT NULL);
                 """)
         }
+        // One B-tree per view row instead of a rowid table plus its primary-key index: every
+        // ingested service_state replaces a row here.
+        m.registerMigration("v2-agent-view-without-rowid") { db in
+            try db.execute(sql: """
+                CREATE TABLE agent_view_v2 (agent TEXT NOT NULL, service TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL,
+                    ts REAL NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (agent, service)) WITHOUT ROWID;
+                INSERT INTO agent_view_v2 SELECT agent, service, state, updated, ts, epoch, seq FROM agent_view;
+                DROP TABLE agent_view;
+                ALTER TABLE agent_view_v2 RENAME TO agent_view;
+                """)
+        }
         return m
     }
 
