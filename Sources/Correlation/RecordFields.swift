@@ -39,15 +39,29 @@ enum RecordField: Int, CaseIterable {
         return decoded.withUnsafeBytes { slot(of: $0) }
     }
 
+    /// Candidates by key length (the length tells most keys apart), then a byte compare.
     private static func slot(of key: UnsafeRawBufferPointer) -> Int? {
-        for raw in 0..<count {
-            let name = RecordField(rawValue: raw)!.key
-            guard name.utf8CodeUnitCount == key.count else { continue }
-            var k = 0
-            while k < key.count && key[k] == name.utf8Start[k] { k += 1 }
-            if k == key.count { return raw }
+        switch key.count {
+        case 2: return match(key, .ts)
+        case 3: return match(key, .seq) ?? match(key, .app)
+        case 4: return match(key, .kind)
+        case 5: return match(key, .epoch) ?? match(key, .state)
+        case 6: return match(key, .reason) ?? match(key, .origH)
+        case 7: return match(key, .service) ?? match(key, .refused)
+        case 8: return match(key, .agentID) ?? match(key, .agentTS) ?? match(key, .attempts)
+        case 10: return match(key, .errorRate) ?? match(key, .firstSeen) ?? match(key, .unanswered)
+        case 12: return match(key, .transactions)
+        case 14: return match(key, .schemaVersion) ?? match(key, .previousState)
+        case 18: return match(key, .transactionErrors)
+        default: return nil
         }
-        return nil
+    }
+
+    private static func match(_ key: UnsafeRawBufferPointer, _ field: RecordField) -> Int? {
+        let name = field.key
+        guard name.utf8CodeUnitCount == key.count else { return nil }
+        for k in 0..<key.count where key[k] != name.utf8Start[k] { return nil }
+        return field.rawValue
     }
 }
 

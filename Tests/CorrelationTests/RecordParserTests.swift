@@ -167,6 +167,19 @@ struct RecordParserTests {
         return new != reference
     }
 
+    @Test("every field's key finds its slot, escaped or not; other keys none")
+    func keySlots() {
+        for field in RecordField.allCases {
+            let key = "\(field.key)"
+            #expect(Array(key.utf8).withUnsafeBytes { RecordField.slot(of: $0, escaped: false) } == field.rawValue)
+            let escaped = "\\u00" + String(key.utf8.first!, radix: 16) + key.dropFirst()
+            #expect(Array(escaped.utf8).withUnsafeBytes { RecordField.slot(of: $0, escaped: true) } == field.rawValue)
+        }
+        for other in ["", "t", "kinds", "Kind", "servicE", "resp_h", "transaction_error"] {
+            #expect(Array(other.utf8).withUnsafeBytes { RecordField.slot(of: $0, escaped: false) } == nil)
+        }
+    }
+
     @Test("JSON string arrays as the store writes them decode like JSONEncoder's")
     func storeStrings() throws {
         for causes in [[], ["a"], ["10.0.0.5:443/tcp", "edge-paris-01"], ["q\"b\\s/\n\r\t\u{8}\u{C}\u{1}\u{1F}é😀"]] {
