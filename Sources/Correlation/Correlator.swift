@@ -267,8 +267,6 @@ public final class Correlator: @unchecked Sendable {
         let now = clock()
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
-        // The views to store: the last one per (service, agent) of the batch.
-        var storedViews: [String: [String: AgentView]] = [:]
         for r in records {
             let e = r.envelope
             if let agent, e.agentID != agent {
@@ -284,14 +282,10 @@ public final class Correlator: @unchecked Sendable {
             switch r.body {
             case .serviceState(let s):
                 let v = AgentView(agent: e.agentID, service: s.service, state: s.state, updated: now, ts: e.ts, epoch: e.epoch, seq: e.seq)
-                // A late record (lower (epoch, seq) than the view held) does not replace it.
-                if let old = views[s.service]?[e.agentID], (old.epoch, old.seq) > (e.epoch, e.seq) {
-                    break
-                }
-                views[s.service, default: [:]][e.agentID] = v
-                agentServices[e.agentID, default: []].insert(s.service)
-                touchedServices.insert(s.service)
-                storedViews[s.service, default: [:]][e.agentID] = v
+                let update = Self.replaceView(in: &views[s.service, default: [:]], with: v)
+                // A new view: its agent's list gains the service (a replaced one is already there).
+                if update == .added { agentServices[e.agentID, default: []].insert(s.service) }
+                if update != .late { touchedServices.insert(s.service) }
             case .edge(let edge):
                 let d = deps.observe(edge, agent: e.agentID, at: now)
                 changedDeps[d.id] = d
@@ -311,7 +305,10 @@ public final class Correlator: @unchecked Sendable {
             agents[e.agentID] = info
             touchedAgents.insert(e.agentID)
         }
-        for perAgent in storedViews.values { batch.views.append(contentsOf: perAgent.values) }
+        // The views to store: the last one per (service, agent) of the batch (the ones updated now).
+        for service in touchedServices {
+            for v in views[service]!.values where v.updated == now { batch.views.append(v) }
+        }
         for a in revived { touchedServices.formUnion(agentServices[a] ?? []) }
         let started = DispatchTime.now().uptimeNanoseconds
         var inputs: [String: LeafInput] = [:]
@@ -341,6 +338,20 @@ public final class Correlator: @unchecked Sendable {
         do { try store?.write(batch) } catch { result.storageError = "\(error)" }
         lock.unlock()
         return result
+    }
+
+    enum ViewUpdate { case added, replaced, late }
+
+    /// Puts `view` in its service's views (one per agent) unless the one held is newer: a late
+    /// record (lower (epoch, seq)) does not replace it.
+    static func replaceView(in perAgent: inout [String: AgentView], with view: AgentView) -> ViewUpdate {
+        if let old = perAgent[view.agent] {
+            if (old.epoch, old.seq) > (view.epoch, view.seq) { return .late }
+            perAgent[view.agent] = view
+            return .replaced
+        }
+        perAgent[view.agent] = view
+        return .added
     }
 
     private func rememberKey(_ key: String) {

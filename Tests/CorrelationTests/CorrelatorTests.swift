@@ -137,6 +137,24 @@ struct CorrelatorTests {
         #expect(other.errors.count == 1)
     }
 
+    @Test("a batch stores the last view per (service, agent); a late record keeps the newer view but refreshes its agent")
+    func storedViews() throws {
+        let dir = temporaryDirectory("views")
+        let clock = TestClock()
+        do {
+            let c = try make(clock, store: try CorrelationStore(directory: dir))
+            _ = c.ingest(Lines.batch([Lines.serviceState(seq: 5, state: "UP"), Lines.serviceState(seq: 6, state: "REFUSED")]))
+            clock.advance(1)
+            let late = c.ingest(Lines.batch([Lines.serviceState(seq: 3, state: "UP")]))
+            #expect(late.accepted == 1)
+            #expect(c.agentViews(service: "10.0.0.5:443/tcp").map(\.seq) == [6])
+            #expect(c.agentList().first?.info.lastSeen == clock.now)
+        }
+        let reopened = try make(clock, store: try CorrelationStore(directory: dir))
+        #expect(reopened.agentViews(service: "10.0.0.5:443/tcp").map(\.seq) == [6])
+        #expect(reopened.status("10.0.0.5:443/tcp")?.state == .down)
+    }
+
     @Test("duplicates and out-of-order seqs are dropped, across a restart through SQLite")
     func dedupAcrossRestart() throws {
         let dir = temporaryDirectory("dedup")
