@@ -177,10 +177,11 @@ public final class CorrelationStore: Sendable {
             }
             // Cached statements: prepared once per connection, not once per row.
             if !b.views.isEmpty {
-                let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts, epoch, seq) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                let insert = try RowInserter(db, sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts, epoch, seq) VALUES (?, ?, ?, ?, ?, ?, ?)")
                 for v in b.views {
-                    insert.setUncheckedArguments([v.agent, v.service, v.state.rawValue, v.updated, v.ts, v.epoch, v.seq])
-                    try insert.execute()
+                    insert.bind(1, v.agent); insert.bind(2, v.service); insert.bind(3, v.state.rawValue); insert.bind(4, v.updated)
+                    insert.bind(5, v.ts); insert.bind(6, v.epoch); insert.bind(7, v.seq)
+                    try insert.insert()
                 }
             }
             if !b.agents.isEmpty {
@@ -205,17 +206,18 @@ public final class CorrelationStore: Sendable {
                 }
             }
             if !b.history.isEmpty {
-                let insert = try db.cachedStatement(sql: "INSERT INTO history (node, at, state, previous, causes) VALUES (?, ?, ?, ?, ?)")
+                let insert = try RowInserter(db, sql: "INSERT INTO history (node, at, state, previous, causes) VALUES (?, ?, ?, ?, ?)")
                 for h in b.history {
-                    insert.setUncheckedArguments([h.node, h.at, h.state.rawValue, h.previous?.rawValue, Self.jsonStrings(h.causes)])
-                    try insert.execute()
+                    insert.bind(1, h.node); insert.bind(2, h.at); insert.bind(3, h.state.rawValue); insert.bind(4, h.previous?.rawValue)
+                    insert.bind(5, Self.jsonStrings(h.causes))
+                    try insert.insert()
                 }
             }
             if !b.flows.isEmpty {
-                let insert = try db.cachedStatement(sql: "INSERT INTO flow (agent, kind, service, ts, line) VALUES (?, ?, ?, ?, ?)")
+                let insert = try RowInserter(db, sql: "INSERT INTO flow (agent, kind, service, ts, line) VALUES (?, ?, ?, ?, ?)")
                 for f in b.flows {
-                    insert.setUncheckedArguments([f.agent, f.kind, f.service, f.ts, f.line])
-                    try insert.execute()
+                    insert.bind(1, f.agent); insert.bind(2, f.kind); insert.bind(3, f.service); insert.bind(4, f.ts); insert.bind(5, f.line)
+                    try insert.insert()
                 }
             }
             if let key = b.idempotencyKey {
