@@ -100,6 +100,10 @@ public final class Correlator: @unchecked Sendable {
     let store: CorrelationStore?
     let clock: @Sendable () -> Double
     let lock = NSLock()
+    /// Serializes storage writes in the order the state changed. Taken with `lock` held (never the
+    /// other way round); `apply` then releases `lock` while its batch is written, so the next batch is
+    /// applied in memory while this one reaches the disk.
+    let storeLock = NSLock()
 
     private var inventoryValue: Inventory
     private var propagator: Propagator
@@ -335,8 +339,11 @@ public final class Correlator: @unchecked Sendable {
         counters.propagationSeconds += elapsed
         counters.lastPropagationSeconds = elapsed
         updateGauges(now: now)
-        do { try store?.write(batch) } catch { result.storageError = "\(error)" }
+        // Write (and fsync) after releasing the state lock; storeLock keeps batches in apply order.
+        storeLock.lock()
         lock.unlock()
+        do { try store?.write(batch) } catch { result.storageError = "\(error)" }
+        storeLock.unlock()
         return result
     }
 
@@ -379,10 +386,10 @@ public final class Correlator: @unchecked Sendable {
         flaps.prune(at: now)
         if newestFlowTS > 0 {
             flows.removeAll { $0.ts < newestFlowTS - config.flowRetention }
-            try? store?.prune(flowsBefore: newestFlowTS - config.flowRetention, keysBefore: now - 7 * 86400)
+            try? persisting { try store?.prune(flowsBefore: newestFlowTS - config.flowRetention, keysBefore: now - 7 * 86400) }
         }
         updateGauges(now: now)
-        try? store?.write(batch)
+        try? persisting { try store?.write(batch) }
         return events
     }
 
@@ -510,7 +517,7 @@ public final class Correlator: @unchecked Sendable {
         let now = clock()
         var batch = StoreBatch()
         batch.inventory = inv
-        do { try store?.write(batch) } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
+        do { try persisting { try store?.write(batch) } } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
         batch = StoreBatch()
         inventoryValue = inv
         var changes = propagator.setGraph(Graph(inv))
@@ -523,7 +530,7 @@ public final class Correlator: @unchecked Sendable {
             batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: nil, causes: s.causes))
         }
         updateGauges(now: now)
-        try? store?.write(batch)
+        try? persisting { try store?.write(batch) }
     }
 
     // MARK: Observed dependencies
@@ -545,7 +552,7 @@ public final class Correlator: @unchecked Sendable {
         try locked { () throws(InventoryError) -> ObservedDependency in
             guard let d = deps.confirm(id) else { throw InventoryError(.notFound, subject: "dependency \(id)", "no such dependency") }
             var b = StoreBatch(); b.dependencies = [d]
-            try? store?.write(b)
+            try? persisting { try store?.write(b) }
             return d
         }
     }
@@ -565,7 +572,7 @@ public final class Correlator: @unchecked Sendable {
             try install(inv)
             let p = deps.markPromoted(id)!
             var b = StoreBatch(); b.dependencies = [p]
-            try? store?.write(b)
+            try? persisting { try store?.write(b) }
             return p
         }
     }
@@ -598,7 +605,7 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         batch.maintenance = maintenance
         _ = handle(propagator.setMaintenance(activeMaintenance(at: now)), now: now, batch: &batch)
-        try? store?.write(batch)
+        try? persisting { try store?.write(batch) }
     }
 
     public func acknowledge(node: String, author: String? = nil, comment: String? = nil) throws(InventoryError) {
@@ -622,7 +629,7 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         batch.acknowledgements = Array(acks.values)
         _ = handle(propagator.setAcknowledged(Set(acks.keys)), now: clock(), batch: &batch)
-        try? store?.write(batch)
+        try? persisting { try store?.write(batch) }
     }
 
     // MARK: Events
@@ -654,6 +661,13 @@ public final class Correlator: @unchecked Sendable {
 }
 
 extension Correlator {
+    /// Runs a storage write in order with the others (`lock` held by the caller).
+    func persisting(_ write: () throws -> Void) throws {
+        storeLock.lock()
+        defer { storeLock.unlock() }
+        try write()
+    }
+
     /// Runs `body` with the lock held (typed throws, unlike `NSLock.withLock` on Linux).
     func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         lock.lock()
