@@ -256,6 +256,9 @@ public final class Correlator: @unchecked Sendable {
         if let key = idempotencyKey, locked({ appliedKeys[key] != nil }) {
             return locked {
                 counters.replayedBatches += 1
+                // The first copy may still be being written: answer once it is on disk (its apply
+                // took storeLock before this one could see the key).
+                try? persisting {}
                 var r = IngestResult(); r.replayed = true; return r
             }
         }
