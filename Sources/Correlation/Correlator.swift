@@ -107,6 +107,10 @@ public final class Correlator: @unchecked Sendable {
     let store: (any CorrelationStorage)?
     let clock: @Sendable () -> Double
     let lock = NSLock()
+    /// Serializes storage writes in the order the state changed. Taken with `lock` held (never the
+    /// other way round); `apply` then releases `lock` while its batch is written, so the next batch is
+    /// applied in memory while this one reaches the disk.
+    let storeLock = NSLock()
 
     private var inventoryValue: Inventory
     private var propagator: Propagator
@@ -117,8 +121,10 @@ public final class Correlator: @unchecked Sendable {
     private var dedup: DedupTracker
     /// Duplicate marks of ordered scopes (Kafka partitions), keyed `scope|agent`.
     private var scopedDedup: DedupTracker
-    /// What failed to be stored, written with the next batch.
+    /// What failed to be stored, written with the next batch (under storeLock).
     private var pending: StoreBatch?
+    /// Writes that failed (under storeLock).
+    private var storageFailures = 0
     /// Position in a shared store's change feed (`absorbSharedChanges`).
     private var sharedCursor: Int64 = 0
     private var deps: DependencyBook
@@ -252,7 +258,13 @@ public final class Correlator: @unchecked Sendable {
         return locked { Array(flows.reversed().filter { service == nil || $0.service == service }.prefix(limit)) }
     }
 
-    public var metrics: CorrelatorMetrics { locked { counters } }
+    public var metrics: CorrelatorMetrics {
+        var m = locked { counters }
+        storeLock.lock()
+        m.storageFailures = storageFailures
+        storeLock.unlock()
+        return m
+    }
 
     public func maintenanceWindows() -> [MaintenanceWindow] { locked { maintenance } }
     public func acknowledgements() -> [Acknowledgement] { locked { acks.values.sorted { $0.node < $1.node } } }
@@ -272,6 +284,9 @@ public final class Correlator: @unchecked Sendable {
         if let key = idempotencyKey, locked({ appliedKeys[key] != nil }) {
             return locked {
                 counters.replayedBatches += 1
+                // The first copy may still be being written: answer once it is on disk (its apply
+                // took storeLock before this one could see the key).
+                try? persisting {}
                 var r = IngestResult(); r.replayed = true; return r
             }
         }
@@ -320,14 +335,10 @@ public final class Correlator: @unchecked Sendable {
             switch r.body {
             case .serviceState(let s):
                 let v = AgentView(agent: e.agentID, service: s.service, state: s.state, updated: now, ts: e.ts, epoch: e.epoch, seq: e.seq)
-                // A late record (lower (epoch, seq) than the view held) does not replace it.
-                if let old = views[s.service]?[e.agentID], (old.epoch, old.seq) > (e.epoch, e.seq) {
-                    break
-                }
-                views[s.service, default: [:]][e.agentID] = v
-                agentServices[e.agentID, default: []].insert(s.service)
-                touchedServices.insert(s.service)
-                batch.views.append(v)
+                let update = Self.replaceView(in: &views[s.service, default: [:]], with: v)
+                // A new view: its agent's list gains the service (a replaced one is already there).
+                if update == .added { agentServices[e.agentID, default: []].insert(s.service) }
+                if update != .late { touchedServices.insert(s.service) }
             case .edge(let edge):
                 let d = deps.observe(edge, agent: e.agentID, at: now)
                 changedDeps[d.id] = d
@@ -346,6 +357,10 @@ public final class Correlator: @unchecked Sendable {
             }
             agents[e.agentID] = info
             touchedAgents.insert(e.agentID)
+        }
+        // The views to store: the last one per (service, agent) of the batch (the ones updated now).
+        for service in touchedServices {
+            for v in views[service]!.values where v.updated == now { batch.views.append(v) }
         }
         for a in revived { touchedServices.formUnion(agentServices[a] ?? []) }
         let started = DispatchTime.now().uptimeNanoseconds
@@ -373,15 +388,26 @@ public final class Correlator: @unchecked Sendable {
         counters.propagationSeconds += elapsed
         counters.lastPropagationSeconds = elapsed
         updateGauges(now: now)
-        result.storageError = persist(batch)
+        // Write (and fsync) after releasing the state lock; storeLock keeps batches in apply order.
+        storeLock.lock()
         lock.unlock()
+        result.storageError = writeWithPending(batch)
+        storeLock.unlock()
         return result
     }
 
-    /// Writes `batch` after what failed before; nil on success, else the error (everything is then
-    /// kept pending for the next write). Lock held.
+    /// Writes `batch` in order with the other writes (lock held by the caller); nil on success,
+    /// else the error.
     @discardableResult
     private func persist(_ batch: StoreBatch) -> String? {
+        storeLock.lock()
+        defer { storeLock.unlock() }
+        return writeWithPending(batch)
+    }
+
+    /// Writes `batch` after what failed before; nil on success, else the error (everything is then
+    /// kept pending for the next write). storeLock held.
+    private func writeWithPending(_ batch: StoreBatch) -> String? {
         guard let store else { return nil }
         var all = pending ?? StoreBatch()
         all.merge(batch)
@@ -393,9 +419,23 @@ public final class Correlator: @unchecked Sendable {
         } catch {
             all.compact(maxFlows: config.maxFlowsInMemory)
             pending = all
-            counters.storageFailures += 1
+            storageFailures += 1
             return "\(error)"
         }
+    }
+
+    enum ViewUpdate { case added, replaced, late }
+
+    /// Puts `view` in its service's views (one per agent) unless the one held is newer: a late
+    /// record (lower (epoch, seq)) does not replace it.
+    static func replaceView(in perAgent: inout [String: AgentView], with view: AgentView) -> ViewUpdate {
+        if let old = perAgent[view.agent] {
+            if (old.epoch, old.seq) > (view.epoch, view.seq) { return .late }
+            perAgent[view.agent] = view
+            return .replaced
+        }
+        perAgent[view.agent] = view
+        return .added
     }
 
     private func rememberKey(_ key: String) {
@@ -423,7 +463,7 @@ public final class Correlator: @unchecked Sendable {
         flaps.prune(at: now)
         if newestFlowTS > 0 {
             flows.removeAll { $0.ts < newestFlowTS - config.flowRetention }
-            try? store?.prune(flowsBefore: newestFlowTS - config.flowRetention, keysBefore: now - 7 * 86400)
+            try? persisting { try store?.prune(flowsBefore: newestFlowTS - config.flowRetention, keysBefore: now - 7 * 86400) }
         }
         updateGauges(now: now)
         persist(batch)
@@ -555,10 +595,14 @@ public final class Correlator: @unchecked Sendable {
         var batch = StoreBatch()
         if persist {
             batch.inventory = inv
-            var withPending = pending ?? StoreBatch()
-            withPending.merge(batch)
-            do { try store?.write(withPending) } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
-            pending = nil
+            do {
+                try persisting {
+                    var withPending = pending ?? StoreBatch()
+                    withPending.merge(batch)
+                    try store?.write(withPending)
+                    pending = nil
+                }
+            } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
             batch = StoreBatch()
         }
         inventoryValue = inv
@@ -760,6 +804,13 @@ public final class Correlator: @unchecked Sendable {
 }
 
 extension Correlator {
+    /// Runs a storage write in order with the others (`lock` held by the caller).
+    func persisting(_ write: () throws -> Void) throws {
+        storeLock.lock()
+        defer { storeLock.unlock() }
+        try write()
+    }
+
     /// Runs `body` with the lock held (typed throws, unlike `NSLock.withLock` on Linux).
     func locked<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         lock.lock()

@@ -181,10 +181,11 @@ public struct Propagator: Sendable {
         let start = ids.filter { graph.nodes[$0] != nil }
         guard !start.isEmpty else { lastRecomputed = 0; return [] }
         var dirty = Set(start)
-        let todo = (graph.ancestors(of: start).union(start)).sorted { graph.rank[$0]! < graph.rank[$1]! }
+        // Ranks looked up once per node, not once per comparison.
+        let todo = graph.ancestors(of: start).union(start).map { (rank: graph.rank[$0]!, id: $0) }.sorted { $0.rank < $1.rank }
         var changes: [StatusChange] = []
         var count = 0
-        for id in todo where dirty.contains(id) {
+        for (_, id) in todo where dirty.contains(id) {
             count += 1
             let new = compute(id, status)
             let old = status[id]
@@ -222,8 +223,7 @@ public struct Propagator: Sendable {
                 if groups[g] == nil { groupOrder.append(g) }
                 groups[g, default: []].append((e, mapped, c))
             } else {
-                inputs.append(.init(id: e.child, state: mapped, weight: e.weight))
-                members[e.child] = [e.child]
+                inputs.append(.init(id: e.child, state: mapped, weight: e.weight))   // members: itself (the default below)
                 coverages.append((e.weight, c.maintenance ? 1 : c.coverage))
             }
         }
@@ -279,7 +279,15 @@ public struct Propagator: Sendable {
                           maintenance: maintenance, acknowledged: ack)
     }
 
+    /// `a` without repeats, first occurrences kept in order.
     func uniq(_ a: [String]) -> [String] {
+        if a.count <= 1 { return a }
+        if a.count <= 16 {   // a linear scan beats hashing for the usual handful of causes
+            var out: [String] = []
+            out.reserveCapacity(a.count)
+            for x in a where !out.contains(x) { out.append(x) }
+            return out
+        }
         var seen = Set<String>()
         return a.filter { seen.insert($0).inserted }
     }

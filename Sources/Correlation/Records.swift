@@ -66,104 +66,51 @@ public struct LineError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// NDJSON parsing and envelope validation of agent records.
+///
+/// Each line is checked by `JSONLineScanner` (a validating scanner over the raw bytes, no
+/// Foundation objects); only the values the server uses become Swift values. The outcome — records,
+/// error lines and messages — is the one `JSONSerialization` would give (`RecordParserTests` compares
+/// them): a line that is not a JSON object is "not a JSON object"; a number field accepts what
+/// `NSNumber.doubleValue` makes an exact integer (`1`, `1.0`, `1e3`, `true`).
 public enum RecordParser {
     public static let supportedSchemaVersion = 1
 
     /// Parses a batch: one record per non-empty line. Bad lines are returned, not fatal.
     public static func parse(batch bytes: some Collection<UInt8>) -> (records: [IngestRecord], errors: [LineError]) {
+        if let result = bytes.withContiguousStorageIfAvailable({ parse(batch: UnsafeRawBufferPointer($0)) }) { return result }
+        return Array(bytes).withUnsafeBytes { parse(batch: $0) }
+    }
+
+    /// Parses a batch held in memory.
+    public static func parse(batch bytes: UnsafeRawBufferPointer) -> (records: [IngestRecord], errors: [LineError]) {
         var records: [IngestRecord] = [], errors: [LineError] = []
+        var fields = RecordFields()
         var lineNumber = 0
-        var start = bytes.startIndex
-        var i = bytes.startIndex
-        while true {
-            let atEnd = i == bytes.endIndex
-            if atEnd || bytes[i] == UInt8(ascii: "\n") {
-                lineNumber += 1
-                var slice = Array(bytes[start..<i])
-                if slice.last == UInt8(ascii: "\r") { slice.removeLast() }
-                if !slice.allSatisfy({ $0 == 32 || $0 == 9 }) {
-                    do throws(LineError) {
-                        records.append(try parse(line: slice, number: lineNumber))
-                    } catch {
-                        errors.append(error)
-                    }
+        var start = 0
+        while start <= bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            lineNumber += 1
+            var last = end
+            if last > start && bytes[last - 1] == UInt8(ascii: "\r") { last -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: bytes[start..<last])
+            if !line.allSatisfy({ $0 == 32 || $0 == 9 }) {
+                do throws(LineError) {
+                    records.append(try fields.parse(line: line, number: lineNumber))
+                } catch {
+                    errors.append(error)
                 }
-                if atEnd { break }
-                start = bytes.index(after: i)
             }
-            i = bytes.index(after: i)
+            start = end + 1
         }
         return (records, errors)
     }
 
+    /// Parses one line (without its newline).
     public static func parse(line bytes: [UInt8], number: Int) throws(LineError) -> IngestRecord {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)), let r = object as? [String: Any] else {
-            throw LineError(line: number, "not a JSON object")
-        }
-        func string(_ k: String, required: Bool = true) throws(LineError) -> String? {
-            guard let v = r[k] else {
-                if required { throw LineError(line: number, "missing '\(k)'") }
-                return nil
-            }
-            guard let s = v as? String else { throw LineError(line: number, "'\(k)' must be a string") }
-            return s
-        }
-        func int(_ k: String, required: Bool = true) throws(LineError) -> Int64? {
-            guard let v = r[k] else {
-                if required { throw LineError(line: number, "missing '\(k)'") }
-                return nil
-            }
-            guard let n = v as? NSNumber, let i = Int64(exactly: n.doubleValue) else {
-                throw LineError(line: number, "'\(k)' must be an integer")
-            }
-            return i
-        }
-        let version = try int("schema_version")!
-        guard version == Int64(supportedSchemaVersion) else { throw LineError(line: number, "unsupported schema_version \(version)") }
-        let kind = try string("kind")!
-        let agent = try string("agent_id")!
-        guard !agent.isEmpty else { throw LineError(line: number, "'agent_id' is empty") }
-        let epoch = try int("epoch")!
-        guard epoch >= 0 else { throw LineError(line: number, "'epoch' must be ≥ 0") }
-        let seq = try int("seq")!
-        guard seq >= 1 else { throw LineError(line: number, "'seq' must be ≥ 1") }
-        let tsText = try string("ts")!
-        guard let ts = Timestamp.parse(tsText) else { throw LineError(line: number, "'ts': '\(tsText)' is not an RFC 3339 UTC time") }
-        let agentTS = try string("agent_ts")!
-        guard Timestamp.parse(agentTS) != nil else { throw LineError(line: number, "'agent_ts': '\(agentTS)' is not an RFC 3339 UTC time") }
-        let env = Envelope(schemaVersion: Int(version), kind: kind, agentID: agent, epoch: epoch, seq: seq, ts: ts, tsText: tsText, agentTS: agentTS)
-        func service() throws(LineError) -> String {
-            let s = try string("service")!
-            guard ServiceID(s) != nil else { throw LineError(line: number, "'service': '\(s)' is not address:port/transport") }
-            return s
-        }
-        let body: RecordBody
-        switch kind {
-        case "service_state":
-            let text = try string("state")!
-            guard let state = AgentServiceState(rawValue: text) else { throw LineError(line: number, "'state': unknown value '\(text)'") }
-            body = .serviceState(ServiceStateRecord(service: try service(), state: state, previousState: try string("previous_state", required: false),
-                                                    reason: try string("reason", required: false), app: try string("app", required: false),
-                                                    errorRate: (r["error_rate"] as? NSNumber)?.doubleValue))
-        case "edge":
-            let client = try string("orig_h")!
-            let attempts = try int("attempts", required: false) ?? 0
-            let txns = try int("transactions", required: false) ?? 0
-            let failures = (try int("refused", required: false) ?? 0) + (try int("unanswered", required: false) ?? 0)
-                + (try int("transaction_errors", required: false) ?? 0)
-            body = .edge(EdgeRecord(client: client, service: try service(), app: try string("app", required: false),
-                                    attempts: attempts, transactions: txns, failures: failures))
-        case "service_seen":
-            body = .serviceSeen(ServiceSeenRecord(service: try service(), app: try string("app", required: false),
-                                                  firstSeen: try string("first_seen", required: false)))
-        case "agent_health":
-            body = .agentHealth(String(decoding: bytes, as: UTF8.self))
-        case "conn", "txn":
-            body = .flow(service: try string("service", required: false), line: String(decoding: bytes, as: UTF8.self))
-        default:
-            body = .unknown
-        }
-        return IngestRecord(envelope: env, body: body, line: number)
+        var fields = RecordFields()
+        let result = bytes.withUnsafeBytes { line in Result { () throws(LineError) in try fields.parse(line: line, number: number) } }
+        return try result.get()
     }
 }
 
@@ -171,7 +118,12 @@ public enum RecordParser {
 public enum Timestamp {
     /// Seconds since 1970, or nil if not `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
     public static func parse(_ s: String) -> Double? {
-        let b = Array(s.utf8)
+        var s = s
+        return s.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// `parse(_:)` of UTF-8 text.
+    public static func parse(utf8 b: UnsafeRawBufferPointer) -> Double? {
         func num(_ from: Int, _ count: Int) -> Int? {
             guard from + count <= b.count else { return nil }
             var v = 0

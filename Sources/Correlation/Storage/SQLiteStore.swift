@@ -44,11 +44,49 @@ public final class SQLiteStore: CorrelationStorage {
                 CREATE TABLE ack (node TEXT PRIMARY KEY, json TEXT NOT NULL);
                 """)
         }
+        // One B-tree per view row instead of a rowid table plus its primary-key index: every
+        // ingested service_state replaces a row here.
+        m.registerMigration("v2-agent-view-without-rowid") { db in
+            try db.execute(sql: """
+                CREATE TABLE agent_view_v2 (agent TEXT NOT NULL, service TEXT NOT NULL, state TEXT NOT NULL, updated REAL NOT NULL,
+                    ts REAL NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (agent, service)) WITHOUT ROWID;
+                INSERT INTO agent_view_v2 SELECT agent, service, state, updated, ts, epoch, seq FROM agent_view;
+                DROP TABLE agent_view;
+                ALTER TABLE agent_view_v2 RENAME TO agent_view;
+                """)
+        }
         return m
     }
 
     static let encoder: JSONEncoder = { let e = JSONEncoder(); e.outputFormatting = [.sortedKeys]; return e }()
     static func json(_ v: some Encodable) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+    /// A string array as JSON, as `json(_:)` writes it (`["a","b"]`, `/` escaped), without a JSONEncoder per call.
+    static func jsonStrings(_ strings: [String]) -> String {
+        var out = "["
+        for (k, s) in strings.enumerated() {
+            if k > 0 { out += "," }
+            out += "\""
+            for u in s.unicodeScalars {
+                switch u {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "/": out += "\\/"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case "\u{08}": out += "\\b"
+                case "\u{0C}": out += "\\f"
+                case _ where u.value < 0x20:
+                    let hex = String(u.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(u)
+                }
+            }
+            out += "\""
+        }
+        return out + "]"
+    }
+
     static func decode<T: Decodable>(_ t: T.Type, _ s: String) throws -> T { try JSONDecoder().decode(t, from: Data(s.utf8)) }
 
     public func load() throws -> StoredState {
@@ -85,28 +123,50 @@ public final class SQLiteStore: CorrelationStorage {
             if let inv = b.inventory {
                 try db.execute(sql: "INSERT OR REPLACE INTO inventory (id, json) VALUES (1, ?)", arguments: [try Self.json(inv)])
             }
-            for v in b.views {
-                try db.execute(sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts, epoch, seq) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               arguments: [v.agent, v.service, v.state.rawValue, v.updated, v.ts, v.epoch, v.seq])
+            // Cached statements: prepared once per connection, not once per row.
+            if !b.views.isEmpty {
+                let insert = try RowInserter(db, sql: "INSERT OR REPLACE INTO agent_view (agent, service, state, updated, ts, epoch, seq) VALUES (?, ?, ?, ?, ?, ?, ?)")
+                for v in b.views {
+                    insert.bind(1, v.agent); insert.bind(2, v.service); insert.bind(3, v.state.rawValue); insert.bind(4, v.updated)
+                    insert.bind(5, v.ts); insert.bind(6, v.epoch); insert.bind(7, v.seq)
+                    try insert.insert()
+                }
             }
-            for a in b.agents {
-                try db.execute(sql: "INSERT OR REPLACE INTO agent (agent, last_seen, epoch, health) VALUES (?, ?, ?, ?)",
-                               arguments: [a.agent, a.lastSeen, a.epoch, a.health])
+            if !b.agents.isEmpty {
+                let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO agent (agent, last_seen, epoch, health) VALUES (?, ?, ?, ?)")
+                for a in b.agents {
+                    insert.setUncheckedArguments([a.agent, a.lastSeen, a.epoch, a.health])
+                    try insert.execute()
+                }
             }
-            for (k, m) in b.dedup {
-                try db.execute(sql: "INSERT OR REPLACE INTO dedup (agent, epoch, high, above) VALUES (?, ?, ?, ?)",
-                               arguments: [k.agent, k.epoch, m.high, try Self.json(m.above.sorted())])
+            if !b.dedup.isEmpty {
+                let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO dedup (agent, epoch, high, above) VALUES (?, ?, ?, ?)")
+                for (k, m) in b.dedup {
+                    insert.setUncheckedArguments([k.agent, k.epoch, m.high, try Self.json(m.above.sorted())])
+                    try insert.execute()
+                }
             }
-            for d in b.dependencies {
-                try db.execute(sql: "INSERT OR REPLACE INTO dependency (id, json) VALUES (?, ?)", arguments: [d.id, try Self.json(d)])
+            if !b.dependencies.isEmpty {
+                let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO dependency (id, json) VALUES (?, ?)")
+                for d in b.dependencies {
+                    insert.setUncheckedArguments([d.id, try Self.json(d)])
+                    try insert.execute()
+                }
             }
-            for h in b.history {
-                try db.execute(sql: "INSERT INTO history (node, at, state, previous, causes) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [h.node, h.at, h.state.rawValue, h.previous?.rawValue, try Self.json(h.causes)])
+            if !b.history.isEmpty {
+                let insert = try RowInserter(db, sql: "INSERT INTO history (node, at, state, previous, causes) VALUES (?, ?, ?, ?, ?)")
+                for h in b.history {
+                    insert.bind(1, h.node); insert.bind(2, h.at); insert.bind(3, h.state.rawValue); insert.bind(4, h.previous?.rawValue)
+                    insert.bind(5, Self.jsonStrings(h.causes))
+                    try insert.insert()
+                }
             }
-            for f in b.flows {
-                try db.execute(sql: "INSERT INTO flow (agent, kind, service, ts, line) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [f.agent, f.kind, f.service, f.ts, f.line])
+            if !b.flows.isEmpty {
+                let insert = try RowInserter(db, sql: "INSERT INTO flow (agent, kind, service, ts, line) VALUES (?, ?, ?, ?, ?)")
+                for f in b.flows {
+                    insert.bind(1, f.agent); insert.bind(2, f.kind); insert.bind(3, f.service); insert.bind(4, f.ts); insert.bind(5, f.line)
+                    try insert.insert()
+                }
             }
             if let key = b.idempotencyKey {
                 try db.execute(sql: "INSERT OR REPLACE INTO idempotency (key, at) VALUES (?, ?)", arguments: [key, Date().timeIntervalSince1970])
