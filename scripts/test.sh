@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 swift build --build-tests
-# libFuzzer targets, bounded in time: the packet decoder, the pcap/pcapng readers, the DNS/HTTP/TLS parsers.
+# libFuzzer targets, bounded in time: the packet decoder, the pcap/pcapng readers, the DNS/HTTP/TLS parsers,
+# the server's record parser.
 bash Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-60}"
 bash Fuzz/CaptureFiles/run.sh "${FUZZ_SECONDS:-60}"
 bash Fuzz/AppProtocols/run.sh "${FUZZ_SECONDS:-60}"
+bash Fuzz/RecordParser/run.sh "${FUZZ_SECONDS:-60}"
 swift test --skip-build
