@@ -31,4 +31,19 @@ enum MetricsText {
         metric("vigie_server_event_subscribers", "gauge", "Connected Server-Sent Events clients.", [("", Double(m.subscribers))])
         return out
     }
+
+    /// The rate limiter's throttled batches and records per agent.
+    static func throttled(_ limiter: IngestRateLimiter?) -> String {
+        guard let limiter else { return "" }
+        var out = "# HELP vigie_server_ingest_throttled_batches_total Ingest batches refused with 429 (agent over its rate).\n"
+            + "# TYPE vigie_server_ingest_throttled_batches_total counter\n"
+        var records = "# HELP vigie_server_ingest_throttled_records_total Records in those batches (resent by the agent).\n"
+            + "# TYPE vigie_server_ingest_throttled_records_total counter\n"
+        for t in limiter.throttledCounts() {
+            let label = t.agent.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            out += "vigie_server_ingest_throttled_batches_total{agent=\"\(label)\"} \(t.batches)\n"
+            records += "vigie_server_ingest_throttled_records_total{agent=\"\(label)\"} \(t.records)\n"
+        }
+        return out + records
+    }
 }

@@ -32,7 +32,7 @@ struct Problem: Encodable, Sendable {
     }
 
     static let titles = [400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Content Too Large",
-                         415: "Unsupported Media Type", 422: "Unprocessable Content", 500: "Internal Server Error", 503: "Service Unavailable"]
+                         415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"]
 
     static func badRequest(_ detail: String) -> Response { make(400, detail).response() }
     static func notFound(_ detail: String) -> Response { make(404, detail).response() }

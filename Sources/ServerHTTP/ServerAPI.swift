@@ -15,6 +15,8 @@ public struct ServerAPIConfig: Sendable {
     /// Largest accepted request body, as received and after gzip decompression.
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxDecompressedBytes = 64 * 1024 * 1024
+    /// Per-agent limit of authenticated ingest (429 + Retry-After above it); nil: no limit.
+    public var rateLimiter: IngestRateLimiter?
     public init(tokens: [String: String] = [:]) { self.tokens = tokens }
 }
 
@@ -237,7 +239,8 @@ public enum ServerAPI {
 
         router.get("api/v1/events") { _, _ -> Response in events(correlator) }
         router.get("metrics") { _, _ -> Response in
-            text(MetricsText.render(correlator.metrics) + (config.extraMetrics?() ?? ""), contentType: "text/plain; version=0.0.4")
+            text(MetricsText.render(correlator.metrics) + MetricsText.throttled(config.rateLimiter) + (config.extraMetrics?() ?? ""),
+                 contentType: "text/plain; version=0.0.4")
         }
         router.get("/") { _, _ -> Response in
             text(WeatherPage.render(correlator.weather(kinds: nil)), contentType: "text/html; charset=utf-8")
@@ -293,6 +296,16 @@ public enum ServerAPI {
             }
         case "identity", "": break
         default: return Problem.make(415, "Content-Encoding '\(encoding)' is not supported (gzip or identity)").response()
+        }
+        if let limiter = config.rateLimiter, let agent {
+            let records = IngestRateLimiter.lineCount(bytes)
+            if let wait = limiter.admit(agent: agent, records: records) {
+                let seconds = max(1, Int(wait.rounded(.up)))
+                logger.debug("agent over its ingest rate", metadata: ["agent": "\(agent)", "records": "\(records)", "retry_after": "\(seconds)"])
+                let p = Problem.make(429, "agent '\(agent)' is over its ingest rate (\(Int(limiter.recordsPerSecond)) records/s, bursts of "
+                                     + "\(Int(limiter.burstSeconds)) s): \(records) record(s) not applied; retry after \(seconds) s")
+                return p.response(headers: [.retryAfter: "\(seconds)"])
+            }
         }
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
         let result = correlator.ingest(bytes, agent: agent, idempotencyKey: key)

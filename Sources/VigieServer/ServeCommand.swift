@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("stale-after"), help: "Seconds without any record after which an agent's views are UNKNOWN.")
     var staleAfter: Double = 180
 
+    @Option(name: .customLong("agent-rate-limit"), help: "Records per second an authenticated agent may send over HTTP on average (bursts of 10 s); above it, 429 with Retry-After. 0: no limit.")
+    var agentRateLimit: Double = 20_000
+
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
     var maxBody: Int = 16 * 1024 * 1024
 
@@ -100,6 +103,8 @@ struct ServeCommand: AsyncParsableCommand {
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
         apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
+        guard agentRateLimit >= 0 else { throw ValidationError("--agent-rate-limit: must be >= 0") }
+        if agentRateLimit > 0 { apiConfig.rateLimiter = IngestRateLimiter(recordsPerSecond: agentRateLimit) }
         var services: [any Service] = []
         if let topic = eventsKafkaTopic, let eventsBootstrap {
             // First in the group: shut down last, after ingest, so that its last changes are sent.
