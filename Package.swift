@@ -144,7 +144,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ServerHTTP", "VigieServer", "VigieTestSupport"], swiftSettings: strict),
-        .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat"], swiftSettings: strict),
+        .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         // Helpers shared by the test targets (external processes: the mock Kafka broker).

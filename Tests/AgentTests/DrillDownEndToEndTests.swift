@@ -14,32 +14,12 @@ import Glibc
 struct DrillDownEndToEndTests {
     static var serverBinary: String { URL(fileURLWithPath: Support.agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-server").path }
 
-    static func start(_ argv: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: log)
-        try p.run()
-        return p
-    }
-
     static func get(_ url: String, to file: String? = nil) throws -> (status: Int, body: String) {
         let out = file ?? NSTemporaryDirectory() + "vigie-get-\(UUID().uuidString)"
         defer { if file == nil { try? FileManager.default.removeItem(atPath: out) } }
         let r = try Support.run(["curl", "-s", "-o", out, "-w", "%{http_code}", url])
         let body = file == nil ? ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "") : ""
         return (Int(r.stdout) ?? 0, body)
-    }
-
-    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-        return false
     }
 
     @Test("records reach the server through Kafka; drill-down returns the service's packets")
@@ -56,7 +36,7 @@ struct DrillDownEndToEndTests {
                                       Support.corpusPath("zeek_http_methods.pcap")])
         #expect(ingest.status == 0, "\(ingest.stderr)")
 
-        let api = try Self.start([Support.agentBinary, "serve", "--store", store, "--listen", "127.0.0.1:\(agentPort)",
+        let api = try ChildProcesses.start([Support.agentBinary, "serve", "--store", store, "--listen", "127.0.0.1:\(agentPort)",
                                   "--log-level", "warning"], log: dir + "/agent.log")
         defer { api.terminate(); api.waitUntilExit() }
         // The agent's service_state records name the services it saw; the server must know them.
@@ -73,11 +53,11 @@ struct DrillDownEndToEndTests {
         edges:
           - {child: "\(service)", parent: shop}
         """.write(toFile: dir + "/inventory.yaml", atomically: true, encoding: .utf8)
-        let server = try Self.start([Self.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
+        let server = try ChildProcesses.start([Self.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
                                      "--inventory", dir + "/inventory.yaml", "--kafka", mock.bootstrap, "--log-level", "warning"],
                                     log: dir + "/server.log")
         defer { server.terminate(); server.waitUntilExit() }
-        let known = Self.waitFor(30) {
+        let known = ChildProcesses.waitFor(30) {
             let weather = (try? Self.get("http://127.0.0.1:\(serverPort)/api/v1/weather?all=1"))?.body ?? ""
             // Known once the endpoint's state came from the agent (no longer UNKNOWN).
             return weather.contains(service) && weather.contains("\"OK\"")

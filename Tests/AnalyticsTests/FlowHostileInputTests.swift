@@ -5,23 +5,12 @@ import VigieTestSupport
 
 /// Random and mutated frames must never trap the engine, and the table must stay consistent.
 @Suite struct FlowHostileInputTests {
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test func mutatedFramesNeverTrap() {
         var config = AnalyticsConfig()
         config.maxFlows = 64  // small, so eviction runs constantly
         let sink = RecordingSink()
         let analyzer = FlowAnalyzer(config: config, sink: sink)
-        var rng = SplitMix64(state: 42)
+        var rng = SplitMix64(seed: 42)
         let seeds: [[UInt8]] = [
             Build.ethernet(type: 0x0800) + Build.ipv4(proto: 6, payload: Build.tcp(flags: F.syn)),
             Build.ethernet(type: 0x0800) + Build.ipv4(proto: 6, payload: Build.tcp(flags: F.psh | F.ack, payload: Array("GET / HTTP/1.1\r\nHost: a\r\n\r\n".utf8))),

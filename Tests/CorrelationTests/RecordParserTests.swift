@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import Correlation
 
 /// `RecordParser` (the byte scanner) against `FoundationRecordParser` (JSONSerialization): same
@@ -187,18 +188,5 @@ struct RecordParserTests {
             #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)) == causes)
             #expect(text == (try SQLiteStore.json(causes)) || causes.contains { $0.unicodeScalars.contains { $0.value < 0x20 } })
         }
-    }
-}
-
-/// A small deterministic generator (tests must not depend on the system's random source).
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -54,15 +54,6 @@ struct SharedInstancesTests {
         return nil
     }
 
-    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            usleep(200_000)
-        }
-        return condition()
-    }
-
     @Test("every record applied once across the instances; same weather as one instance; a killed instance's partitions move")
     func consumerGroup() throws {
         let pg = try PostgresServer()
@@ -80,8 +71,8 @@ struct SharedInstancesTests {
         // Phase 1: both instances consume their share.
         try Self.produce(1...10, final: ["UP", "UP", "UP", "UP"], bootstrap: mock.bootstrap)
         let total1 = 10 * perRound
-        #expect(Self.waitFor(60) { Self.metric(reference, "vigie_server_records_ingested_total") == total1 })
-        #expect(Self.waitFor(30) {
+        #expect(ChildProcesses.waitFor(60) { Self.metric(reference, "vigie_server_records_ingested_total") == total1 })
+        #expect(ChildProcesses.waitFor(30) {
             (Self.metric(a, "vigie_server_records_ingested_total") ?? 0) + (Self.metric(b, "vigie_server_records_ingested_total") ?? 0) == total1
         })
         let aCount = Self.metric(a, "vigie_server_records_ingested_total") ?? 0
@@ -89,7 +80,7 @@ struct SharedInstancesTests {
         #expect(aCount > 0 && bCount > 0, "the group split the partitions: a=\(aCount) b=\(bCount)")
         let expected1 = Self.weather(reference)
         #expect(expected1.contains { $0.hasPrefix("shop=OK") })
-        #expect(Self.waitFor(10) { Self.weather(a) == expected1 && Self.weather(b) == expected1 })
+        #expect(ChildProcesses.waitFor(10) { Self.weather(a) == expected1 && Self.weather(b) == expected1 })
         #expect(Self.weather(a) == expected1)
         #expect(Self.weather(b) == expected1)
 
@@ -98,18 +89,18 @@ struct SharedInstancesTests {
         a.server.waitUntilExit()
         try Self.produce(11...23, final: ["UP", "REFUSED", "DEGRADED", "UP"], bootstrap: mock.bootstrap)
         let total2 = 23 * perRound
-        #expect(Self.waitFor(60) { Self.metric(reference, "vigie_server_records_ingested_total") == total2 })
+        #expect(ChildProcesses.waitFor(60) { Self.metric(reference, "vigie_server_records_ingested_total") == total2 })
         let expected2 = Self.weather(reference)
         #expect(expected2.contains { $0.hasPrefix("shop=DEGRADED") }, "web keeps one front end; db is degraded")
-        #expect(Self.waitFor(60) { Self.metric(b, "vigie_server_records_ingested_total") == total2 - aCount })
+        #expect(ChildProcesses.waitFor(60) { Self.metric(b, "vigie_server_records_ingested_total") == total2 - aCount })
         #expect(Self.metric(b, "vigie_server_records_ingested_total") == total2 - aCount,
                 "each record applied once: B applied everything A had not")
-        #expect(Self.waitFor(10) { Self.weather(b) == expected2 })
+        #expect(ChildProcesses.waitFor(10) { Self.weather(b) == expected2 })
         #expect(Self.weather(b) == expected2)
 
         // A restarted instance on the same database starts from the shared state.
         let c = try HTTPFixture(arguments: ["--database", pg.url("shared")])
-        #expect(Self.waitFor(10) { Self.weather(c) == expected2 })
+        #expect(ChildProcesses.waitFor(10) { Self.weather(c) == expected2 })
         #expect(Self.weather(c) == expected2)
     }
 }

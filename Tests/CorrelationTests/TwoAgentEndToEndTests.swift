@@ -43,12 +43,12 @@ struct TwoAgentEndToEndTests {
         defer { mock.stop() }
 
         let serverPort = Int.random(in: 30_001...40_000), portA = Int.random(in: 20_000...25_000), portB = Int.random(in: 25_001...30_000)
-        let server = try Processes.start([HTTPFixture.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
+        let server = try ChildProcesses.start([HTTPFixture.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
                                           "--inventory", dir + "/inventory.yaml", "--token", "edge-a=token-a", "--kafka", mock.bootstrap,
                                           "--log-level", "warning"], log: dir + "/server.log")
-        defer { Processes.stop(server) }
+        defer { ChildProcesses.stop(server) }
         let base = "http://127.0.0.1:\(serverPort)"
-        #expect(Processes.waitFor(15) { (try? Processes.get(base + "/metrics"))?.status == 200 }, "server up")
+        #expect(ChildProcesses.waitFor(15) { (try? Processes.get(base + "/metrics"))?.status == 200 }, "server up")
 
         // Agent A over HTTP, agent B over Kafka; both announce their query API.
         try "query_api_url: http://127.0.0.1:\(portA)\n".write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
@@ -61,12 +61,12 @@ struct TwoAgentEndToEndTests {
                                               "--kafka", mock.bootstrap, "--agent-id", "edge-b", "--no-progress", "--log-level", "error",
                                               dir + "/b.pcap"])
         #expect(ingestB.status == 0, "\(ingestB.stderr)")
-        let apiA = try Processes.start([Processes.agentBinary, "serve", "--store", dir + "/a", "--listen", "127.0.0.1:\(portA)", "--log-level", "warning"],
+        let apiA = try ChildProcesses.start([Processes.agentBinary, "serve", "--store", dir + "/a", "--listen", "127.0.0.1:\(portA)", "--log-level", "warning"],
                                        log: dir + "/agent-a.log")
-        defer { Processes.stop(apiA) }
-        let apiB = try Processes.start([Processes.agentBinary, "serve", "--store", dir + "/b", "--listen", "127.0.0.1:\(portB)", "--log-level", "warning"],
+        defer { ChildProcesses.stop(apiA) }
+        let apiB = try ChildProcesses.start([Processes.agentBinary, "serve", "--store", dir + "/b", "--listen", "127.0.0.1:\(portB)", "--log-level", "warning"],
                                        log: dir + "/agent-b.log")
-        defer { Processes.stop(apiB) }
+        defer { ChildProcesses.stop(apiB) }
 
         // The agents' own verdicts: A saw S1 go from UP to REFUSED; B saw S2 (and S1) only UP.
         let statesA = try Self.serviceStates(dir + "/a", C.refusing.id)
@@ -83,7 +83,7 @@ struct TwoAgentEndToEndTests {
 
         // Weather: worst(web DOWN, db OK) = DOWN; score((0 + 100) / 2 = 50) = DEGRADED (≥ 40, < 70).
         var weather: [String: [String: Any]] = [:]
-        let settled = Processes.waitFor(30) {
+        let settled = ChildProcesses.waitFor(30) {
             weather = (try? Self.weather(base)) ?? [:]
             return weather["shop-strict"]?["state"] as? String == "DOWN" && weather["shop-tolerant"]?["state"] as? String == "DEGRADED"
                 && weather["db"]?["state"] as? String == "OK"
@@ -190,23 +190,6 @@ enum Processes {
         URL(fileURLWithPath: HTTPFixture.serverBinary).deletingLastPathComponent().appendingPathComponent("vigie-agent").path
     }
 
-    /// Starts `argv` with stderr to `log`.
-    static func start(_ argv: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: argv[0])
-        p.arguments = Array(argv.dropFirst())
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle(forWritingAtPath: log)
-        try p.run()
-        return p
-    }
-
-    static func stop(_ p: Process) {
-        if p.isRunning { p.terminate() }
-        p.waitUntilExit()
-    }
-
     /// GET with curl; the body as text, or written to `file`.
     static func get(_ url: String, to file: String? = nil) throws -> (status: Int, body: String) {
         let out = file ?? NSTemporaryDirectory() + "vigie-get-\(UUID().uuidString)"
@@ -234,14 +217,5 @@ enum Processes {
 
     static func json(_ s: String) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any], "not a JSON object: \(s.prefix(300))")
-    }
-
-    static func waitFor(_ seconds: Double, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if condition() { return true }
-            Thread.sleep(forTimeInterval: 0.3)
-        }
-        return condition()
     }
 }

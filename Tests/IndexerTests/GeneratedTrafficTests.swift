@@ -2,6 +2,7 @@ import Foundation
 import Indexer
 import PacketDecoding
 import Testing
+import VigieTestSupport
 
 /// Hand-made and randomly mixed packets covering the BPF corner cases, checked against tcpdump.
 @Suite("Generated traffic agrees with tcpdump")
@@ -62,7 +63,7 @@ struct GeneratedTrafficTests {
 
     /// Random mixes of the shapes with varied addresses, ports, tags.
     static func random(count: Int, seed: UInt64) -> [[UInt8]] {
-        var rng = SplitMix(seed)
+        var rng = SplitMix64(seed: seed)
         let hosts = ["10.1.2.3", "10.1.2.4", "10.9.9.9", "192.0.2.1", "198.51.100.2", "10.1.200.1"]
         let hosts6 = ["2001:db8::1", "2001:db8::2", "2001:db8:1::5", "fe80::1"]
         let ports: [UInt16] = [53, 80, 443, 22, 40000, 40001, 5432, 1023, 1024]
@@ -159,18 +160,4 @@ struct GeneratedTrafficTests {
             #expect(checked > 20 && nonEmpty > 10, "link type \(linkType): \(checked) queries, \(nonEmpty) non-empty")
         }
     }
-}
-
-/// A small deterministic PRNG (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func next(_ bound: UInt64) -> UInt64 { next() % bound }
 }

@@ -1,6 +1,7 @@
 import Foundation
 @testable import Indexer
 import Testing
+import VigieTestSupport
 
 @Suite("Index file format and robustness")
 struct IndexFileTests {
@@ -37,7 +38,7 @@ struct IndexFileTests {
         let queries = ["host 10.0.0.1", "port 40003 and not src host 10.0.0.3", "tcp", "dst port 80 and host 10.0.0.3"]
         var expected: [String: [Int]] = [:]
         for q in queries { expected[q] = try s.vigie(q, indexed: false) }
-        var rng = SplitMix(5)
+        var rng = SplitMix64(seed: 5)
         var codes: [IndexError.Code: Int] = [:]
         for trial in 0..<300 {
             var bad = good
@@ -76,7 +77,7 @@ struct IndexFileTests {
         let good = try [UInt8](Data(contentsOf: URL(fileURLWithPath: s.indexPath)))
         let filters = try ["host 10.0.0.1", "port 40003 and not src host 10.0.0.3", "tcp or vlan", "not ip",
                            "tls.sni *", "dst port 80 and host 10.0.0.3"].map { try QueryParser.parse($0).filter }
-        var rng = SplitMix(17)
+        var rng = SplitMix64(seed: 17)
         var errors = 0, answered = 0
         for trial in 0..<400 {
             var bad = good

@@ -1,5 +1,6 @@
 @testable import Indexer
 import Testing
+import VigieTestSupport
 
 @Suite("Posting list codec")
 struct PostingCodecTests {
@@ -18,7 +19,7 @@ struct PostingCodecTests {
     }
 
     /// A random strictly ascending list of `count` ordinals with gaps up to `maxGap`.
-    static func randomList(_ rng: inout SplitMix, count: Int, maxGap: UInt64) -> [UInt32] {
+    static func randomList(_ rng: inout SplitMix64, count: Int, maxGap: UInt64) -> [UInt32] {
         var v = UInt32(rng.next(1000))
         var out: [UInt32] = []
         for _ in 0..<count {
@@ -30,7 +31,7 @@ struct PostingCodecTests {
 
     @Test("round trip of random lists of every size and density")
     func roundTrip() throws {
-        var rng = SplitMix(7)
+        var rng = SplitMix64(seed: 7)
         var kinds: [PostingCodec.Kind: Int] = [:]
         for size in [1, 2, 3, 127, 128, 129, 255, 256, 257, 1000, 5000] {
             for maxGap: UInt64 in [1, 2, 8, 100, 70_000] {
@@ -55,7 +56,7 @@ struct PostingCodecTests {
 
     @Test("cursor seeks agree with a linear search")
     func cursorSeeks() throws {
-        var rng = SplitMix(11)
+        var rng = SplitMix64(seed: 11)
         for (size, gap) in [(50, UInt64(5)), (1000, 3), (3000, 400), (20_000, 1), (700, 2)] {
             let list = Self.randomList(&rng, count: size, maxGap: gap)
             let bytes = Self.encode(list)
@@ -83,7 +84,7 @@ struct PostingCodecTests {
 
     @Test("random corruption never crashes the decoder")
     func corruption() {
-        var rng = SplitMix(99)
+        var rng = SplitMix64(seed: 99)
         var rejected = 0
         for trial in 0..<3000 {
             let list = Self.randomList(&rng, count: [3, 130, 600, 2000][trial % 4], maxGap: [1, 9, 300][trial % 3])
