@@ -25,21 +25,12 @@ struct KafkaIngestService: Service {
         let (logger, correlator, bootstrap, group, topics, properties) =
             (logger, correlator, bootstrapServers, groupID, topics, properties)
         try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                // The consumer is created, used and closed on this one thread.
-                let thread = Thread {
-                    do {
-                        let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupID: group, topics: topics,
-                                                         properties: properties, logger: logger)
-                        Self.consume(consumer, correlator: correlator, stop: stop, logger: logger)
-                        consumer.close()
-                        done.resume()
-                    } catch {
-                        done.resume(throwing: error)
-                    }
-                }
-                thread.name = "vigie-kafka-ingest"
-                thread.start()
+            // The consumer is created, used and closed on this one thread.
+            try await onOwnThread(named: "vigie-kafka-ingest") {
+                let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupID: group, topics: topics,
+                                                 properties: properties, logger: logger)
+                Self.consume(consumer, correlator: correlator, stop: stop, logger: logger)
+                consumer.close()
             }
         } onGracefulShutdown: {
             stop.set()
@@ -97,6 +88,24 @@ struct KafkaIngestService: Service {
                 }
             }
         }
+    }
+}
+
+/// Runs `body` on a thread of its own and waits for it without holding a thread of the async pool:
+/// the blocking C calls inside (librdkafka's poll and flush, libpq's waits) stay off the shared
+/// executor, and a C handle created there stays confined to that thread.
+func onOwnThread(named name: String, _ body: @escaping @Sendable () throws -> Void) async throws {
+    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+        let thread = Thread {
+            do {
+                try body()
+                done.resume()
+            } catch {
+                done.resume(throwing: error)
+            }
+        }
+        thread.name = name
+        thread.start()
     }
 }
 

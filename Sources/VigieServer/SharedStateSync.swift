@@ -15,29 +15,20 @@ struct SharedStateSync: Service {
         let stop = StopFlag()
         let (correlator, url, logger) = (correlator, url, logger)
         try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-                let thread = Thread {
+            try await onOwnThread(named: "vigie-shared-sync") {
+                let listener = try PostgresChangeListener(url: url)
+                var failing = false
+                while !stop.isSet {
+                    _ = listener.wait(timeoutMs: 1000)
                     do {
-                        let listener = try PostgresChangeListener(url: url)
-                        var failing = false
-                        while !stop.isSet {
-                            _ = listener.wait(timeoutMs: 1000)
-                            do {
-                                try correlator.absorbSharedChanges()
-                                if failing { logger.notice("shared store reachable again") }
-                                failing = false
-                            } catch {
-                                if !failing { logger.error("cannot read other instances' changes", metadata: ["error": "\(error)"]) }
-                                failing = true
-                            }
-                        }
-                        done.resume()
+                        try correlator.absorbSharedChanges()
+                        if failing { logger.notice("shared store reachable again") }
+                        failing = false
                     } catch {
-                        done.resume(throwing: error)
+                        if !failing { logger.error("cannot read other instances' changes", metadata: ["error": "\(error)"]) }
+                        failing = true
                     }
                 }
-                thread.name = "vigie-shared-sync"
-                thread.start()
             }
         } onGracefulShutdown: {
             stop.set()

@@ -37,14 +37,9 @@ struct StateEventKafkaService: Service {
         let queue = StateEventQueue(capacity: 10_000, stats: stats)
         let (bootstrap, topic, stats, logger) = (bootstrapServers, topic, stats, logger)
         let producing = Task {
-            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                // The producer is created, used and destroyed on this one thread.
-                let thread = Thread {
-                    Self.produce(from: queue, bootstrap: bootstrap, topic: topic, stats: stats, logger: logger)
-                    done.resume()
-                }
-                thread.name = "vigie-events-kafka"
-                thread.start()
+            // The producer is created, used and destroyed on this one thread (`produce` does not throw).
+            try? await onOwnThread(named: "vigie-events-kafka") {
+                Self.produce(from: queue, bootstrap: bootstrap, topic: topic, stats: stats, logger: logger)
             }
         }
         let events = events
