@@ -106,7 +106,7 @@ let package = Package(
         .executableTarget(
             name: "VigieBench",
             dependencies: [
-                "Analytics", "PcapFormat", "PacketDecoding",
+                "Analytics", "Indexer", "PcapFormat", "PacketDecoding",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -1,28 +1,29 @@
 // The per-packet path for the default fields: read what BPF reads, at the offsets BPF reads it, and
-// append (key, ordinal) pairs. A field whose bytes were not captured is simply not indexed for the
-// packet, which is what BPF does too (its out-of-bounds load rejects the packet).
+// fill the packet's row (plus a pair for each VLAN id and the rare second IPv6 protocol). A field
+// whose bytes were not captured is simply not indexed for the packet, which is what BPF does too
+// (its out-of-bounds load rejects the packet).
 
 extension SegmentIndexBuilder {
-    /// Finds the network layer (as BPF does for this link type) and indexes its fields.
+    /// Finds the network layer (as BPF does for this link type) and records its fields in `row`.
     @inline(__always)
-    func indexNetworkFields(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32) {
+    func indexNetworkFields(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ row: inout PacketRow) {
         let n = bytes.count
         guard let p = bytes.baseAddress, n > 0 else {
-            if link != .ipv4Only && link != .ipv6Only && link != .unsupported { markNoLinkHeader(ordinal) }
-            else if link == .ipv4Only { indexIPv4(nil, 0, 0, ordinal) }
-            else if link == .ipv6Only { indexIPv6(nil, 0, 0, ordinal) }
+            if link != .ipv4Only && link != .ipv6Only && link != .unsupported { row.network = RowNetwork.noLinkHeader.rawValue }
+            else if link == .ipv4Only { indexIPv4(nil, 0, 0, &row) }
+            else if link == .ipv6Only { indexIPv6(nil, 0, 0, ordinal, &row) }
             return
         }
         var type: UInt16
         var offset: Int
         switch link {
         case .ethernet:
-            guard n >= 14 else { return markNoLinkHeader(ordinal) }
+            guard n >= 14 else { return markNoLinkHeader(&row) }
             type = loadBE16(p, 12)
             offset = 12
             var depth = 0
             while isVLANTagType(type) {
-                if depth == 0 { network.append(NetworkKey.tagged, ordinal) }
+                if depth == 0 { row.flags |= PacketRow.Flags.tagged }
                 // BPF `vlan N` reads the 12-bit id of the tag at this depth; `vlan and vlan N` the next.
                 if wantVLAN && depth < 2 && n >= offset + 4 {
                     let id = loadBE16(p, offset + 2) & 0x0FFF
@@ -39,20 +40,20 @@ extension SegmentIndexBuilder {
             }
             offset += 2
         case .linuxSLL:
-            guard n >= 16 else { return markNoLinkHeader(ordinal) }
+            guard n >= 16 else { return markNoLinkHeader(&row) }
             type = loadBE16(p, 14)
             offset = 16
         case .linuxSLL2:
-            guard n >= 2 else { return markNoLinkHeader(ordinal) }
+            guard n >= 2 else { return markNoLinkHeader(&row) }
             type = loadBE16(p, 0)
             offset = 20
         case .null(let bigEndian):
-            guard n >= 4 else { return markNoLinkHeader(ordinal) }
+            guard n >= 4 else { return markNoLinkHeader(&row) }
             let raw = p.loadUnaligned(as: UInt32.self)
             type = Self.loopbackType(bigEndian ? UInt32(bigEndian: raw) : UInt32(littleEndian: raw))
             offset = 4
         case .loop:
-            guard n >= 4 else { return markNoLinkHeader(ordinal) }
+            guard n >= 4 else { return markNoLinkHeader(&row) }
             type = Self.loopbackType(loadBE32(p, 0))
             offset = 4
         case .raw:
@@ -69,9 +70,10 @@ extension SegmentIndexBuilder {
             return
         }
         switch type {
-        case NetworkKey.ipv4: indexIPv4(p, n, offset, ordinal)
-        case NetworkKey.ipv6: indexIPv6(p, n, offset, ordinal)
-        case NetworkKey.arp, NetworkKey.rarp: indexARP(p, n, offset, type, ordinal)
+        case NetworkKey.ipv4: indexIPv4(p, n, offset, &row)
+        case NetworkKey.ipv6: indexIPv6(p, n, offset, ordinal, &row)
+        case NetworkKey.arp: indexARP(p, n, offset, .arp, &row)
+        case NetworkKey.rarp: indexARP(p, n, offset, .rarp, &row)
         default: break
         }
     }
@@ -87,28 +89,31 @@ extension SegmentIndexBuilder {
         }
     }
 
-    private func markNoLinkHeader(_ ordinal: UInt32) {
-        network.append(NetworkKey.noLinkHeader, ordinal)
+    @inline(__always)
+    private func markNoLinkHeader(_ row: inout PacketRow) {
+        row.network = RowNetwork.noLinkHeader.rawValue
     }
 
     /// IPv4 as BPF reads it: protocol at +9, addresses at +12/+16, and for TCP/UDP/SCTP packets that
     /// are not a non-first fragment (`ip[6:2] & 0x1fff == 0`) the ports at +IHL*4. No check of the
     /// version nibble, header length or total length, exactly like the generated filter.
     @inline(__always)
-    func indexIPv4(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32) {
-        let ord = UInt64(ordinal)
-        network.append(NetworkKey.ipv4, ordinal)
+    func indexIPv4(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ row: inout PacketRow) {
+        row.network = RowNetwork.ipv4.rawValue
         guard let p, n >= o + 10 else { return }
         let proto = p.load(fromByteOffset: o + 9, as: UInt8.self)
-        if wantProtocol { ipProtocol.append(0x400 | UInt16(proto), ordinal) }
+        if wantProtocol {
+            row.proto = proto
+            row.flags |= PacketRow.Flags.proto
+        }
         if wantAddresses {
-            if n >= o + 16 { src4.append(UInt64(loadBE32(p, o + 12)) << 32 | ord) }
-            if n >= o + 20 { dst4.append(UInt64(loadBE32(p, o + 16)) << 32 | ord) }
+            if n >= o + 16 { row.src4 = loadBE32(p, o + 12); row.flags |= PacketRow.Flags.src4 }
+            if n >= o + 20 { row.dst4 = loadBE32(p, o + 16); row.flags |= PacketRow.Flags.dst4 }
         }
         if wantPorts && (proto == 6 || proto == 17 || proto == 132) && loadBE16(p, o + 6) & 0x1FFF == 0 {
             let transport = o + Int(p.load(fromByteOffset: o, as: UInt8.self) & 0x0F) * 4
-            if n >= transport + 2 { srcPort.append(loadBE16(p, transport), ordinal) }
-            if n >= transport + 4 { dstPort.append(loadBE16(p, transport + 2), ordinal) }
+            if n >= transport + 2 { row.srcPort = loadBE16(p, transport); row.flags |= PacketRow.Flags.srcPort }
+            if n >= transport + 4 { row.dstPort = loadBE16(p, transport + 2); row.flags |= PacketRow.Flags.dstPort }
         }
     }
 
@@ -116,15 +121,16 @@ extension SegmentIndexBuilder {
     /// header right after it (`tcp`, `proto N`); ports only when the fixed header's next header is
     /// TCP/UDP/SCTP (`port N` looks at +40/+42 and nothing else).
     @inline(__always)
-    func indexIPv6(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32) {
-        network.append(NetworkKey.ipv6, ordinal)
+    func indexIPv6(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32, _ row: inout PacketRow) {
+        row.network = RowNetwork.ipv6.rawValue
         guard let p, n >= o + 7 else { return }
         let next = p.load(fromByteOffset: o + 6, as: UInt8.self)
         if wantProtocol {
-            ipProtocol.append(0x600 | UInt16(next), ordinal)
+            row.proto = next
+            row.flags |= PacketRow.Flags.proto
             if next == 44 && n >= o + 41 {
                 let afterFragment = p.load(fromByteOffset: o + 40, as: UInt8.self)
-                if afterFragment != 44 { ipProtocol.append(0x600 | UInt16(afterFragment), ordinal) }
+                if afterFragment != 44 { extraProtocol.append(0x600 | UInt16(afterFragment), ordinal) }
             }
         }
         if wantAddresses {
@@ -132,20 +138,19 @@ extension SegmentIndexBuilder {
             if n >= o + 40 { dst6.append(Pair128(hi: loadBE64(p, o + 24), lo: loadBE64(p, o + 32), ordinal: ordinal)) }
         }
         if wantPorts && (next == 6 || next == 17 || next == 132) {
-            if n >= o + 42 { srcPort.append(loadBE16(p, o + 40), ordinal) }
-            if n >= o + 44 { dstPort.append(loadBE16(p, o + 42), ordinal) }
+            if n >= o + 42 { row.srcPort = loadBE16(p, o + 40); row.flags |= PacketRow.Flags.srcPort }
+            if n >= o + 44 { row.dstPort = loadBE16(p, o + 42); row.flags |= PacketRow.Flags.dstPort }
         }
     }
 
     /// ARP / RARP: BPF `host` compares the sender (+14) and target (+24) protocol addresses at fixed
     /// offsets (Ethernet/IPv4 ARP layout), as `src` and `dst` respectively.
     @inline(__always)
-    func indexARP(_ p: UnsafeRawPointer, _ n: Int, _ o: Int, _ type: UInt16, _ ordinal: UInt32) {
-        let ord = UInt64(ordinal)
-        network.append(type, ordinal)
+    func indexARP(_ p: UnsafeRawPointer, _ n: Int, _ o: Int, _ kind: RowNetwork, _ row: inout PacketRow) {
+        row.network = kind.rawValue
         guard wantAddresses else { return }
-        if n >= o + 18 { src4.append(UInt64(loadBE32(p, o + 14)) << 32 | ord) }
-        if n >= o + 28 { dst4.append(UInt64(loadBE32(p, o + 24)) << 32 | ord) }
+        if n >= o + 18 { row.src4 = loadBE32(p, o + 14); row.flags |= PacketRow.Flags.src4 }
+        if n >= o + 28 { row.dst4 = loadBE32(p, o + 24); row.flags |= PacketRow.Flags.dst4 }
     }
 
     /// Ethernet addresses (`ether src` at 6, `ether dst` at 0).

@@ -15,10 +15,11 @@ import Glibc
 /// ```
 ///
 /// Per packet, ``add(recordOffset:timestampNanos:bytes:)`` reads the fields at the offsets BPF
-/// reads them and appends `(key, ordinal)` pairs to flat per-field buffers: no allocation (the
-/// buffers double when full), no `String`, no dictionary. Keys are grouped once, by a radix sort, when
-/// the index is written or snapshotted. With application fields on it also runs ``PacketDecoder``
-/// to find the flow and the payload.
+/// reads them and appends one fixed ``PacketRow`` (plus a `(key, ordinal)` pair per VLAN tag, IPv6
+/// address or MAC address): no allocation (the buffers double when full), no `String`, no
+/// dictionary. Keys are grouped once, by counting and radix sorts, when the index is written or
+/// snapshotted. With application fields on it also runs ``PacketDecoder`` to find the flow and the
+/// payload.
 ///
 /// Not thread-safe: one ingest thread adds, snapshots and seals or writes. The
 /// ``SegmentIndexSnapshot``, ``SealedSegmentIndex`` and ``SegmentIndex`` values it produces are
@@ -38,21 +39,16 @@ public final class SegmentIndexBuilder {
     /// Set when `add` was given an offset that does not follow the previous record, or more records
     /// than the format holds; `write` then refuses to publish a wrong index.
     private(set) var inconsistency: String?
-    /// `write` sorted the buffers in place: nothing more can be added or serialised from them.
+    /// `write` / `makeIndex` built the final image: nothing more can be added.
     private(set) var finished = false
-    /// The image `write` / `makeIndex` produced, kept for later `serialize()` calls.
+    /// The image `write` / `makeIndex` produced (in the workspace), kept for later `serialize()` calls.
     private var finalImage: ByteWriter?
 
-    // Per record.
-    let offsets: FlatBuffer<UInt64>
-    let times: FlatBuffer<Int64>
+    // Per record: offset, time and the default fields (the row's index is the ordinal).
+    let rows: FlatBuffer<PacketRow>
     // Per field: (key, ordinal) pairs in ordinal order.
-    let network: Key16Column
-    let ipProtocol: Key16Column
-    let src4: FlatBuffer<UInt64>
-    let dst4: FlatBuffer<UInt64>
-    let srcPort: Key16Column
-    let dstPort: Key16Column
+    /// The protocol after an IPv6 fragment header (a packet's second `ipProtocol` key).
+    let extraProtocol: Key16Column
     let vlan: Key16Column
     let src6: FlatBuffer<Pair128>
     let dst6: FlatBuffer<Pair128>
@@ -73,6 +69,9 @@ public final class SegmentIndexBuilder {
     let wantDNS: Bool
     let wantHTTP: Bool
     let wantTLS: Bool
+
+    /// Sort and output buffers reused from one serialisation to the next.
+    let workspace = SerializerWorkspace()
 
     /// Reused decode result and name buffers (application fields only).
     var decoded = DecodedPacket()
@@ -103,9 +102,9 @@ public final class SegmentIndexBuilder {
         self.link = LinkFraming(linkType: linkType, byteSwapped: byteSwapped)
         let hint = max(expectedPackets, 1024)
         capacityHint = hint
-        let buffers = Self.freshBuffers(fields: fields, hint: hint)
-        (offsets, times, network, ipProtocol, src4, dst4, srcPort, dstPort, vlan) =
-            (buffers.0, buffers.1, buffers.2, buffers.3, buffers.4, buffers.5, buffers.6, buffers.7, buffers.8)
+        rows = FlatBuffer(capacity: hint)
+        extraProtocol = Key16Column(capacity: 1024)
+        vlan = Key16Column(capacity: 1024)
         (src6, dst6, srcMAC, dstMAC, flow, names, nameBytes) =
             (FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(capacity: 4096))
         wantAddresses = fields.contains(.addresses)
@@ -119,17 +118,6 @@ public final class SegmentIndexBuilder {
         wantTLS = fields.contains(.tlsServerName)
     }
 
-    private static func freshBuffers(fields: IndexFieldSet, hint: Int) -> (
-        FlatBuffer<UInt64>, FlatBuffer<Int64>, Key16Column, Key16Column, FlatBuffer<UInt64>,
-        FlatBuffer<UInt64>, Key16Column, Key16Column, Key16Column
-    ) {
-        (FlatBuffer(capacity: hint), FlatBuffer(capacity: hint), Key16Column(capacity: hint),
-         Key16Column(capacity: fields.contains(.ipProtocol) ? hint : 16),
-         FlatBuffer(capacity: fields.contains(.addresses) ? hint : 16), FlatBuffer(capacity: fields.contains(.addresses) ? hint : 16),
-         Key16Column(capacity: fields.contains(.ports) ? hint : 16), Key16Column(capacity: fields.contains(.ports) ? hint : 16),
-         Key16Column(capacity: 1024))
-    }
-
     /// Moves this builder's collected data into `holder` (an empty builder of the same fields) and
     /// takes `holder`'s storage in exchange. Used by `sealed()`.
     private func handOver(to holder: SegmentIndexBuilder) {
@@ -140,14 +128,9 @@ public final class SegmentIndexBuilder {
         holder.coveredBytes = coveredBytes
         holder.inconsistency = inconsistency
         holder.wantMAC = wantMAC
-        offsets.swapStorage(with: holder.offsets)
-        times.swapStorage(with: holder.times)
-        for (mine, theirs) in [(network, holder.network), (ipProtocol, holder.ipProtocol), (srcPort, holder.srcPort),
-                               (dstPort, holder.dstPort), (vlan, holder.vlan)] {
-            mine.swapStorage(with: theirs)
-        }
-        src4.swapStorage(with: holder.src4)
-        dst4.swapStorage(with: holder.dst4)
+        rows.swapStorage(with: holder.rows)
+        extraProtocol.swapStorage(with: holder.extraProtocol)
+        vlan.swapStorage(with: holder.vlan)
         src6.swapStorage(with: holder.src6)
         dst6.swapStorage(with: holder.dst6)
         srcMAC.swapStorage(with: holder.srcMAC)
@@ -180,11 +163,9 @@ public final class SegmentIndexBuilder {
         self.nanosecond = nanosecond
         link = LinkFraming(linkType: linkType, byteSwapped: byteSwapped)
         wantMAC = fields.contains(.mac) && link == .ethernet
-        offsets.removeAll()
-        times.removeAll()
-        for column in [network, ipProtocol, srcPort, dstPort, vlan] { column.removeAll() }
-        src4.removeAll()
-        dst4.removeAll()
+        rows.removeAll()
+        extraProtocol.removeAll()
+        vlan.removeAll()
         src6.removeAll()
         dst6.removeAll()
         srcMAC.removeAll()
@@ -221,10 +202,10 @@ public final class SegmentIndexBuilder {
         }
         let ordinal = recordCount
         recordCount &+= 1
-        offsets.append(recordOffset)
-        times.append(timestampNanos)
         coveredBytes = recordOffset &+ UInt64(PcapRecordHeader.size + bytes.count)
-        indexNetworkFields(bytes, ordinal)
+        var row = PacketRow(offset: recordOffset, time: timestampNanos)
+        indexNetworkFields(bytes, ordinal, &row)
+        rows.append(row)
         if wantMAC { indexMACs(bytes, ordinal) }
         if wantFlows { indexFlow(bytes, ordinal) }
     }
@@ -237,10 +218,10 @@ public final class SegmentIndexBuilder {
         }
     }
 
-    /// The final index image, sorting the buffers in place; the builder accepts nothing more.
+    /// The final index image; the builder accepts nothing more.
     private func finish() -> ByteWriter {
         if let finalImage { return finalImage }
-        let image = IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self), inPlace: true).imageWriter()
+        let image = IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).imageWriter()
         finished = true
         finalImage = image
         return image
@@ -251,6 +232,9 @@ public final class SegmentIndexBuilder {
         if inconsistency == nil { _ = finish() }
     }
 
+    /// Size of the final image if it was built (see ``prepareImage()``), else 0.
+    var preparedByteCount: Int { finalImage?.count ?? 0 }
+
     /// Serialises everything added so far into an index image (the bytes `write(to:)` publishes).
     public func serialize() -> [UInt8] {
         finalImage?.bytes ?? IndexSerializer(builder: self, from: BuilderMarks(), to: BuilderMarks(of: self)).image()
@@ -259,8 +243,8 @@ public final class SegmentIndexBuilder {
     /// Writes the index of everything added so far to `path`, atomically: a hidden
     /// `.NAME.tmp` beside it, fsync, rename, directory fsync. The directory is created if missing.
     ///
-    /// This finishes the builder (its buffers are sorted in place to save a copy): later `add`
-    /// calls are refused and `snapshot()` keeps returning the last snapshot.
+    /// This finishes the builder: later `add` calls are refused and `snapshot()` keeps returning
+    /// the last snapshot.
     public func write(to path: String) throws(IndexError) {
         if let inconsistency { throw IndexError(.badSegment, path: path, detail: inconsistency) }
         let image = finish()
@@ -299,22 +283,18 @@ public final class SegmentIndexBuilder {
     }
 }
 
-/// Where each builder buffer stood at one moment: a snapshot chunk covers the pairs between two marks.
+/// Where each builder buffer stood at one moment: a snapshot chunk covers the rows and pairs
+/// between two marks.
 struct BuilderMarks {
     var records = 0
-    var network = 0, ipProtocol = 0, src4 = 0, dst4 = 0, srcPort = 0, dstPort = 0, vlan = 0
+    var extraProtocol = 0, vlan = 0
     var src6 = 0, dst6 = 0, srcMAC = 0, dstMAC = 0, flow = 0, names = 0
 
     init() {}
 
     init(of b: SegmentIndexBuilder) {
         records = b.packetCount
-        network = b.network.count
-        ipProtocol = b.ipProtocol.count
-        src4 = b.src4.count
-        dst4 = b.dst4.count
-        srcPort = b.srcPort.count
-        dstPort = b.dstPort.count
+        extraProtocol = b.extraProtocol.count
         vlan = b.vlan.count
         src6 = b.src6.count
         dst6 = b.dst6.count
@@ -368,6 +348,24 @@ public final class SealedSegmentIndex: @unchecked Sendable {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         if !recycled { builder.prepareImage() }
+    }
+
+    /// Bytes of the image ``prepare()`` built (0 before it, or when the index is inconsistent).
+    public var preparedByteCount: Int {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return recycled ? 0 : builder.preparedByteCount
+    }
+
+    /// Gives the buffers back to the builder that sealed it without writing anything (the segment
+    /// was dropped, or a benchmark only measures the build). Later calls do nothing.
+    public func discard() {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard !recycled else { return }
+        recycled = true
+        builder.reset(linkType: builder.linkType)
+        spare.put(builder)
     }
 
     /// Sorts, serialises and publishes the index at `path` (see ``SegmentIndexBuilder/write(to:)``),

@@ -98,6 +98,16 @@ struct ByteWriter {
         return start
     }
 
+    /// Forgets the bytes written, keeping the storage (its pages stay mapped for the next use).
+    mutating func removeAll() { storage.count = 0 }
+
+    /// Overwrites `bytes.count` bytes at `offset` (used to fill a reserved header and table).
+    mutating func patch(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        precondition(offset >= 0 && offset + bytes.count <= storage.count)
+        guard let src = bytes.baseAddress else { return }
+        UnsafeMutableRawPointer(storage.base + offset).copyMemory(from: src, byteCount: bytes.count)
+    }
+
     /// Pads with zeros to a multiple of `alignment`.
     mutating func align(_ alignment: Int) {
         while storage.count % alignment != 0 { u8(0) }
