@@ -236,11 +236,7 @@ struct IndexSerializer {
 
     private func key16Section(_ k: UnsafePointer<UInt16>, _ o: UnsafePointer<UInt32>, count n: Int,
                               into out: inout ByteWriter) -> Int {
-        var keys = ws.keys, entries = ws.entries, postings = ws.postings
-        keys.removeAll()
-        entries.removeAll()
-        postings.removeAll()
-        var keyCount = 0
+        var section = PostingSectionWriter(ws)
         if n > 0 {
             // 32-bit counters: the 256 KiB table stays in L2, where the random increments land.
             let counts = ws.counts.reserve(1 << 16)
@@ -262,27 +258,12 @@ struct IndexSerializer {
             var start = 0
             for key in 0..<(1 << 16) where Int(counts[key]) > start {
                 let end = Int(counts[key])
-                keys.u16(UInt16(key))
-                let at = postings.count
-                PostingCodec.encode(UnsafeBufferPointer(start: sorted + start, count: end - start), into: &postings)
-                entries.u32(UInt32(at))
-                entries.u32(UInt32(postings.count - at))
-                entries.u32(UInt32(end - start))
-                keyCount += 1
+                section.keys.u16(UInt16(key))
+                section.addList(OrdinalRun(UnsafeBufferPointer(start: sorted + start, count: end - start)))
                 start = end
             }
         }
-        appendSection(keys, entries, postings, into: &out)
-        return keyCount
-    }
-
-    /// `keys`, padding to 4, `entries`, then the posting lists.
-    private func appendSection(_ keys: ByteWriter, _ entries: ByteWriter, _ postings: ByteWriter, into out: inout ByteWriter) {
-        var keys = keys
-        keys.align(4)  // relative to the section's start, which need not be aligned in the file
-        out.append(keys)
-        out.append(entries)
-        out.append(postings)
+        return section.append(into: &out)
     }
 
     /// An IPv4 address field: the gathered `address << 32 | ordinal` values, radix sorted by
@@ -290,27 +271,17 @@ struct IndexSerializer {
     private func addressSection(_ gathered: ScratchBuffer<UInt64>, count n: Int, into out: inout ByteWriter) -> Int {
         let values = gathered.reserve(n)
         let sorted = RadixSort.sortPackedByKey(values, count: n, scratch: ws.packedOther.reserve(n))
-        var keys = ws.keys, entries = ws.entries, postings = ws.postings
-        keys.removeAll()
-        entries.removeAll()
-        postings.removeAll()
-        var keyCount = 0
+        var section = PostingSectionWriter(ws)
         var i = 0
         while i < n {
             let key = sorted[i] >> 32
             var end = i + 1
             while end < n && sorted[end] >> 32 == key { end += 1 }
-            keys.u32(UInt32(truncatingIfNeeded: key))
-            let at = postings.count
-            PostingCodec.encode(PackedOrdinalRun(values: UnsafeBufferPointer(start: sorted + i, count: end - i)), into: &postings)
-            entries.u32(UInt32(at))
-            entries.u32(UInt32(postings.count - at))
-            entries.u32(UInt32(end - i))
-            keyCount += 1
+            section.keys.u32(UInt32(truncatingIfNeeded: key))
+            section.addList(PackedOrdinalRun(values: UnsafeBufferPointer(start: sorted + i, count: end - i)))
             i = end
         }
-        appendSection(keys, entries, postings, into: &out)
-        return keyCount
+        return section.append(into: &out)
     }
 
     private func pairs64(_ buffer: FlatBuffer<Pair64>, _ range: Range<Int>, width: Int, into out: inout ByteWriter) -> Int {
@@ -325,15 +296,10 @@ struct IndexSerializer {
         return fieldSection(Pair128Column(values: values), width: width, into: &out)
     }
 
-    /// `keys[keyCount × width]`, padding to 4, `entries[keyCount × {u32 offset, u32 length,
-    /// u32 count}]`, then the posting lists (offsets relative to their start).
+    /// A section of wider keys (MACs, flows, IPv6), from pairs sorted by key then ordinal.
     private func fieldSection<C: PairColumn>(_ column: C, width: Int, into out: inout ByteWriter) -> Int {
-        var keys = ws.keys, entries = ws.entries, postings = ws.postings
-        keys.removeAll()
-        entries.removeAll()
-        postings.removeAll()
+        var section = PostingSectionWriter(ws)
         var ordinals: [UInt32] = []
-        var keyCount = 0
         var i = 0
         let n = column.count
         while i < n {
@@ -345,22 +311,16 @@ struct IndexSerializer {
                 i += 1
             }
             switch width {
-            case 2: keys.u16(UInt16(truncatingIfNeeded: key.lo))
-            case 4: keys.u32(UInt32(truncatingIfNeeded: key.lo))
-            case 8: keys.u64(key.lo)
+            case 2: section.keys.u16(UInt16(truncatingIfNeeded: key.lo))
+            case 4: section.keys.u32(UInt32(truncatingIfNeeded: key.lo))
+            case 8: section.keys.u64(key.lo)
             default:
-                keys.u64(key.hi)
-                keys.u64(key.lo)
+                section.keys.u64(key.hi)
+                section.keys.u64(key.lo)
             }
-            let start = postings.count
-            ordinals.withUnsafeBufferPointer { PostingCodec.encode($0, into: &postings) }
-            entries.u32(UInt32(start))
-            entries.u32(UInt32(postings.count - start))
-            entries.u32(UInt32(ordinals.count))
-            keyCount += 1
+            ordinals.withUnsafeBufferPointer { section.addList(OrdinalRun($0)) }
         }
-        appendSection(keys, entries, postings, into: &out)
-        return keyCount
+        return section.append(into: &out)
     }
 
     // MARK: Names
@@ -412,6 +372,43 @@ struct IndexSerializer {
         out.append(flows)
         section.append(out)
         return nameCount
+    }
+}
+
+/// One posting section being written in the workspace's writers: the caller writes each key into
+/// `keys`, then ``addList(_:)`` its posting list; ``append(into:)`` lays out `keys`, padding to 4,
+/// `entries[keyCount × {u32 offset, u32 length, u32 count}]`, then the lists.
+struct PostingSectionWriter {
+    var keys: ByteWriter
+    private var entries: ByteWriter
+    private var postings: ByteWriter
+    private(set) var keyCount = 0
+
+    init(_ ws: SerializerWorkspace) {
+        (keys, entries, postings) = (ws.keys, ws.entries, ws.postings)
+        keys.removeAll()
+        entries.removeAll()
+        postings.removeAll()
+    }
+
+    /// Encodes the posting list of the key just written (ordinals non-empty, strictly ascending).
+    @inline(__always)
+    mutating func addList<Run: OrdinalSequence>(_ ordinals: Run) {
+        let at = postings.count
+        PostingCodec.encode(ordinals, into: &postings)
+        entries.u32(UInt32(at))
+        entries.u32(UInt32(postings.count - at))
+        entries.u32(UInt32(ordinals.count))
+        keyCount += 1
+    }
+
+    /// Appends the section to `out`; returns its key count.
+    mutating func append(into out: inout ByteWriter) -> Int {
+        keys.align(4)  // relative to the section's start, which need not be aligned in the file
+        out.append(keys)
+        out.append(entries)
+        out.append(postings)
+        return keyCount
     }
 }
 
