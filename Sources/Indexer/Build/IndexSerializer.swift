@@ -1,6 +1,8 @@
 /// Turns the rows and pairs a builder collected between two marks into an index image: groups each
 /// field's keys (counting sort for 16-bit keys, radix sort for IPv4 addresses), encodes the posting
-/// lists, and lays out the sections — all in the builder's ``SerializerWorkspace``.
+/// lists, and lays out the sections — all in the builder's ``SerializerWorkspace``. Each field is
+/// grouped straight from the rows (two passes over them) rather than from per-field copies: the
+/// copies were most of the workspace, and fresh memory costs more here than a second pass.
 struct IndexSerializer {
     let builder: SegmentIndexBuilder
     let from: BuilderMarks
@@ -36,13 +38,15 @@ struct IndexSerializer {
         // Header and section table are reserved first and filled in once the sections are written.
         var out = ws.image
         out.removeAll()
+        // About 9 bytes a packet with the default fields: reserve so the image never regrows (each
+        // doubling would touch a fresh buffer and copy), once per builder since the workspace stays.
+        out.reserve(16 * (to.records - from.records) + 4096)
         let tableSize = fields.count * IndexFileLayout.tocEntrySize
         _ = out.appendZeros(IndexFileLayout.headerSize + tableSize)
         var toc = ByteWriter(capacity: tableSize)
-        let gathered = gatherRows()
         for field in fields {
             let start = out.count
-            let keyCount = writeSection(field, gathered: gathered, into: &out)
+            let keyCount = writeSection(field, into: &out)
             toc.u16(field.rawValue)
             toc.u16(UInt16(field.keyWidth))
             toc.u32(UInt32(keyCount))
@@ -54,23 +58,13 @@ struct IndexSerializer {
         out.patch(toc.raw, at: IndexFileLayout.headerSize)
 
         let records = from.records..<to.records
-        var first: Int64 = 0, last: Int64 = 0
-        if !records.isEmpty {
-            first = .max
-            last = .min
-            let rows = b.rows.base
-            for i in records {
-                let t = rows[i].time
-                first = min(first, t)
-                last = max(last, t)
-            }
-        }
+        let (first, last) = b.records.timeBounds(records)
         let header = IndexHeader(
             flags: (b.nanosecond ? IndexFileLayout.flagNanosecond : 0) | (b.link == .null(bigEndian: true) ? IndexFileLayout.flagByteSwapped : 0),
             linkType: b.linkType, fieldMask: b.fields.rawValue, recordCount: UInt32(records.count),
             ordinalBase: UInt32(records.lowerBound),
             coveredBytes: records.isEmpty ? 0 : endOfRecord(records.upperBound - 1),
-            firstRecordOffset: records.isEmpty ? 0 : b.rows[records.lowerBound].offset,
+            firstRecordOffset: records.isEmpty ? 0 : b.records.offset(of: records.lowerBound),
             firstNanos: first, lastNanos: last, fileLength: UInt64(out.count),
             sectionCount: UInt32(fields.count), tocCRC: CRC32.checksum(toc.raw))
         var head = ByteWriter(capacity: IndexFileLayout.headerSize)
@@ -82,22 +76,22 @@ struct IndexSerializer {
     }
 
     /// Appends `field`'s section to `out`; returns its key count.
-    private func writeSection(_ field: FieldID, gathered: (src4: Int, dst4: Int), into out: inout ByteWriter) -> Int {
+    private func writeSection(_ field: FieldID, into out: inout ByteWriter) -> Int {
         let b = builder
+        let rows = RowRange(rows: b.rows.base, range: from.records..<to.records)
         switch field {
         case .records:
             recordsSection(into: &out)
             return 0
-        case .network: return key16Section(ws.network, into: &out)
-        case .ipProtocol: return key16Section(ws.ipProtocol, into: &out)
-        case .srcPort: return key16Section(ws.srcPort, into: &out)
-        case .dstPort: return key16Section(ws.dstPort, into: &out)
-        case .vlan:
-            let range = from.vlan..<to.vlan
-            return key16Section(b.vlan.keys.base + range.lowerBound, b.vlan.ordinals.base + range.lowerBound,
-                                count: range.count, into: &out)
-        case .src4: return addressSection(ws.src4, count: gathered.src4, into: &out)
-        case .dst4: return addressSection(ws.dst4, count: gathered.dst4, into: &out)
+        case .network: return key16Section(NetworkKeys(rows), into: &out)
+        case .ipProtocol:
+            let extra = from.extraProtocol..<to.extraProtocol
+            return key16Section(ProtocolKeys(rows, extra: PairKeys(b.extraProtocol, extra)), into: &out)
+        case .srcPort: return key16Section(PortKeys(rows, source: true), into: &out)
+        case .dstPort: return key16Section(PortKeys(rows, source: false), into: &out)
+        case .vlan: return key16Section(PairKeys(b.vlan, from.vlan..<to.vlan), into: &out)
+        case .src4: return addressSection(rows, source: true, into: &out)
+        case .dst4: return addressSection(rows, source: false, into: &out)
         case .src6: return wide(b.src6, from.src6..<to.src6, width: field.keyWidth, into: &out)
         case .dst6: return wide(b.dst6, from.dst6..<to.dst6, width: field.keyWidth, into: &out)
         case .srcMAC: return pairs64(b.srcMAC, from.srcMAC..<to.srcMAC, width: field.keyWidth, into: &out)
@@ -111,149 +105,75 @@ struct IndexSerializer {
 
     /// End offset of record `i`: the next record's offset, or the builder's covered end for the last.
     private func endOfRecord(_ i: Int) -> UInt64 {
-        i + 1 < builder.packetCount ? builder.rows[i + 1].offset : builder.coveredBytes
+        i + 1 < builder.packetCount ? builder.records.offset(of: i + 1) : builder.coveredBytes
     }
 
     private func recordsSection(into out: inout ByteWriter) {
-        let rows = builder.rows.base
+        let log = builder.records
         let range = from.records..<to.records
         let blockLength = RecordTableFormat.blockLength
         let blocks = (range.count + blockLength - 1) / blockLength
-        var data = ws.postings
-        data.removeAll()
         out.u32(UInt32(range.count))
         out.u32(UInt32(blocks))
-        for blk in 0..<blocks {
-            let start = range.lowerBound + blk * blockLength
-            let end = min(range.upperBound, start + blockLength)
-            var lo = Int64.max, hi = Int64.min
-            for i in start..<end {
-                lo = min(lo, rows[i].time)
-                hi = max(hi, rows[i].time)
+        if range.lowerBound == 0 && range.upperBound == log.count {
+            // The whole log (every final index): its entries and gaps are the section as they are.
+            for k in 0..<blocks {
+                let e = log.blocks[k]
+                out.u64(e.firstOffset)
+                out.i64(e.minNanos)
+                out.i64(e.maxNanos)
+                out.u32(e.dataOffset)
+                out.u32(0)
             }
-            out.u64(rows[start].offset)
-            out.i64(lo)
-            out.i64(hi)
-            out.u32(UInt32(data.count))
-            out.u32(0)
-            for i in (start + 1)..<end { data.varint(UInt32(clamping: rows[i].offset - rows[i - 1].offset)) }
+            out.append(UnsafeRawBufferPointer(start: log.gaps.base, count: log.gaps.count))
+            return
+        }
+        // A snapshot chunk starts inside a block of the log: its blocks are re-cut from its first
+        // record. Their time bounds are the enclosing log blocks' (a superset: a query only uses
+        // them to skip blocks, and reads a packet's own time for the exact bound).
+        var data = ws.postings
+        data.removeAll()
+        var previous: UInt64 = 0
+        log.forEachOffset(range) { ordinal, offset in
+            let k = ordinal - range.lowerBound
+            if k % blockLength == 0 {
+                let (lo, hi) = log.timeBounds(ordinal..<min(range.upperBound, ordinal + blockLength))
+                out.u64(offset)
+                out.i64(lo)
+                out.i64(hi)
+                out.u32(UInt32(data.count))
+                out.u32(0)
+            } else {
+                data.varint(UInt32(clamping: offset - previous))
+            }
+            previous = offset
         }
         out.append(data)
     }
 
     // MARK: Posting fields
 
-    /// Gathers the row fields' pairs in one pass over the rows (each pass reads every row's cache
-    /// lines, so one pass for six fields rather than one per field), in ordinal order.
-    /// Returns how many addresses of each direction.
-    private func gatherRows() -> (src4: Int, dst4: Int) {
-        let rows = builder.rows.base
-        let range = from.records..<to.records
-        let n = range.count
-        let extraCount = to.extraProtocol - from.extraProtocol
-        // Room for two network keys per row (a tagged packet's kind) and the fragments' extra protocols.
-        let nk = ws.network.keys.reserve(2 * n), no = ws.network.ordinals.reserve(2 * n)
-        let pk = ws.ipProtocol.keys.reserve(n + extraCount), po = ws.ipProtocol.ordinals.reserve(n + extraCount)
-        let sk = ws.srcPort.keys.reserve(n), so = ws.srcPort.ordinals.reserve(n)
-        let dk = ws.dstPort.keys.reserve(n), dpo = ws.dstPort.ordinals.reserve(n)
-        let s4 = ws.src4.reserve(n), d4 = ws.dst4.reserve(n)
-        var nm = 0, pm = 0, sm = 0, dm = 0, s4m = 0, d4m = 0
-        let extra = builder.extraProtocol
-        var e = from.extraProtocol
-        var nextExtra = extraCount > 0 ? Int(extra.ordinals[e]) : Int.max
-        for i in range {
-            let row = rows[i]
-            let ordinal = UInt32(truncatingIfNeeded: i)
-            let flags = row.flags
-            if flags & PacketRow.Flags.tagged != 0 {
-                nk[nm] = NetworkKey.tagged
-                no[nm] = ordinal
-                nm += 1
-            }
-            if row.network != 0 {
-                nk[nm] = Self.networkKey(row.network)
-                no[nm] = ordinal
-                nm += 1
-            }
-            if flags & PacketRow.Flags.proto != 0 {
-                pk[pm] = (row.network == RowNetwork.ipv6.rawValue ? 0x600 : 0x400) | UInt16(row.proto)
-                po[pm] = ordinal
-                pm += 1
-            }
-            if i == nextExtra {
-                while e < to.extraProtocol && Int(extra.ordinals[e]) == i {
-                    pk[pm] = extra.keys[e]
-                    po[pm] = ordinal
-                    pm += 1
-                    e += 1
-                }
-                nextExtra = e < to.extraProtocol ? Int(extra.ordinals[e]) : Int.max
-            }
-            if flags & PacketRow.Flags.srcPort != 0 {
-                sk[sm] = row.srcPort
-                so[sm] = ordinal
-                sm += 1
-            }
-            if flags & PacketRow.Flags.dstPort != 0 {
-                dk[dm] = row.dstPort
-                dpo[dm] = ordinal
-                dm += 1
-            }
-            if flags & PacketRow.Flags.src4 != 0 {
-                s4[s4m] = UInt64(row.src4) << 32 | UInt64(ordinal)
-                s4m += 1
-            }
-            if flags & PacketRow.Flags.dst4 != 0 {
-                d4[d4m] = UInt64(row.dst4) << 32 | UInt64(ordinal)
-                d4m += 1
-            }
-        }
-        ws.network.count = nm
-        ws.ipProtocol.count = pm
-        ws.srcPort.count = sm
-        ws.dstPort.count = dm
-        return (s4m, d4m)
-    }
-
-    @inline(__always)
-    private static func networkKey(_ kind: UInt8) -> UInt16 {
-        switch kind {
-        case RowNetwork.ipv4.rawValue: NetworkKey.ipv4
-        case RowNetwork.ipv6.rawValue: NetworkKey.ipv6
-        case RowNetwork.arp.rawValue: NetworkKey.arp
-        case RowNetwork.rarp.rawValue: NetworkKey.rarp
-        default: NetworkKey.noLinkHeader
-        }
-    }
-
-    /// Groups `n` pairs (ordinals ascending in input order) by key with one counting sort over
-    /// 65,536 buckets (measured faster than a two-level byte partition) and writes the section:
-    /// reading 2-byte keys and moving 4-byte ordinals is a third of the memory traffic of sorting
-    /// packed 8-byte pairs. The scatter is stable, so each key's ordinals stay ascending.
-    private func key16Section(_ stream: Key16Stream, into out: inout ByteWriter) -> Int {
-        key16Section(stream.keys.reserve(stream.count), stream.ordinals.reserve(stream.count), count: stream.count, into: &out)
-    }
-
-    private func key16Section(_ k: UnsafePointer<UInt16>, _ o: UnsafePointer<UInt32>, count n: Int,
-                              into out: inout ByteWriter) -> Int {
+    /// Groups a 16-bit field's `(key, ordinal)` pairs with one counting sort over 65,536 buckets
+    /// (measured faster than a two-level byte partition) and writes the section. The visitor is run
+    /// twice, to count and then to scatter the ordinals; both runs are in ordinal order, so the
+    /// scatter is stable and each key's ordinals stay ascending.
+    private func key16Section<Keys: Key16Visitor>(_ keys: Keys, into out: inout ByteWriter) -> Int {
         var section = PostingSectionWriter(ws)
-        if n > 0 {
-            // 32-bit counters: the 256 KiB table stays in L2, where the random increments land.
-            let counts = ws.counts.reserve(1 << 16)
-            counts.initialize(repeating: 0, count: 1 << 16)
-            for i in 0..<n { counts[Int(k[i])] &+= 1 }
-            let sorted = ws.grouped.reserve(n)
-            var sum: UInt32 = 0
-            for key in 0..<(1 << 16) {
-                let c = counts[key]
-                counts[key] = sum
-                sum &+= c
-            }
-            for i in 0..<n {
-                let key = Int(k[i])
-                sorted[Int(counts[key])] = o[i]
-                counts[key] &+= 1
-            }
+        // 32-bit counters: the 256 KiB table stays in L2, where the random increments land.
+        let counts = ws.counts.reserve(1 << 16)
+        counts.initialize(repeating: 0, count: 1 << 16)
+        var counter = CountingSink(counts: counts)
+        keys.visit(&counter)
+        var sum: UInt32 = 0
+        for key in 0..<(1 << 16) {
+            let c = counts[key]
+            counts[key] = sum
+            sum &+= c
+        }
+        if sum > 0 {
+            let sorted = ws.grouped.reserve(Int(sum))
+            var scatter = ScatterSink(counts: counts, out: sorted)
+            keys.visit(&scatter)
             // counts[key] is now the end of key's run; runs are contiguous in key order.
             var start = 0
             for key in 0..<(1 << 16) where Int(counts[key]) > start {
@@ -266,11 +186,20 @@ struct IndexSerializer {
         return section.append(into: &out)
     }
 
-    /// An IPv4 address field: the gathered `address << 32 | ordinal` values, radix sorted by
-    /// address, each address's run encoded in place.
-    private func addressSection(_ gathered: ScratchBuffer<UInt64>, count n: Int, into out: inout ByteWriter) -> Int {
-        let values = gathered.reserve(n)
-        let sorted = RadixSort.sortPackedByKey(values, count: n, scratch: ws.packedOther.reserve(n))
+    /// An IPv4 address field: `address << 32 | ordinal` values gathered from the rows, radix sorted
+    /// by address, each address's run encoded in place. Source and destination reuse the buffers.
+    private func addressSection(_ rows: RowRange, source: Bool, into out: inout ByteWriter) -> Int {
+        let flag = source ? PacketRow.Flags.src4 : PacketRow.Flags.dst4
+        let values = ws.packed.reserve(rows.range.count)
+        var n = 0
+        for i in rows.range {
+            let row = rows.rows[i]
+            if row.flags & flag != 0 {
+                values[n] = UInt64(source ? row.src4 : row.dst4) << 32 | UInt64(UInt32(truncatingIfNeeded: i))
+                n += 1
+            }
+        }
+        let sorted = RadixSort.sortPackedByKey(values, count: n, scratch: ws.packedOther.reserve(n), counts: ws.radixCounts)
         var section = PostingSectionWriter(ws)
         var i = 0
         while i < n {
@@ -285,29 +214,36 @@ struct IndexSerializer {
     }
 
     private func pairs64(_ buffer: FlatBuffer<Pair64>, _ range: Range<Int>, width: Int, into out: inout ByteWriter) -> Int {
-        var values = buffer.copy(range)
-        RadixSort.sortByKey(&values)
-        return fieldSection(Pair64Column(values: values), width: width, into: &out)
+        let n = range.count
+        let values = ws.pairs64.reserve(n)
+        values.update(from: buffer.base + range.lowerBound, count: n)
+        let sorted = RadixSort.sortByKey(values, count: n, scratch: ws.pairs64Other.reserve(n), counts: ws.radixCounts)
+        return fieldSection(Pair64Column(values: UnsafeBufferPointer(start: sorted, count: n)), width: width, into: &out)
     }
 
     private func wide(_ buffer: FlatBuffer<Pair128>, _ range: Range<Int>, width: Int, into out: inout ByteWriter) -> Int {
-        var values = buffer.copy(range)
-        RadixSort.sortByKey(&values)
-        return fieldSection(Pair128Column(values: values), width: width, into: &out)
+        let n = range.count
+        let values = ws.pairs128.reserve(n)
+        values.update(from: buffer.base + range.lowerBound, count: n)
+        RadixSort.sortByKey(UnsafeMutableBufferPointer(start: values, count: n))
+        return fieldSection(Pair128Column(values: UnsafeBufferPointer(start: values, count: n)), width: width, into: &out)
     }
 
     /// A section of wider keys (MACs, flows, IPv6), from pairs sorted by key then ordinal.
     private func fieldSection<C: PairColumn>(_ column: C, width: Int, into out: inout ByteWriter) -> Int {
         var section = PostingSectionWriter(ws)
-        var ordinals: [UInt32] = []
-        var i = 0
         let n = column.count
+        let ordinals = ws.grouped.reserve(n)
+        var i = 0
         while i < n {
             let key = column.key(i)
-            ordinals.removeAll(keepingCapacity: true)
+            var m = 0
             while i < n && column.key(i) == key {
                 let o = column.ordinal(i)
-                if ordinals.last != o { ordinals.append(o) }  // a packet may carry a key twice (QinQ 100/100)
+                if m == 0 || ordinals[m - 1] != o {  // a packet may carry a key twice (QinQ 100/100)
+                    ordinals[m] = o
+                    m += 1
+                }
                 i += 1
             }
             switch width {
@@ -318,7 +254,7 @@ struct IndexSerializer {
                 section.keys.u64(key.hi)
                 section.keys.u64(key.lo)
             }
-            ordinals.withUnsafeBufferPointer { section.addList(OrdinalRun($0)) }
+            section.addList(OrdinalRun(UnsafeBufferPointer(start: ordinals, count: m)))
         }
         return section.append(into: &out)
     }
@@ -427,14 +363,14 @@ protocol PairColumn {
 }
 
 struct Pair64Column: PairColumn {
-    let values: [Pair64]
+    let values: UnsafeBufferPointer<Pair64>
     var count: Int { values.count }
     func key(_ i: Int) -> Key128 { Key128(lo: values[i].key) }
     func ordinal(_ i: Int) -> UInt32 { values[i].ordinal }
 }
 
 struct Pair128Column: PairColumn {
-    let values: [Pair128]
+    let values: UnsafeBufferPointer<Pair128>
     var count: Int { values.count }
     func key(_ i: Int) -> Key128 { Key128(hi: values[i].hi, lo: values[i].lo) }
     func ordinal(_ i: Int) -> UInt32 { values[i].ordinal }

@@ -1,13 +1,10 @@
-/// What the builder keeps of one packet for the default fields: one fixed 32-byte row, appended
+/// What the builder keeps of one packet for the default fields: one fixed 16-byte row, appended
 /// once per packet, instead of a `(key, ordinal)` pair per field. The ordinal is the row's index;
 /// ``IndexSerializer`` turns the rows into per-field posting lists when the segment is sealed.
-///
-/// One store per packet keeps the capture thread's share of indexing small (`vigie-bench
-/// index-build`, 2026-11-23: `add` 23–47 ns/packet, 49–64 with the per-field appends), and the rows
-/// take 32 bytes per packet where the pairs took 56, so a segment's buffers fault in fewer pages.
+/// The packet's offset and time go to the ``RecordLog`` (about 2.5 bytes a packet) rather than
+/// into the row: the rows are most of the memory indexing touches, and on this project's virtual
+/// machines fresh memory is the dearest part of indexing (Benchmarks/RESULTS.md).
 struct PacketRow: BitwiseCopyable {
-    var offset: UInt64
-    var time: Int64
     var src4: UInt32 = 0
     var dst4: UInt32 = 0
     var srcPort: UInt16 = 0
@@ -20,10 +17,7 @@ struct PacketRow: BitwiseCopyable {
     var flags: UInt8 = 0
     var reserved: UInt8 = 0
 
-    init(offset: UInt64, time: Int64) {
-        self.offset = offset
-        self.time = time
-    }
+    init() {}
 
     enum Flags {
         /// At least one VLAN tag (network key ``NetworkKey/tagged``).

@@ -15,9 +15,9 @@ import Glibc
 /// ```
 ///
 /// Per packet, ``add(recordOffset:timestampNanos:bytes:)`` reads the fields at the offsets BPF
-/// reads them and appends one fixed ``PacketRow`` (plus a `(key, ordinal)` pair per VLAN tag, IPv6
-/// address or MAC address): no allocation (the buffers double when full), no `String`, no
-/// dictionary. Keys are grouped once, by counting and radix sorts, when the index is written or
+/// reads them and appends one fixed 16-byte ``PacketRow`` and its offset and time to the
+/// ``RecordLog`` (plus a `(key, ordinal)` pair per VLAN tag, IPv6 address or MAC address): no
+/// allocation (the buffers double when full), no `String`, no dictionary. Keys are grouped once, by counting and radix sorts, when the index is written or
 /// snapshotted. With application fields on it also runs ``PacketDecoder`` to find the flow and the
 /// payload.
 ///
@@ -35,7 +35,10 @@ public final class SegmentIndexBuilder {
     private(set) var link: LinkFraming
     private(set) var recordCount: UInt32 = 0
     /// End of the last record added: how many bytes of the segment the index covers.
-    public private(set) var coveredBytes: UInt64 = 0
+    public var coveredBytes: UInt64 { covered }
+    /// `coveredBytes`'s storage. Not public itself: `add` reads and writes it per packet, and a
+    /// public stored property kept a dynamic exclusivity check (`swift_beginAccess`) there.
+    private(set) var covered: UInt64 = 0
     /// Set when `add` was given an offset that does not follow the previous record, or more records
     /// than the format holds; `write` then refuses to publish a wrong index.
     private(set) var inconsistency: String?
@@ -44,8 +47,9 @@ public final class SegmentIndexBuilder {
     /// The image `write` / `makeIndex` produced (in the workspace), kept for later `serialize()` calls.
     private var finalImage: ByteWriter?
 
-    // Per record: offset, time and the default fields (the row's index is the ordinal).
+    // Per record: the default fields (the row's index is the ordinal); offsets and times.
     let rows: FlatBuffer<PacketRow>
+    let records: RecordLog
     // Per field: (key, ordinal) pairs in ordinal order.
     /// The protocol after an IPv6 fragment header (a packet's second `ipProtocol` key).
     let extraProtocol: Key16Column
@@ -71,7 +75,7 @@ public final class SegmentIndexBuilder {
     let wantTLS: Bool
 
     /// Sort and output buffers reused from one serialisation to the next.
-    let workspace = SerializerWorkspace()
+    let workspace: SerializerWorkspace
 
     /// Reused decode result and name buffers (application fields only).
     var decoded = DecodedPacket()
@@ -103,10 +107,14 @@ public final class SegmentIndexBuilder {
         let hint = max(expectedPackets, 1024)
         capacityHint = hint
         rows = FlatBuffer(capacity: hint)
+        records = RecordLog(expectedRecords: hint)
+        workspace = SerializerWorkspace(expectedPackets: hint)
+        // Room for IPv6 or tagged traffic up to an eighth of the packets before any regrowth (address
+        // space only until used; a regrowth copies into all-fresh pages).
         extraProtocol = Key16Column(capacity: 1024)
-        vlan = Key16Column(capacity: 1024)
-        (src6, dst6, srcMAC, dstMAC, flow, names, nameBytes) =
-            (FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(capacity: 4096))
+        vlan = Key16Column(capacity: hint / 8)
+        (src6, dst6) = (FlatBuffer(capacity: hint / 8), FlatBuffer(capacity: hint / 8))
+        (srcMAC, dstMAC, flow, names, nameBytes) = (FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(), FlatBuffer(capacity: 4096))
         wantAddresses = fields.contains(.addresses)
         wantPorts = fields.contains(.ports)
         wantProtocol = fields.contains(.ipProtocol)
@@ -125,10 +133,11 @@ public final class SegmentIndexBuilder {
         holder.nanosecond = nanosecond
         holder.link = link
         holder.recordCount = recordCount
-        holder.coveredBytes = coveredBytes
+        holder.covered = covered
         holder.inconsistency = inconsistency
         holder.wantMAC = wantMAC
         rows.swapStorage(with: holder.rows)
+        records.swapStorage(with: holder.records)
         extraProtocol.swapStorage(with: holder.extraProtocol)
         vlan.swapStorage(with: holder.vlan)
         src6.swapStorage(with: holder.src6)
@@ -156,6 +165,27 @@ public final class SegmentIndexBuilder {
         return SealedSegmentIndex(holder, returningTo: spare)
     }
 
+    /// Creates now the builder whose storage the first ``sealed()`` takes in exchange (instead of at
+    /// the first segment's close, on the ingest thread).
+    public func prepareSpare() {
+        if !spare.isFilled {
+            spare.put(SegmentIndexBuilder(fields: fields, linkType: linkType, nanosecond: nanosecond, expectedPackets: capacityHint))
+        }
+    }
+
+    /// The memory the next `packets` appends write first, in this builder and its spare (see
+    /// ``prepareSpare()``): rows and the record log. For ``MemoryRegion/populate()`` on another
+    /// thread. Call it on the ingest thread (it reads the buffers' addresses).
+    public func appendRegions(packets: Int) -> [MemoryRegion] {
+        var builders = [self]
+        if let other = spare.peek() { builders.append(other) }
+        return builders.flatMap { b in
+            [MemoryRegion(b.rows.base, count: min(packets, b.rows.capacity)),
+             MemoryRegion(b.records.blocks.base, count: min(packets / RecordTableFormat.blockLength + 1, b.records.blocks.capacity)),
+             MemoryRegion(b.records.gaps.base, count: min(2 * packets, b.records.gaps.capacity))]
+        }
+    }
+
     /// Empties the builder for a new segment, keeping the field set and the buffers' capacity
     /// (reusing a builder after `write` avoids reallocating and faulting in its memory).
     public func reset(linkType: UInt32, nanosecond: Bool = false, byteSwapped: Bool = false) {
@@ -164,6 +194,7 @@ public final class SegmentIndexBuilder {
         link = LinkFraming(linkType: linkType, byteSwapped: byteSwapped)
         wantMAC = fields.contains(.mac) && link == .ethernet
         rows.removeAll()
+        records.removeAll()
         extraProtocol.removeAll()
         vlan.removeAll()
         src6.removeAll()
@@ -174,7 +205,7 @@ public final class SegmentIndexBuilder {
         names.removeAll()
         nameBytes.removeAll()
         recordCount = 0
-        coveredBytes = 0
+        covered = 0
         inconsistency = nil
         finished = false
         finalImage = nil
@@ -196,14 +227,15 @@ public final class SegmentIndexBuilder {
     ///   - bytes: the captured bytes, exactly as stored in the record.
     @inline(__always)
     public func add(recordOffset: UInt64, timestampNanos: Int64, bytes: UnsafeRawBufferPointer) {
-        guard recordOffset >= coveredBytes, recordCount < UInt32.max - 1, !finished else {
+        guard recordOffset >= covered, recordCount < UInt32.max - 1, !finished else {
             noteInconsistency(recordOffset)
             return
         }
         let ordinal = recordCount
         recordCount &+= 1
-        coveredBytes = recordOffset &+ UInt64(PcapRecordHeader.size + bytes.count)
-        var row = PacketRow(offset: recordOffset, time: timestampNanos)
+        covered = recordOffset &+ UInt64(PcapRecordHeader.size + bytes.count)
+        records.append(offset: recordOffset, time: timestampNanos)
+        var row = PacketRow()
         indexNetworkFields(bytes, ordinal, &row)
         rows.append(row)
         if wantMAC { indexMACs(bytes, ordinal) }
@@ -251,6 +283,13 @@ public final class SegmentIndexBuilder {
         try FileOps.writeAtomically(image.raw, to: path)
         // We just wrote these bytes: no need to checksum them again when a query opens the file.
         if let id = FileIdentity.of(path: path) { VerifiedIndexFiles.shared.insert(id) }
+    }
+
+    /// The first half of ``write(to:)``: writes the index to the hidden `.NAME.tmp` beside `path`,
+    /// fsynced, and returns that path for ``FileOps/publish(_:to:)``. Finishes the builder.
+    func stage(to path: String) throws(IndexError) -> String {
+        if let inconsistency { throw IndexError(.badSegment, path: path, detail: inconsistency) }
+        return try FileOps.stage(finish().raw, for: path)
     }
 
     /// An in-memory index of everything added so far (what `write` would publish). Like `write`,
@@ -322,6 +361,8 @@ public final class SealedSegmentIndex: @unchecked Sendable {
     private let builder: SegmentIndexBuilder
     private let spare: SpareBuilder
     private var recycled = false
+    /// The hidden file ``stage(to:)`` wrote and the path it is published at.
+    private var staged: (String, String)?
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     fileprivate init(_ builder: SegmentIndexBuilder, returningTo spare: SpareBuilder) {
@@ -363,9 +404,7 @@ public final class SealedSegmentIndex: @unchecked Sendable {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         guard !recycled else { return }
-        recycled = true
-        builder.reset(linkType: builder.linkType)
-        spare.put(builder)
+        recycle()
     }
 
     /// Sorts, serialises and publishes the index at `path` (see ``SegmentIndexBuilder/write(to:)``),
@@ -374,12 +413,46 @@ public final class SealedSegmentIndex: @unchecked Sendable {
         pthread_mutex_lock(lock)
         defer { pthread_mutex_unlock(lock) }
         guard !recycled else { throw IndexError(.badSegment, path: path, detail: "sealed index already written") }
-        defer {
-            recycled = true
-            builder.reset(linkType: builder.linkType)
-            spare.put(builder)
-        }
+        defer { recycle() }
         try builder.write(to: path)
+    }
+
+    /// ``write(to:)`` in two steps, so the slow part can overlap the segment's own fsync while the
+    /// index still becomes visible only after its segment: this sorts, serialises and writes the
+    /// index to a hidden file beside `path`, fsynced, and returns the buffers at once;
+    /// ``publishStaged()`` later renames it into place (or ``discardStaged()`` removes it).
+    public func stage(to path: String) throws(IndexError) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard !recycled else { throw IndexError(.badSegment, path: path, detail: "sealed index already written") }
+        defer { recycle() }
+        staged = (try builder.stage(to: path), path)
+    }
+
+    /// Publishes the file ``stage(to:)`` wrote (rename, directory fsync); nothing if none was.
+    public func publishStaged() throws(IndexError) {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        guard let (tmp, path) = staged else { return }
+        staged = nil
+        try FileOps.publish(tmp, to: path)
+        // We just wrote these bytes: no need to checksum them again when a query opens the file.
+        if let id = FileIdentity.of(path: path) { VerifiedIndexFiles.shared.insert(id) }
+    }
+
+    /// Removes the file ``stage(to:)`` wrote (its segment was not published).
+    public func discardStaged() {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        if let (tmp, _) = staged { unlink(tmp) }
+        staged = nil
+    }
+
+    /// Gives the buffers back to the builder that sealed this index (lock held).
+    private func recycle() {
+        recycled = true
+        builder.reset(linkType: builder.linkType)
+        spare.put(builder)
     }
 }
 
@@ -402,6 +475,19 @@ final class SpareBuilder: @unchecked Sendable {
         let builder = slot
         slot = nil
         return builder
+    }
+
+    var isFilled: Bool {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return slot != nil
+    }
+
+    /// The builder in the slot, left there.
+    func peek() -> SegmentIndexBuilder? {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        return slot
     }
 
     func put(_ builder: SegmentIndexBuilder) {

@@ -6,27 +6,34 @@
 /// Not thread-safe: one serializer at a time (the builder's thread, or the thread holding a
 /// ``SealedSegmentIndex``'s lock).
 final class SerializerWorkspace {
-    /// The row fields' pairs, gathered from the rows in one pass, in ordinal order.
-    let network = Key16Stream(), ipProtocol = Key16Stream(), srcPort = Key16Stream(), dstPort = Key16Stream()
-    /// Packed `address << 32 | ordinal` values, and the radix sort's other buffer.
-    let src4 = ScratchBuffer<UInt64>(), dst4 = ScratchBuffer<UInt64>()
-    let packedOther = ScratchBuffer<UInt64>()
+    /// Packed `address << 32 | ordinal` values of one IPv4 field, and the radix sort's other buffer.
+    let packed: ScratchBuffer<UInt64>
+    let packedOther: ScratchBuffer<UInt64>
+    /// The radix sorts' 65,536 counters.
+    let radixCounts = ScratchBuffer<Int>()
     /// The counting sort's output (ordinals grouped by key) and its 65,536 counters.
-    let grouped = ScratchBuffer<UInt32>()
+    let grouped: ScratchBuffer<UInt32>
     let counts = ScratchBuffer<UInt32>()
+    /// Copies of the wider pair fields (IPv6 addresses; MACs and flows with their radix sort's
+    /// other buffer), sorted in place.
+    let pairs128 = ScratchBuffer<Pair128>()
+    let pairs64 = ScratchBuffer<Pair64>()
+    let pairs64Other = ScratchBuffer<Pair64>()
     /// One section's keys, entries and posting lists, appended to `image` when complete.
     let keys = ByteWriter()
     let entries = ByteWriter()
     let postings = ByteWriter()
     /// The index image; the final one stays here until the sealed index is written.
     let image = ByteWriter()
-}
 
-/// One 16-bit field's keys and ordinals (parallel arrays) and how many are filled.
-final class Key16Stream {
-    let keys = ScratchBuffer<UInt16>()
-    let ordinals = ScratchBuffer<UInt32>()
-    var count = 0
+    /// - Parameter expectedPackets: the most packets a segment may hold. The per-packet buffers are
+    ///   first allocated that large: untouched pages cost only address space, and a buffer that
+    ///   regrew for a segment a few packets longer than the last would touch all-fresh pages again.
+    init(expectedPackets: Int) {
+        packed = ScratchBuffer(minimumCapacity: expectedPackets)
+        packedOther = ScratchBuffer(minimumCapacity: expectedPackets)
+        grouped = ScratchBuffer(minimumCapacity: expectedPackets)
+    }
 }
 
 /// An uninitialised buffer of plain values that grows (without keeping its contents) and never
@@ -34,8 +41,10 @@ final class Key16Stream {
 final class ScratchBuffer<Element: BitwiseCopyable> {
     private(set) var base: UnsafeMutablePointer<Element>?
     private var capacity = 0
+    /// The size of the first allocation at least.
+    private let minimumCapacity: Int
 
-    init() {}
+    init(minimumCapacity: Int = 1024) { self.minimumCapacity = minimumCapacity }
 
     deinit { base?.deallocate() }
 
@@ -44,7 +53,7 @@ final class ScratchBuffer<Element: BitwiseCopyable> {
         if let base, count <= capacity { return base }
         base?.deallocate()
         // Grow by half again at least, so a slowly growing segment does not reallocate every time.
-        capacity = max(count, capacity + capacity / 2, 1024)
+        capacity = max(count, capacity + capacity / 2, minimumCapacity)
         let fresh = UnsafeMutablePointer<Element>.allocate(capacity: capacity)
         base = fresh
         return fresh

@@ -98,6 +98,11 @@ struct ByteWriter {
         return start
     }
 
+    /// Makes room for `capacity` bytes in all, so appends up to that size never regrow.
+    mutating func reserve(_ capacity: Int) {
+        if capacity > storage.capacity { storage.grow(capacity) }
+    }
+
     /// Forgets the bytes written, keeping the storage (its pages stay mapped for the next use).
     mutating func removeAll() { storage.count = 0 }
 

@@ -59,6 +59,12 @@ enum FileOps {
 
     /// ``writeAtomically(_:to:)`` from bytes in place.
     static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String) throws(IndexError) {
+        try publish(stage(bytes, for: path), to: path)
+    }
+
+    /// The first half of ``writeAtomically(_:to:)``: writes `bytes` to the hidden `.NAME.tmp`
+    /// beside `path` and fsyncs it; returns the hidden path. Nothing is visible under `path` yet.
+    static func stage(_ bytes: UnsafeRawBufferPointer, for path: String) throws(IndexError) -> String {
         let dir = directory(of: path)
         if mkdir(dir, 0o755) != 0 && errno != EEXIST {
             throw IndexError.system(errno, path: dir, doing: "mkdir")
@@ -76,12 +82,17 @@ enum FileOps {
             throw error
         }
         close(fd)
-        if rename(tmp, path) != 0 {
+        return tmp
+    }
+
+    /// The second half: renames the staged file to `path` and fsyncs the directory.
+    static func publish(_ staged: String, to path: String) throws(IndexError) {
+        if rename(staged, path) != 0 {
             let err = errno
-            unlink(tmp)
+            unlink(staged)
             throw IndexError.system(err, path: path, doing: "rename")
         }
-        let dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let dfd = open(directory(of: path), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dfd >= 0 {
             _ = fsync(dfd)
             close(dfd)

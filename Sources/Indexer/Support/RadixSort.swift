@@ -8,16 +8,17 @@ enum RadixSort {
     /// `scratch` (same capacity) as the other buffer; returns whichever of the two holds the result.
     /// Two passes of 16 bits at most (a pass whose digit is constant is skipped): the data is
     /// memory-bound, and fewer, wider passes measured fastest.
+    /// `counts` is the caller's reused buffer for the 65,536 counters (a fresh 512 KiB per call
+    /// would be fresh pages each time).
     static func sortPackedByKey(_ values: UnsafeMutablePointer<UInt64>, count n: Int,
-                                scratch: UnsafeMutablePointer<UInt64>) -> UnsafeMutablePointer<UInt64> {
+                                scratch: UnsafeMutablePointer<UInt64>, counts countBuffer: ScratchBuffer<Int>) -> UnsafeMutablePointer<UInt64> {
         if n < 256 {
             var buffer = UnsafeMutableBufferPointer(start: values, count: n)
             buffer.sort()  // the same order: ordinals ascend within a key
             return values
         }
         var src = values, dst = scratch
-        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 1 << 16)
-        defer { counts.deallocate() }
+        let counts = countBuffer.reserve(1 << 16)
         for shift: UInt64 in [32, 48] {
             counts.initialize(repeating: 0, count: 1 << 16)
             for i in 0..<n { counts[Int((src[i] &>> shift) & 0xFFFF)] &+= 1 }
@@ -39,43 +40,42 @@ enum RadixSort {
         return src
     }
 
-    /// Sorts 64-bit-key pairs by key, stably (ordinals stay ascending within a key).
-    static func sortByKey(_ values: inout [Pair64]) {
-        let n = values.count
+    /// Sorts `count` 64-bit-key pairs by key, stably (ordinals stay ascending within a key), using
+    /// `scratch` as the other buffer; returns whichever of the two holds the result.
+    static func sortByKey(_ values: UnsafeMutablePointer<Pair64>, count n: Int, scratch: UnsafeMutablePointer<Pair64>,
+                          counts countBuffer: ScratchBuffer<Int>) -> UnsafeMutablePointer<Pair64> {
         if n < 256 {
-            values.sort { $0.key != $1.key ? $0.key < $1.key : $0.ordinal < $1.ordinal }
-            return
+            var buffer = UnsafeMutableBufferPointer(start: values, count: n)
+            buffer.sort { $0.key != $1.key ? $0.key < $1.key : $0.ordinal < $1.ordinal }
+            return values
         }
-        var scratch = values
-        var counts = [Int](repeating: 0, count: 1 << 16)
+        var src = values, dst = scratch
+        let counts = countBuffer.reserve(1 << 16)
         for shift in stride(from: UInt64(0), to: 64, by: 16) {
-            values.withUnsafeMutableBufferPointer { src in
-                scratch.withUnsafeMutableBufferPointer { dst in
-                    counts.withUnsafeMutableBufferPointer { c in
-                        c.initialize(repeating: 0)
-                        for v in src { c[Int((v.key >> shift) & 0xFFFF)] += 1 }
-                        if c[Int((src[0].key >> shift) & 0xFFFF)] == n { return }
-                        var sum = 0
-                        for i in 0..<c.count {
-                            let k = c[i]
-                            c[i] = sum
-                            sum += k
-                        }
-                        for v in src {
-                            let d = Int((v.key >> shift) & 0xFFFF)
-                            dst[c[d]] = v
-                            c[d] += 1
-                        }
-                        _ = src.update(fromContentsOf: dst)
-                    }
-                }
+            counts.initialize(repeating: 0, count: 1 << 16)
+            for i in 0..<n { counts[Int((src[i].key >> shift) & 0xFFFF)] &+= 1 }
+            if counts[Int((src[0].key >> shift) & 0xFFFF)] == n { continue }
+            var sum = 0
+            for i in 0..<(1 << 16) {
+                let k = counts[i]
+                counts[i] = sum
+                sum &+= k
             }
+            for i in 0..<n {
+                let v = src[i]
+                let d = Int((v.key >> shift) & 0xFFFF)
+                dst[counts[d]] = v
+                counts[d] &+= 1
+            }
+            swap(&src, &dst)
         }
+        return src
     }
 
     /// Sorts 128-bit-key pairs (IPv6 addresses) by key then ordinal. IPv6 is a minority of most
     /// traffic, so a comparison sort is enough here.
-    static func sortByKey(_ values: inout [Pair128]) {
+    static func sortByKey(_ values: UnsafeMutableBufferPointer<Pair128>) {
+        var values = values
         values.sort { a, b in
             if a.hi != b.hi { return a.hi < b.hi }
             if a.lo != b.lo { return a.lo < b.lo }
