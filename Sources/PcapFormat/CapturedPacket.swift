@@ -22,6 +22,14 @@ public struct PacketHeader: Sendable, Hashable {
         self.originalLength = originalLength
     }
 
+    /// The time a classic pcap record of this packet holds (`seconds` and `fraction` as written, in
+    /// the file's resolution): `timestampNanos`, except for pcapng times outside 1970-2106, whose
+    /// seconds a record truncates to 32 bits.
+    @inlinable
+    public func storedNanos(nanosecond: Bool) -> Int64 {
+        Int64(seconds) &* 1_000_000_000 &+ Int64(fraction) &* (nanosecond ? 1 : 1000)
+    }
+
     /// For sources whose time does not come as 32-bit seconds (pcapng): `timestampNanos` keeps the
     /// full value; `seconds` is truncated to what a classic pcap record can hold.
     @inlinable

@@ -7,7 +7,9 @@ import Glibc
 /// Publishes finished segments off the capture thread: `fsync` of a 256 MiB file can take seconds on a
 /// slow disk, during which a live capture's kernel ring would overflow. The capture thread writes the
 /// last buffer, hands the file descriptor over, and goes on with a new segment; this thread fsyncs,
-/// renames `.N.pcap.partial` to `N.pcap` and fsyncs the directory. The store reaps the results on its
+/// makes the catalog journal durable (so the segment's `open` line is on disk before the segment
+/// has its final name: the capture thread writes catalog lines without fsync), renames
+/// `.N.pcap.partial` to `N.pcap` and fsyncs the directory. The store reaps the results on its
 /// own thread and only then records the segment as complete in the catalog (so a crash before that
 /// leaves a `writing` entry that recovery publishes).
 final class SegmentFinisher: Sendable {
@@ -16,8 +18,9 @@ final class SegmentFinisher: Sendable {
         var partialPath: String
         var finalPath: String
         var info: SegmentInfo
-        /// Runs after the file is published (writes the segment's index).
-        var afterPublish: (@Sendable () -> Void)?
+        /// Runs once the file is published (true) or could not be (false): publishes or drops the
+        /// segment's index.
+        var afterPublish: (@Sendable (Bool) -> Void)?
     }
 
     struct Done: Sendable {
@@ -36,7 +39,12 @@ final class SegmentFinisher: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let idle = DispatchSemaphore(value: 0)
 
-    init() {
+    private let journal: JournalSync
+    private let journalPath: String
+
+    init(journal: JournalSync, journalPath: String) {
+        self.journal = journal
+        self.journalPath = journalPath
         let thread = Thread { [self] in loop() }
         thread.name = "vigie-finisher"
         thread.start()
@@ -81,7 +89,7 @@ final class SegmentFinisher: Sendable {
             wake.wait()
             while let job = state.withLock({ s -> Job? in s.jobs.isEmpty ? nil : s.jobs.removeFirst() }) {
                 let error = publish(job)
-                if error == nil { job.afterPublish?() }
+                job.afterPublish?(error == nil)
                 let result = Done(info: job.info, error: error)
                 state.withLock { $0.done.append(result) }
                 idle.signal()
@@ -92,8 +100,9 @@ final class SegmentFinisher: Sendable {
 
     private func publish(_ job: Job) -> StorageError? {
         defer { close(job.fd) }
-        do {
+        do throws(StorageError) {
             try FileIO.fsync(job.fd, path: job.partialPath)
+            if let error = journal.sync(path: journalPath) { throw error }
             try FileIO.rename(job.partialPath, job.finalPath)
             FileIO.fsyncDirectory(FileIO.directory(of: job.finalPath))
             return nil

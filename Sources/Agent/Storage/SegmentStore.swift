@@ -34,7 +34,7 @@ public final class SegmentStore {
     private var finishedBytes: UInt64 = 0
     /// Bytes of segments handed to the finisher and not yet cataloged complete.
     private var closingBytes: UInt64 = 0
-    private let finisher = SegmentFinisher()
+    private let finisher: SegmentFinisher
     private let segmentNanos: Int64
     private var lastFlushWall: Int64 = 0
     private var lastAgeCheckPacket: Int64 = 0
@@ -66,6 +66,7 @@ public final class SegmentStore {
             Glibc.close(lockFD)
             throw error
         }
+        finisher = SegmentFinisher(journal: catalog.journalSync, journalPath: layout.catalogPath)
         finishedBytes = catalog.entries.values.reduce(0) { $0 + $1.bytes }
         refreshSizeCounters()
     }
@@ -125,7 +126,9 @@ public final class SegmentStore {
             return append(header, bytes, format: format)
         }
         indexerRef?._withUnsafeGuaranteedRef {
-            $0.packetStored(recordOffset: recordOffset, timestampNanos: header.timestampNanos, bytes: bytes)
+            // The time as the record in the file holds it (32-bit seconds: see docs/storage.md), so
+            // the index agrees with what a query reads back and with `reindex`.
+            $0.packetStored(recordOffset: recordOffset, timestampNanos: header.storedNanos(nanosecond: format.nanosecond), bytes: bytes)
         }
         counters.packetsStored &+= 1
         counters.bytesStored &+= record
@@ -165,6 +168,8 @@ public final class SegmentStore {
     public func close(now: Int64 = WallClock.nanos()) {
         closeSegment(now: now)
         reapFinished(wait: true)
+        // The close lines just written (catalog lines are not fsynced on the capture thread).
+        do { try catalog.sync() } catch { record(error) }
     }
 
     /// Info on the segment being written, for status and queries.
