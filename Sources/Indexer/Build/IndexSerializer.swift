@@ -86,9 +86,9 @@ struct IndexSerializer {
         case .network: return key16Section(NetworkKeys(rows), into: &out)
         case .ipProtocol:
             let extra = from.extraProtocol..<to.extraProtocol
-            return key16Section(ProtocolKeys(rows, extra: PairKeys(b.extraProtocol, extra)), into: &out)
-        case .srcPort: return key16Section(PortKeys(rows, source: true), into: &out)
-        case .dstPort: return key16Section(PortKeys(rows, source: false), into: &out)
+            return key16Section(ProtocolKeys(rows: rows, extra: PairKeys(b.extraProtocol, extra)), into: &out)
+        case .srcPort: return key16Section(PortKeys(rows: rows, source: true), into: &out)
+        case .dstPort: return key16Section(PortKeys(rows: rows, source: false), into: &out)
         case .vlan: return key16Section(PairKeys(b.vlan, from.vlan..<to.vlan), into: &out)
         case .src4: return addressSection(rows, source: true, into: &out)
         case .dst4: return addressSection(rows, source: false, into: &out)

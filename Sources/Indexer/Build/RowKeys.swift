@@ -60,10 +60,6 @@ struct NetworkKeys: Key16Visitor {
 struct PortKeys: Key16Visitor {
     let rows: RowRange
     let source: Bool
-    init(_ rows: RowRange, source: Bool) {
-        self.rows = rows
-        self.source = source
-    }
 
     @inline(__always)
     func visit<Sink: KeySink>(_ sink: inout Sink) {
@@ -102,10 +98,6 @@ struct PairKeys: Key16Visitor {
 struct ProtocolKeys: Key16Visitor {
     let rows: RowRange
     let extra: PairKeys
-    init(_ rows: RowRange, extra: PairKeys) {
-        self.rows = rows
-        self.extra = extra
-    }
 
     @inline(__always)
     func visit<Sink: KeySink>(_ sink: inout Sink) {

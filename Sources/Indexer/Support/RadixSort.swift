@@ -17,27 +17,9 @@ enum RadixSort {
             buffer.sort()  // the same order: ordinals ascend within a key
             return values
         }
-        var src = values, dst = scratch
-        let counts = countBuffer.reserve(1 << 16)
-        for shift: UInt64 in [32, 48] {
-            counts.initialize(repeating: 0, count: 1 << 16)
-            for i in 0..<n { counts[Int((src[i] &>> shift) & 0xFFFF)] &+= 1 }
-            if counts[Int((src[0] &>> shift) & 0xFFFF)] == n { continue }
-            var sum = 0
-            for i in 0..<(1 << 16) {
-                let k = counts[i]
-                counts[i] = sum
-                sum &+= k
-            }
-            for i in 0..<n {
-                let v = src[i]
-                let d = Int((v &>> shift) & 0xFFFF)
-                dst[counts[d]] = v
-                counts[d] &+= 1
-            }
-            swap(&src, &dst)
+        return passes(values, scratch, count: n, shifts: [32, 48], counts: countBuffer.reserve(1 << 16)) { v, shift in
+            Int((v &>> shift) & 0xFFFF)
         }
-        return src
     }
 
     /// Sorts `count` 64-bit-key pairs by key, stably (ordinals stay ascending within a key), using
@@ -49,12 +31,23 @@ enum RadixSort {
             buffer.sort { $0.key != $1.key ? $0.key < $1.key : $0.ordinal < $1.ordinal }
             return values
         }
+        return passes(values, scratch, count: n, shifts: [0, 16, 32, 48], counts: countBuffer.reserve(1 << 16)) { v, shift in
+            Int((v.key >> shift) & 0xFFFF)
+        }
+    }
+
+    /// Stable LSD passes of 16-bit digits over `n` values, `values` and `scratch` taking turns as
+    /// the output (a pass whose digit is the same for every value is skipped); returns whichever
+    /// holds the result. `counts` has room for 65,536 counters.
+    @inline(__always)
+    private static func passes<T>(_ values: UnsafeMutablePointer<T>, _ scratch: UnsafeMutablePointer<T>, count n: Int,
+                                  shifts: [UInt64], counts: UnsafeMutablePointer<Int>,
+                                  digit: (T, UInt64) -> Int) -> UnsafeMutablePointer<T> {
         var src = values, dst = scratch
-        let counts = countBuffer.reserve(1 << 16)
-        for shift in stride(from: UInt64(0), to: 64, by: 16) {
+        for shift in shifts {
             counts.initialize(repeating: 0, count: 1 << 16)
-            for i in 0..<n { counts[Int((src[i].key >> shift) & 0xFFFF)] &+= 1 }
-            if counts[Int((src[0].key >> shift) & 0xFFFF)] == n { continue }
+            for i in 0..<n { counts[digit(src[i], shift)] &+= 1 }
+            if counts[digit(src[0], shift)] == n { continue }
             var sum = 0
             for i in 0..<(1 << 16) {
                 let k = counts[i]
@@ -63,7 +56,7 @@ enum RadixSort {
             }
             for i in 0..<n {
                 let v = src[i]
-                let d = Int((v.key >> shift) & 0xFFFF)
+                let d = digit(v, shift)
                 dst[counts[d]] = v
                 counts[d] &+= 1
             }
