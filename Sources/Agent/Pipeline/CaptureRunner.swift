@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PcapFormat
 import PcapKit
+import Synchronization
 
 /// Drives packets from a source into a pipeline on the calling thread, doing the periodic work
 /// (segment ticks, status file, stats log) as it goes. Used by both `capture` and `ingest`.
@@ -20,6 +21,12 @@ public final class CaptureRunner {
     public var captureCounters: CaptureCounters?
     /// Called about once a second with the current report (the CLI prints progress from it).
     public var onProgress: ((StatusReport) -> Void)?
+    /// Writes the status file off the capture thread: its fsync can wait ~100 ms behind the flush of
+    /// a segment (the journal commit it joins, docs/storage.md), which the capture thread must not.
+    private let statusQueue = DispatchQueue(label: "vigie.status")
+    /// A periodic write still queued or running: the next one is skipped (the one after has newer
+    /// counters anyway), so a slow disk never piles writes up.
+    private let statusPending = PendingFlag()
 
     public init(pipeline: PacketPipeline, logger: Logger, mode: String, sources: [String], statsInterval: Double) {
         self.pipeline = pipeline
@@ -108,12 +115,24 @@ public final class CaptureRunner {
                      export: pipeline.analytics?.exportStatus())
     }
 
+    /// Writes `state/status.json`: queued while running, waited for when `running` is false (the
+    /// last report of a run).
     public func writeStatus(running: Bool) {
-        do {
-            try report(running: running).write(layout: pipeline.store.layout)
-        } catch {
-            logger.warning("cannot write status file", metadata: ["error": "\(error)"])
+        let report = report(running: running)
+        let layout = pipeline.store.layout
+        let logger = logger
+        let pending = statusPending
+        let write: @Sendable () -> Void = {
+            do {
+                try report.write(layout: layout)
+            } catch {
+                logger.warning("cannot write status file", metadata: ["error": "\(error)"])
+            }
+            pending.clear()
         }
+        if !running { return statusQueue.sync(execute: write) }
+        if pending.testAndSet() { return }
+        statusQueue.async(execute: write)
     }
 
     private func logStats() {
@@ -130,4 +149,14 @@ public final class CaptureRunner {
         }
         logger.info("statistics", metadata: meta)
     }
+}
+
+/// A flag set on one thread and cleared on another.
+private final class PendingFlag: Sendable {
+    private let value = Mutex(false)
+
+    /// Sets the flag; returns whether it was set already.
+    func testAndSet() -> Bool { value.withLock { v in defer { v = true }; return v } }
+
+    func clear() { value.withLock { $0 = false } }
 }

@@ -2,8 +2,9 @@ import Foundation
 import PcapFormat
 import PcapKit
 
-/// What `state/status.json` holds: the running (or last) agent's counters. Written atomically
-/// about once a second by the capture thread; read by `vigie-agent status`.
+/// What `state/status.json` holds: the running (or last) agent's counters. Taken by the capture
+/// thread about once a second and written atomically on a queue of its own (`CaptureRunner`); read by
+/// `vigie-agent status`.
 public struct StatusReport: Codable, Sendable {
     public var pid: Int32
     /// `capture` or `ingest`.
