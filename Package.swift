@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Thin system-library target over libpcap; only PcapKit imports it.
@@ -71,12 +75,31 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What the agent's and the server's HTTP listeners share: TLS (swift-nio-ssl), connection
+        // limits (cap, eviction, head and idle deadlines), token files, query-string decoding.
+        .target(
+            name: "HTTPListener",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // The agent's HTTP query API (Hummingbird): packets as pcap, segments, status.
         .target(
             name: "AgentHTTP",
             dependencies: [
-                "Agent", "Indexer", "PcapFormat",
+                "Agent", "Indexer", "PcapFormat", "HTTPListener",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -84,7 +107,7 @@ let package = Package(
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent", "Indexer", "AgentHTTP",
+                "Agent", "Indexer", "AgentHTTP", "HTTPListener",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,7 +150,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "CZlib", "Exporters", "PcapFormat",
+                "Correlation", "CZlib", "Exporters", "PcapFormat", "HTTPListener",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,7 +159,7 @@ let package = Package(
         .executableTarget(
             name: "VigieServer",
             dependencies: [
-                "Correlation", "ServerHTTP", "Exporters",
+                "Correlation", "ServerHTTP", "Exporters", "HTTPListener",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,7 +176,7 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "VigieTestSupport"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "HTTPListener", "VigieTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -1,5 +1,6 @@
 import Agent
 import Foundation
+import HTTPListener
 import Hummingbird
 import Indexer
 import Logging
@@ -8,43 +9,84 @@ import Logging
 /// - `GET /api/v1/packets?q=EXPR&from=&to=&limit=&link_type=` streams `application/vnd.tcpdump.pcap`;
 /// - `GET /api/v1/segments?from=&to=` lists the catalog;
 /// - `GET /api/v1/status` returns the counters of the agent writing the store.
+/// - `GET /metrics`: the listener's connections and the audit counters (Prometheus text);
+/// - `GET /healthz`, `/readyz`: liveness, with no credential.
 /// Bad parameters answer 400 with an RFC 9457 problem body (with the offending position for `q`).
+/// Who may call what is ``AgentAccess``; every extraction is written to the ``AuditLog``.
 public enum AgentAPI {
     /// Packets a query returns when the request names no limit, and the most it may ask for.
     public static let defaultLimit = 1_000_000
     public static let maxLimit = 100_000_000
 
     /// Builds the router: every route of the API is declared here.
-    public static func router(store: String, logger: Logger) -> Router<BasicRequestContext> {
+    public static func router(store: String, access: AgentAccess = AgentAccess(), audit: AuditLog, registry: ConnectionRegistry? = nil,
+                              logger: Logger) -> Router<AgentRequestContext> {
         let layout = StoreLayout(root: store)
-        let router = Router()
-        router.get("api/v1/packets") { request, _ -> Response in
-            packets(request, layout: layout, logger: logger)
+        let router = Router(context: AgentRequestContext.self)
+        router.add(middleware: AgentAccessMiddleware(access: access))
+        router.get("healthz") { _, _ -> Response in Response(status: .ok) }
+        router.get("readyz") { _, _ -> Response in
+            FileIO.isDirectory(layout.catalogDirectory) ? Response(status: .ok) : Problem.make(503, "the store has no catalog").response()
+        }
+        router.get("api/v1/packets") { request, context -> Response in
+            packets(request, caller: context.caller, layout: layout, audit: audit, logger: logger)
         }
         router.get("api/v1/segments") { request, _ -> Response in
             let from: Int64?, to: Int64?
             do throws(ParameterError) {
-                (from, to) = try timeRange { parameter(request, $0) }
+                (from, to) = try timeRange(QueryParameters(rawQuery: request.uri.query))
             } catch { return Problem.badRequest(error.description) }
             guard let catalog = try? SegmentCatalog(readingFrom: layout) else {
-                return Problem(title: "Service Unavailable", status: 503, detail: "catalog unreadable").response()
+                return Problem.make(503, "catalog unreadable").response()
             }
             return jsonResponse((try? encoder.encode(catalog.segments(from: from, to: to))) ?? Data("[]".utf8))
         }
         router.get("api/v1/status") { _, _ -> Response in
             guard let report = try? StatusReport.read(layout: layout) else {
-                return Problem(title: "Not Found", status: 404, detail: "no agent has written status for this store yet").response()
+                return Problem.make(404, "no agent has written status for this store yet").response()
             }
             return jsonResponse((try? StatusReport.encoder.encode(report)) ?? Data())
+        }
+        router.get("metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(string: metrics(audit.snapshot, registry?.counters))))
         }
         return router
     }
 
-    /// An application serving the API on `host:port`.
-    public static func application(store: String, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(store: store, logger: logger),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "vigie-agent"),
-                    logger: logger)
+    /// An application serving the API as `listener` says (TLS, limits); throws when the listener
+    /// would be exposed without protection, or its TLS files are unusable.
+    public static func application(store: String, listener: ListenerConfig, access: AgentAccess, logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
+        try listener.checkExposure(credentials: !access.isOpen, program: "vigie-agent")
+        let registry = ConnectionRegistry(maxConnections: listener.limits.maxConnections)
+        ListenerRegistries.shared.add(registry)
+        let audit = AuditLog(logger: Logger(label: "vigie.audit"))
+        let routes = router(store: store, access: access, audit: audit, registry: registry, logger: logger)
+        return Application(responder: HeadAsGetResponder(routes.buildResponder()),
+                           server: try ListenerServer.builder(listener, registry: registry),
+                           configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "vigie-agent"),
+                           logger: logger)
+    }
+
+    /// Prometheus text of the API's own counters.
+    static func metrics(_ a: AuditLog.Counters, _ c: ConnectionRegistry.Counters?) -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ value: UInt64) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        metric("vigie_agent_api_extractions_total", "counter", "Packet extractions served (each is an audit line).", a.extractions)
+        metric("vigie_agent_api_extractions_refused_total", "counter", "Packet extractions refused (bad query, range, link type).", a.refused)
+        metric("vigie_agent_api_extracted_packets_total", "counter", "Packets served by extractions.", a.packets)
+        metric("vigie_agent_api_extracted_bytes_total", "counter", "Captured bytes served by extractions.", a.bytes)
+        if let c {
+            metric("vigie_agent_api_connections", "gauge", "Open connections of the API listener.", UInt64(max(0, c.open)))
+            metric("vigie_agent_api_connections_evicted_total", "counter", "Connections closed at the cap for having sent no request head.", c.evicted)
+            metric("vigie_agent_api_connections_refused_total", "counter", "Connections answered 503 at the cap.", c.refused)
+            metric("vigie_agent_api_header_timeouts_total", "counter", "Connections closed for sending no complete request head in time.", c.headTimeouts)
+        }
+        return out
     }
 
     static let encoder: JSONEncoder = {
@@ -53,64 +95,63 @@ public enum AgentAPI {
         return e
     }()
 
-    /// A query parameter, percent-decoded (`+` is a space, as in HTML forms).
-    static func parameter(_ request: Request, _ name: String) -> String? {
-        guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
-        let plus = raw.replacingOccurrences(of: "+", with: " ")
-        return plus.removingPercentEncoding ?? plus
-    }
-
     struct ParameterError: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// `from`/`to` parameters; `param` looks a query parameter up by name.
-    static func timeRange(_ param: (String) -> String?) throws(ParameterError) -> (Int64?, Int64?) {
+    /// The `from`/`to` parameters.
+    static func timeRange(_ parameters: QueryParameters) throws(ParameterError) -> (Int64?, Int64?) {
         var bounds: [Int64?] = []
         for name in ["from", "to"] {
-            guard let v = param(name) else { bounds.append(nil); continue }
-            guard let t = TimeParser.parse(v) else {
-                throw ParameterError(description: "'\(name)': '\(v)' is not a time (RFC 3339, epoch seconds, or e.g. '15m ago')")
+            guard let v = parameters[name] else { bounds.append(nil); continue }
+            do throws(TimeParser.Failure) {
+                bounds.append(try TimeParser.value(v))
+            } catch {
+                throw ParameterError(description: "'\(name)': \(error.description)")
             }
-            bounds.append(t)
         }
         if let f = bounds[0], let t = bounds[1], f > t { throw ParameterError(description: "'from' is after 'to'") }
         return (bounds[0], bounds[1])
     }
 
-    static func packets(_ request: Request, layout: StoreLayout, logger: Logger) -> Response {
-        let text = parameter(request, "q") ?? ""
+    static func packets(_ request: Request, caller: Caller, layout: StoreLayout, audit: AuditLog, logger: Logger) -> Response {
+        let parameters = QueryParameters(rawQuery: request.uri.query)
+        let text = parameters["q"] ?? ""
+        func refuse(_ response: Response, _ reason: String) -> Response {
+            audit.refusal(caller, query: text, reason: reason)
+            return response
+        }
         let query: Query
         do {
             query = try QueryParser.parse(text)
         } catch {
-            return Problem.badRequest("q: \(error.message)", position: error.offset, length: error.length)
+            return refuse(Problem.badRequest("q: \(error.message)", position: error.offset, length: error.length), error.description)
         }
         let from: Int64?, to: Int64?
         do throws(ParameterError) {
-            (from, to) = try timeRange { parameter(request, $0) }
-        } catch { return Problem.badRequest(error.description) }
+            (from, to) = try timeRange(parameters)
+        } catch { return refuse(Problem.badRequest(error.description), error.description) }
         var limit = defaultLimit
-        if let l = parameter(request, "limit") {
-            guard let n = Int(l), n > 0, n <= maxLimit else { return Problem.badRequest("'limit' must be 1...\(maxLimit)") }
+        if let l = parameters["limit"] {
+            guard let n = Int(l), n > 0, n <= maxLimit else { return refuse(Problem.badRequest("'limit' must be 1...\(maxLimit)"), "limit") }
             limit = n
         }
         var linkType: UInt32?
-        if let l = parameter(request, "link_type") {
-            guard let n = UInt32(l) else { return Problem.badRequest("'link_type' must be a LINKTYPE_ number") }
+        if let l = parameters["link_type"] {
+            guard let n = UInt32(l) else { return refuse(Problem.badRequest("'link_type' must be a LINKTYPE_ number"), "link_type") }
             linkType = n
         }
         guard let catalog = try? SegmentCatalog(readingFrom: layout) else {
-            return Problem(title: "Service Unavailable", status: 503, detail: "catalog unreadable").response()
+            return refuse(Problem.make(503, "catalog unreadable").response(), "catalog unreadable")
         }
         let lower = max(from ?? .min, query.after ?? .min), upper = min(to ?? .max, query.before ?? .max)
-        if lower > upper { return Problem.badRequest("the time range is empty ('after'/'from' is after 'before'/'to')") }
+        if lower > upper { return refuse(Problem.badRequest("the time range is empty ('after'/'from' is after 'before'/'to')"), "empty range") }
         var refs = catalog.queryRefs(from: lower == .min ? nil : lower, to: upper == .max ? nil : upper)
         let linkTypes = Set(refs.map(\.linkType))
         if let lt = linkType {
             refs = refs.filter { $0.linkType == lt }
         } else if linkTypes.count > 1 {
-            return Problem.badRequest("segments in range have link types \(linkTypes.sorted()); add link_type=N to choose one")
+            return refuse(Problem.badRequest("segments in range have link types \(linkTypes.sorted()); add link_type=N to choose one"), "link types")
         }
         let outLink = linkType ?? linkTypes.first ?? 1
         let nano = refs.contains { $0.nanosecond }
@@ -118,6 +159,8 @@ public enum AgentAPI {
         let req = QueryRequest(query: query, from: from, to: to, limit: limit, linkType: linkType)
         let stream = PcapStream()
         stream.start(engine: engine, request: req, linkType: outLink, nanosecond: nano) { stats, error in
+            audit.extraction(caller, query: text, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper,
+                             packets: stats?.packets ?? 0, bytes: stats?.bytes ?? 0, outcome: error.map { "failed: \($0)" } ?? "served")
             if let error {
                 logger.warning("query failed", metadata: ["q": "\(text)", "error": "\(error)"])
             } else if let stats {

@@ -11,11 +11,15 @@ struct Problem: Codable, Sendable {
     var position: Int?
     var length: Int?
 
-    func response() -> Response {
+    func response(headers extra: HTTPFields = [:]) -> Response {
         let data = (try? JSONEncoder().encode(self)) ?? Data()
-        var headers = HTTPFields()
+        var headers = extra
         headers[.contentType] = "application/problem+json"
         return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func make(_ status: Int, _ detail: String) -> Problem {
+        Problem(title: HTTPResponse.Status(code: status).reasonPhrase, status: status, detail: detail)
     }
 
     static func badRequest(_ detail: String, position: Int? = nil, length: Int? = nil) -> Response {

@@ -2,6 +2,7 @@ import Agent
 import AgentHTTP
 import ArgumentParser
 import Foundation
+import HTTPListener
 import Logging
 import PcapKit
 import ServiceLifecycle
@@ -27,8 +28,10 @@ struct CaptureCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-promiscuous"), help: "Do not put the interface in promiscuous mode.")
     var noPromiscuous = false
 
-    @Option(name: .long, help: "Also serve the HTTP query API on HOST:PORT (e.g. 127.0.0.1:8470).")
+    @Option(name: .long, help: "Also serve the HTTP query API on HOST:PORT (e.g. 127.0.0.1:8470); other than loopback, TLS and a token file or client CA are required (docs/security.md).")
     var listen: String?
+
+    @OptionGroup var api: APIListenOptions
 
     @Option(name: .customLong("advertise-api"), help: "URL at which the server reaches the query API, announced in agent_health for drill-down (config: query_api_url; default http://LISTEN).")
     var advertise: String?
@@ -56,7 +59,8 @@ struct CaptureCommand: AsyncParsableCommand {
             // Announce the API for drill-down when it listens on a specific address.
             if config.queryAPIURL == nil, let listen, let (host, port) = try? parseListen(listen),
                !["0.0.0.0", "::", ""].contains(host) {
-                config.queryAPIURL = host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+                let scheme = (api.tlsCert ?? config.api.tlsCertificate) != nil ? "https" : "http"
+                config.queryAPIURL = host.contains(":") ? "\(scheme)://[\(host)]:\(port)" : "\(scheme)://\(host):\(port)"
             }
         } catch {
             throw fail("\(error)")
@@ -70,11 +74,16 @@ struct CaptureCommand: AsyncParsableCommand {
         }
         // Services stop in reverse order: capture first (its segment is closed), then the API.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let listen {
-            let (host, port): (String, Int)
-            do { (host, port) = try parseListen(listen) } catch { throw fail("\(error)") }
+        var reload: (any DispatchSourceSignal)?
+        defer { reload?.cancel() }
+        if let listen, let store = config.store {
+            do {
+                let (host, port) = try parseListen(listen)
+                let (listener, access) = try api.resolve(host: host, port: port, settings: config.api)
+                services.append(.init(service: try AgentAPI.application(store: store, listener: listener, access: access, logger: logger)))
+                reload = reloadTokensOnHangup(access, logger: logger)
+            } catch { throw fail("\(error)") }
             signal(SIGPIPE, SIG_IGN)
-            services.append(.init(service: AgentAPI.application(store: config.store!, host: host, port: port, logger: logger)))
         }
         services.append(.init(service: service))
         let group = ServiceGroup(configuration: .init(

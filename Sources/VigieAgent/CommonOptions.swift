@@ -103,16 +103,19 @@ func parseBytes(_ v: String, _ option: String) throws -> UInt64 {
 }
 
 func parseSeconds(_ v: String, _ option: String) throws -> Double {
-    guard let s = Units.seconds(v) else { throw ConfigError(option: option, "'\(v)' is not a duration (e.g. 60s)") }
+    guard let s = Units.seconds(v) else {
+        throw ConfigError(option: option, "'\(v)' is not a duration (e.g. 60s, 15m; at most \(Int(Units.maxSeconds)) s)")
+    }
     return s
 }
 
 func parseTime(_ v: String?, _ option: String) throws -> Int64? {
     guard let v else { return nil }
-    guard let t = TimeParser.parse(v) else {
-        throw ConfigError(option: option, "'\(v)' is not a time (RFC 3339, epoch seconds, or e.g. '15m ago')")
+    do throws(TimeParser.Failure) {
+        return try TimeParser.value(v)
+    } catch {
+        throw ConfigError(option: option, error.description)
     }
-    return t
 }
 
 /// Logger writing to stderr at the configured level.

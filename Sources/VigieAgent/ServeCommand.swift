@@ -2,6 +2,7 @@ import Agent
 import AgentHTTP
 import ArgumentParser
 import Foundation
+import HTTPListener
 import Logging
 import ServiceLifecycle
 
@@ -9,35 +10,59 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the HTTP query API of a store (Schemas/agent-api.yaml).")
 
-    @Option(name: .long, help: "Store directory.")
-    var store: String
+    @Option(name: .long, help: "Store directory (config: store).")
+    var store: String?
 
-    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8470).")
+    @Option(name: .long, help: "YAML configuration file: its store and api: sections (see docs/configuration.md).")
+    var config: String?
+
+    @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8470). Other than loopback, TLS and a token file or client CA are required (docs/security.md).")
     var listen: String = "127.0.0.1:8470"
+
+    @OptionGroup var api: APIListenOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
     func run() async throws {
         let (host, port): (String, Int)
-        do { (host, port) = try parseListen(listen) } catch { throw fail("\(error)") }
-        guard FileIO.isDirectory(StoreLayout(root: store).catalogDirectory) else {
-            throw fail("\(store): not a Vigie store (no catalog/ directory)")
+        let listener: ListenerConfig, access: AgentAccess, storePath: String
+        do {
+            (host, port) = try parseListen(listen)
+            let settings = try config.map(ConfigLoader.load) ?? AgentConfig()
+            guard let s = store ?? settings.store else { throw ConfigError(option: "--store", "a store is required (flag or config store)") }
+            storePath = s
+            (listener, access) = try api.resolve(host: host, port: port, settings: settings.api)
+        } catch { throw fail("\(error)") }
+        guard FileIO.isDirectory(StoreLayout(root: storePath).catalogDirectory) else {
+            throw fail("\(storePath): not a Vigie store (no catalog/ directory)")
         }
         signal(SIGPIPE, SIG_IGN)
         let logger = makeLogger(logLevel)
-        let app = AgentAPI.application(store: store, host: host, port: port, logger: logger)
+        let app: any Service
+        do { app = try AgentAPI.application(store: storePath, listener: listener, access: access, logger: logger) } catch { throw fail("\(error)") }
+        let reload = reloadTokensOnHangup(access, logger: logger)
+        defer { reload.cancel() }
         let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }
 
+/// Re-reads the API's token file on SIGHUP; a bad file is logged and the previous tokens stay.
+func reloadTokensOnHangup(_ access: AgentAccess, logger: Logger) -> any DispatchSourceSignal {
+    HangupReload.install {
+        do {
+            try access.tokens.reload()
+            logger.notice("token file re-read", metadata: ["file": "\(access.tokens.path ?? "-")", "read": "\(access.tokens.count(.read))",
+                                                           "drilldown": "\(access.tokens.count(.drilldown))"])
+        } catch {
+            logger.error("token file not re-read; the previous tokens stay in force", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
 /// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
 func parseListen(_ s: String) throws -> (String, Int) {
-    guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
-        throw ConfigError(option: "--listen", "'\(s)' is not HOST:PORT")
-    }
-    var host = String(s[..<colon])
-    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-    return (host.isEmpty ? "0.0.0.0" : host, port)
+    guard let (host, port) = parseListenAddress(s) else { throw ConfigError(option: "--listen", "'\(s)' is not HOST:PORT") }
+    return (host, port)
 }

@@ -85,6 +85,28 @@ public struct AgentConfig: Sendable, Hashable {
     public var logging = LoggingConfig()
     public var analytics = AnalyticsSettings()
     public var export = ExportSettings()
+    public var api = APISettings()
+
+    public init() {}
+}
+
+/// The query API's listener (YAML `api:`; flags of `serve` and `capture` override it). See
+/// docs/security.md.
+public struct APISettings: Sendable, Hashable {
+    /// Token file, `ROLE NAME TOKEN` per line (`read`, `drilldown`); re-read on SIGHUP.
+    public var tokensFile: String?
+    /// PEM certificate chain and key: TLS on the listener.
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// CA that client certificates are verified against (the server's drill-down certificate).
+    public var tlsClientCA: String?
+    /// Refuse clients without a valid certificate (mTLS).
+    public var requireClientCertificate = false
+    /// Accept a non-loopback listener without TLS and credentials.
+    public var insecureListen = false
+    public var maxConnections = 4_096
+    public var headerTimeoutSeconds: Double = 10
+    public var idleTimeoutSeconds: Double = 60
 
     public init() {}
 }

@@ -22,7 +22,7 @@ public enum ConfigLoader {
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
         try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "store", "storage", "capture", "index", "logging",
-                                                "analytics", "export"])
+                                                "analytics", "export", "api"])
         if let v = top["store"] { config.store = try r.string(v, "store") }
         if let v = top["agent_id"] { config.agentID = try r.string(v, "agent_id") }
         if let v = top["query_api_url"] {
@@ -33,6 +33,7 @@ public enum ConfigLoader {
             config.queryAPIURL = url
         }
         if let a = top["analytics"] { try parseAnalytics(a, r, &config.analytics) }
+        if let a = top["api"] { try parseAPI(a, r, &config.api) }
         if let e = top["export"] { try parseExport(e, r, &config.export) }
         if let s = top["storage"] {
             let m = try r.mapping(s, "storage")
@@ -150,6 +151,26 @@ public enum ConfigLoader {
         }
     }
 
+    private static func parseAPI(_ node: Node, _ r: Reader, _ api: inout APISettings) throws {
+        let m = try r.mapping(node, "api")
+        try r.checkKeys(m, "api.", allowed: ["tokens_file", "tls_cert", "tls_key", "tls_client_ca", "require_client_cert",
+                                             "insecure_listen", "max_connections", "header_timeout", "idle_timeout"])
+        if let v = m["tokens_file"] { api.tokensFile = try r.string(v, "api.tokens_file") }
+        if let v = m["tls_cert"] { api.tlsCertificate = try r.string(v, "api.tls_cert") }
+        if let v = m["tls_key"] { api.tlsKey = try r.string(v, "api.tls_key") }
+        if let v = m["tls_client_ca"] { api.tlsClientCA = try r.string(v, "api.tls_client_ca") }
+        if let v = m["require_client_cert"] { api.requireClientCertificate = try r.bool(v, "api.require_client_cert") }
+        if let v = m["insecure_listen"] { api.insecureListen = try r.bool(v, "api.insecure_listen") }
+        if let v = m["max_connections"] {
+            guard let n = Int(try r.string(v, "api.max_connections")), (1...16_384).contains(n) else {
+                throw ConfigError(option: "api.max_connections", "must be 1...16384", file: r.file)
+            }
+            api.maxConnections = n
+        }
+        if let v = m["header_timeout"] { api.headerTimeoutSeconds = try r.positiveSeconds(v, "api.header_timeout") }
+        if let v = m["idle_timeout"] { api.idleTimeoutSeconds = try r.positiveSeconds(v, "api.idle_timeout") }
+    }
+
     /// Typed accessors that throw `ConfigError` naming the option.
     private struct Reader {
         let file: String?
@@ -186,9 +207,15 @@ public enum ConfigLoader {
             return v
         }
 
+        func positiveSeconds(_ n: Node, _ opt: String) throws -> Double {
+            let v = try seconds(n, opt)
+            guard v > 0, v <= 86_400 else { throw ConfigError(option: opt, "must be more than 0 and at most 1 day", file: file) }
+            return v
+        }
+
         func seconds(_ n: Node, _ opt: String) throws -> Double {
             let s = try string(n, opt)
-            guard let v = Units.seconds(s) else { throw ConfigError(option: opt, "'\(s)' is not a duration (e.g. 60s, 15m)", file: file) }
+            guard let v = Units.seconds(s) else { throw ConfigError(option: opt, "'\(s)' is not a duration (e.g. 60s, 15m; at most \(Int(Units.maxSeconds)) s)", file: file) }
             return v
         }
     }

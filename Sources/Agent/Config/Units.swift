@@ -26,16 +26,28 @@ public enum Units {
         return UInt64(v.rounded())
     }
 
-    /// Parses a duration in seconds: `90`, `500ms`, `30s`, `15m`, `2h`, `7d`.
-    public static func seconds(_ text: String) -> Double? {
+    /// The longest duration accepted: 9×10^9 s (about 285 years), so that any duration in
+    /// nanoseconds fits an `Int64` with room for `now ± duration`.
+    public static let maxSeconds: Double = 9e9
+
+    /// Parses a duration in seconds: `90`, `500ms`, `30s`, `15m`, `2h`, `7d`, `1.5w`. Nil when it is
+    /// not one, not finite (`inf`, `nan`, `1e400`) or longer than `limit` (``maxSeconds`` unless
+    /// given).
+    public static func seconds(_ text: String, limit: Double = maxSeconds) -> Double? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let suffixes: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400), ("w", 604_800)]
-        for (suffix, mult) in suffixes where t.hasSuffix(suffix) {
-            guard let v = Double(t.dropLast(suffix.count).trimmingCharacters(in: .whitespaces)), v >= 0 else { return nil }
-            return v * mult
+        var number = Substring(t), mult = 1.0
+        for (suffix, m) in suffixes where t.hasSuffix(suffix) {
+            number = t.dropLast(suffix.count)
+            mult = m
+            break
         }
-        guard let v = Double(t), v >= 0 else { return nil }
-        return v
+        let digits = number.trimmingCharacters(in: .whitespaces)
+        // Plain decimals only: Double() would also take "inf", "nan", "0x1p3" and "1e400".
+        guard !digits.isEmpty, digits.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }),
+              let v = Double(digits), v.isFinite, v >= 0 else { return nil }
+        let s = v * mult
+        return s.isFinite && s <= limit ? s : nil
     }
 }
 

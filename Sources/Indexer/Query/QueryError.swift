@@ -15,6 +15,9 @@ public struct QueryError: Error, Sendable, Hashable, CustomStringConvertible {
         case badNumber = "malformed number"
         case badName = "malformed name"
         case badTime = "malformed time"
+        case timeOutOfRange = "time out of range"
+        case tooDeep = "query nested too deeply"
+        case tooLong = "query too long"
         case invertedTimeRange = "inverted time range"
         case misplacedTimeBound = "time bound not at top level"
     }

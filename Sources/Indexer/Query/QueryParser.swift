@@ -8,12 +8,29 @@ import PacketDecoding
 /// repeats the previous primitive's keyword, also like tcpdump: `port 53 or 5353`,
 /// `host 10.0.0.1 and not 10.0.0.2`.
 public enum QueryParser {
+    /// The deepest a query may nest: parentheses and `not`/`!` in a row, and the depth of the parse
+    /// tree (a run of one operator, `a or b or c ...`, is built balanced and costs log2 of its
+    /// length). The parser, the planner and the tree's own release recurse once per level, so this
+    /// bound is what keeps a hostile query (20,000 `(`) from overflowing a thread's stack.
+    public static let maxDepth = 256
+    /// The longest query text, in bytes of UTF-8.
+    public static let maxLength = 65_536
+
     /// Parses `text`. `now` (nanoseconds since the epoch) anchors relative times (`15m ago`); it
     /// defaults to the current time. An empty query selects every packet.
     public static func parse(_ text: String, now: Int64? = nil) throws(QueryError) -> Query {
+        guard text.utf8.count <= maxLength else {
+            throw QueryError(.tooLong, offset: 0, length: 0, "the query is \(text.utf8.count) bytes long; the most is \(maxLength)")
+        }
         var parser = Parser(tokens: try QueryLexer.tokenize(text), now: now ?? TimeParser.now(), length: text.count)
         return try parser.parseQuery()
     }
+}
+
+/// A parse tree and its depth (1 for a term).
+private struct Deep {
+    var node: Node
+    var depth: Int
 }
 
 /// Parse tree with time bounds still inline (they are lifted to the query afterwards).
@@ -51,6 +68,8 @@ private struct Parser {
     let length: Int
     var index = 0
     var last: Qualifiers?
+    /// Parentheses and `not`s open around the token being parsed (the parser's own recursion).
+    var nesting = 0
 
     init(tokens: [QueryToken], now: Int64, length: Int) {
         self.tokens = tokens
@@ -89,7 +108,7 @@ private struct Parser {
 
     mutating func parseQuery() throws(QueryError) -> Query {
         guard !tokens.isEmpty else { return Query(filter: nil) }
-        let node = try parseExpression()
+        let node = try parseExpression().node
         if let t = peek {
             throw error(t.kind == .close ? .unbalancedParenthesis : .unexpectedToken, t,
                         t.kind == .close ? "')' without a matching '('" : "expected 'and', 'or' or the end of the query, found '\(t.text)'")
@@ -104,39 +123,75 @@ private struct Parser {
         return Query(filter: filter, after: after?.0, before: before?.0)
     }
 
-    /// unary (('and' | 'or') unary)*, left-associative, equal precedence (tcpdump).
-    mutating func parseExpression() throws(QueryError) -> Node {
+    /// unary (('and' | 'or') unary)*, left-associative, equal precedence (tcpdump). A run of one
+    /// operator is associative, so it is built as a balanced tree: `a or b or ...` over 1,000 terms
+    /// is 10 levels deep, not 1,000 (the planner flattens it back into one list either way).
+    mutating func parseExpression() throws(QueryError) -> Deep {
         var left = try parseUnary()
         while let t = peek, t.kind == .and || t.kind == .or {
-            index += 1
-            let right = try parseUnary()
-            left = t.kind == .and ? .and(left, right) : .or(left, right)
+            var run = [left]
+            while let op = peek, op.kind == t.kind {
+                index += 1
+                run.append(try parseUnary())
+            }
+            left = Self.balanced(run[...], and: t.kind == .and)
+            try checkDepth(left.depth, at: t)
         }
         return left
     }
 
-    mutating func parseUnary() throws(QueryError) -> Node {
+    /// `parts` joined by one operator, left to right, as a balanced tree.
+    static func balanced(_ parts: ArraySlice<Deep>, and: Bool) -> Deep {
+        guard parts.count > 1 else { return parts[parts.startIndex] }
+        let middle = parts.startIndex + parts.count / 2
+        let l = balanced(parts[..<middle], and: and), r = balanced(parts[middle...], and: and)
+        return Deep(node: and ? .and(l.node, r.node) : .or(l.node, r.node), depth: max(l.depth, r.depth) + 1)
+    }
+
+    func checkDepth(_ depth: Int, at t: QueryToken) throws(QueryError) {
+        guard depth <= QueryParser.maxDepth else {
+            throw error(.tooDeep, t, "the query is nested more than \(QueryParser.maxDepth) levels deep here")
+        }
+    }
+
+    /// Enters one more level of parentheses or `not` at `t`; refused past ``QueryParser/maxDepth``.
+    mutating func enter(_ t: QueryToken) throws(QueryError) {
+        nesting += 1
+        guard nesting <= QueryParser.maxDepth else {
+            throw error(.tooDeep, t, "the query is nested more than \(QueryParser.maxDepth) levels deep here (parentheses and 'not's)")
+        }
+    }
+
+    mutating func parseUnary() throws(QueryError) -> Deep {
         guard let t = peek else { throw endError("a term") }
         if t.kind == .not {
+            try enter(t)
             index += 1
-            return .not(try parseUnary())
+            let inner = try parseUnary()
+            nesting -= 1
+            let negated = Deep(node: .not(inner.node), depth: inner.depth + 1)
+            try checkDepth(negated.depth, at: t)
+            return negated
         }
         return try parsePrimary()
     }
 
-    mutating func parsePrimary() throws(QueryError) -> Node {
+    mutating func parsePrimary() throws(QueryError) -> Deep {
         guard let t = peek else { throw endError("a term") }
         switch t.kind {
         case .open:
+            try enter(t)
             index += 1
             guard let next = peek else { throw error(.unbalancedParenthesis, t, "'(' is never closed") }
             if next.kind == .close { throw error(.unexpectedToken, next, "empty parentheses") }
             let inner = try parseExpression()
             guard let close = advance() else { throw error(.unbalancedParenthesis, t, "'(' is never closed") }
             guard close.kind == .close else { throw error(.unexpectedToken, close, "expected ')', found '\(close.text)'") }
+            nesting -= 1
             return inner
         case .word:
-            return try parsePrimitive()
+            // A primitive is a term, or `proto and term` for a qualified one: two levels at most.
+            return Deep(node: try parsePrimitive(), depth: 2)
         case .close:
             throw error(.unexpectedToken, t, "expected a term, found ')'")
         default:
@@ -150,14 +205,16 @@ private struct Parser {
         case "after", "before":
             return .time(after: t.lower == "after", value: try parseTime(after: t), token: t)
         case "dns.qname", "http.host", "tls.sni":
-            let field = ApplicationField(rawValue: t.lower)!
-            last = Qualifiers(kind: .application(field))
-            return try value(for: last!, try expectWord("a name after '\(t.text)'"))
+            guard let field = ApplicationField(rawValue: t.lower) else { throw error(.unknownField, t, "unknown field '\(t.text)'") }
+            let q = Qualifiers(kind: .application(field))
+            last = q
+            return try value(for: q, try expectWord("a name after '\(t.text)'"))
         case "vlan":
-            last = Qualifiers(kind: .vlan)
+            let q = Qualifiers(kind: .vlan)
+            last = q
             if let v = peek, v.kind == .word, v.lower.first?.isNumber == true {
                 index += 1
-                return try value(for: last!, v)
+                return try value(for: q, v)
             }
             return .term(.vlan(nil))
         case "ether", "mac":
@@ -379,15 +436,28 @@ private struct Parser {
     mutating func parseTime(after keyword: QueryToken) throws(QueryError) -> Int64 {
         let t = try expectWord("a time after '\(keyword.text)'")
         if t.lower == "now" { return now }
-        if let absolute = TimeParser.absolute(t.text) { return absolute }
-        if let d = TimeParser.duration(t.lower) {
+        switch TimeParser.parseAbsolute(t.text) {
+        case .time(let absolute): return absolute
+        case .outOfRange: throw error(.timeOutOfRange, t, "'\(t.text)' is out of range: \(TimeParser.rangeDescription)")
+        case .invalid: break
+        }
+        if Self.looksLikeDuration(t.lower) {
             guard let ago = peek, ago.lower == "ago" else {
                 throw error(.badTime, t, "a relative time needs 'ago', as in '\(t.text) ago'")
             }
             index += 1
-            return now - d
+            guard let d = TimeParser.duration(t.lower), let value = TimeParser.ago(d, from: now) else {
+                throw error(.timeOutOfRange, t, "'\(t.text) ago' is out of range: \(TimeParser.rangeDescription)")
+            }
+            return value
         }
         throw error(.badTime, t, "expected an RFC 3339 time (2026-11-23T14:05:00Z), a date, 'now' or '15m ago', found '\(t.text)'")
+    }
+
+    /// Digits followed by one unit letter (`15m`, `4000000w`), whatever its size.
+    static func looksLikeDuration(_ text: String) -> Bool {
+        guard let unit = text.utf8.last, "smhdw".utf8.contains(unit), text.utf8.count >= 2 else { return false }
+        return text.utf8.dropLast().allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
     }
 
     static func parseMAC(_ text: String) -> UInt64? {
@@ -413,9 +483,9 @@ private struct Parser {
                 throw error(.misplacedTimeBound, token, "'\(token.text)' must be joined to the query with 'and', outside 'or' and 'not'")
             }
             if isAfter {
-                if after == nil || value > after!.0 { after = (value, token) }
+                if after == nil || value > after?.0 ?? .min { after = (value, token) }
             } else {
-                if before == nil || value < before!.0 { before = (value, token) }
+                if before == nil || value < before?.0 ?? .max { before = (value, token) }
             }
             return nil
         case .and(let a, let b):

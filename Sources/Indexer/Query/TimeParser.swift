@@ -12,9 +12,28 @@ enum TimeParser {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
-    /// Parses an absolute time; nil when `text` is not one.
+    /// What parsing a time gave: a time, a well-formed time that nanoseconds since the epoch in an
+    /// `Int64` cannot hold, or no time at all.
+    enum Parsed: Equatable {
+        case time(Int64)
+        case outOfRange
+        case invalid
+    }
+
+    /// The range every time must fall in: what `Int64` nanoseconds since the epoch can hold.
+    static let rangeDescription = "times must fall between 1677-09-21T00:12:44Z and 2262-04-11T23:47:16Z"
+
+    /// Parses an absolute time; nil when `text` is not one or is out of range.
     static func absolute(_ text: String) -> Int64? {
+        if case .time(let t) = parseAbsolute(text) { return t }
+        return nil
+    }
+
+    /// Parses an absolute time. Every step is range-checked: a year such as 0001 or 2263 is
+    /// `.outOfRange`, never an arithmetic trap.
+    static func parseAbsolute(_ text: String) -> Parsed {
         let c = Array(text.utf8)
+        guard c.count <= 64 else { return .invalid }
         var i = 0
         func number(_ digits: Int) -> Int? {
             guard i + digits <= c.count else { return nil }
@@ -33,13 +52,15 @@ enum TimeParser {
             return true
         }
         guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
-              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return nil }
+              (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return .invalid }
+        // Four digits: |seconds| < 10^4 * 366 * 86_400, far inside Int; only the scaling to
+        // nanoseconds below can overflow.
         var seconds = daysFromCivil(year, month, day) * 86_400
-        if i == c.count { return Int64(seconds) * 1_000_000_000 }
-        guard i < c.count, c[i] == UInt8(ascii: "T") || c[i] == UInt8(ascii: "t") else { return nil }
+        if i == c.count { return nanoseconds(seconds, 0) }
+        guard i < c.count, c[i] == UInt8(ascii: "T") || c[i] == UInt8(ascii: "t") else { return .invalid }
         i += 1
         guard let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2),
-              hour < 24, minute < 60, second <= 60 else { return nil }
+              hour < 24, minute < 60, second <= 60 else { return .invalid }
         seconds += hour * 3600 + minute * 60 + second
         var nanos: Int64 = 0
         if i < c.count && c[i] == UInt8(ascii: ".") {
@@ -50,25 +71,39 @@ enum TimeParser {
                 digits += 1
                 i += 1
             }
-            guard digits > 0 else { return nil }
+            guard digits > 0 else { return .invalid }
             if digits < 9 { for _ in digits..<9 { nanos *= 10 } }
         }
-        guard i < c.count else { return nil }  // RFC 3339 requires an offset
+        guard i < c.count else { return .invalid }  // RFC 3339 requires an offset
         if c[i] == UInt8(ascii: "Z") || c[i] == UInt8(ascii: "z") {
             i += 1
         } else if c[i] == UInt8(ascii: "+") || c[i] == UInt8(ascii: "-") {
             let sign = c[i] == UInt8(ascii: "+") ? 1 : -1
             i += 1
-            guard let oh = number(2), expect(":"), let om = number(2), oh < 24, om < 60 else { return nil }
+            guard let oh = number(2), expect(":"), let om = number(2), oh < 24, om < 60 else { return .invalid }
             seconds -= sign * (oh * 3600 + om * 60)
         } else {
-            return nil
+            return .invalid
         }
-        guard i == c.count else { return nil }
-        return Int64(seconds) * 1_000_000_000 + nanos
+        guard i == c.count else { return .invalid }
+        return nanoseconds(seconds, nanos)
     }
 
-    /// `15m` -> 15 minutes in nanoseconds (for `15m ago`); nil when not a duration.
+    /// `seconds * 10^9 + nanos`, or `.outOfRange` when `Int64` cannot hold it.
+    static func nanoseconds(_ seconds: Int, _ nanos: Int64) -> Parsed {
+        let (scaled, o1) = Int64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        let (sum, o2) = scaled.addingReportingOverflow(nanos)
+        return o1 || o2 ? .outOfRange : .time(sum)
+    }
+
+    /// `now - duration`, or nil when it falls before the earliest representable time.
+    static func ago(_ duration: Int64, from now: Int64) -> Int64? {
+        let (t, overflow) = now.subtractingReportingOverflow(duration)
+        return overflow ? nil : t
+    }
+
+    /// `15m` -> 15 minutes in nanoseconds (for `15m ago`); nil when not a duration or longer than
+    /// `Int64` nanoseconds hold (about 292 years).
     static func duration(_ text: String) -> Int64? {
         guard let unit = text.last, let value = Int64(text.dropLast()), value >= 0, value < 1 << 32 else { return nil }
         let scale: Int64
@@ -80,7 +115,9 @@ enum TimeParser {
         case "w": scale = 604_800
         default: return nil
         }
-        return value * scale * 1_000_000_000
+        let (seconds, o1) = value.multipliedReportingOverflow(by: scale)
+        let (nanos, o2) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        return o1 || o2 ? nil : nanos
     }
 
     private static func daysIn(month: Int, year: Int) -> Int {
@@ -106,6 +143,14 @@ enum TimeParser {
 /// RFC 3339 times as the query language reads them, for the agent's other time arguments
 /// (`--from`, `from=`), so that one parser serves both.
 public enum RFC3339 {
-    /// Nanoseconds since the epoch, or nil when `text` is not an RFC 3339 time or a date.
+    /// Nanoseconds since the epoch, or nil when `text` is not an RFC 3339 time or a date, or is
+    /// outside the range `Int64` nanoseconds hold (``rangeDescription``).
     public static func parse(_ text: String) -> Int64? { TimeParser.absolute(text) }
+
+    /// True when `text` is a well-formed RFC 3339 time or date outside the representable range
+    /// (so that an error can say "out of range" rather than "not a time").
+    public static func isOutOfRange(_ text: String) -> Bool { TimeParser.parseAbsolute(text) == .outOfRange }
+
+    /// The representable range, in words, for error messages.
+    public static var rangeDescription: String { TimeParser.rangeDescription }
 }
