@@ -60,13 +60,12 @@ public enum AgentAPI {
     /// would be exposed without protection, or its TLS files are unusable.
     public static func application(store: String, listener: ListenerConfig, access: AgentAccess, logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
         try listener.checkExposure(credentials: !access.isOpen, program: "vigie-agent")
-        let registry = ConnectionRegistry(maxConnections: listener.limits.maxConnections)
-        ListenerRegistries.shared.add(registry)
+        let registry = ListenerServer.registry(for: listener)
         let audit = AuditLog(logger: Logger(label: "vigie.audit"))
         let routes = router(store: store, access: access, audit: audit, registry: registry, logger: logger)
         return Application(responder: HeadAsGetResponder(routes.buildResponder()),
                            server: try ListenerServer.builder(listener, registry: registry),
-                           configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "vigie-agent"),
+                           configuration: listener.applicationConfiguration(serverName: "vigie-agent"),
                            logger: logger)
     }
 

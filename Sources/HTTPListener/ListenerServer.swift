@@ -9,6 +9,14 @@ import NIOSSL
 /// Builds the Hummingbird server of a ``ListenerConfig``: HTTP/1 with the connection guard and the
 /// idle timeout, wrapped in TLS when configured.
 public enum ListenerServer {
+    /// The connection registry of a listener: its cap within the descriptor budget, known to
+    /// ``ListenerRequestContext`` (which finds client certificates through it).
+    public static func registry(for config: ListenerConfig) -> ConnectionRegistry {
+        let r = ConnectionRegistry(maxConnections: DescriptorBudget.connections(wanted: config.limits.maxConnections))
+        ListenerRegistries.shared.add(r)
+        return r
+    }
+
     public static func builder(_ config: ListenerConfig, registry: ConnectionRegistry) throws(ListenerError) -> HTTPServerBuilder {
         let limits = config.limits
         guard limits.maxConnections >= 1, limits.headerTimeout > 0, limits.idleTimeout > 0,
@@ -79,5 +87,14 @@ public final class ListenerRegistries: Sendable {
     func peer(of channel: any Channel) -> String? {
         for r in registries.withLockedValue({ $0 }) { if let p = r.peer(of: channel) { return p } }
         return nil
+    }
+}
+
+extension ListenerConfig {
+    /// Hummingbird's application settings of this listener. The accept backlog is deep enough that
+    /// a burst of connections (thousands of idle clients connecting at once) does not drop the SYN
+    /// of a legitimate one, which would cost it a one-second retransmission.
+    public func applicationConfiguration(serverName: String) -> ApplicationConfiguration {
+        ApplicationConfiguration(address: .hostname(host, port: port), serverName: serverName, backlog: 2_048)
     }
 }
