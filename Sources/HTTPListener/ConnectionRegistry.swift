@@ -6,15 +6,49 @@ import NIOCore
 public final class ConnectionRegistry: Sendable {
     struct Entry {
         let channel: any Channel
-        let opened: UInt64
-        var awaitingHead: Bool
+        /// The stamp under which the connection waits for a request head; nil while a request is
+        /// in flight.
+        var waitingSince: UInt64?
         var peer: String?
     }
 
     struct State {
         var entries: [ObjectIdentifier: Entry] = [:]
+        /// Connections waiting for a request head, oldest first: stamps only grow, so appending
+        /// keeps the order. An entry whose connection has since sent a head, waited again (a new
+        /// stamp) or closed is stale and skipped; eviction is amortised O(1), not a scan of 4,096.
+        var waiting: [(stamp: UInt64, id: ObjectIdentifier)] = []
+        var waitingHead = 0
         var serial: UInt64 = 0
         var counters = Counters()
+
+        mutating func markWaiting(_ id: ObjectIdentifier) {
+            serial += 1
+            entries[id]?.waitingSince = serial
+            waiting.append((serial, id))
+            // Drop the consumed and stale prefix now and then (bounded: at most 2 entries per live one).
+            if waitingHead > 1024 && waitingHead > waiting.count / 2 {
+                waiting.removeFirst(waitingHead)
+                waitingHead = 0
+            }
+            if waiting.count - waitingHead > 2 * entries.count + 1024 {
+                waiting = waiting[waitingHead...].filter { entries[$0.id]?.waitingSince == $0.stamp }
+                waitingHead = 0
+            }
+        }
+
+        /// Removes and returns the oldest connection still waiting for a head.
+        mutating func takeOldestWaiting() -> Entry? {
+            while waitingHead < waiting.count {
+                let (stamp, id) = waiting[waitingHead]
+                waitingHead += 1
+                if let e = entries[id], e.waitingSince == stamp {
+                    entries.removeValue(forKey: id)
+                    return e
+                }
+            }
+            return nil
+        }
     }
 
     /// What the listener has done, for `status` and `/metrics`.
@@ -40,20 +74,19 @@ public final class ConnectionRegistry: Sendable {
     /// head is closed to make room; false when there is none (the new one is to be refused).
     func open(_ channel: any Channel) -> Bool {
         let (admitted, victim): (Bool, (any Channel)?) = state.withLockedValue { s in
-            s.serial += 1
             s.counters.accepted += 1
             var victim: (any Channel)?
             if s.entries.count >= maxConnections {
-                let oldest = s.entries.filter { $0.value.awaitingHead }.min { $0.value.opened < $1.value.opened }
-                guard let oldest else {
+                guard let oldest = s.takeOldestWaiting() else {
                     s.counters.refused += 1
                     return (false, nil)
                 }
-                s.entries.removeValue(forKey: oldest.key)
                 s.counters.evicted += 1
-                victim = oldest.value.channel
+                victim = oldest.channel
             }
-            s.entries[ObjectIdentifier(channel)] = Entry(channel: channel, opened: s.serial, awaitingHead: true)
+            let id = ObjectIdentifier(channel)
+            s.entries[id] = Entry(channel: channel, waitingSince: nil)
+            s.markWaiting(id)
             s.counters.open = s.entries.count
             return (true, victim)
         }
@@ -68,8 +101,14 @@ public final class ConnectionRegistry: Sendable {
         }
     }
 
+    /// The connection waits for a request head (true: just opened, or its response is complete)
+    /// or has one in flight (false).
     func awaitingHead(_ channel: any Channel, _ waiting: Bool) {
-        state.withLockedValue { s in s.entries[ObjectIdentifier(channel)]?.awaitingHead = waiting }
+        state.withLockedValue { s in
+            let id = ObjectIdentifier(channel)
+            guard s.entries[id] != nil else { return }
+            if waiting { s.markWaiting(id) } else { s.entries[id]?.waitingSince = nil }
+        }
     }
 
     func headTimedOut() { state.withLockedValue { $0.counters.headTimeouts += 1 } }
