@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layering (one-way): CPcap -> PcapKit ; PcapFormat, PacketDecoding (pure Swift, no C)
-//   -> Agent (storage, pipeline) -> VigieAgent (CLI executable).
+//   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
+// HTTPListener (TLS, connection limits, token files) sits under both AgentHTTP and ServerHTTP.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
