@@ -213,8 +213,10 @@ final class HTTPFixture {
         (try? run(["sh", "-c", "command -v \(name)"]))?.status == 0
     }
 
-    /// The built `vigie-server` binary (next to the test bundle).
+    /// The built `vigie-server` binary (next to the test bundle), or `VIGIE_SERVER_BINARY` (to run
+    /// these tests against another build, e.g. to check that a regression test fails on the old code).
     static var serverBinary: String {
+        if let path = ProcessInfo.processInfo.environment["VIGIE_SERVER_BINARY"], !path.isEmpty { return path }
         var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent("vigie-server").path
