@@ -439,13 +439,15 @@ enum DrillDown {
         if let to { pathAndQuery += "&to=\(percentEncode(to))" }
         let query = pathAndQuery
         if !targets.isEmpty {
-            guard fetcher.acquire(targets.count) else {
+            // A request holds at most the whole cap: more agents than that are fetched in turns.
+            let slots = min(targets.count, max(1, config.maxConcurrentFetches))
+            guard fetcher.acquire(slots) else {
                 return Problem.make(503, "too many drill-downs in progress (at most \(config.maxConcurrentFetches) agent fetches at once); retry shortly")
                     .response(headers: [.retryAfter: "1"])
             }
             let identity = "anonymous"
             let fetched: [(String, Outcome)] = await withTaskGroup(of: (String, Outcome).self) { group in
-                for (agent, target) in targets {
+                func start(_ agent: String, _ target: QueryAPI) {
                     group.addTask {
                         // libcurl and getaddrinfo block: one thread per agent, off the async pool.
                         await withCheckedContinuation { done in
@@ -453,11 +455,16 @@ enum DrillDown {
                         }
                     }
                 }
+                var pending = targets[...]
+                for _ in 0..<slots { if let (agent, target) = pending.popFirst() { start(agent, target) } }
                 var out: [(String, Outcome)] = []
-                for await answer in group { out.append(answer) }
+                for await answer in group {
+                    out.append(answer)
+                    if let (agent, target) = pending.popFirst() { start(agent, target) }
+                }
                 return out
             }
-            fetcher.release(targets.count)
+            fetcher.release(slots)
             outcomes += fetched
         }
         outcomes.sort { $0.0 < $1.0 }

@@ -60,6 +60,9 @@ public enum ServerAPI {
         return (value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
     }
 
+    /// Largest `GET /api/v1/flows` answer (the newest lines that fit).
+    static let maxFlowsAnswerBytes = 16 << 20
+
     static let jsonTypes: Set<String> = ["application/json"]
     static let inventoryTypes: Set<String> = ["application/yaml", "application/x-yaml", "text/yaml", "application/json"]
     static let ingestTypes: Set<String> = ["application/x-ndjson", "application/jsonl", "application/json"]
@@ -123,7 +126,13 @@ public enum ServerAPI {
         }
         router.get("api/v1/flows") { request, _ -> Response in
             let limit = parameter(request, "limit").flatMap(Int.init) ?? 100
-            let lines = correlator.recentFlows(service: parameter(request, "service"), limit: min(max(limit, 1), 10_000)).map(\.line)
+            var lines: [String] = [], bytes = 0
+            // Newest first, and at most `maxFlowsAnswerBytes` (each line is at most `maxRecordBytes`).
+            for line in correlator.recentFlows(service: parameter(request, "service"), limit: min(max(limit, 1), 10_000)).map(\.line) {
+                bytes += line.utf8.count + 1
+                if bytes > maxFlowsAnswerBytes && !lines.isEmpty { break }
+                lines.append(line)
+            }
             return text(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"), contentType: "application/x-ndjson")
         }
 

@@ -197,6 +197,20 @@ struct ServerSecurityTests {
         #expect(target.requests.count == 1)
     }
 
+    @Test("a service seen by more agents than --drilldown-concurrency is fetched in turns, not refused")
+    func drillDownMoreAgentsThanCap() throws {
+        let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-concurrency", "1", "--token", "edge-d=td"])
+        let a = try DrillDownTarget(mode: "pcap", dir: f.dir), d = try DrillDownTarget(mode: "pcap", dir: f.dir)
+        try f.announce("http://127.0.0.1:\(a.port)", seq: 1)
+        let health = Lines.agentHealth(agent: "edge-d", seq: 1)
+            .replacingOccurrences(of: #"{"schema_version":1,"#, with: #"{"query_api":"http://127.0.0.1:\#(d.port)","schema_version":1,"#)
+        #expect(try f.post([health, Lines.serviceState(agent: "edge-d", seq: 2, state: "UP")], token: "td").status == 200)
+        let r = try f.curl([], HTTPFixture.drill)
+        #expect(r.status == 200, "\(r.body)")
+        #expect(r.headers.contains("agents=\"edge-d,edge-paris-01\""), "\(r.headers)")
+        #expect(a.requests.count == 1 && d.requests.count == 1)
+    }
+
     @Test("query_api parsing and allow-lists, unit level")
     func queryAPIParsing() throws {
         let ok = try QueryAPI.parse("HTTPS://[::1]:8443/vigie/")
