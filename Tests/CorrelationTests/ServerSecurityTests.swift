@@ -108,6 +108,35 @@ struct ServerSecurityTests {
         #expect(!notFound.body.contains("SECRET"), "\(notFound.body)")
     }
 
+    @Test("an agent's 400 becomes a 400 naming it (its body is not echoed); all agents timing out is 504")
+    func drillDownAgentStatus() throws {
+        let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-timeout", "1"])
+        let bad = try DrillDownTarget(mode: "status:400", dir: f.dir)
+        try f.announce("http://127.0.0.1:\(bad.port)", seq: 1)
+        let r = try f.curl([], HTTPFixture.drill)
+        #expect(r.status == 400, "\(r.body)")
+        #expect(r.body.contains("agent edge-paris-01: HTTP 400"), "\(r.body)")
+        #expect(!r.body.contains("SECRET"), "\(r.body)")
+        let slow = try DrillDownTarget(mode: "hang:3", dir: f.dir)
+        try f.announce("http://127.0.0.1:\(slow.port)", seq: 3)
+        let timeout = try f.curl([], HTTPFixture.drill)
+        #expect(timeout.status == 504, "\(timeout.body)")
+        #expect(try f.jsonObject(timeout.body)["title"] as? String == "Gateway Timeout")
+        #expect(timeout.body.contains("agent edge-paris-01: timed out"), "\(timeout.body)")
+    }
+
+    @Test("--drilldown-agent AGENT=URL replaces the announced query API")
+    func drillDownDeclaredURL() throws {
+        let dir = temporaryDirectory("declared")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let target = try DrillDownTarget(mode: "pcap", dir: dir)
+        let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-agent", "edge-paris-01=http://127.0.0.1:\(target.port)"])
+        try f.announce("http://127.0.0.1:1", seq: 1)
+        let r = try f.curl([], HTTPFixture.drill)
+        #expect(r.status == 200, "\(r.body)")
+        #expect(target.requests.count == 1)
+    }
+
     @Test("a query_api pointing at the server itself is refused at once (no recursion); Vigie-Drilldown requests answer 508")
     func drillDownSelf() throws {
         let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8"])
