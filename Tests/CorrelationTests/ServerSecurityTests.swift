@@ -208,6 +208,47 @@ struct ServerSecurityTests {
         #expect(target.requests.count == 1)
     }
 
+    @Test("HTTPS with a CA, a client certificate (mutual TLS) and the token; without the client certificate nothing is fetched; https-only refuses http",
+          .enabled(if: HTTPFixture.hasTool("openssl"), "needs openssl"))
+    func drillDownMutualTLS() throws {
+        let dir = temporaryDirectory("mtls")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
+        let script = """
+        set -e; cd '\(dir)'
+        openssl req -x509 \(ec) -keyout ca.key -out ca.pem -days 2 -subj /CN=vigie-test-ca 2>/dev/null
+        printf 'subjectAltName=IP:127.0.0.1\\n' > srv.ext
+        openssl req \(ec) -keyout srv.key -out srv.csr -subj /CN=127.0.0.1 2>/dev/null
+        openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile srv.ext 2>/dev/null
+        openssl req \(ec) -keyout cli.key -out cli.csr -subj /CN=vigie-server-drilldown 2>/dev/null
+        openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cli.pem -days 2 2>/dev/null
+        printf 'mtls-t0ken\\n' > token
+        """
+        #expect(try HTTPFixture.run(["sh", "-c", script]).status == 0)
+        let target = try DrillDownTarget(mode: "tls:\(dir)/srv.pem:\(dir)/srv.key:\(dir)/ca.pem", dir: dir)
+        let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-https-only", "--drilldown-ca", dir + "/ca.pem",
+                                            "--drilldown-cert", dir + "/cli.pem", "--drilldown-key", dir + "/cli.key",
+                                            "--drilldown-token-file", dir + "/token"])
+        try f.announce("https://127.0.0.1:\(target.port)", seq: 1)
+        let r = try f.curl([], HTTPFixture.drill)
+        #expect(r.status == 200, "\(r.body)")
+        let request = try #require(target.requests.first)
+        #expect(request["client_cn"] as? String == "vigie-server-drilldown")
+        #expect((request["headers"] as? [String: String])?["authorization"] == "Bearer mtls-t0ken")
+        // https-only: the same agent announcing http:// is not contacted.
+        try f.announce("http://127.0.0.1:\(target.port)", seq: 3)
+        let plain = try f.curl([], HTTPFixture.drill)
+        #expect(plain.status == 403, "\(plain.body)")
+        #expect(plain.body.contains("--drilldown-https-only"))
+        // No client certificate: the handshake fails, nothing is fetched.
+        let g = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-ca", dir + "/ca.pem"])
+        try g.announce("https://127.0.0.1:\(target.port)", seq: 1)
+        let noCert = try g.curl([], HTTPFixture.drill)
+        #expect(noCert.status == 502, "\(noCert.body)")
+        #expect(!noCert.body.contains("127.0.0.1"), "\(noCert.body)")
+        #expect(target.requests.count == 1)
+    }
+
     @Test("above --drilldown-concurrency fetches, 503 with Retry-After")
     func drillDownConcurrency() throws {
         let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-concurrency", "1"])

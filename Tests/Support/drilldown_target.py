@@ -12,8 +12,10 @@ MODE:
   big:N       200 with N bytes
   hang:S      waits S seconds, then answers like pcap
   raw         not HTTP: writes "SSH-2.0-SECRET-BANNER" and closes
+  tls:CERT:KEY:CA   like pcap over HTTPS, requiring a client certificate signed by CA (the
+                    client's subject CN is logged as "client_cn")
 """
-import json, signal, socket, socketserver, struct, sys, threading, time
+import json, signal, socket, socketserver, ssl, struct, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 log_path, mode = sys.argv[1], sys.argv[2]
@@ -35,7 +37,11 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        log({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
+        entry = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}}
+        if isinstance(self.connection, ssl.SSLSocket):
+            subject = dict(x[0] for x in self.connection.getpeercert().get("subject", ()))
+            entry["client_cn"] = subject.get("commonName")
+        log(entry)
         if mode.startswith("status:"):
             return self.answer(int(mode[7:]), b'{"title":"x","detail":"SECRET-BANNER from the target"} SECRET-BANNER', "text/plain")
         if mode.startswith("big:"):
@@ -65,5 +71,12 @@ if mode == "raw":
 else:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if mode.startswith("tls:"):
+        _, cert, key, ca = mode.split(":")
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        ctx.load_verify_locations(ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
 print(server.server_address[1], flush=True)
 server.serve_forever()
