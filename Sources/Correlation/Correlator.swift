@@ -162,6 +162,9 @@ public final class Correlator: @unchecked Sendable {
     private var keyOrder: [String] = []
     private var counters = CorrelatorMetrics()
     private var subscribers: [UUID: AsyncStream<StateChangeEvent>.Continuation] = [:]
+    /// Agent → its last `agent_health` line that came with its own bearer token, since this process
+    /// started (not stored): what the drill-down trusts a token agent's `query_api` from.
+    private var authenticatedHealth: [String: String] = [:]
 
     /// Opens the engine; with a store, reloads the state saved there (the inventory saved there wins
     /// over `inventory` unless `replaceStoredInventory`).
@@ -256,6 +259,10 @@ public final class Correlator: @unchecked Sendable {
     public func agentViews(service: String) -> [AgentView] {
         locked { (views[service] ?? [:]).values.sorted { $0.agent < $1.agent } }
     }
+
+    /// Agent → its last `agent_health` line received with its own token since start (HTTP ingest);
+    /// an announcement through Kafka or unauthenticated ingest is not in it.
+    public func authenticatedHealthLines() -> [String: String] { locked { authenticatedHealth } }
 
     public func agentList() -> [(info: AgentInfo, fresh: Bool)] {
         locked {
@@ -410,6 +417,8 @@ public final class Correlator: @unchecked Sendable {
                 seenServices[seen.service] = seen
             case .agentHealth(let line):
                 info.health = line
+                // Came with the agent's own token (apply refused any other agent_id above).
+                if agent != nil { authenticatedHealth[e.agentID] = line }
             case .flow(let service, let line):
                 let f = FlowRecord(agent: e.agentID, kind: e.kind, service: service, ts: e.ts, line: line)
                 flows.append(f)

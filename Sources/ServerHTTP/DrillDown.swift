@@ -247,16 +247,19 @@ enum DrillDown {
     /// The caller's identity passed to the agent (it trusts it only with the drill-down credential).
     static let onBehalfHeader = "Vigie-On-Behalf-Of"
 
-    /// Agents' announced query APIs by agent id, from their last `agent_health` record.
+    /// Agents' announced query APIs by agent id, from their last `agent_health` record (any source).
     static func queryAPIs(_ correlator: Correlator) -> [String: String] {
         var out: [String: String] = [:]
         for (info, _) in correlator.agentList() {
-            guard let health = info.health, let data = health.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let url = object["query_api"] as? String else { continue }
-            out[info.agent] = url
+            if let health = info.health, let url = queryAPI(ofHealth: health) { out[info.agent] = url }
         }
         return out
+    }
+
+    /// The `query_api` of an `agent_health` line.
+    static func queryAPI(ofHealth line: String) -> String? {
+        guard let data = line.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["query_api"] as? String
     }
 
     /// `addr:port/transport` (IPv6 in brackets) → the agents' query expression.
@@ -415,18 +418,32 @@ enum DrillDown {
         let agents = Set(correlator.agentViews(service: service).map(\.agent))
         guard !agents.isEmpty else { return Problem.notFound("no agent has reported \(service)") }
         let announced = queryAPIs(correlator)
-        // Known agents: declared ones, and with tokens the token holders (without tokens, any: development).
+        // Known agents: declared ones (their configured URL, else what they announce), and with
+        // tokens the token holders, from what they announced with their own token (a record through
+        // Kafka could claim any agent_id); without tokens, any agent (development).
         let tokenAgents = Set(api.tokens.values)
+        let authenticated = api.tokens.isEmpty ? [:] : correlator.authenticatedHealthLines().compactMapValues(queryAPI(ofHealth:))
         var targets: [(String, QueryAPI)] = []
         var outcomes: [(String, Outcome)] = []
         for agent in agents.sorted() {
-            let declared = config.declaredAgents[agent]
-            let known = declared != nil || api.tokens.isEmpty || tokenAgents.contains(agent)
-            guard let text = (declared ?? nil) ?? announced[agent] else { continue }
-            guard known else {
-                outcomes.append((agent, .refused("not a known agent (no --token of its own, not declared with --drilldown-agent)")))
+            let text: String?
+            if let declared = config.declaredAgents[agent] {
+                text = declared ?? announced[agent]
+            } else if api.tokens.isEmpty {
+                text = announced[agent]
+            } else if tokenAgents.contains(agent) {
+                text = authenticated[agent]
+                if text == nil && announced[agent] != nil {
+                    outcomes.append((agent, .refused("its query API did not come with its token since the server started (announced through Kafka, or before a restart: wait for its next agent_health, or declare it with --drilldown-agent)")))
+                    continue
+                }
+            } else {
+                if announced[agent] != nil {
+                    outcomes.append((agent, .refused("not a known agent (no --token of its own, not declared with --drilldown-agent)")))
+                }
                 continue
             }
+            guard let text else { continue }
             do throws(QueryAPI.Invalid) { targets.append((agent, try QueryAPI.parse(text))) } catch {
                 outcomes.append((agent, .refused("its query API is refused: \(error)")))
             }

@@ -125,6 +125,33 @@ struct ServerSecurityTests {
         #expect(timeout.body.contains("agent edge-paris-01: timed out"), "\(timeout.body)")
     }
 
+    @Test("a token agent's query API is trusted only from an agent_health that came with its token (not Kafka, not a stored one)")
+    func drillDownAuthenticatedAnnouncement() throws {
+        let c = try Correlator(inventory: try Inventory.parse(yaml: shopYAML))
+        let health = Lines.agentHealth(seq: 1).replacingOccurrences(of: #"{"schema_version":1,"#, with: #"{"query_api":"http://127.0.0.1:9","schema_version":1,"#)
+        _ = c.ingest(Lines.batch([health]))                                  // Kafka, or no token
+        #expect(c.authenticatedHealthLines().isEmpty)
+        _ = c.ingest(Lines.batch([Lines.agentHealth(seq: 2)]).map { $0 }, agent: "edge-paris-01")
+        #expect(c.authenticatedHealthLines()["edge-paris-01"] != nil)
+
+        let dir = temporaryDirectory("ddrestart")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let target = try DrillDownTarget(mode: "pcap", dir: dir)
+        do {
+            let f = try HTTPFixture(dir: dir, arguments: ["--drilldown-allow", "127.0.0.0/8"])
+            try f.announce("http://127.0.0.1:\(target.port)", seq: 1)
+            #expect(try f.curl([], HTTPFixture.drill).status == 200)
+        }
+        // After a restart the stored announcement is not enough: it waits for the next one with the token.
+        let f = try HTTPFixture(dir: dir, inventory: false, arguments: ["--drilldown-allow", "127.0.0.0/8"])
+        let r = try f.curl([], HTTPFixture.drill)
+        #expect(r.status == 403, "\(r.body)")
+        #expect(r.body.contains("did not come with its token"), "\(r.body)")
+        try f.announce("http://127.0.0.1:\(target.port)", seq: 10)
+        #expect(try f.curl([], HTTPFixture.drill).status == 200)
+        #expect(target.requests.count == 2)
+    }
+
     @Test("--drilldown-agent AGENT=URL replaces the announced query API")
     func drillDownDeclaredURL() throws {
         let dir = temporaryDirectory("declared")
