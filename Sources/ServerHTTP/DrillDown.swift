@@ -115,7 +115,7 @@ enum IPAddressText {
         guard a.count == 16 else { return "?" }
         withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: a) }
         guard inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
-        return String(cString: buffer)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     static func isLoopback(_ a: [UInt8]) -> Bool {

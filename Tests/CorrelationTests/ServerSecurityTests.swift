@@ -12,7 +12,7 @@ final class DrillDownTarget {
 
     init(mode: String, dir: String) throws {
         log = dir + "/target-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: log, contents: Data())
+        _ = FileManager.default.createFile(atPath: log, contents: Data())
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Support/drilldown_target.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
