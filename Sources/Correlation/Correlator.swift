@@ -18,6 +18,8 @@ public struct CorrelatorConfig: Sendable {
     public var dedupMaxAbove = 1024
     /// Idempotency keys remembered.
     public var maxIdempotencyKeys = 10_000
+    /// Malformed lines of a batch reported in full (the others are only counted).
+    public var maxReportedErrors = RecordParser.defaultMaxErrors
     /// Records from one Kafka partition (see `ingest(_:scope:)`) arrive in the order the agent sent
     /// them, so a duplicate there is any seq at or below the highest seen in that scope.
     public init() {}
@@ -28,7 +30,12 @@ public struct IngestResult: Sendable {
     public var accepted = 0
     public var duplicates = 0
     public var unknownKinds = 0
+    /// The first malformed lines (at most `CorrelatorConfig.maxReportedErrors`), in line order.
     public var errors: [LineError] = []
+    /// Malformed lines in all (`errors` holds the first ones only).
+    public var errorCount = 0
+    /// The whole batch was refused before anything was applied (``IngestRejection``).
+    public var rejection: IngestRejection?
     /// State changes the batch caused.
     public var changes = 0
     /// The batch's idempotency key was already applied: nothing was done.
@@ -38,6 +45,21 @@ public struct IngestResult: Sendable {
     public var storageError: String?
     /// Nothing was applied (the stored duplicate marks could not be read): send the batch again.
     public var refused = false
+}
+
+/// Why a whole batch was refused (nothing applied).
+public struct IngestRejection: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Kind: Sendable, Hashable {
+        /// A record's `agent_id` is not the agent of the bearer token (HTTP 403).
+        case foreignAgent
+        /// An `Idempotency-Key` batch without a token mixes agent ids: the key cannot be scoped (HTTP 400).
+        case mixedAgents
+    }
+    public var kind: Kind
+    /// The 1-based line at fault.
+    public var line: Int
+    public var message: String
+    public var description: String { "line \(line): \(message)" }
 }
 
 /// A state change, as the event stream carries it.
@@ -140,6 +162,9 @@ public final class Correlator: @unchecked Sendable {
     private var keyOrder: [String] = []
     private var counters = CorrelatorMetrics()
     private var subscribers: [UUID: AsyncStream<StateChangeEvent>.Continuation] = [:]
+    /// Agent → its last `agent_health` line that came with its own bearer token, since this process
+    /// started (not stored): what the drill-down trusts a token agent's `query_api` from.
+    private var authenticatedHealth: [String: String] = [:]
 
     /// Opens the engine; with a store, reloads the state saved there (the inventory saved there wins
     /// over `inventory` unless `replaceStoredInventory`).
@@ -235,6 +260,10 @@ public final class Correlator: @unchecked Sendable {
         locked { (views[service] ?? [:]).values.sorted { $0.agent < $1.agent } }
     }
 
+    /// Agent → its last `agent_health` line received with its own token since start (HTTP ingest);
+    /// an announcement through Kafka or unauthenticated ingest is not in it.
+    public func authenticatedHealthLines() -> [String: String] { locked { authenticatedHealth } }
+
     public func agentList() -> [(info: AgentInfo, fresh: Bool)] {
         locked {
             let now = clock()
@@ -273,35 +302,73 @@ public final class Correlator: @unchecked Sendable {
 
     /// Ingests an NDJSON batch. `agent`: the agent the bearer token belongs to (records of another
     /// agent id are rejected); nil when authentication is off. Valid lines are applied even when
-    /// others are malformed (the malformed ones are returned). A batch whose `idempotencyKey` was
-    /// already applied is not applied again (`replayed`).
+    /// others are malformed (the first ones are returned, all are counted). A batch whose
+    /// `idempotencyKey` was already applied by the same agent is not applied again (`replayed`):
+    /// keys are scoped by agent (the token's agent, else the one `agent_id` of the batch's
+    /// records), so one agent's key never stands for another's batch. Lines longer than
+    /// `maxRecordBytes` are malformed.
     ///
     /// `scope` names an ordered source, a Kafka partition (`kafkaScope`): there, duplicates are
     /// told by the highest seq seen per agent and epoch in that scope, and with a shared store the
     /// marks other instances stored for it are read first (a partition moved here by a rebalance
     /// resumes where its previous owner stopped, whatever was committed to Kafka).
-    public func ingest(_ bytes: some Collection<UInt8>, agent: String? = nil, idempotencyKey: String? = nil, scope: String? = nil) -> IngestResult {
-        if let key = idempotencyKey, locked({ appliedKeys[key] != nil }) {
-            return locked {
-                counters.replayedBatches += 1
-                // The first copy may still be being written: answer once it is on disk (its apply
-                // took storeLock before this one could see the key).
-                try? persisting {}
-                var r = IngestResult(); r.replayed = true; return r
-            }
+    public func ingest(_ bytes: some Collection<UInt8>, agent: String? = nil, idempotencyKey: String? = nil, scope: String? = nil,
+                       maxRecordBytes: Int = RecordParser.defaultMaxLineBytes) -> IngestResult {
+        // Authenticated: the key's scope is known before parsing (a replay costs no parse).
+        if let key = idempotencyKey, let agent, let replay = replayed(Self.scopedKey(agent: agent, key)) { return replay }
+        let parsed = RecordParser.parse(batch: bytes, maxErrors: config.maxReportedErrors, maxLineBytes: maxRecordBytes)
+        if let agent, let foreign = parsed.records.first(where: { $0.envelope.agentID != agent }) {
+            var r = IngestResult()
+            r.rejection = IngestRejection(kind: .foreignAgent, line: foreign.line,
+                                          message: "agent_id '\(foreign.envelope.agentID)' is not the token's agent '\(agent)'")
+            return r
         }
-        let (records, errors) = RecordParser.parse(batch: bytes)
-        return apply(records, errors: errors, agent: agent, idempotencyKey: idempotencyKey, scope: scope)
+        var scopedKey: String?
+        if let key = idempotencyKey {
+            let owner: String
+            if let agent { owner = agent } else {
+                owner = parsed.records.first?.envelope.agentID ?? ""
+                if let other = parsed.records.first(where: { $0.envelope.agentID != owner }) {
+                    var r = IngestResult()
+                    r.rejection = IngestRejection(kind: .mixedAgents, line: other.line,
+                                                  message: "a batch with an Idempotency-Key must come from one agent: agent_id '\(other.envelope.agentID)' after '\(owner)'")
+                    return r
+                }
+                if let replay = replayed(Self.scopedKey(agent: owner, key)) { return replay }
+            }
+            scopedKey = Self.scopedKey(agent: owner, key)
+        }
+        return apply(parsed.records, errors: parsed.errors, errorCount: parsed.errorCount, agent: agent, idempotencyKey: scopedKey, scope: scope)
+    }
+
+    /// An idempotency key as remembered and stored: scoped by its agent. The agent id is
+    /// length-prefixed (`LEN|AGENT|KEY`) so that no agent id or key can forge another's scope
+    /// (and no NUL byte reaches PostgreSQL, whose text cannot hold one).
+    public static func scopedKey(agent: String, _ key: String) -> String { "\(agent.utf8.count)|\(agent)|\(key)" }
+
+    /// The answer to a batch whose scoped key was already applied, else nil.
+    private func replayed(_ scopedKey: String) -> IngestResult? {
+        guard locked({ appliedKeys[scopedKey] != nil }) else { return nil }
+        return locked {
+            counters.replayedBatches += 1
+            // The first copy may still be being written: answer once it is on disk (its apply
+            // took storeLock before this one could see the key).
+            try? persisting {}
+            var r = IngestResult(); r.replayed = true; return r
+        }
     }
 
     /// The dedup scope of a Kafka partition.
     public static func kafkaScope(topic: String, partition: Int32) -> String { "kafka:\(topic)/\(partition)" }
     static func isScoped(_ key: String) -> Bool { key.hasPrefix("kafka:") }
 
-    public func apply(_ records: [IngestRecord], errors parseErrors: [LineError] = [], agent: String? = nil, idempotencyKey: String? = nil,
-                      scope: String? = nil) -> IngestResult {
+    /// Applies parsed records. `idempotencyKey` is remembered as given (``ingest`` passes it scoped);
+    /// `errorCount`: the malformed lines in all when `errors` holds only the first ones.
+    public func apply(_ records: [IngestRecord], errors parseErrors: [LineError] = [], errorCount: Int? = nil, agent: String? = nil,
+                      idempotencyKey: String? = nil, scope: String? = nil) -> IngestResult {
         var result = IngestResult()
         result.errors = parseErrors
+        result.errorCount = max(errorCount ?? parseErrors.count, parseErrors.count)
         var batch = StoreBatch()
         lock.lock()
         let now = clock()
@@ -321,7 +388,11 @@ public final class Correlator: @unchecked Sendable {
         for r in records {
             let e = r.envelope
             if let agent, e.agentID != agent {
-                result.errors.append(LineError(line: r.line, "agent_id '\(e.agentID)' does not match the token's agent '\(agent)'"))
+                // ingest() refuses such a batch whole; a direct caller gets the line reported.
+                if result.errors.count < config.maxReportedErrors {
+                    result.errors.append(LineError(line: r.line, "agent_id '\(e.agentID)' does not match the token's agent '\(agent)'"))
+                }
+                result.errorCount += 1
                 continue
             }
             let fresh = scope.map { scopedDedup.insert(agent: $0 + "|" + e.agentID, epoch: e.epoch, seq: e.seq) }
@@ -346,6 +417,8 @@ public final class Correlator: @unchecked Sendable {
                 seenServices[seen.service] = seen
             case .agentHealth(let line):
                 info.health = line
+                // Came with the agent's own token (apply refused any other agent_id above).
+                if agent != nil { authenticatedHealth[e.agentID] = line }
             case .flow(let service, let line):
                 let f = FlowRecord(agent: e.agentID, kind: e.kind, service: service, ts: e.ts, line: line)
                 flows.append(f)
@@ -375,14 +448,14 @@ public final class Correlator: @unchecked Sendable {
         batch.agents = touchedAgents.compactMap { agents[$0] }
         batch.dedup = dedup.takeDirty() + scopedDedup.takeDirty()
         batch.dependencies = Array(changedDeps.values)
-        if let key = idempotencyKey, result.errors.isEmpty {
+        if let key = idempotencyKey, result.errorCount == 0 {
             rememberKey(key)
             batch.idempotencyKey = key
         }
         counters.batches += 1
         counters.recordsIngested += result.accepted
         counters.duplicates += result.duplicates
-        counters.rejected += result.errors.count
+        counters.rejected += result.errorCount
         counters.unknownKinds += result.unknownKinds
         counters.propagations += 1
         counters.propagationSeconds += elapsed

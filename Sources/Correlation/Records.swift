@@ -75,18 +75,51 @@ public struct LineError: Error, Sendable, Hashable, CustomStringConvertible {
 public enum RecordParser {
     public static let supportedSchemaVersion = 1
 
+    /// Malformed lines reported in full by default (the rest are only counted).
+    public static let defaultMaxErrors = 50
+    /// Longest record line by default (bytes, without its newline).
+    public static let defaultMaxLineBytes = 64 * 1024
+
+    /// A parsed batch: its records, the first `maxErrors` malformed lines in line order, and how
+    /// many lines were malformed in all.
+    public struct Batch: Sendable {
+        public var records: [IngestRecord] = []
+        public var errors: [LineError] = []
+        public var errorCount = 0
+    }
+
     /// Parses a batch: one record per non-empty line. Bad lines are returned, not fatal.
     public static func parse(batch bytes: some Collection<UInt8>) -> (records: [IngestRecord], errors: [LineError]) {
-        if let result = bytes.withContiguousStorageIfAvailable({ parse(batch: UnsafeRawBufferPointer($0)) }) { return result }
-        return Array(bytes).withUnsafeBytes { parse(batch: $0) }
+        let b = parse(batch: bytes, maxErrors: Int.max, maxLineBytes: Int.max)
+        return (b.records, b.errors)
     }
 
     /// Parses a batch held in memory.
     public static func parse(batch bytes: UnsafeRawBufferPointer) -> (records: [IngestRecord], errors: [LineError]) {
-        var records: [IngestRecord] = [], errors: [LineError] = []
+        let b = parse(batch: bytes, maxErrors: Int.max, maxLineBytes: Int.max)
+        return (b.records, b.errors)
+    }
+
+    /// Parses a batch keeping at most `maxErrors` error entries (the others are counted in
+    /// ``Batch/errorCount``: memory does not grow with the number of malformed lines); a line
+    /// longer than `maxLineBytes` is an error, not parsed.
+    public static func parse(batch bytes: some Collection<UInt8>, maxErrors: Int, maxLineBytes: Int) -> Batch {
+        if let result = bytes.withContiguousStorageIfAvailable({ parse(batch: UnsafeRawBufferPointer($0), maxErrors: maxErrors, maxLineBytes: maxLineBytes) }) {
+            return result
+        }
+        return Array(bytes).withUnsafeBytes { parse(batch: $0, maxErrors: maxErrors, maxLineBytes: maxLineBytes) }
+    }
+
+    /// `parse(batch:maxErrors:maxLineBytes:)` of a batch held in memory.
+    public static func parse(batch bytes: UnsafeRawBufferPointer, maxErrors: Int, maxLineBytes: Int) -> Batch {
+        var out = Batch()
         var fields = RecordFields()
         var lineNumber = 0
         var start = 0
+        func fail(_ error: LineError) {
+            out.errorCount += 1
+            if out.errors.count < maxErrors { out.errors.append(error) }
+        }
         while start <= bytes.count {
             var end = start
             while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
@@ -95,15 +128,19 @@ public enum RecordParser {
             if last > start && bytes[last - 1] == UInt8(ascii: "\r") { last -= 1 }
             let line = UnsafeRawBufferPointer(rebasing: bytes[start..<last])
             if !line.allSatisfy({ $0 == 32 || $0 == 9 }) {
-                do throws(LineError) {
-                    records.append(try fields.parse(line: line, number: lineNumber))
-                } catch {
-                    errors.append(error)
+                if line.count > maxLineBytes {
+                    fail(LineError(line: lineNumber, "the record is \(line.count) bytes long; at most \(maxLineBytes) are accepted"))
+                } else {
+                    do throws(LineError) {
+                        out.records.append(try fields.parse(line: line, number: lineNumber))
+                    } catch {
+                        fail(error)
+                    }
                 }
             }
             start = end + 1
         }
-        return (records, errors)
+        return out
     }
 
     /// Parses one line (without its newline).

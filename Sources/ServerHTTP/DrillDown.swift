@@ -5,22 +5,261 @@ import Hummingbird
 import Logging
 import NIOCore
 import PcapFormat
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which agents the server may ask for packets, at which addresses, and how.
+///
+/// The server calls only agents it knows — agents with an ingest token (`--token`) or declared
+/// with `--drilldown-agent` (without any token: every agent, development only) — and only at an
+/// address inside `allow`. The default (`allow` empty) disables drill-down.
+public struct DrillDownConfig: Sendable {
+    /// Networks the server may contact (`--drilldown-allow CIDR`). Empty: drill-down is disabled.
+    public var allow: [AddressRange] = []
+    /// Agents declared in configuration (`--drilldown-agent AGENT[=URL]`); a URL given here
+    /// replaces the one the agent announces in `agent_health.query_api`.
+    public var declaredAgents: [String: String?] = [:]
+    /// Bearer token sent to every agent (`--drilldown-token-file`).
+    public var token: String?
+    /// CA bundle that verifies the agents' certificates; client certificate and key (mutual TLS).
+    public var caFile: String?
+    public var certFile: String?
+    public var keyFile: String?
+    /// Refuse `http://` query APIs (`--drilldown-https-only`).
+    public var httpsOnly = false
+    public var connectTimeoutSeconds: Double = 5
+    /// Whole transfer, per agent (`--drilldown-timeout`).
+    public var timeoutSeconds: Double = 60
+    /// Largest answer accepted from one agent (`--drilldown-max-bytes`); above it the transfer is aborted.
+    public var maxResponseBytes = 256 << 20
+    /// Agent fetches in flight at once, all requests together (`--drilldown-concurrency`); above it 503.
+    public var maxConcurrentFetches = 8
+    /// The server's own listen addresses: never a drill-down target.
+    public var ownAddresses: [Endpoint] = []
+
+    public struct Endpoint: Sendable, Hashable {
+        public var host: String
+        public var port: Int
+        public init(host: String, port: Int) { self.host = host; self.port = port }
+    }
+
+    public init() {}
+
+    public var enabled: Bool { !allow.isEmpty }
+}
+
+/// An IPv4 or IPv6 network, `ADDRESS/PREFIX` (a bare address is a /32 or /128).
+public struct AddressRange: Sendable, Hashable, CustomStringConvertible {
+    /// 4 or 16 bytes, host bits cleared.
+    public let network: [UInt8]
+    public let prefix: Int
+
+    public struct Invalid: Error, CustomStringConvertible { public var description: String }
+
+    public init(parsing text: String) throws(Invalid) {
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = parts.first.flatMap({ IPAddressText.parse(String($0)) }) else {
+            throw Invalid(description: "'\(text)' is not ADDRESS/PREFIX (e.g. 10.0.0.0/8, 127.0.0.1/32, ::1/128)")
+        }
+        let bits = address.count * 8
+        var prefix = bits
+        if parts.count == 2 {
+            guard let p = Int(parts[1]), (0...bits).contains(p), parts[1].count <= 3, parts[1].allSatisfy(\.isASCII) else {
+                throw Invalid(description: "'\(text)': the prefix length must be 0...\(bits)")
+            }
+            prefix = p
+        }
+        self.prefix = prefix
+        network = Self.mask(address, prefix)
+    }
+
+    static func mask(_ address: [UInt8], _ prefix: Int) -> [UInt8] {
+        var out = address
+        for i in out.indices {
+            let keep = min(8, max(0, prefix - i * 8))
+            out[i] &= keep == 0 ? 0 : UInt8(truncatingIfNeeded: 0xFF << (8 - keep))
+        }
+        return out
+    }
+
+    public func contains(_ address: [UInt8]) -> Bool {
+        let a = IPAddressText.unmapped(address)
+        return a.count == network.count && Self.mask(a, prefix) == network
+    }
+
+    public var description: String { "\(IPAddressText.format(network))/\(prefix)" }
+}
+
+/// Address text ↔ bytes (inet_pton / inet_ntop), total on any input.
+enum IPAddressText {
+    static func parse(_ s: String) -> [UInt8]? {
+        guard !s.isEmpty, s.utf8.count <= 64, s.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":") }) else { return nil }
+        var v4 = in_addr()
+        if inet_pton(AF_INET, s, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, s, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+
+    /// `::ffff:a.b.c.d` → a.b.c.d (so that an IPv4 allow-list entry covers it).
+    static func unmapped(_ a: [UInt8]) -> [UInt8] {
+        if a.count == 16 && a[0..<10].allSatisfy({ $0 == 0 }) && a[10] == 0xFF && a[11] == 0xFF { return Array(a[12..<16]) }
+        return a
+    }
+
+    static func format(_ a: [UInt8]) -> String {
+        if a.count == 4 { return a.map(String.init).joined(separator: ".") }
+        var buffer = [CChar](repeating: 0, count: 64)
+        var raw = in6_addr()
+        guard a.count == 16 else { return "?" }
+        withUnsafeMutableBytes(of: &raw) { $0.copyBytes(from: a) }
+        guard inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count)) != nil else { return "?" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func isLoopback(_ a: [UInt8]) -> Bool {
+        let u = unmapped(a)
+        return (u.count == 4 && u[0] == 127) || u == [UInt8](repeating: 0, count: 15) + [1]
+    }
+
+    static func isWildcard(_ a: [UInt8]) -> Bool { a.allSatisfy { $0 == 0 } }
+
+    /// The addresses of this machine's interfaces.
+    static func localAddresses() -> [[UInt8]] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return [] }
+        defer { freeifaddrs(list) }
+        var out: [[UInt8]] = []
+        var p: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = p {
+            if let sa = entry.pointee.ifa_addr { if let a = bytes(of: sa) { out.append(a) } }
+            p = entry.pointee.ifa_next
+        }
+        return out
+    }
+
+    static func bytes(of sa: UnsafePointer<sockaddr>) -> [UInt8]? {
+        switch Int32(sa.pointee.sa_family) {
+        case AF_INET:
+            return sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { p in var a = p.pointee.sin_addr; return withUnsafeBytes(of: &a) { Array($0) } }
+        case AF_INET6:
+            return sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { p in var a = p.pointee.sin6_addr; return withUnsafeBytes(of: &a) { Array($0) } }
+        default: return nil
+        }
+    }
+
+    /// getaddrinfo (blocking: call it from a thread of its own). Empty when the name does not resolve.
+    static func resolve(_ host: String) -> [[UInt8]] {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return [] }
+        defer { freeaddrinfo(result) }
+        var out: [[UInt8]] = []
+        var p: UnsafeMutablePointer<addrinfo>? = first
+        while let entry = p {
+            if let sa = entry.pointee.ai_addr, let a = bytes(of: sa), !out.contains(a) { out.append(a) }
+            p = entry.pointee.ai_next
+        }
+        return out
+    }
+}
+
+/// An agent's query API, parsed strictly: `http(s)://HOST:PORT[/base]`, no userinfo, query,
+/// fragment, percent-encoding or dot segments; HOST an IP literal (IPv6 in brackets) or a DNS name.
+public struct QueryAPI: Sendable, Hashable {
+    var https: Bool
+    /// The host as written (IPv6 without brackets).
+    var host: String
+    /// The address when the host is an IP literal.
+    var literal: [UInt8]?
+    var port: Int
+    /// "" or `/segment[/segment…]`, without a trailing slash.
+    var basePath: String
+
+    public struct Invalid: Error, CustomStringConvertible { public var description: String }
+
+    public static func parse(_ text: String) throws(Invalid) -> QueryAPI {
+        guard text.utf8.count <= 512 else { throw Invalid(description: "longer than 512 bytes") }
+        guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else { throw Invalid(description: "not printable ASCII without spaces") }
+        for (c, what) in [("@", "user information"), ("#", "a fragment"), ("?", "a query"), ("%", "percent-encoding"), ("\\", "a backslash")]
+        where text.contains(c) { throw Invalid(description: "it holds \(what) ('\(c)')") }
+        let lower = text.lowercased()
+        let https: Bool
+        let rest: Substring
+        if lower.hasPrefix("https://") { https = true; rest = text.dropFirst(8) } else if lower.hasPrefix("http://") { https = false; rest = text.dropFirst(7) } else {
+            throw Invalid(description: "not http://HOST:PORT or https://HOST:PORT")
+        }
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = rest[..<slash]
+        var path = String(rest[slash...])
+        while path.hasSuffix("/") { path.removeLast() }
+        let host: String, portText: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]"), authority[authority.index(after: close)...].hasPrefix(":") else {
+                throw Invalid(description: "an IPv6 host must be [ADDRESS]:PORT")
+            }
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            portText = authority[authority.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = authority.lastIndex(of: ":") else { throw Invalid(description: "the port is missing (HOST:PORT)") }
+            host = String(authority[..<colon])
+            portText = authority[authority.index(after: colon)...]
+        }
+        guard !portText.isEmpty, portText.count <= 5, portText.allSatisfy({ $0.isASCII && $0.isNumber }), let port = Int(portText), (1...65535).contains(port) else {
+            throw Invalid(description: "the port must be 1...65535")
+        }
+        let literal = IPAddressText.parse(host)
+        if authority.hasPrefix("[") && literal?.count != 16 { throw Invalid(description: "'[\(host)]' is not an IPv6 address") }
+        if literal == nil {
+            let labels = host.split(separator: ".", omittingEmptySubsequences: false)
+            guard !host.isEmpty, host.utf8.count <= 253,
+                  labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-")
+                                      && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") } }),
+                  !labels.allSatisfy({ $0.allSatisfy(\.isNumber) }) else {
+                throw Invalid(description: "'\(host)' is not an IP address or a DNS name")
+            }
+        }
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
+            guard !segment.isEmpty, segment != ".", segment != "..",
+                  segment.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._~".contains($0)) }) else {
+                throw Invalid(description: "the base path must be /SEGMENT[/SEGMENT…] of letters, digits, '-', '.', '_', '~' (no '.' or '..')")
+            }
+        }
+        return QueryAPI(https: https, host: host.lowercased(), literal: literal, port: port, basePath: path)
+    }
+
+    /// The URL of `path` (which starts with `/`, and may carry a query).
+    func url(_ path: String) -> String {
+        let h = literal?.count == 16 ? "[\(host)]" : host
+        return "\(https ? "https" : "http")://\(h):\(port)\(basePath)\(path)"
+    }
+}
 
 /// Drill-down from a service to its packets: the server asks every agent that saw the service
 /// (agents announce their query API in `agent_health.query_api`) for the packets of the requested
 /// time range, and answers one pcap merged in time order. Nothing is copied centrally beyond the
 /// answer being built; the answer is bounded by `limit` packets per agent.
 enum DrillDown {
-    /// Agents' query APIs by agent id, from their last `agent_health` record.
+    /// The header the server sends on its own drill-down calls; a drill-down request carrying it is a loop (508).
+    static let loopHeader = "vigie-drilldown"
+    /// The caller's identity passed to the agent (it trusts it only with the drill-down credential).
+    static let onBehalfHeader = "Vigie-On-Behalf-Of"
+
+    /// Agents' announced query APIs by agent id, from their last `agent_health` record (any source).
     static func queryAPIs(_ correlator: Correlator) -> [String: String] {
         var out: [String: String] = [:]
         for (info, _) in correlator.agentList() {
-            guard let health = info.health, let data = health.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let url = object["query_api"] as? String, url.hasPrefix("http") else { continue }
-            out[info.agent] = url.hasSuffix("/") ? String(url.dropLast()) : url
+            if let health = info.health, let url = queryAPI(ofHealth: health) { out[info.agent] = url }
         }
         return out
+    }
+
+    /// The `query_api` of an `agent_health` line.
+    static func queryAPI(ofHealth line: String) -> String? {
+        guard let data = line.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return object["query_api"] as? String
     }
 
     /// `addr:port/transport` (IPv6 in brackets) → the agents' query expression.
@@ -28,12 +267,13 @@ enum DrillDown {
         guard let slash = service.lastIndex(of: "/"), let colon = service[..<slash].lastIndex(of: ":") else { return nil }
         var host = String(service[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard let port = UInt16(service[service.index(after: colon)..<slash]), !host.isEmpty else { return nil }
+        guard let port = UInt16(service[service.index(after: colon)..<slash]), !host.isEmpty,
+              host.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":") }) else { return nil }
         let transport = String(service[service.index(after: slash)...])
         var expr = "host \(host) and port \(port)"
         if ["tcp", "udp"].contains(transport) { expr += " and \(transport)" }
         if let client, !client.isEmpty {
-            guard client.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) else { return nil }
+            guard client.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":") }) else { return nil }
             expr += " and host \(client)"
         }
         return expr
@@ -43,47 +283,233 @@ enum DrillDown {
         s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? s
     }
 
+    /// `from`/`to` as forwarded: at most 64 bytes of printable ASCII (the agent parses them).
+    static func validTime(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F }
+    }
+
+    /// Limits the agent fetches in flight across all requests.
+    final class Fetcher: @unchecked Sendable {
+        // @unchecked: `inFlight` is only touched under `lock`.
+        private let lock = NSLock()
+        private var inFlight = 0
+        let config: DrillDownConfig
+
+        init(config: DrillDownConfig) { self.config = config }
+
+        /// Takes `n` slots, all or none.
+        func acquire(_ n: Int) -> Bool {
+            lock.lock(); defer { lock.unlock() }
+            guard inFlight + n <= max(1, config.maxConcurrentFetches) else { return false }
+            inFlight += n
+            return true
+        }
+
+        func release(_ n: Int) {
+            lock.lock(); defer { lock.unlock() }
+            inFlight = max(0, inFlight - n)
+        }
+    }
+
+    /// One agent's outcome.
+    enum Outcome: Sendable {
+        case pcap([UInt8])
+        /// Not contacted: the policy refused the target.
+        case refused(String)
+        /// Contacted, no answer.
+        case failed(HTTPFetch.Failure)
+        /// An HTTP answer other than 200: its status and a passed-through problem detail.
+        case status(Int, String?)
+    }
+
+    /// Is `address:port` this server itself?
+    static func isSelf(_ address: [UInt8], port: Int, config: DrillDownConfig, local: [[UInt8]]) -> Bool {
+        let a = IPAddressText.unmapped(address)
+        for own in config.ownAddresses where own.port == port {
+            let ownBytes = IPAddressText.parse(own.host).map(IPAddressText.unmapped)
+            if let ownBytes, !IPAddressText.isWildcard(ownBytes) {
+                if ownBytes == a || (IPAddressText.isLoopback(ownBytes) && IPAddressText.isLoopback(a)) { return true }
+            } else {
+                // Wildcard or a host name: any address of this machine is the server.
+                if IPAddressText.isLoopback(a) || IPAddressText.isWildcard(a) || local.contains(where: { IPAddressText.unmapped($0) == a }) { return true }
+            }
+        }
+        return false
+    }
+
+    /// Checks the addresses of `api` against the policy (resolving a DNS name: call from a thread
+    /// of its own); the `HOST:PORT:ADDRESS` pin to connect to, or why not.
+    static func admit(_ api: QueryAPI, config: DrillDownConfig) -> Result<[String], QueryAPI.Invalid> {
+        if config.httpsOnly && !api.https { return .failure(.init(description: "http:// refused (--drilldown-https-only)")) }
+        let addresses = api.literal.map { [$0] } ?? IPAddressText.resolve(api.host)
+        guard !addresses.isEmpty else { return .failure(.init(description: "host '\(api.host)' does not resolve")) }
+        let local = IPAddressText.localAddresses()
+        for a in addresses {
+            guard config.allow.contains(where: { $0.contains(a) }) else {
+                return .failure(.init(description: "address \(IPAddressText.format(IPAddressText.unmapped(a))) is outside --drilldown-allow"))
+            }
+            if isSelf(a, port: api.port, config: config, local: local) {
+                return .failure(.init(description: "\(IPAddressText.format(IPAddressText.unmapped(a))):\(api.port) is this server"))
+            }
+            // A token never travels in clear text beyond this machine.
+            if config.token != nil && !api.https && !IPAddressText.isLoopback(a) {
+                return .failure(.init(description: "http:// to a non-loopback address with a drill-down token; use https"))
+            }
+        }
+        guard api.literal == nil, let first = addresses.first else { return .success([]) }
+        let text = IPAddressText.format(IPAddressText.unmapped(first))
+        return .success(["\(api.host):\(api.port):\(first.count == 16 && IPAddressText.unmapped(first).count == 16 ? "[\(text)]" : text)"])
+    }
+
+    /// The `detail` of an agent's problem answer when it is short printable ASCII, else nil
+    /// (nothing else of an agent's answer reaches the client).
+    static func problemDetail(_ body: [UInt8]) -> String? {
+        guard body.count <= 4096, let o = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+              let detail = o["detail"] as? String, !detail.isEmpty, detail.utf8.count <= 200,
+              detail.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) else { return nil }
+        return detail
+    }
+
+    /// Fetches the packets of one agent (blocking: runs on a thread of its own).
+    static func fetch(agent: String, api: QueryAPI, pathAndQuery: String, identity: String, config: DrillDownConfig) -> Outcome {
+        let pins: [String]
+        switch admit(api, config: config) {
+        case .failure(let why): return .refused(why.description)
+        case .success(let p): pins = p
+        }
+        var options = HTTPFetch.Options()
+        options.timeoutSeconds = config.timeoutSeconds
+        options.connectTimeoutSeconds = config.connectTimeoutSeconds
+        options.maxBytes = config.maxResponseBytes
+        options.caFile = config.caFile
+        options.certFile = config.certFile
+        options.keyFile = config.keyFile
+        options.resolve = pins
+        options.headers = ["Vigie-Drilldown: 1", "\(onBehalfHeader): \(identity)", "Accept: application/vnd.tcpdump.pcap"]
+        if let token = config.token { options.headers.append("Authorization: Bearer \(token)") }
+        let r = HTTPFetch.get(api.url(pathAndQuery), options: options)
+        if let failure = r.failure { return .failed(failure) }
+        if r.status == 200 { return .pcap(r.body) }
+        return .status(r.status, (400..<500).contains(r.status) ? problemDetail(r.body) : nil)
+    }
+
     /// `GET /api/v1/drilldown/packets?service=ID[&client=IP][&from=T][&to=T][&limit=N]`.
-    static func packets(_ request: Request, correlator: Correlator, logger: Logger) async -> Response {
+    static func packets(_ request: Request, correlator: Correlator, config api: ServerAPIConfig, fetcher: Fetcher, logger: Logger) async -> Response {
+        let config = api.drillDown
+        if request.headers.contains(where: { $0.name.canonicalName == loopHeader }) {
+            return Problem.make(508, "this request comes from a drill-down (Vigie-Drilldown header): a server does not drill down on its own behalf").response()
+        }
+        guard config.enabled else {
+            return Problem.make(403, "drill-down is disabled: start the server with --drilldown-allow CIDR (the agents' query API addresses)").response()
+        }
         guard let service = ServerAPI.parameter(request, "service") else {
             return Problem.badRequest("service is required (e.g. service=10.0.0.5:443/tcp)")
         }
         let client = ServerAPI.parameter(request, "client")
         guard let expr = expression(service: service, client: client) else {
-            return Problem.badRequest("'\(service)' is not a service id ADDRESS:PORT/TRANSPORT (or the client is not an address)")
+            return Problem.badRequest("'service' is not a service id ADDRESS:PORT/TRANSPORT (or the client is not an address)")
         }
         let limit = Int(ServerAPI.parameter(request, "limit") ?? "") ?? 10_000
         guard (1...1_000_000).contains(limit) else { return Problem.badRequest("limit must be 1...1000000") }
         let from = ServerAPI.parameter(request, "from"), to = ServerAPI.parameter(request, "to")
+        for (name, value) in [("from", from), ("to", to)] {
+            if let value, !validTime(value) { return Problem.badRequest("'\(name)' must be at most 64 bytes of printable ASCII (an RFC 3339 time)") }
+        }
         let agents = Set(correlator.agentViews(service: service).map(\.agent))
         guard !agents.isEmpty else { return Problem.notFound("no agent has reported \(service)") }
-        let apis = queryAPIs(correlator).filter { agents.contains($0.key) }
-        guard !apis.isEmpty else {
+        let announced = queryAPIs(correlator)
+        // Known agents: declared ones (their configured URL, else what they announce), and with
+        // tokens the token holders, from what they announced with their own token (a record through
+        // Kafka could claim any agent_id); without tokens, any agent (development).
+        let tokenAgents = Set(api.tokens.values)
+        let authenticated = api.tokens.isEmpty ? [:] : correlator.authenticatedHealthLines().compactMapValues(queryAPI(ofHealth:))
+        var targets: [(String, QueryAPI)] = []
+        var outcomes: [(String, Outcome)] = []
+        for agent in agents.sorted() {
+            let text: String?
+            if let declared = config.declaredAgents[agent] {
+                text = declared ?? announced[agent]
+            } else if api.tokens.isEmpty {
+                text = announced[agent]
+            } else if tokenAgents.contains(agent) {
+                text = authenticated[agent]
+                if text == nil && announced[agent] != nil {
+                    outcomes.append((agent, .refused("its query API did not come with its token since the server started (announced through Kafka, or before a restart: wait for its next agent_health, or declare it with --drilldown-agent)")))
+                    continue
+                }
+            } else {
+                if announced[agent] != nil {
+                    outcomes.append((agent, .refused("not a known agent (no --token of its own, not declared with --drilldown-agent)")))
+                }
+                continue
+            }
+            guard let text else { continue }
+            do throws(QueryAPI.Invalid) { targets.append((agent, try QueryAPI.parse(text))) } catch {
+                outcomes.append((agent, .refused("its query API is refused: \(error)")))
+            }
+        }
+        if targets.isEmpty && outcomes.isEmpty {
             return Problem.make(409, "the agents that saw \(service) (\(agents.sorted().joined(separator: ", "))) announce no query API (capture --listen / --advertise-api)").response()
         }
-        var query = "q=\(percentEncode(expr))&limit=\(limit)"
-        if let from { query += "&from=\(percentEncode(from))" }
-        if let to { query += "&to=\(percentEncode(to))" }
-        // libcurl blocks: one thread per agent, off the async pool.
-        let answers: [(String, HTTPFetch.Result)] = await withTaskGroup(of: (String, HTTPFetch.Result).self) { group in
-            for (agent, api) in apis {
-                let url = api + "/api/v1/packets?" + query
-                group.addTask {
-                    await withCheckedContinuation { done in
-                        Thread { done.resume(returning: (agent, HTTPFetch.get(url, timeoutSeconds: 60))) }.start()
+        var pathAndQuery = "/api/v1/packets?q=\(percentEncode(expr))&limit=\(limit)"
+        if let from { pathAndQuery += "&from=\(percentEncode(from))" }
+        if let to { pathAndQuery += "&to=\(percentEncode(to))" }
+        let query = pathAndQuery
+        if !targets.isEmpty {
+            // A request holds at most the whole cap: more agents than that are fetched in turns.
+            let slots = min(targets.count, max(1, config.maxConcurrentFetches))
+            guard fetcher.acquire(slots) else {
+                return Problem.make(503, "too many drill-downs in progress (at most \(config.maxConcurrentFetches) agent fetches at once); retry shortly")
+                    .response(headers: [.retryAfter: "1"])
+            }
+            let identity = "anonymous"
+            let fetched: [(String, Outcome)] = await withTaskGroup(of: (String, Outcome).self) { group in
+                func start(_ agent: String, _ target: QueryAPI) {
+                    group.addTask {
+                        // libcurl and getaddrinfo block: one thread per agent, off the async pool.
+                        await withCheckedContinuation { done in
+                            Thread { done.resume(returning: (agent, fetch(agent: agent, api: target, pathAndQuery: query, identity: identity, config: config))) }.start()
+                        }
                     }
                 }
+                var pending = targets[...]
+                for _ in 0..<slots { if let (agent, target) = pending.popFirst() { start(agent, target) } }
+                var out: [(String, Outcome)] = []
+                for await answer in group {
+                    out.append(answer)
+                    if let (agent, target) = pending.popFirst() { start(agent, target) }
+                }
+                return out
             }
-            var out: [(String, HTTPFetch.Result)] = []
-            for await answer in group { out.append(answer) }
-            return out.sorted { $0.0 < $1.0 }
+            fetcher.release(slots)
+            outcomes += fetched
         }
-        let good = answers.filter { $0.1.status == 200 }
-        let failed = answers.filter { $0.1.status != 200 }.map { "\($0.0): \($0.1.error ?? "HTTP \($0.1.status)")" }
-        guard !good.isEmpty else { return Problem.make(502, "no agent answered: \(failed.joined(separator: "; "))").response() }
+        outcomes.sort { $0.0 < $1.0 }
+        var good: [(String, [UInt8])] = [], failed: [String] = []
+        var contacted = 0, timeouts = 0, clientErrors = 0
+        for (agent, outcome) in outcomes {
+            switch outcome {
+            case .pcap(let bytes): good.append((agent, bytes)); contacted += 1
+            case .refused(let why): failed.append("agent \(agent): not contacted: \(why)")
+            case .failed(let f):
+                contacted += 1
+                if f == .timedOut { timeouts += 1 }
+                failed.append("agent \(agent): \(f)")
+            case .status(let code, let detail):
+                contacted += 1
+                if code == 400 { clientErrors += 1 }
+                failed.append("agent \(agent): HTTP \(code)" + (detail.map { ": \($0)" } ?? ""))
+            }
+        }
+        guard !good.isEmpty else {
+            let detail = "no agent answered: \(failed.joined(separator: "; "))"
+            if contacted == 0 { return Problem.make(403, detail).response() }
+            if clientErrors > 0 { return Problem.make(400, detail).response() }
+            return Problem.make(timeouts == contacted ? 504 : 502, detail).response()
+        }
         let merged: [UInt8]
-        do { merged = try PcapMerge.merge(good.map(\.1.body)) } catch {
-            return Problem.make(502, "agents answered pcaps that cannot be merged: \(error)").response()
+        do { merged = try PcapMerge.merge(good.map(\.1)) } catch {
+            return Problem.make(502, "agents \(good.map(\.0).joined(separator: ", ")) answered data that is not a mergeable pcap").response()
         }
         var headers = HTTPFields()
         headers[.contentType] = "application/vnd.tcpdump.pcap"

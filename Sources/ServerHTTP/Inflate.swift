@@ -7,8 +7,15 @@ enum Inflate {
     /// Decompresses gzip data (concatenated members allowed); throws `tooLarge` past `limit` bytes.
     static func gunzip(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
         var output: [UInt8] = []
-        // NDJSON records compress about 8:1: start near the final size instead of doubling up to it.
-        output.reserveCapacity(min(limit, input.count * 8))
+        // Start at the final size instead of doubling up to it (a doubling copy holds 1.5x the
+        // body at its peak): the last member's ISIZE (its size mod 2^32) when it is within the
+        // limit, else NDJSON's usual 8:1 ratio. Reserved pages are not resident until written.
+        var isize = 0
+        if input.count >= 18 {
+            for i in 1...4 { isize = isize << 8 | Int(input[input.count - i]) }
+        }
+        let guess = input.count > limit / 8 ? limit : input.count * 8
+        output.reserveCapacity(min(limit, max(guess, isize)))
         var offset = 0
         while offset < input.count {
             var stream = z_stream()

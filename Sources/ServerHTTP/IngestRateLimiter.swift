@@ -50,12 +50,22 @@ public final class IngestRateLimiter: @unchecked Sendable {
         return throttled.map { ($0.key, $0.value.batches, $0.value.records) }.sorted { $0.agent < $1.agent }
     }
 
-    /// Lines of an NDJSON body (newline-terminated, plus a last unterminated one).
+    /// Records of an NDJSON body: its lines that hold something other than spaces, tabs and a
+    /// final CR (blank lines are not records and cost the agent nothing).
     static func lineCount(_ bytes: [UInt8]) -> Int {
         bytes.withUnsafeBufferPointer { p in
             var n = 0
-            for b in p where b == 0x0A { n += 1 }
-            return n + (p.last.map { $0 == 0x0A ? 0 : 1 } ?? 0)
+            var blank = true
+            for b in p {
+                switch b {
+                case 0x0A:
+                    if !blank { n += 1 }
+                    blank = true
+                case 0x20, 0x09, 0x0D: break
+                default: blank = false
+                }
+            }
+            return n + (blank ? 0 : 1)
         }
     }
 }

@@ -10,9 +10,11 @@ struct Problem: Encodable, Sendable {
     var title: String
     var status: Int
     var detail: String
-    /// Ingest: the first malformed line (1-based), every malformed line (at most 50), what was applied.
+    /// Ingest: the first malformed line (1-based), the first malformed lines (at most 50), what was applied.
     var line: Int?
     var errors: [LineProblem]?
+    /// Ingest: malformed lines in all (`errors` lists the first 50).
+    var errorCount: Int?
     var accepted: Int?
     var duplicates: Int?
     /// Inventory: the cycle, the node/edge and the field at fault.
@@ -28,11 +30,24 @@ struct Problem: Encodable, Sendable {
     }
 
     static func make(_ status: Int, _ detail: String) -> Problem {
-        Problem(title: titles[status] ?? "Error", status: status, detail: detail)
+        Problem(title: title(status), status: status, detail: detail)
     }
 
-    static let titles = [400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 413: "Content Too Large",
-                         415: "Unsupported Media Type", 422: "Unprocessable Content", 429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"]
+    static let titles = [400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+                         406: "Not Acceptable", 408: "Request Timeout", 409: "Conflict", 410: "Gone", 411: "Length Required",
+                         413: "Content Too Large", 414: "URI Too Long", 415: "Unsupported Media Type", 422: "Unprocessable Content",
+                         428: "Precondition Required", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+                         500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway", 503: "Service Unavailable",
+                         504: "Gateway Timeout", 507: "Insufficient Storage", 508: "Loop Detected"]
+
+    /// The reason phrase of `status` (RFC 9110), never a made-up "Error".
+    static func title(_ status: Int) -> String {
+        if let t = titles[status] { return t }
+        switch status {
+        case 400..<500: return "Bad Request"
+        default: return "Internal Server Error"
+        }
+    }
 
     static func badRequest(_ detail: String) -> Response { make(400, detail).response() }
     static func notFound(_ detail: String) -> Response { make(404, detail).response() }

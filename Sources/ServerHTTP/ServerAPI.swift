@@ -15,8 +15,13 @@ public struct ServerAPIConfig: Sendable {
     /// Largest accepted request body, as received and after gzip decompression.
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxDecompressedBytes = 64 * 1024 * 1024
+    /// Longest ingested record line in bytes: a longer line is a malformed line (400, not applied).
+    public var maxRecordBytes = RecordParser.defaultMaxLineBytes
     /// Per-agent limit of authenticated ingest (429 + Retry-After above it); nil: no limit.
     public var rateLimiter: IngestRateLimiter?
+    /// Which agents the server may ask for packets, where, and with what credential (``DrillDownConfig``).
+    /// Default: drill-down disabled.
+    public var drillDown = DrillDownConfig()
     public init(tokens: [String: String] = [:]) { self.tokens = tokens }
 }
 
@@ -42,11 +47,34 @@ public enum ServerAPI {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: s)))
     }
 
-    /// A query parameter, percent-decoded.
+    /// A query parameter, percent-decoded once: Hummingbird's `queryParameters` already decodes
+    /// `%XX`, so nothing more is done here (`%2B` is `+`, and a literal `+` stays `+`: an RFC 3339
+    /// `+01:00` offset survives; `+` is not a space outside HTML forms).
     static func parameter(_ request: Request, _ name: String) -> String? {
-        guard let raw = request.uri.queryParameters[Substring(name)] else { return nil }
-        let plus = raw.replacingOccurrences(of: "+", with: " ")
-        return plus.removingPercentEncoding ?? plus
+        request.uri.queryParameters[Substring(name)].map(String.init)
+    }
+
+    /// The media type of the request (`Content-Type` without parameters, lower case), "" when absent.
+    static func mediaType(_ request: Request) -> String {
+        let value = request.headers[.contentType] ?? ""
+        return (value.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces).lowercased()
+    }
+
+    /// Largest `GET /api/v1/flows` answer (the newest lines that fit).
+    static let maxFlowsAnswerBytes = 16 << 20
+
+    static let jsonTypes: Set<String> = ["application/json"]
+    static let inventoryTypes: Set<String> = ["application/yaml", "application/x-yaml", "text/yaml", "application/json"]
+    static let ingestTypes: Set<String> = ["application/x-ndjson", "application/jsonl", "application/json"]
+
+    /// nil when the request's media type is one of `allowed`, else the 415 problem. A JSON body
+    /// must say so: a browser's cross-site form post (`text/plain`, `application/x-www-form-urlencoded`,
+    /// `multipart/form-data`) never reaches a handler.
+    static func unsupportedMediaType(_ request: Request, _ allowed: Set<String>) -> Response? {
+        let type = mediaType(request)
+        if allowed.contains(type) { return nil }
+        let shown = type.isEmpty ? "no Content-Type" : "Content-Type '\(type)'"
+        return Problem.make(415, "\(shown) is not accepted here; send \(allowed.sorted().joined(separator: ", "))").response(headers: [.accept: allowed.sorted().joined(separator: ", ")])
     }
 
     /// The node id of a catch-all path (`/api/v1/nodes/10.0.0.5:443/tcp`, or with `%2F`).
@@ -73,14 +101,16 @@ public enum ServerAPI {
     }
 
     public static func router(correlator: Correlator, config: ServerAPIConfig, logger: Logger) -> Router<BasicRequestContext> {
-        let router = Router()
+        // HEAD on every GET route answers like GET without the body.
+        let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: OperatorAuthMiddleware(access: config.access))  // first: it covers every route
         router.post("api/v1/ingest") { request, _ -> Response in
             var request = request
             return try await ingest(&request, correlator: correlator, config: config, logger: logger)
         }
+        let fetcher = DrillDown.Fetcher(config: config.drillDown)
         router.get("api/v1/drilldown/packets") { request, _ -> Response in
-            await DrillDown.packets(request, correlator: correlator, logger: logger)
+            await DrillDown.packets(request, correlator: correlator, config: config, fetcher: fetcher, logger: logger)
         }
         router.get("api/v1/weather") { request, _ -> Response in
             let all = parameter(request, "all").map { $0 == "1" || $0 == "true" } ?? false
@@ -96,7 +126,13 @@ public enum ServerAPI {
         }
         router.get("api/v1/flows") { request, _ -> Response in
             let limit = parameter(request, "limit").flatMap(Int.init) ?? 100
-            let lines = correlator.recentFlows(service: parameter(request, "service"), limit: min(max(limit, 1), 10_000)).map(\.line)
+            var lines: [String] = [], bytes = 0
+            // Newest first, and at most `maxFlowsAnswerBytes` (each line is at most `maxRecordBytes`).
+            for line in correlator.recentFlows(service: parameter(request, "service"), limit: min(max(limit, 1), 10_000)).map(\.line) {
+                bytes += line.utf8.count + 1
+                if bytes > maxFlowsAnswerBytes && !lines.isEmpty { break }
+                lines.append(line)
+            }
             return text(lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n"), contentType: "application/x-ndjson")
         }
 
@@ -108,7 +144,12 @@ public enum ServerAPI {
         }
         router.put("api/v1/inventory") { request, _ -> Response in
             var request = request
+            if let refused = unsupportedMediaType(request, inventoryTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
+            // An empty body is a mistake, not "no inventory": an empty inventory is said explicitly (`nodes: []`).
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+                return Problem.make(422, "the body is empty; send an inventory document (an empty inventory is 'nodes: []')").response()
+            }
             do {
                 let inv = try Inventory.parse(yaml: String(decoding: bytes, as: UTF8.self))
                 try correlator.replaceInventory(inv)
@@ -123,6 +164,7 @@ public enum ServerAPI {
         router.put("api/v1/inventory/nodes/**") { request, context -> Response in
             var request = request
             let id = catchAllID(context)
+            if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             var object = ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]) ?? [:]
             if object.isEmpty { return Problem.make(422, "the body must be a JSON node object (kind, name, reduce, rules)").response() }
@@ -149,6 +191,7 @@ public enum ServerAPI {
         router.get("api/v1/inventory/edges") { _, _ -> Response in json(correlator.inventory.edges) }
         router.put("api/v1/inventory/edges") { request, _ -> Response in
             var request = request
+            if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             do {
                 let edge = try JSONDecoder().decode(ImpactEdge.self, from: Data(bytes))
@@ -173,6 +216,7 @@ public enum ServerAPI {
         // What-if
         router.post("api/v1/whatif") { request, _ -> Response in
             var request = request
+            if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             guard let q = try? decode(WhatIfRequest.self, bytes) else { return Problem.badRequest("body: {\"node\": ID, \"state\": \"DOWN\"}") }
             guard let state = Health(name: q.state) else { return Problem.badRequest("'state': '\(q.state)' is not OK, WARNING, DEGRADED, DOWN or UNKNOWN") }
@@ -193,6 +237,7 @@ public enum ServerAPI {
         router.post("api/v1/dependencies/{id}/promote") { request, context -> Response in
             var request = request
             guard let id = context.parameters.get("id", as: Int64.self) else { return Problem.badRequest("dependency ids are integers") }
+            if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             guard let q = try? decode(PromoteRequest.self, bytes) else {
                 return Problem.badRequest("body: {\"parent\": NODE, \"map\": \"identity\", \"weight\": 1, \"group\": null}")
@@ -208,14 +253,15 @@ public enum ServerAPI {
         router.get("api/v1/maintenance") { _, _ -> Response in json(correlator.maintenanceWindows()) }
         router.post("api/v1/maintenance") { request, _ -> Response in
             var request = request
+            if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             guard let q = try? decode(MaintenanceRequest.self, bytes) else {
                 return Problem.badRequest("body: {\"node\": ID, \"start\": RFC3339?, \"end\": RFC3339 | \"duration_s\": N, \"comment\": TEXT?}")
             }
-            let now = Date().timeIntervalSince1970
-            let start = q.start.flatMap(Timestamp.parse) ?? now
-            guard let end = q.end.flatMap(Timestamp.parse) ?? q.durationS.map({ start + $0 }) else {
-                return Problem.badRequest("'end' (RFC 3339) or 'duration_s' is required")
+            let start: Double, end: Double
+            switch MaintenanceRequest.window(q, now: Date().timeIntervalSince1970) {
+            case .success(let w): (start, end) = w
+            case .failure(let e): return Problem.badRequest(e.message)
             }
             do { return json(try correlator.addMaintenance(node: q.node, start: start, end: end, comment: q.comment), status: .created) }
             catch { return Problem.inventory(error) }
@@ -227,6 +273,7 @@ public enum ServerAPI {
         router.get("api/v1/acks") { _, _ -> Response in json(correlator.acknowledgements()) }
         router.post("api/v1/acks") { request, _ -> Response in
             var request = request
+            if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             guard let q = try? decode(AckRequest.self, bytes) else { return Problem.badRequest("body: {\"node\": ID, \"author\": TEXT?, \"comment\": TEXT?}") }
             do { try correlator.acknowledge(node: q.node, author: q.author, comment: q.comment); return Response(status: .noContent) }
@@ -238,6 +285,10 @@ public enum ServerAPI {
         }
 
         router.get("api/v1/events") { _, _ -> Response in events(correlator) }
+        // HEAD must not subscribe (the stream's body, which unsubscribes, never runs).
+        router.head("api/v1/events") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"])
+        }
         router.get("metrics") { _, _ -> Response in
             text(MetricsText.render(correlator.metrics) + MetricsText.throttled(config.rateLimiter) + (config.extraMetrics?() ?? ""),
                  contentType: "text/plain; version=0.0.4")
@@ -277,11 +328,7 @@ public enum ServerAPI {
             }
             agent = a
         }
-        if let type = request.headers[.contentType]?.lowercased(),
-           !(type.hasPrefix("application/x-ndjson") || type.hasPrefix("application/json") || type.hasPrefix("text/plain")
-             || type.hasPrefix("application/jsonl") || type.hasPrefix("application/octet-stream")) {
-            return Problem.make(415, "Content-Type must be application/x-ndjson").response()
-        }
+        if let refused = unsupportedMediaType(request, ingestTypes) { return refused }
         guard var bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
         let encoding = (request.headers[.contentEncoding] ?? "identity").lowercased().trimmingCharacters(in: .whitespaces)
         switch encoding {
@@ -308,15 +355,28 @@ public enum ServerAPI {
             }
         }
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
-        let result = correlator.ingest(bytes, agent: agent, idempotencyKey: key)
+        let result = correlator.ingest(bytes, agent: agent, idempotencyKey: key, maxRecordBytes: config.maxRecordBytes)
+        if let rejection = result.rejection {
+            var p: Problem
+            switch rejection.kind {
+            case .foreignAgent: p = Problem.make(403, "\(rejection); nothing was applied")
+            case .mixedAgents: p = Problem.make(400, "\(rejection); nothing was applied")
+            }
+            p.line = rejection.line
+            p.accepted = 0
+            logger.warning("batch refused", metadata: ["agent": "\(agent ?? "-")", "why": "\(rejection)"])
+            return p.response()
+        }
         if let e = result.storageError {
             logger.error("storage failed", metadata: ["error": "\(e)"])
             return Problem.make(503, "storage failed: \(e)").response()
         }
-        if let first = result.errors.min(by: { $0.line < $1.line }) {
-            var p = Problem.make(400, "\(first) (\(result.errors.count) malformed line(s); the \(result.accepted) valid record(s) were applied)")
+        // The parser keeps the first malformed lines only (in line order) and counts the others.
+        if let first = result.errors.first {
+            var p = Problem.make(400, "\(first) (\(result.errorCount) malformed line(s); the \(result.accepted) valid record(s) were applied)")
             p.line = first.line
-            p.errors = result.errors.sorted { $0.line < $1.line }.prefix(50).map { .init(line: $0.line, message: $0.message) }
+            p.errors = result.errors.prefix(50).map { .init(line: $0.line, message: $0.message) }
+            p.errorCount = result.errorCount
             p.accepted = result.accepted
             p.duplicates = result.duplicates
             logger.warning("malformed records", metadata: ["agent": "\(agent ?? "-")", "first": "\(first)"])
@@ -369,7 +429,44 @@ public enum ServerAPI {
 struct IngestSummary: Encodable { var accepted, duplicates, unknownKinds, changes: Int; var replayed: Bool }
 struct WhatIfRequest: Decodable { var node: String; var state: String; var all: Bool? }
 struct PromoteRequest: Decodable { var parent: String; var map: String?; var weight: Double?; var group: String? }
-struct MaintenanceRequest: Decodable { var node: String; var start: String?; var end: String?; var durationS: Double?; var comment: String? }
+struct MaintenanceRequest: Decodable {
+    var node: String; var start: String?; var end: String?; var durationS: Double?; var comment: String?
+
+    struct Invalid: Error { var message: String }
+
+    /// Longest window: 366 days.
+    static let maxDuration: Double = 366 * 86400
+    /// Window bounds: 1970-01-01T00:00:00Z ... 9999-12-31T23:59:59Z.
+    static let earliest: Double = 0, latest: Double = 253_402_300_799
+
+    /// The window `[start, end)` the request asks for (start defaults to `now`), checked: times
+    /// RFC 3339 within years 1970...9999, `duration_s` finite, > 0 and at most 366 days, end after start.
+    static func window(_ q: MaintenanceRequest, now: Double) -> Result<(Double, Double), Invalid> {
+        func time(_ field: String, _ text: String?) -> Result<Double?, Invalid> {
+            guard let text else { return .success(nil) }
+            guard let t = Timestamp.parse(text), t.isFinite, (earliest...latest).contains(t) else {
+                return .failure(Invalid(message: "'\(field)' must be an RFC 3339 time within years 1970...9999"))
+            }
+            return .success(t)
+        }
+        let start: Double, end: Double
+        switch time("start", q.start) { case .success(let t): start = t ?? now; case .failure(let e): return .failure(e) }
+        switch time("end", q.end) {
+        case .failure(let e): return .failure(e)
+        case .success(let t?):
+            end = t
+        case .success(nil):
+            guard let d = q.durationS else { return .failure(Invalid(message: "'end' (RFC 3339) or 'duration_s' is required")) }
+            guard d.isFinite, d > 0, d <= maxDuration else {
+                return .failure(Invalid(message: "'duration_s' must be a finite number of seconds > 0 and at most 366 days (\(Int(maxDuration)))"))
+            }
+            end = start + d
+            guard end <= latest else { return .failure(Invalid(message: "the window ends after year 9999")) }
+        }
+        guard end > start else { return .failure(Invalid(message: "'end' must be after 'start'")) }
+        return .success((start, end))
+    }
+}
 struct AckRequest: Decodable { var node: String; var author: String?; var comment: String? }
 struct AgentEntry: Encodable { var agent: String; var lastSeen: String; var epoch: Int64; var fresh: Bool }
 

@@ -73,8 +73,8 @@ struct KafkaIngestService: Service {
                     result = correlator.ingest(lines, scope: scope)
                 }
                 if result.refused { return }
-                if !result.errors.isEmpty {
-                    logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errors.count)", "scope": "\(scope)"])
+                if result.errorCount > 0 {
+                    logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errorCount)", "scope": "\(scope)"])
                 }
                 if let storageError = result.storageError {
                     // Applied in memory and kept pending: it is stored with the next batch that

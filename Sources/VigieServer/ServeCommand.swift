@@ -63,6 +63,36 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("drilldown-allow"), help: "CIDR (repeatable): networks where the server may call agents' query APIs for drill-down, e.g. 10.20.0.0/16. None: drill-down is disabled.")
+    var drilldownAllow: [String] = []
+
+    @Option(name: .customLong("drilldown-agent"), help: "AGENT or AGENT=URL (repeatable): an agent drill-down may call although it has no --token (e.g. one that reports through Kafka); URL (http(s)://HOST:PORT) replaces the query API it announces.")
+    var drilldownAgents: [String] = []
+
+    @Option(name: .customLong("drilldown-token-file"), help: "File holding the bearer token the server sends to agents' query APIs (whitespace trimmed).")
+    var drilldownTokenFile: String?
+
+    @Option(name: .customLong("drilldown-ca"), help: "CA bundle (PEM) verifying the agents' query API certificates.")
+    var drilldownCA: String?
+
+    @Option(name: .customLong("drilldown-cert"), help: "Client certificate (PEM) presented to the agents' query APIs (mutual TLS); needs --drilldown-key.")
+    var drilldownCert: String?
+
+    @Option(name: .customLong("drilldown-key"), help: "Private key (PEM) of --drilldown-cert.")
+    var drilldownKey: String?
+
+    @Flag(name: .customLong("drilldown-https-only"), help: "Refuse http:// query APIs.")
+    var drilldownHTTPSOnly = false
+
+    @Option(name: .customLong("drilldown-timeout"), help: "Seconds one agent may take to answer a drill-down (connect: 5 s at most).")
+    var drilldownTimeout: Double = 60
+
+    @Option(name: .customLong("drilldown-max-bytes"), help: "Largest answer accepted from one agent, in bytes (the transfer is aborted above).")
+    var drilldownMaxBytes: Int = 256 << 20
+
+    @Option(name: .customLong("drilldown-concurrency"), help: "Agent fetches in flight at once for all drill-downs (503 + Retry-After above).")
+    var drilldownConcurrency: Int = 8
+
     func run() async throws {
         let (host, port) = try parseListen(listen)
         var tokenMap: [String: String] = [:]
@@ -103,6 +133,10 @@ struct ServeCommand: AsyncParsableCommand {
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
         apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
+        apiConfig.drillDown = try drillDownConfig(listenHost: host, listenPort: port)
+        if apiConfig.drillDown.enabled && apiConfig.drillDown.token == nil {
+            logger.warning("drill-down without --drilldown-token-file: agents' query APIs are called without a credential")
+        }
         guard agentRateLimit >= 0 else { throw ValidationError("--agent-rate-limit: must be >= 0") }
         if agentRateLimit > 0 { apiConfig.rateLimiter = IngestRateLimiter(recordsPerSecond: agentRateLimit) }
         var services: [any Service] = []
@@ -133,6 +167,56 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// The `--drilldown-*` options, checked. Token files are read here (a token never appears on the command line).
+    func drillDownConfig(listenHost: String, listenPort: Int) throws -> DrillDownConfig {
+        var c = DrillDownConfig()
+        for text in drilldownAllow {
+            do throws(AddressRange.Invalid) { c.allow.append(try AddressRange(parsing: text)) } catch {
+                throw ValidationError("--drilldown-allow: \(error)")
+            }
+        }
+        for item in drilldownAgents {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = parts.first, !name.isEmpty else { throw ValidationError("--drilldown-agent: '\(item)' is not AGENT or AGENT=URL") }
+            var url: String?
+            if parts.count == 2 {
+                url = String(parts[1])
+                do throws(QueryAPI.Invalid) { _ = try QueryAPI.parse(String(parts[1])) } catch {
+                    throw ValidationError("--drilldown-agent: '\(item)': the URL is refused: \(error)")
+                }
+            }
+            c.declaredAgents[String(name)] = .some(url)
+        }
+        if let path = drilldownTokenFile {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("--drilldown-token-file: \(path): \(error.localizedDescription)")
+            }
+            let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty, token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw ValidationError("--drilldown-token-file: \(path): the token must be one word of printable ASCII")
+            }
+            c.token = token
+        }
+        for (option, path) in [("--drilldown-ca", drilldownCA), ("--drilldown-cert", drilldownCert), ("--drilldown-key", drilldownKey)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) { throw ValidationError("\(option): \(path) cannot be read") }
+        }
+        if (drilldownCert == nil) != (drilldownKey == nil) { throw ValidationError("--drilldown-cert and --drilldown-key go together") }
+        c.caFile = drilldownCA
+        c.certFile = drilldownCert
+        c.keyFile = drilldownKey
+        c.httpsOnly = drilldownHTTPSOnly
+        guard drilldownTimeout.isFinite, drilldownTimeout > 0, drilldownTimeout <= 3600 else { throw ValidationError("--drilldown-timeout: 0 < seconds <= 3600") }
+        c.timeoutSeconds = drilldownTimeout
+        c.connectTimeoutSeconds = min(5, drilldownTimeout)
+        guard drilldownMaxBytes > 0 else { throw ValidationError("--drilldown-max-bytes: must be > 0") }
+        c.maxResponseBytes = drilldownMaxBytes
+        guard drilldownConcurrency > 0 else { throw ValidationError("--drilldown-concurrency: must be > 0") }
+        c.maxConcurrentFetches = drilldownConcurrency
+        c.ownAddresses = [.init(host: listenHost, port: listenPort)]
+        return c
+    }
+
     /// The cluster of `--events-kafka-topic` (`--events-kafka`, else `--kafka`); nil without a topic.
     func eventsKafkaBootstrap() throws -> String? {
         if eventsKafka != nil && eventsKafkaTopic == nil { throw ValidationError("--events-kafka needs --events-kafka-topic") }

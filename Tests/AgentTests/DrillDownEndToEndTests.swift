@@ -54,7 +54,8 @@ struct DrillDownEndToEndTests {
           - {child: "\(service)", parent: shop}
         """.write(toFile: dir + "/inventory.yaml", atomically: true, encoding: .utf8)
         let server = try ChildProcesses.start([Self.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
-                                     "--inventory", dir + "/inventory.yaml", "--kafka", mock.bootstrap, "--log-level", "warning"],
+                                     "--inventory", dir + "/inventory.yaml", "--kafka", mock.bootstrap, "--log-level", "warning",
+                                     "--drilldown-allow", "127.0.0.0/8"],
                                     log: dir + "/server.log")
         defer { server.terminate(); server.waitUntilExit() }
         let known = ChildProcesses.waitFor(30) {

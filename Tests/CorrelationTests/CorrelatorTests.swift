@@ -132,9 +132,60 @@ struct CorrelatorTests {
         #expect(r.unknownKinds == 1)
         #expect(r.errors.map(\.line) == [2, 4, 5])
         #expect(c.status("10.0.0.5:443/tcp")?.state == .ok)
-        // The token's agent must match.
-        let other = c.ingest(Lines.batch([Lines.serviceState(agent: "intruder", seq: 1, state: "DOWN")]), agent: "edge-paris-01")
-        #expect(other.errors.count == 1)
+        // The token's agent must match: a foreign record refuses the whole batch, nothing applied.
+        let other = c.ingest(Lines.batch([Lines.serviceState(agent: "edge-paris-01", seq: 7, state: "REFUSED"),
+                                          Lines.serviceState(agent: "intruder", seq: 1, state: "REFUSED")]), agent: "edge-paris-01")
+        #expect(other.rejection?.kind == .foreignAgent)
+        #expect(other.rejection?.line == 2)
+        #expect(other.accepted == 0)
+        #expect(c.status("10.0.0.5:443/tcp")?.state == .ok)
+    }
+
+    @Test("a batch of millions of malformed lines keeps the first 50 errors and a count (memory does not follow the line count)")
+    func malformedFlood() throws {
+        let c = try make(TestClock())
+        let lines = 1_000_000
+        var body = [UInt8]()
+        body.reserveCapacity(lines * 2)
+        for _ in 0..<lines { body.append(UInt8(ascii: "x")); body.append(0x0A) }
+        let r = c.ingest(body)
+        #expect(r.errors.count == 50)
+        #expect(r.errors.map(\.line) == Array(1...50))
+        #expect(r.errorCount == lines)
+        #expect(c.metrics.rejected == lines)
+    }
+
+    @Test("a line longer than the record limit is a malformed line, not applied")
+    func oversizedRecord() throws {
+        let c = try make(TestClock())
+        let long = Lines.serviceState(seq: 2, state: "REFUSED").replacingOccurrences(of: "\"state\"", with: "\"pad\":\"\(String(repeating: "a", count: 70_000))\",\"state\"")
+        let r = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP"), long]))
+        #expect(r.accepted == 1)
+        #expect(r.errors.map(\.line) == [2])
+        #expect(r.errors.first?.message.contains("at most 65536") == true)
+        #expect(c.status("10.0.0.5:443/tcp")?.state == .ok)
+        // A larger limit takes it.
+        #expect(c.ingest(Lines.batch([long]), maxRecordBytes: 1 << 20).accepted == 1)
+    }
+
+    @Test("Idempotency-Keys are scoped by agent: another agent's batch with the same key is applied")
+    func idempotencyScopedByAgent() throws {
+        let c = try make(TestClock())
+        let intruder = c.ingest(Lines.batch([Lines.agentHealth(agent: "edge-d", seq: 1)]), idempotencyKey: "edge-paris-01-1-1")
+        #expect(intruder.accepted == 1)
+        // Unauthenticated: scoped by the batch's agent_id.
+        let real = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "REFUSED")]), idempotencyKey: "edge-paris-01-1-1")
+        #expect(!real.replayed)
+        #expect(real.accepted == 1)
+        #expect(c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "REFUSED")]), idempotencyKey: "edge-paris-01-1-1").replayed)
+        // Authenticated: scoped by the token's agent.
+        let byToken = c.ingest(Lines.batch([Lines.serviceState(agent: "edge-e", seq: 2, state: "UP")]), agent: "edge-e", idempotencyKey: "edge-paris-01-1-1")
+        #expect(!byToken.replayed && byToken.accepted == 1)
+        // A keyed batch without a token must come from one agent.
+        let mixed = c.ingest(Lines.batch([Lines.serviceState(seq: 3, state: "UP"), Lines.serviceState(agent: "edge-d", seq: 3, state: "UP")]),
+                             idempotencyKey: "k")
+        #expect(mixed.rejection?.kind == .mixedAgents)
+        #expect(mixed.accepted == 0)
     }
 
     @Test("a batch stores the last view per (service, agent); a late record keeps the newer view but refreshes its agent")

@@ -53,6 +53,9 @@ struct PostgresStoreTests {
         #expect(r.accepted == 1)
         #expect(c.status("10.0.0.5:443/tcp")?.state == .degraded)     // seq 2 < 3: the view of seq 3 is kept
         #expect(c.ingest(Lines.batch([Lines.serviceState(seq: 9, state: "UP")]), idempotencyKey: "k-1").replayed)
+        // Stored scoped by agent: another agent's batch with the same key is applied.
+        let other = c.ingest(Lines.batch([Lines.agentHealth(agent: "edge-lyon-02", seq: 1)]), idempotencyKey: "k-1")
+        #expect(!other.replayed && other.accepted == 1 && other.storageError == nil)
         #expect(c.dependencies().first?.dependency.attempts == 30)
         #expect(c.recentFlows(service: nil).count == 1)
         #expect(c.history(node: "10.0.0.5:443/tcp").first?.state == .degraded)

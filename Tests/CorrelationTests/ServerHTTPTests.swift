@@ -54,8 +54,8 @@ struct ServerHTTPTests {
         let bad = try f.post([Lines.serviceState(seq: 3, state: "UP")], token: "wrong")
         #expect(bad.status == 401)
         #expect(try f.jsonObject(bad.body)["status"] as? Int == 401)
-        // Another agent's records with this agent's token: rejected lines.
-        #expect(try f.post([Lines.serviceState(agent: "edge-lyon-02", seq: 1, state: "UP")]).status == 400)
+        // Another agent's records with this agent's token: the batch is refused.
+        #expect(try f.post([Lines.serviceState(agent: "edge-lyon-02", seq: 1, state: "UP")]).status == 403)
         // 413: a body above the limit (random bytes do not compress).
         let big = f.dir + "/big.bin"
         _ = FileManager.default.createFile(atPath: big, contents: Data((0..<300_000).map { _ in UInt8.random(in: 0...255) }))
@@ -73,14 +73,16 @@ struct ServerHTTPTests {
         #expect(parts.last == "409")
         let problem = try f.jsonObject(String(parts.first!))
         #expect((problem["cycle"] as? [String])?.contains("shop") == true)
-        let invalid = try HTTPFixture.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "--data", #"{"kind":"service","reduce":"median"}"#,
+        let invalid = try HTTPFixture.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
+                                           "--data", #"{"kind":"service","reduce":"median"}"#,
                                            f.url("/api/v1/inventory/nodes/crm")])
         #expect(invalid.stdout == "422")
-        let ok = try HTTPFixture.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "--data", #"{"kind":"application"}"#,
+        let ok = try HTTPFixture.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-X", "PUT", "-H", "Content-Type: application/json",
+                                      "--data", #"{"kind":"application"}"#,
                                       f.url("/api/v1/inventory/nodes/crm")])
         #expect(ok.stdout == "200")
         _ = try f.post([Lines.serviceState(seq: 1, service: "10.0.0.7:5432/tcp", state: "UP")])
-        let w = try HTTPFixture.run(["curl", "-s", "-X", "POST", "--data", #"{"node":"10.0.0.7:5432/tcp","state":"DOWN"}"#, f.url("/api/v1/whatif")])
+        let w = try HTTPFixture.run(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "--data", #"{"node":"10.0.0.7:5432/tcp","state":"DOWN"}"#, f.url("/api/v1/whatif")])
         let nodes = try #require(try f.jsonObject(w.stdout)["nodes"] as? [[String: Any]])
         #expect(nodes.first { $0["id"] as? String == "db" }?["state"] as? String == "DOWN")
         let live = try #require(try f.jsonObject(try f.get("/api/v1/weather").body)["nodes"] as? [[String: Any]])
@@ -98,7 +100,7 @@ struct ServerHTTPTests {
                                 Lines.edge(seq: 2, client: "10.0.1.1", service: "10.0.0.9:8080/tcp")], key: "edge-paris-01-1-2").status == 200)
             let confirm = try HTTPFixture.run(["curl", "-s", "-X", "POST", f.url("/api/v1/dependencies/1/confirm")])
             #expect(try f.jsonObject(confirm.stdout)["status"] as? String == "confirmed")
-            let promote = try HTTPFixture.run(["curl", "-s", "-X", "POST", "--data", #"{"parent":"shop"}"#, f.url("/api/v1/dependencies/1/promote")])
+            let promote = try HTTPFixture.run(["curl", "-s", "-X", "POST", "-H", "Content-Type: application/json", "--data", #"{"parent":"shop"}"#, f.url("/api/v1/dependencies/1/promote")])
             #expect(try f.jsonObject(promote.stdout)["promoted"] as? Bool == true)
         }
         let f = try HTTPFixture(dir: dir, inventory: false)
@@ -211,8 +213,10 @@ final class HTTPFixture {
         (try? run(["sh", "-c", "command -v \(name)"]))?.status == 0
     }
 
-    /// The built `vigie-server` binary (next to the test bundle).
+    /// The built `vigie-server` binary (next to the test bundle), or `VIGIE_SERVER_BINARY` (to run
+    /// these tests against another build, e.g. to check that a regression test fails on the old code).
     static var serverBinary: String {
+        if let path = ProcessInfo.processInfo.environment["VIGIE_SERVER_BINARY"], !path.isEmpty { return path }
         var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<4 {
             let candidate = dir.appendingPathComponent("vigie-server").path

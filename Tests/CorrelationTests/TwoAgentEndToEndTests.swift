@@ -45,7 +45,9 @@ struct TwoAgentEndToEndTests {
         let serverPort = Int.random(in: 30_001...40_000), portA = Int.random(in: 20_000...25_000), portB = Int.random(in: 25_001...30_000)
         let server = try ChildProcesses.start([HTTPFixture.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
                                           "--inventory", dir + "/inventory.yaml", "--token", "edge-a=token-a", "--kafka", mock.bootstrap,
-                                          "--log-level", "warning"], log: dir + "/server.log")
+                                          "--log-level", "warning",
+                                          // Drill-down: agents on loopback; edge-b reports through Kafka (no token): declared.
+                                          "--drilldown-allow", "127.0.0.0/8", "--drilldown-agent", "edge-b"], log: dir + "/server.log")
         defer { ChildProcesses.stop(server) }
         let base = "http://127.0.0.1:\(serverPort)"
         #expect(ChildProcesses.waitFor(15) { (try? Processes.get(base + "/metrics"))?.status == 200 }, "server up")
