@@ -1,7 +1,7 @@
 # Shared helpers for the benchmark scripts (sourced).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BIN="$ROOT/.build/release"
+BIN=${VIGIE_BENCH_BIN:-$ROOT/.build/release}   # another build folder: VIGIE_BENCH_BIN=.build-x/release
 WORK=${VIGIE_BENCH_DIR:-/tmp/vigie-bench}
 CAPTURE=${VIGIE_BENCH_PCAP:-$WORK/traffic.pcap}
 mkdir -p "$WORK"
