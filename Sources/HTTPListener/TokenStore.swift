@@ -72,7 +72,7 @@ public final class TokenStore: Sendable {
         return found
     }
 
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    public static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         var diff = UInt8(a.count == b.count ? 0 : 1)
         for i in 0..<min(a.count, b.count) { diff |= a[i] ^ b[i] }
         return diff == 0

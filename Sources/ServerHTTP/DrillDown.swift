@@ -421,15 +421,15 @@ enum DrillDown {
         // Known agents: declared ones (their configured URL, else what they announce), and with
         // tokens the token holders, from what they announced with their own token (a record through
         // Kafka could claim any agent_id); without tokens, any agent (development).
-        let tokenAgents = Set(api.tokens.values)
-        let authenticated = api.tokens.isEmpty ? [:] : correlator.authenticatedHealthLines().compactMapValues(queryAPI(ofHealth:))
+        let tokenAgents = api.tokenAgents
+        let authenticated = tokenAgents.isEmpty ? [:] : correlator.authenticatedHealthLines().compactMapValues(queryAPI(ofHealth:))
         var targets: [(String, QueryAPI)] = []
         var outcomes: [(String, Outcome)] = []
         for agent in agents.sorted() {
             let text: String?
             if let declared = config.declaredAgents[agent] {
                 text = declared ?? announced[agent]
-            } else if api.tokens.isEmpty {
+            } else if tokenAgents.isEmpty {
                 text = announced[agent]
             } else if tokenAgents.contains(agent) {
                 text = authenticated[agent]
@@ -462,7 +462,7 @@ enum DrillDown {
                 return Problem.make(503, "too many drill-downs in progress (at most \(config.maxConcurrentFetches) agent fetches at once); retry shortly")
                     .response(headers: [.retryAfter: "1"])
             }
-            let identity = "anonymous"
+            let identity = api.access.callerName(authorization: request.headers[.authorization])
             let fetched: [(String, Outcome)] = await withTaskGroup(of: (String, Outcome).self) { group in
                 func start(_ agent: String, _ target: QueryAPI) {
                     group.addTask {

@@ -1,4 +1,5 @@
 import Correlation
+import HTTPListener
 
 /// Prometheus text exposition (format 0.0.4) of the engine's counters.
 enum MetricsText {
@@ -45,5 +46,18 @@ enum MetricsText {
             records += "vigie_server_ingest_throttled_records_total{agent=\"\(label)\"} \(t.records)\n"
         }
         return out + records
+    }
+
+    /// The listener's connection counters.
+    static func connections(_ c: ConnectionRegistry.Counters) -> String {
+        var out = ""
+        func metric(_ name: String, _ type: String, _ help: String, _ value: UInt64) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
+        }
+        metric("vigie_server_connections", "gauge", "Open connections of the API listener.", UInt64(max(0, c.open)))
+        metric("vigie_server_connections_evicted_total", "counter", "Connections closed at the cap for having sent no request head.", c.evicted)
+        metric("vigie_server_connections_refused_total", "counter", "Connections answered 503 at the cap.", c.refused)
+        metric("vigie_server_header_timeouts_total", "counter", "Connections closed for sending no complete request head in time.", c.headTimeouts)
+        return out
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPListener
 import Hummingbird
 
 /// Who may call the operator endpoints (every route except `POST /api/v1/ingest`, which checks
@@ -11,6 +12,11 @@ public struct OperatorAccess: Sendable {
     /// Bearer tokens allowed to read only (GETs, what-if, events, metrics, the HTML page).
     /// Empty: reads are open to anyone.
     public var readTokens: Set<String> = []
+    /// The token file's `read` and `operator` tokens (named, re-read on SIGHUP).
+    public var store = TokenStore(entries: [])
+    /// A listener other machines can reach: reads and state changes need a token even when none of
+    /// that kind is configured (nobody may, then), instead of being open.
+    public var closedByDefault = false
 
     public init(operatorTokens: Set<String> = [], readTokens: Set<String> = []) {
         self.operatorTokens = operatorTokens
@@ -41,19 +47,19 @@ public struct OperatorAccess: Sendable {
     /// nil when the request may proceed, else the 401/403 problem response.
     func denial(method: HTTPRequest.Method, path: String, authorization: String?) -> Response? {
         let needed = Self.requirement(method: method, path: path)
-        let allowed: [Set<String>]
+        let token = Self.bearer(authorization)
+        let role = token.flatMap(role(of:))
         switch needed {
         case .agent: return nil
         case .read:
-            if readTokens.isEmpty { return nil }  // reads are open unless read tokens are set
-            allowed = [operatorTokens, readTokens]
+            // Reads are open on loopback unless read tokens are set (flags or file).
+            if !closedByDefault && readTokens.isEmpty && store.count(.read) == 0 { return nil }
+            if role == .read || role == .operator { return nil }
         case .operate:
-            if operatorTokens.isEmpty { return nil }
-            allowed = [operatorTokens]
+            if !closedByDefault && operatorTokens.isEmpty && store.count(.operator) == 0 { return nil }
+            if role == .operator { return nil }
         }
-        let token = Self.bearer(authorization)
-        if let token, allowed.contains(where: { Self.contains($0, token) }) { return nil }
-        if needed == .operate, let token, Self.contains(readTokens, token) {
+        if needed == .operate, role == .read {
             var p = Problem.make(403, "this token may only read; \(method) \(path) needs an operator token")
             p.type = "about:blank"
             return p.response(headers: [.wwwAuthenticate: "Bearer realm=\"vigie\", error=\"insufficient_scope\""])
@@ -62,6 +68,24 @@ public struct OperatorAccess: Sendable {
         let p = Problem.make(401, "\(method) \(path) needs 'Authorization: Bearer TOKEN' with \(what)")
         let error = token == nil ? "" : ", error=\"invalid_token\""
         return p.response(headers: [.wwwAuthenticate: "Bearer realm=\"vigie\"\(error)"])
+    }
+
+    /// The role of a token: the file's, or the flags' (operator before read).
+    func role(of token: String) -> TokenRole? {
+        if let e = store.identify(token), e.role == .read || e.role == .operator { return e.role }
+        if Self.contains(operatorTokens, token) { return .operator }
+        if Self.contains(readTokens, token) { return .read }
+        return nil
+    }
+
+    /// Who is calling, as audit lines and the drill-down's `Vigie-On-Behalf-Of` name them: the token
+    /// file's name, `operator-token`/`read-token` for a flag's token, else `anonymous`.
+    public func callerName(authorization: String?) -> String {
+        guard let token = Self.bearer(authorization) else { return "anonymous" }
+        if let e = store.identify(token), e.role == .read || e.role == .operator { return e.name }
+        if Self.contains(operatorTokens, token) { return "operator-token" }
+        if Self.contains(readTokens, token) { return "read-token" }
+        return "anonymous"
     }
 
     /// The token of an `Authorization: Bearer TOKEN` header.

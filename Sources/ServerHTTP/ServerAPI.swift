@@ -1,13 +1,20 @@
 import Correlation
 import Foundation
+import HTTPListener
 import Hummingbird
 import Logging
 import NIOCore
 
 /// Settings of the HTTP API.
 public struct ServerAPIConfig: Sendable {
-    /// Bearer token → agent id. Empty: ingest is not authenticated (development only).
+    /// Bearer token → agent id, from `--token AGENT=TOKEN` (visible in `ps`: prefer the token file).
+    /// With no agent token at all, ingest is not authenticated (development, loopback only).
     public var tokens: [String: String] = [:]
+    /// Tokens of `--token-file` (`agent`, `read`, `operator`), re-read on SIGHUP.
+    public var tokenStore = TokenStore(entries: [])
+    /// The listener is reachable from other machines: every route needs a token, even when none of
+    /// its kind is configured (then nobody may call it).
+    public var closedByDefault = false
     /// Operator and read tokens of every other route (``OperatorAccess``). Default: all open.
     public var access = OperatorAccess()
     /// More Prometheus text appended to `/metrics` (the server's exporters), rendered per scrape.
@@ -23,6 +30,21 @@ public struct ServerAPIConfig: Sendable {
     /// Default: drill-down disabled.
     public var drillDown = DrillDownConfig()
     public init(tokens: [String: String] = [:]) { self.tokens = tokens }
+
+    /// Ingest needs an agent token.
+    var agentTokensRequired: Bool { closedByDefault || !tokens.isEmpty || tokenStore.count(.agent) > 0 }
+
+    /// Agents that hold a token (the flags' and the file's).
+    var tokenAgents: Set<String> { Set(tokens.values).union(tokenStore.names(.agent)) }
+
+    /// The agent a bearer token belongs to, compared in constant time over every token.
+    func agent(forToken candidate: String) -> String? {
+        var found: String?
+        if let e = tokenStore.identify(candidate), e.role == .agent { found = e.name }
+        let c = Array(candidate.utf8)
+        for (token, agent) in tokens where TokenStore.constantTimeEqual(Array(token.utf8), c) && found == nil { found = agent }
+        return found
+    }
 }
 
 /// The server's HTTP API (Schemas/server-api.yaml). Every route is declared in `router`.
@@ -300,10 +322,30 @@ public enum ServerAPI {
     }
 
     /// An application serving the API on `host:port`.
-    public static func application(correlator: Correlator, config: ServerAPIConfig, host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
-        Application(router: router(correlator: correlator, config: config, logger: logger),
-                    configuration: .init(address: .hostname(host, port: port), serverName: "vigie-server"),
-                    logger: logger)
+    /// An application serving the API as `listener` says (TLS, connection limits); throws when the
+    /// listener would be exposed without TLS and tokens, or its TLS files are unusable.
+    public static func application(correlator: Correlator, config: ServerAPIConfig, listener: ListenerConfig,
+                                   logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
+        let credentials = !config.tokenStore.isEmpty || !config.tokens.isEmpty || !config.access.operatorTokens.isEmpty
+            || !config.access.readTokens.isEmpty || listener.tls?.requireClientCertificate == true
+        try listener.checkExposure(credentials: credentials, program: "vigie-server")
+        var config = config
+        config.closedByDefault = !listener.isLoopback && !listener.insecure
+        config.access.store = config.tokenStore
+        config.access.closedByDefault = config.closedByDefault
+        let registry = ListenerServer.registry(for: listener)
+        let connections = config.extraMetrics
+        config.extraMetrics = { MetricsText.connections(registry.counters) + (connections?() ?? "") }
+        return Application(router: router(correlator: correlator, config: config, logger: logger),
+                           server: try ListenerServer.builder(listener, registry: registry),
+                           configuration: listener.applicationConfiguration(serverName: "vigie-server"),
+                           logger: logger)
+    }
+
+    /// The same on plain HTTP with default limits (tests, loopback).
+    public static func application(correlator: Correlator, config: ServerAPIConfig, host: String, port: Int,
+                                   logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
+        try application(correlator: correlator, config: config, listener: ListenerConfig(host: host, port: port), logger: logger)
     }
 
     static func describe(_ e: DecodingError) -> String {
@@ -319,9 +361,8 @@ public enum ServerAPI {
 
     static func ingest(_ request: inout Request, correlator: Correlator, config: ServerAPIConfig, logger: Logger) async throws -> Response {
         var agent: String?
-        if !config.tokens.isEmpty {
-            let auth = request.headers[.authorization] ?? ""
-            guard auth.lowercased().hasPrefix("bearer "), let a = config.tokens[String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)] else {
+        if config.agentTokensRequired {
+            guard let token = TokenStore.bearer(request.headers[.authorization]), let a = config.agent(forToken: token) else {
                 var p = Problem.make(401, "a valid 'Authorization: Bearer TOKEN' is required")
                 p.type = "about:blank"
                 return p.response(headers: [.wwwAuthenticate: "Bearer realm=\"vigie\""])

@@ -31,7 +31,7 @@ struct CaptureCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Also serve the HTTP query API on HOST:PORT (e.g. 127.0.0.1:8470); other than loopback, TLS and a token file or client CA are required (docs/security.md).")
     var listen: String?
 
-    @OptionGroup var api: APIListenOptions
+    @OptionGroup var api: ListenerOptions
 
     @Option(name: .customLong("advertise-api"), help: "URL at which the server reaches the query API, announced in agent_health for drill-down (config: query_api_url; default http://LISTEN).")
     var advertise: String?
@@ -79,7 +79,7 @@ struct CaptureCommand: AsyncParsableCommand {
         if let listen, let store = config.store {
             do {
                 let (host, port) = try parseListen(listen)
-                let (listener, access) = try api.resolve(host: host, port: port, settings: config.api)
+                let (listener, access) = try api.agentAPI(host: host, port: port, settings: config.api)
                 services.append(.init(service: try AgentAPI.application(store: store, listener: listener, access: access, logger: logger)))
                 reload = reloadTokensOnHangup(access, logger: logger)
             } catch { throw fail("\(error)") }

@@ -19,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on, HOST:PORT (default 127.0.0.1:8470). Other than loopback, TLS and a token file or client CA are required (docs/security.md).")
     var listen: String = "127.0.0.1:8470"
 
-    @OptionGroup var api: APIListenOptions
+    @OptionGroup var api: ListenerOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
@@ -32,7 +32,7 @@ struct ServeCommand: AsyncParsableCommand {
             let settings = try config.map(ConfigLoader.load) ?? AgentConfig()
             guard let s = store ?? settings.store else { throw ConfigError(option: "--store", "a store is required (flag or config store)") }
             storePath = s
-            (listener, access) = try api.resolve(host: host, port: port, settings: settings.api)
+            (listener, access) = try api.agentAPI(host: host, port: port, settings: settings.api)
         } catch { throw fail("\(error)") }
         guard FileIO.isDirectory(StoreLayout(root: storePath).catalogDirectory) else {
             throw fail("\(storePath): not a Vigie store (no catalog/ directory)")

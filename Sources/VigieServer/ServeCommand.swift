@@ -1,6 +1,7 @@
 import ArgumentParser
 import Correlation
 import Foundation
+import HTTPListener
 import Logging
 import ServerHTTP
 import ServiceLifecycle
@@ -9,8 +10,10 @@ import ServiceLifecycle
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "serve", abstract: "Serve the correlation API (Schemas/server-api.yaml).")
 
-    @Option(name: .long, help: "Address to listen on, HOST:PORT.")
+    @Option(name: .long, help: "Address to listen on, HOST:PORT. Other than loopback: TLS and a token file are required, and every route needs a token (docs/security.md).")
     var listen: String = "127.0.0.1:8480"
+
+    @OptionGroup var listener: ListenerOptions
 
     @Option(name: .long, help: "Data directory (SQLite database vigie-server.sqlite). Not used with --database.")
     var data: String?
@@ -21,7 +24,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Inventory YAML: replaces the stored inventory at start.")
     var inventory: String?
 
-    @Option(name: .customLong("token"), help: "AGENT=TOKEN: the bearer token of an agent (repeatable). None: ingest is not authenticated.")
+    @Option(name: .customLong("token"), help: "AGENT=TOKEN: the bearer token of an agent (repeatable; visible in ps: prefer --token-file's 'agent' lines). None at all: ingest is not authenticated (loopback only).")
     var tokens: [String] = []
 
     @Option(name: .customLong("operator-token"), help: "Bearer token of operators (repeatable): required to change state (inventory, maintenance, acks, dependencies). None: those endpoints are open.")
@@ -38,6 +41,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("max-body"), help: "Largest request body in bytes (413 above).")
     var maxBody: Int = 16 * 1024 * 1024
+
+    @Option(name: .customLong("max-record-bytes"), help: "Longest ingested record line in bytes: longer lines are malformed (400, not applied).")
+    var maxRecordBytes: Int = 64 * 1024
 
     @Option(name: .customLong("tick"), help: "Seconds between re-evaluations of staleness and maintenance windows.")
     var tick: Double = 5
@@ -133,6 +139,16 @@ struct ServeCommand: AsyncParsableCommand {
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
         apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
+        guard (1_024...16 * 1024 * 1024).contains(maxRecordBytes) else { throw ValidationError("--max-record-bytes: must be 1024...16777216") }
+        apiConfig.maxRecordBytes = maxRecordBytes
+        let listenerConfig: ListenerConfig
+        do { (listenerConfig, apiConfig.tokenStore) = try listener.resolve(host: host, port: port) } catch { throw ValidationError("\(error)") }
+        if apiConfig.tokenStore.count(.drilldown) > 0 {
+            throw ValidationError("--token-file: the server's file takes 'agent', 'read' and 'operator' tokens; the drill-down token goes in --drilldown-token-file")
+        }
+        if !tokens.isEmpty || !operatorTokens.isEmpty || !readTokens.isEmpty {
+            logger.warning("tokens given on the command line are visible to every local user (ps, /proc/PID/cmdline); use --token-file")
+        }
         apiConfig.drillDown = try drillDownConfig(listenHost: host, listenPort: port)
         if apiConfig.drillDown.enabled && apiConfig.drillDown.token == nil {
             logger.warning("drill-down without --drilldown-token-file: agents' query APIs are called without a credential")
@@ -147,7 +163,21 @@ struct ServeCommand: AsyncParsableCommand {
                                                        stats: stats, logger: logger))
             apiConfig.extraMetrics = { stats.metricsText() }
         }
-        let app = ServerAPI.application(correlator: correlator, config: apiConfig, host: host, port: port, logger: logger)
+        let app: any Service
+        do { app = try ServerAPI.application(correlator: correlator, config: apiConfig, listener: listenerConfig, logger: logger) } catch {
+            throw ValidationError("\(error)")
+        }
+        let tokenStore = apiConfig.tokenStore, reloadLogger = logger
+        let reload = HangupReload.install {
+            do {
+                try tokenStore.reload()
+                reloadLogger.notice("token file re-read", metadata: ["file": "\(tokenStore.path ?? "-")", "agent": "\(tokenStore.count(.agent))",
+                                                               "read": "\(tokenStore.count(.read))", "operator": "\(tokenStore.count(.operator))"])
+            } catch {
+                reloadLogger.error("token file not re-read; the previous tokens stay in force", metadata: ["error": "\(error)"])
+            }
+        }
+        defer { reload.cancel() }
         let ticker = TickService(correlator: correlator, interval: tick)
         services += [app, ticker]
         if let url = database {
@@ -278,10 +308,6 @@ func parseProperties(_ items: [String]) throws -> [String: String] {
 
 /// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
 func parseListen(_ s: String) throws -> (String, Int) {
-    guard let colon = s.lastIndex(of: ":"), let port = Int(s[s.index(after: colon)...]), (0...65535).contains(port) else {
-        throw ValidationError("--listen: '\(s)' is not HOST:PORT")
-    }
-    var host = String(s[..<colon])
-    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-    return (host.isEmpty ? "0.0.0.0" : host, port)
+    guard let (host, port) = parseListenAddress(s) else { throw ValidationError("--listen: '\(s)' is not HOST:PORT") }
+    return (host, port)
 }

@@ -182,7 +182,7 @@ struct AgentAPISecurityTests {
     @Test("limits: idle and slowloris connections beyond the cap are evicted or timed out, and real requests are answered")
     func connectionLimits() throws {
         let a = try Agent()
-        #expect(try a.start(["--max-connections", "64", "--header-timeout", "2s", "--idle-timeout", "3s"]).0)
+        #expect(try a.start(["--max-connections", "64", "--header-timeout", "2", "--idle-timeout", "3"]).0)
         let script = Support.packageRoot.appendingPathComponent("Tests/Support/slow_clients.py").path
         // Two client processes, 150 idle + 150 slowloris connections, for 8 s: more than twice the cap.
         let clients = try (0..<2).map { _ in
