@@ -19,9 +19,14 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = UnsafeBufferPointer(start: data, count: size)
     let text = String(decoding: bytes, as: UTF8.self)
     checkQuery(text)
-    checkQueryTimes(text)
-    checkAgentTime(text)
-    checkUnits(text)
+    // The time parsers get the whole text and each of its first words, so that the query seeds'
+    // times (`after 1677-09-21T00:12:44Z`) reach them directly.
+    for piece in [Substring(text)] + text.split(separator: " ").prefix(8) {
+        let piece = String(piece)
+        checkQueryTimes(piece)
+        checkAgentTime(piece)
+        checkUnits(piece)
+    }
     return 0
 }
 
@@ -70,9 +75,7 @@ private func checkQueryTimes(_ text: String) {
     case .invalid:
         require(RFC3339.parse(text) == nil && !RFC3339.isOutOfRange(text), "RFC3339 agrees (invalid)", text)
     }
-    // Durations: also each whitespace-separated word, so `after 15m ago`-shaped inputs reach it.
-    for word in [Substring(text)] + text.split(separator: " ").prefix(8) {
-        guard let d = Indexer.TimeParser.duration(String(word)) else { continue }
+    if let d = Indexer.TimeParser.duration(text) {
         require(d >= 0 && d % 1_000_000_000 == 0, "a duration is whole non-negative seconds", text)
         if let ago = Indexer.TimeParser.ago(d, from: nowNanos) { require(ago <= nowNanos, "ago is not in the future", text) }
     }
@@ -90,7 +93,11 @@ private func checkAgentTime(_ text: String) {
     require(TimeParser.parse(text, now: nowDate) == (try? result.get()), "parse agrees with value", text)
     let trimmed = text.trimmingCharacters(in: .whitespaces)
     if trimmed == "now" { require((try? result.get()) == nowNanos, "now is now", text) }
-    if case .success(let t) = result, trimmed.hasSuffix("ago") { require(t <= nowNanos, "'ago' is not in the future", text) }
+    if case .success(let t) = result {
+        if trimmed.hasSuffix("ago") { require(t <= nowNanos, "'ago' is not in the future", text) }
+        let formatted = TimeParser.format(t)
+        require((try? TimeParser.value(formatted, now: nowDate)) == t, "format/value round trip (\(formatted))", text)
+    }
 }
 
 private func checkUnits(_ text: String) {
