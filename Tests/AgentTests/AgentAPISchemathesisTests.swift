@@ -34,6 +34,7 @@ struct AgentAPISchemathesisTests {
             "--max-failures", "20",
             "--no-color",
             "--output-truncate", "true",
+            "--generation-database", "none",
         ])
         let elapsed = Int(Date().timeIntervalSince(started))
         let summary = r.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("issues found") || $0.contains("failures in") }
