@@ -23,4 +23,18 @@ if [ "${1:-}" = "--test" ] && ! python3 -c 'import jsonschema' 2>/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-jsonschema
   }
 fi
+# schemathesis (Tests/AgentTests/AgentAPISchemathesisTests.swift checks the agent against Schemas/agent-api.yaml),
+# pinned: its CLI and checks change between releases. From PyPI; where a Debian-managed python3 refuses pip
+# installs (PEP 668) and Debian has no package, into a venv of its own linked from /usr/local/bin. If neither
+# works the test is skipped with a message, as without the tool.
+SCHEMATHESIS_VERSION=4.32.5
+if [ "${1:-}" = "--test" ] && ! schemathesis --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  python3 -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION" 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    venv=/opt/vigie-test-tools
+    { dpkg -s python3-venv >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv; } &&
+      $SUDO python3 -m venv "$venv" && $SUDO "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" &&
+      $SUDO ln -sf "$venv/bin/schemathesis" /usr/local/bin/schemathesis
+  } || echo "install-deps: schemathesis $SCHEMATHESIS_VERSION could not be installed; the agent API conformance test will be skipped" >&2
+fi
 command -v swift >/dev/null || { echo "swift not found: install a Swift 6 toolchain (https://swift.org/install) and put it on PATH" >&2; exit 1; }

@@ -6,10 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 swift build --build-tests
-# libFuzzer targets, bounded in time: the packet decoder, the pcap/pcapng readers, the DNS/HTTP/TLS parsers,
-# the server's record parser.
-bash Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-60}"
-bash Fuzz/CaptureFiles/run.sh "${FUZZ_SECONDS:-60}"
-bash Fuzz/AppProtocols/run.sh "${FUZZ_SECONDS:-60}"
-bash Fuzz/RecordParser/run.sh "${FUZZ_SECONDS:-60}"
+# libFuzzer targets, bounded in time (one budget: 5 x 48 s = 240 s by default): the packet decoder, the
+# pcap/pcapng readers, the DNS/HTTP/TLS parsers, the server's record parser, the query language and
+# time parsers.
+bash Fuzz/PacketDecoding/run.sh "${FUZZ_SECONDS:-48}"
+bash Fuzz/CaptureFiles/run.sh "${FUZZ_SECONDS:-48}"
+bash Fuzz/AppProtocols/run.sh "${FUZZ_SECONDS:-48}"
+bash Fuzz/RecordParser/run.sh "${FUZZ_SECONDS:-48}"
+bash Fuzz/QueryLanguage/run.sh "${FUZZ_SECONDS:-48}"
 swift test --skip-build

@@ -29,7 +29,7 @@ public enum AgentAPI {
             FileIO.isDirectory(layout.catalogDirectory) ? Response(status: .ok) : Problem.make(503, "the store has no catalog").response()
         }
         router.get("api/v1/packets") { request, context -> Response in
-            packets(request, caller: context.caller, layout: layout, audit: audit, logger: logger)
+            packets(request, caller: context.caller, headOnly: context.isHead, layout: layout, audit: audit, logger: logger)
         }
         router.get("api/v1/segments") { request, _ -> Response in
             let from: Int64?, to: Int64?
@@ -63,11 +63,15 @@ public enum AgentAPI {
         let registry = ListenerServer.registry(for: listener)
         let audit = AuditLog(logger: Logger(label: "vigie.audit"))
         let routes = router(store: store, access: access, audit: audit, registry: registry, logger: logger)
-        return Application(responder: HeadAsGetResponder(routes.buildResponder()),
+        return Application(responder: HeadAsGetResponder(routes.buildResponder(), paths: paths),
                            server: try ListenerServer.builder(listener, registry: registry),
                            configuration: listener.applicationConfiguration(serverName: "vigie-agent"),
                            logger: logger)
     }
+
+    /// The paths of the routes ``router(store:access:audit:registry:logger:)`` declares (each answers
+    /// GET and HEAD; other methods 405).
+    public static let paths: Set<String> = ["/healthz", "/readyz", "/metrics", "/api/v1/packets", "/api/v1/segments", "/api/v1/status"]
 
     /// Prometheus text of the API's own counters.
     static func metrics(_ a: AuditLog.Counters, _ c: ConnectionRegistry.Counters?) -> String {
@@ -113,7 +117,10 @@ public enum AgentAPI {
         return (bounds[0], bounds[1])
     }
 
-    static func packets(_ request: Request, caller: Caller, layout: StoreLayout, audit: AuditLog, logger: Logger) -> Response {
+    /// `GET /api/v1/packets`; with `headOnly` (a HEAD), the request is validated and answered with
+    /// GET's status and headers, but no query runs: HEAD has no body to stream it into, and a query
+    /// started for it would wait forever for a reader.
+    static func packets(_ request: Request, caller: Caller, headOnly: Bool = false, layout: StoreLayout, audit: AuditLog, logger: Logger) -> Response {
         let parameters = QueryParameters(rawQuery: request.uri.query)
         let text = parameters["q"] ?? ""
         func refuse(_ response: Response, _ reason: String) -> Response {
@@ -152,6 +159,11 @@ public enum AgentAPI {
         } else if linkTypes.count > 1 {
             return refuse(Problem.badRequest("segments in range have link types \(linkTypes.sorted()); add link_type=N to choose one"), "link types")
         }
+        var headers = HTTPFields()
+        headers[.contentType] = "application/vnd.tcpdump.pcap"
+        headers[.contentDisposition] = "attachment; filename=\"vigie.pcap\""
+        // Length unknown, as for GET (chunked); NIO sends no body bytes for a HEAD.
+        if headOnly { return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await writer.finish(nil) }) }
         let outLink = linkType ?? linkTypes.first ?? 1
         let nano = refs.contains { $0.nanosecond }
         let engine = QueryEngine(segments: refs)
@@ -166,9 +178,6 @@ public enum AgentAPI {
                 logger.debug("query done", metadata: ["q": "\(text)", "packets": "\(stats.packets)", "indexed": "\(stats.segmentsIndexed)", "scanned": "\(stats.segmentsScanned)"])
             }
         }
-        var headers = HTTPFields()
-        headers[.contentType] = "application/vnd.tcpdump.pcap"
-        headers[.contentDisposition] = "attachment; filename=\"vigie.pcap\""
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await stream.write(to: &writer)
         })

@@ -77,21 +77,45 @@ struct AgentAccessMiddleware: RouterMiddleware {
     }
 }
 
-/// HEAD answers what GET would, without the body (RFC 9110 §9.3.2). It wraps the whole router:
-/// router middleware runs only once a route matched, and no route is declared for HEAD.
-public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder {
-    public typealias Context = Inner.Context
+/// Wraps the whole router (no route is declared for HEAD, and the router answers an undeclared
+/// method with 404):
+/// - HEAD answers what GET would, with the same status and headers, without the body (RFC 9110
+///   §9.3.2): the request reaches the GET route marked ``AgentRequestContext/isHead``, and NIO sends
+///   no body bytes for a HEAD. A route whose body is costly to make (a pcap extraction) checks the
+///   mark and validates the request without running it.
+/// - Any other method on a path of the API answers 405 with `Allow: GET, HEAD` (RFC 9110 §15.5.6),
+///   rather than the router's 404.
+public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == AgentRequestContext {
+    public typealias Context = AgentRequestContext
     let inner: Inner
+    /// The paths of the API's routes.
+    let paths: Set<String>
 
-    public init(_ inner: Inner) { self.inner = inner }
+    public init(_ inner: Inner, paths: Set<String>) {
+        self.inner = inner
+        self.paths = paths
+    }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        guard request.method == .head else { return try await inner.respond(to: request, context: context) }
-        var head = request.head
-        head.method = .get
-        var response = try await inner.respond(to: Request(head: head, body: request.body), context: context)
-        response.body = ResponseBody()
-        return response
+        switch request.method {
+        case .get:
+            return try await inner.respond(to: request, context: context)
+        case .head:
+            var head = request.head
+            head.method = .get
+            var context = context
+            context.isHead = true
+            return try await inner.respond(to: Request(head: head, body: request.body), context: context)
+        default:
+            guard paths.contains(Self.normalized(request.uri.path)) else { return try await inner.respond(to: request, context: context) }
+            return Problem.make(405, "\(request.method) is not allowed here: the API answers GET and HEAD")
+                .response(headers: [.allow: "GET, HEAD"])
+        }
+    }
+
+    /// The path as the router matches it: without a trailing slash.
+    static func normalized(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
     }
 }
 
@@ -100,6 +124,8 @@ public struct AgentRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let peerCertificate: String?
     var caller = Caller(name: "anonymous", role: nil)
+    /// The request is a HEAD, answered by the GET route (``HeadAsGetResponder``): no body is sent.
+    public internal(set) var isHead = false
 
     public init(source: ApplicationRequestContextSource) {
         let listener = ListenerRequestContext(source: source)

@@ -19,7 +19,15 @@ struct Problem: Codable, Sendable {
     }
 
     static func make(_ status: Int, _ detail: String) -> Problem {
-        Problem(title: HTTPResponse.Status(code: status).reasonPhrase, status: status, detail: detail)
+        Problem(title: title(status), status: status, detail: detail)
+    }
+
+    /// The reason phrase of a status the API answers, as the problem's title (RFC 9457 §3.1.3).
+    /// `HTTPResponse.Status(code:)` alone has an empty reason phrase.
+    static func title(_ status: Int) -> String {
+        let known: [HTTPResponse.Status] = [.badRequest, .unauthorized, .forbidden, .notFound, .methodNotAllowed,
+                                            .internalServerError, .serviceUnavailable]
+        return known.first { $0.code == status }?.reasonPhrase ?? "HTTP \(status)"
     }
 
     static func badRequest(_ detail: String, position: Int? = nil, length: Int? = nil) -> Response {

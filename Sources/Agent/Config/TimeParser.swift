@@ -82,9 +82,12 @@ public enum TimeParser {
     }
 
     /// Formats nanoseconds as RFC 3339 UTC with nanoseconds, e.g. `2026-11-23T14:05:00.123456789Z`.
+    /// Total over `Int64`: the floor division below cannot overflow (`ns - 999_999_999` did, for the
+    /// earliest representable times, such as the range's own lower end 1677-09-21T00:12:44Z).
     public static func format(_ ns: Int64) -> String {
-        let secs = ns >= 0 ? ns / 1_000_000_000 : (ns - 999_999_999) / 1_000_000_000
-        let frac = ns - secs * 1_000_000_000
+        let (q, r) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
+        let secs = r < 0 ? q - 1 : q
+        let frac = r < 0 ? r + 1_000_000_000 : r
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         let base = f.string(from: Date(timeIntervalSince1970: TimeInterval(secs)))
