@@ -294,6 +294,8 @@ enum DrillDown {
         private let lock = NSLock()
         private var inFlight = 0
         let config: DrillDownConfig
+        /// Every drill-down's audit line and counters.
+        let audit = DrillDownAudit()
 
         init(config: DrillDownConfig) { self.config = config }
 
@@ -501,16 +503,23 @@ enum DrillDown {
                 failed.append("agent \(agent): HTTP \(code)" + (detail.map { ": \($0)" } ?? ""))
             }
         }
+        let who = api.access.callerName(authorization: request.headers[.authorization])
+        func audit(_ status: Int, bytes: Int = 0) {
+            fetcher.audit.record(who: who, service: service, client: client, from: from, to: to, answered: good.map(\.0), failed: failed,
+                                 bytes: bytes, status: status)
+        }
         guard !good.isEmpty else {
             let detail = "no agent answered: \(failed.joined(separator: "; "))"
-            if contacted == 0 { return Problem.make(403, detail).response() }
-            if clientErrors > 0 { return Problem.make(400, detail).response() }
-            return Problem.make(timeouts == contacted ? 504 : 502, detail).response()
+            let status = contacted == 0 ? 403 : clientErrors > 0 ? 400 : timeouts == contacted ? 504 : 502
+            audit(status)
+            return Problem.make(status, detail).response()
         }
         let merged: [UInt8]
         do { merged = try PcapMerge.merge(good.map(\.1)) } catch {
+            audit(502)
             return Problem.make(502, "agents \(good.map(\.0).joined(separator: ", ")) answered data that is not a mergeable pcap").response()
         }
+        audit(200, bytes: merged.count)
         var headers = HTTPFields()
         headers[.contentType] = "application/vnd.tcpdump.pcap"
         // Which agents answered, for a client that wants to know (the pcap itself cannot say).

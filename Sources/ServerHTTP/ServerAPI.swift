@@ -312,7 +312,8 @@ public enum ServerAPI {
             Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"])
         }
         router.get("metrics") { _, _ -> Response in
-            text(MetricsText.render(correlator.metrics) + MetricsText.throttled(config.rateLimiter) + (config.extraMetrics?() ?? ""),
+            text(MetricsText.render(correlator.metrics) + MetricsText.throttled(config.rateLimiter) + fetcher.audit.metricsText()
+                 + (config.extraMetrics?() ?? ""),
                  contentType: "text/plain; version=0.0.4")
         }
         router.get("/") { _, _ -> Response in
