@@ -3,7 +3,8 @@ import PackageDescription
 
 // Layering (one-way): CPcap -> PcapKit ; PcapFormat, PacketDecoding (pure Swift, no C)
 //   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
-// HTTPListener (TLS, connection limits, token files) sits under both AgentHTTP and ServerHTTP.
+// HTTPListener (TLS, connection limits, token files, listener settings) sits under Agent (its `api:`
+// configuration), AgentHTTP and ServerHTTP.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -69,7 +70,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding",
+                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -5,7 +5,8 @@
 # runs (this machine drifts by tens of percent within minutes), each:
 #   bulk:  one extraction of every TCP packet of the store (LIMIT, default 1,000,000), MB/s;
 #   small: SMALL requests (default 200) of one conversation each, a new connection per request (as
-#          a drill-down makes them: TLS handshake included), requests/s.
+#          a drill-down makes them: TLS handshake included), requests/s;
+#   keepalive: the same requests on one kept-alive connection, requests/s.
 # Reports the medians and the median of the paired TLS/plain ratios. RUNS (default 7) pairs.
 source "$(dirname "$0")/lib.sh"
 build_release
@@ -36,22 +37,25 @@ bulk() {
   curl -s "$@" -o /dev/null -w '%{size_download} %{time_total}\n' "$url/api/v1/packets?q=tcp&limit=$LIMIT" \
     | awk '{printf "%.1f\n", $1 / $2 / 1e6}'
 }
-# small URL CURLARGS... -> requests/s (one curl process, a new connection per request)
+# small URL CLOSE CURLARGS... -> requests/s (one curl process; CLOSE=close: a new connection per request)
 small() {
-  local url=$1; shift; local t0 t1 args=()
-  for c in "${CONVS[@]}"; do args+=(--next "$@" -H "Connection: close" -o /dev/null -G --data-urlencode "q=$c" "$url/api/v1/packets"); done
+  local url=$1 close=$2; shift 2; local t0 t1 args=() hdr=()
+  [ "$close" = close ] && hdr=(-H "Connection: close")
+  for c in "${CONVS[@]}"; do args+=(--next "$@" "${hdr[@]}" -o /dev/null -G --data-urlencode "q=$c" "$url/api/v1/packets"); done
   t0=$(now); curl -s "${args[@]:1}"; t1=$(now)
   echo "${#CONVS[@]} / ($t1 - $t0)" | bc -l | xargs printf '%.1f\n'
 }
 TLSARGS=(--cacert "$PKI/ca.pem" -H "Authorization: Bearer $TOKEN")
-: > "$WORK/api.bulk"; : > "$WORK/api.small"
+: > "$WORK/api.bulk"; : > "$WORK/api.small"; : > "$WORK/api.keepalive"
+echo "TLS: $(curl -sv "${TLSARGS[@]}" -o /dev/null "https://127.0.0.1:$P2/healthz" 2>&1 | grep -o 'SSL connection using.*')"
 for i in $(seq "$RUNS"); do
   a=$(bulk "http://127.0.0.1:$P1"); b=$(bulk "https://127.0.0.1:$P2" "${TLSARGS[@]}")
-  c=$(small "http://127.0.0.1:$P1"); d=$(small "https://127.0.0.1:$P2" "${TLSARGS[@]}")
-  echo "$a $b" >> "$WORK/api.bulk"; echo "$c $d" >> "$WORK/api.small"
-  echo "run $i: bulk plain $a MB/s, TLS+token $b MB/s; small plain $c req/s, TLS+token $d req/s"
+  c=$(small "http://127.0.0.1:$P1" close); d=$(small "https://127.0.0.1:$P2" close "${TLSARGS[@]}")
+  e=$(small "http://127.0.0.1:$P1" keep); f=$(small "https://127.0.0.1:$P2" keep "${TLSARGS[@]}")
+  echo "$a $b" >> "$WORK/api.bulk"; echo "$c $d" >> "$WORK/api.small"; echo "$e $f" >> "$WORK/api.keepalive"
+  echo "run $i: bulk plain $a MB/s, TLS+token $b MB/s; small plain $c req/s, TLS+token $d req/s; keep-alive plain $e req/s, TLS+token $f req/s"
 done
-for kind in bulk small; do
+for kind in bulk small keepalive; do
   f="$WORK/api.$kind"
   echo "$kind: plain median $(cut -d' ' -f1 "$f" | median), TLS+token median $(cut -d' ' -f2 "$f" | median)," \
        "median paired ratio TLS/plain $(awk '{printf "%.3f\n", $2 / $1}' "$f" | median) (target >= 0.90)"

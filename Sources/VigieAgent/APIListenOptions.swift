@@ -4,18 +4,8 @@ import HTTPListener
 
 extension ListenerOptions {
     /// The agent API's listener and access rules for `host:port`: the flags over YAML `api:`.
-    func agentAPI(host: String, port: Int, settings api: APISettings) throws -> (ListenerConfig, AgentAccess) {
-        var s = ListenerSettings()
-        s.tokensFile = api.tokensFile
-        s.tlsCertificate = api.tlsCertificate
-        s.tlsKey = api.tlsKey
-        s.tlsClientCA = api.tlsClientCA
-        s.requireClientCertificate = api.requireClientCertificate
-        s.insecureListen = api.insecureListen
-        s.maxConnections = api.maxConnections
-        s.headerTimeoutSeconds = api.headerTimeoutSeconds
-        s.idleTimeoutSeconds = api.idleTimeoutSeconds
-        let (listener, tokens) = try resolve(host: host, port: port, settings: s)
+    func agentAPI(host: String, port: Int, settings: ListenerSettings) throws -> (ListenerConfig, AgentAccess) {
+        let (listener, tokens) = try resolve(host: host, port: port, settings: settings)
         for role in [TokenRole.operator, .agent] where tokens.count(role) > 0 {
             throw ConfigError(option: "--token-file", "the agent's API takes 'read' and 'drilldown' tokens only, not '\(role.rawValue)'")
         }

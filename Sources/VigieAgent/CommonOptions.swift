@@ -56,8 +56,14 @@ struct StoreWriteOptions: ParsableArguments {
     @Option(name: .customLong("http-export"), help: "Export records to this HTTP endpoint (config: export.http.url).")
     var httpExport: String?
 
-    @Option(name: .customLong("http-token"), help: "Bearer token for --http-export (config: export.http.token).")
+    @Option(name: .customLong("http-token"), help: "Bearer token for --http-export (config: export.http.token). Visible in ps: prefer --http-token-file.")
     var httpToken: String?
+
+    @Option(name: .customLong("http-ca-file"), help: "CA bundle (PEM) verifying --http-export's server certificate (config: export.http.ca_file).")
+    var httpCAFile: String?
+
+    @Option(name: .customLong("http-token-file"), help: "File holding the bearer token for --http-export, whitespace trimmed (config: export.http.token_file).")
+    var httpTokenFile: String?
 
     /// The config file merged with the flags, validated.
     func resolve() throws -> AgentConfig {
@@ -88,6 +94,8 @@ struct StoreWriteOptions: ParsableArguments {
             c.export.httpURL = v
         }
         if let v = httpToken { c.export.httpToken = v }
+        if let v = httpCAFile { c.export.httpCAFile = v }
+        if let v = httpTokenFile { c.export.httpToken = try ConfigLoader.token(fromFile: v, option: "--http-token-file") }
         guard c.store != nil else { throw ConfigError(option: "--store", "a store directory is required (flag or config 'store')") }
         guard Logger.Level(rawValue: c.logging.level) != nil else {
             throw ConfigError(option: "logging.level", "'\(c.logging.level)' is not a log level")

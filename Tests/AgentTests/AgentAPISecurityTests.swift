@@ -18,7 +18,8 @@ struct AgentAPISecurityTests {
         var tokens: String { dir + "/tokens" }
         var log: String { dir + "/agent.log" }
         let port = Int.random(in: 20_000...40_000)
-        var process: Process?
+        lazy var server = ListeningProcess(log: log)
+        var process: Process? { server.process }
 
         init() throws {
             let gen = URL(fileURLWithPath: Support.agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-gen").path
@@ -38,28 +39,10 @@ struct AgentAPISecurityTests {
         /// Starts `serve` with `extra` options; returns false (and the log) when it exits at once.
         @discardableResult
         func start(_ extra: [String], listen: String? = nil) throws -> (Bool, String) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: Support.agentBinary)
-            p.arguments = ["serve", "--store", store, "--listen", listen ?? "127.0.0.1:\(port)", "--log-level", "info"] + extra
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = handle
-            p.standardError = handle
-            try p.run()
-            process = p
-            for _ in 0..<100 {
-                if !p.isRunning { return (false, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "") }
-                if (try? String(contentsOfFile: log, encoding: .utf8))?.contains("listening on") == true { return (true, "") }
-                usleep(100_000)
-            }
-            return (p.isRunning, "")
+            try server.start(Support.agentBinary, ["serve", "--store", store, "--listen", listen ?? "127.0.0.1:\(port)", "--log-level", "info"] + extra)
         }
 
-        func stop() {
-            guard let p = process, p.isRunning else { return }
-            p.terminate()
-            p.waitUntilExit()
-        }
+        func stop() { server.stop() }
 
         deinit {
             stop()

@@ -19,7 +19,8 @@ struct ServerListenerSecurityTests {
         var tokens: String { dir + "/tokens" }
         var pki: String { dir + "/pki" }
         var log: String { dir + "/server.log" }
-        var process: Process?
+        lazy var server = ListeningProcess(log: log)
+        var process: Process? { server.process }
 
         init() throws {
             try shopYAML.write(toFile: dir + "/inventory.yaml", atomically: true, encoding: .utf8)
@@ -42,30 +43,11 @@ struct ServerListenerSecurityTests {
         /// Starts `serve`; false (and the log) when it exits at once.
         @discardableResult
         func start(_ extra: [String], listen: String? = nil) throws -> (Bool, String) {
-            stop()
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: HTTPFixture.serverBinary)
-            p.arguments = ["serve", "--data", dir + "/data", "--listen", listen ?? "127.0.0.1:\(port)", "--inventory", dir + "/inventory.yaml",
-                           "--log-level", "info"] + extra
-            FileManager.default.createFile(atPath: log, contents: nil)
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-            p.standardOutput = handle
-            p.standardError = handle
-            try p.run()
-            process = p
-            for _ in 0..<100 {
-                if !p.isRunning { return (false, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "") }
-                if (try? String(contentsOfFile: log, encoding: .utf8))?.contains("listening on") == true { return (true, "") }
-                usleep(100_000)
-            }
-            return (p.isRunning, "")
+            try server.start(HTTPFixture.serverBinary, ["serve", "--data", dir + "/data", "--listen", listen ?? "127.0.0.1:\(port)",
+                                                        "--inventory", dir + "/inventory.yaml", "--log-level", "info"] + extra)
         }
 
-        func stop() {
-            guard let p = process, p.isRunning else { return }
-            p.terminate()
-            p.waitUntilExit()
-        }
+        func stop() { server.stop() }
 
         deinit {
             stop()

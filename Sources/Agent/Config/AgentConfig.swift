@@ -1,3 +1,4 @@
+import HTTPListener
 /// How the store keeps data when it reaches its quota.
 public enum RetentionMode: String, Sendable, Hashable, Codable, CaseIterable {
     /// Delete the oldest segments to make room (circular buffer).
@@ -85,31 +86,13 @@ public struct AgentConfig: Sendable, Hashable {
     public var logging = LoggingConfig()
     public var analytics = AnalyticsSettings()
     public var export = ExportSettings()
-    public var api = APISettings()
+    /// The query API's listener (YAML `api:`; flags of `serve` and `capture` override it):
+    /// token file, TLS, connection limits (docs/security.md).
+    public var api = ListenerSettings()
 
     public init() {}
 }
 
-/// The query API's listener (YAML `api:`; flags of `serve` and `capture` override it). See
-/// docs/security.md.
-public struct APISettings: Sendable, Hashable {
-    /// Token file, `ROLE NAME TOKEN` per line (`read`, `drilldown`); re-read on SIGHUP.
-    public var tokensFile: String?
-    /// PEM certificate chain and key: TLS on the listener.
-    public var tlsCertificate: String?
-    public var tlsKey: String?
-    /// CA that client certificates are verified against (the server's drill-down certificate).
-    public var tlsClientCA: String?
-    /// Refuse clients without a valid certificate (mTLS).
-    public var requireClientCertificate = false
-    /// Accept a non-loopback listener without TLS and credentials.
-    public var insecureListen = false
-    public var maxConnections = 4_096
-    public var headerTimeoutSeconds: Double = 10
-    public var idleTimeoutSeconds: Double = 60
-
-    public init() {}
-}
 
 /// Traffic analytics settings (docs/flows.md, docs/records.md).
 public struct AnalyticsSettings: Sendable, Hashable {

@@ -1,3 +1,5 @@
+import Foundation
+import HTTPListener
 import Yams
 
 /// Loads `AgentConfig` from YAML, rejecting unknown options and wrong types with an error that
@@ -8,6 +10,17 @@ public enum ConfigLoader {
             throw ConfigError(option: "--config", "file not found: \(path)")
         }
         return try parse(String(decoding: bytes, as: UTF8.self), file: path)
+    }
+
+    /// The token held in `path`, whitespace trimmed: tokens live in files, never on the command
+    /// line, where `ps` shows them.
+    public static func token(fromFile path: String, option: String, file: String? = nil) throws -> String {
+        guard let bytes = try? FileIO.readFile(path) else { throw ConfigError(option: option, "\(path): cannot read the token file", file: file) }
+        let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty, !token.contains(where: \.isNewline) else {
+            throw ConfigError(option: option, "\(path): the file must hold exactly one token", file: file)
+        }
+        return token
     }
 
     public static func parse(_ yaml: String, file: String? = nil) throws -> AgentConfig {
@@ -141,9 +154,12 @@ public enum ConfigLoader {
         }
         if let h = m["http"] {
             let hm = try r.mapping(h, "export.http")
-            try r.checkKeys(hm, "export.http.", allowed: ["url", "token", "ca_file"])
+            try r.checkKeys(hm, "export.http.", allowed: ["url", "token", "token_file", "ca_file"])
             if let v = hm["url"] { e.httpURL = try r.string(v, "export.http.url") }
             if let v = hm["token"] { e.httpToken = try r.string(v, "export.http.token") }
+            if let v = hm["token_file"] {
+                e.httpToken = try token(fromFile: try r.string(v, "export.http.token_file"), option: "export.http.token_file", file: r.file)
+            }
             if let v = hm["ca_file"] { e.httpCAFile = try r.string(v, "export.http.ca_file") }
             guard let url = e.httpURL, url.hasPrefix("http://") || url.hasPrefix("https://") else {
                 throw ConfigError(option: "export.http.url", "must be an http:// or https:// URL", file: r.file)
@@ -151,7 +167,7 @@ public enum ConfigLoader {
         }
     }
 
-    private static func parseAPI(_ node: Node, _ r: Reader, _ api: inout APISettings) throws {
+    private static func parseAPI(_ node: Node, _ r: Reader, _ api: inout ListenerSettings) throws {
         let m = try r.mapping(node, "api")
         try r.checkKeys(m, "api.", allowed: ["tokens_file", "tls_cert", "tls_key", "tls_client_ca", "require_client_cert",
                                              "insecure_listen", "max_connections", "header_timeout", "idle_timeout"])
