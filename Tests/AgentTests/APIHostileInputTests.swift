@@ -13,9 +13,7 @@ struct APIHostileInputTests {
         let server = Process()
 
         init() throws {
-            let gen = URL(fileURLWithPath: Support.agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-gen").path
-            _ = try Support.run([gen, "-o", dir + "/g.pcap", "--packets", "2000"])
-            _ = try Support.run([Support.agentBinary, "ingest", "--store", store, "--no-progress", dir + "/g.pcap"])
+            try Support.generatedStore(store, in: dir)
             server.executableURL = URL(fileURLWithPath: Support.agentBinary)
             server.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
             server.standardOutput = FileHandle.nullDevice

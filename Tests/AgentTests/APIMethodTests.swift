@@ -11,9 +11,7 @@ final class TokenAgent {
     let server = Process()
 
     init() throws {
-        let gen = URL(fileURLWithPath: Support.agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-gen").path
-        _ = try Support.run([gen, "-o", dir + "/g.pcap", "--packets", "2000"])
-        _ = try Support.run([Support.agentBinary, "ingest", "--store", store, "--no-progress", dir + "/g.pcap"])
+        try Support.generatedStore(store, in: dir)
         let tokens = dir + "/tokens"
         // The agent refuses a token file other users can read.
         #expect(FileManager.default.createFile(atPath: tokens, contents: Data("read tester \(token)\n".utf8),

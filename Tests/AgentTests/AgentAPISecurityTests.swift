@@ -22,9 +22,7 @@ struct AgentAPISecurityTests {
         var process: Process? { server.process }
 
         init() throws {
-            let gen = URL(fileURLWithPath: Support.agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-gen").path
-            _ = try Support.run([gen, "-o", dir + "/g.pcap", "--packets", "2000"])
-            _ = try Support.run([Support.agentBinary, "ingest", "--store", store, "--no-progress", dir + "/g.pcap"])
+            try Support.generatedStore(store, in: dir)
             let pkiScript = Support.packageRoot.appendingPathComponent("Tests/Support/make_test_pki.sh").path
             let made = try Support.run(["bash", pkiScript, pki])
             #expect(made.status == 0, "\(made.stderr)")

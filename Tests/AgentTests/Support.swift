@@ -139,6 +139,14 @@ enum Support {
         return packageRoot.appendingPathComponent(".build/debug/vigie-agent").path
     }
 
+    /// A store of `packets` generated packets (`vigie-gen`, then `vigie-agent ingest`), made in `dir`:
+    /// what the API tests serve when they need no corpus.
+    static func generatedStore(_ store: String, in dir: String, packets: Int = 2000) throws {
+        let gen = URL(fileURLWithPath: agentBinary).deletingLastPathComponent().appendingPathComponent("vigie-gen").path
+        _ = try run([gen, "-o", dir + "/g.pcap", "--packets", "\(packets)"])
+        _ = try run([agentBinary, "ingest", "--store", store, "--no-progress", dir + "/g.pcap"])
+    }
+
     /// Ingests files into a store through the library pipeline (same code path as the CLI).
     @discardableResult
     static func ingest(_ files: [String], store: String, config: StorageConfig = StorageConfig(),
