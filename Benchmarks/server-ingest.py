@@ -6,8 +6,12 @@ like the agent's, POSTed by CONCURRENCY clients. Reports records/s and the per-b
 time from a record's arrival to the changed weather).
 
     server-ingest.py URL DATA_DIR [ENDPOINTS] [SERVICES] [RECORDS] [BATCH] [CONCURRENCY]
+
+With an https:// URL, VIGIE_BENCH_CA names the CA file that verifies the server; with
+VIGIE_BENCH_TOKENS=FILE, each client agentK sends the token of the line `agent agentK TOKEN` of FILE
+(the server's token file).
 """
-import gzip, json, random, sys, threading, time, urllib.request
+import gzip, json, os, random, ssl, sys, threading, time, urllib.request
 
 url, out = sys.argv[1], sys.argv[2]
 endpoints = int(sys.argv[3]) if len(sys.argv) > 3 else 10_000
@@ -54,14 +58,22 @@ for b in range(records // batch):
     per_agent[agent] = start + batch
     bodies.append((agent, gzip.compress(text.encode(), 1)))
 
+tokens = {}
+if os.environ.get("VIGIE_BENCH_TOKENS"):
+    for line in open(os.environ["VIGIE_BENCH_TOKENS"]):
+        f = line.split()
+        if len(f) == 3 and f[0] == "agent": tokens[f[1]] = f[2]
+context = ssl.create_default_context(cafile=os.environ["VIGIE_BENCH_CA"]) if url.startswith("https:") else None
+
 latencies, lock, errors = [], threading.Lock(), []
 def client(k):
     for agent, body in bodies[k::concurrency]:
-        req = urllib.request.Request(url, data=body, method="POST", headers={
-            "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"})
+        headers = {"Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"}
+        if agent in tokens: headers["Authorization"] = "Bearer " + tokens[agent]
+        req = urllib.request.Request(url, data=body, method="POST", headers=headers)
         t0 = time.perf_counter()
         try:
-            urllib.request.urlopen(req, timeout=120).read()
+            urllib.request.urlopen(req, timeout=120, context=context).read()
         except Exception as e:
             with lock: errors.append(str(e))
         with lock: latencies.append(time.perf_counter() - t0)
