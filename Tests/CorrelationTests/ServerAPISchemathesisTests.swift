@@ -36,7 +36,7 @@ struct ServerAPISchemathesisTests {
 
         // Content for the weather, node details, flows, dependencies and agents.
         let batch = [Lines.serviceSeen(seq: 2), Lines.serviceState(seq: 15, state: "DEGRADED"),
-                     Lines.serviceState(seq: 16, service: "10.0.0.7:5432/tcp", state: "DOWN"), Lines.edge(seq: 24),
+                     Lines.serviceState(seq: 16, service: "10.0.0.7:5432/tcp", state: "UP"), Lines.edge(seq: 24),
                      Lines.agentHealth(seq: 25), Lines.conn(seq: 1)]
         let ingested = try f.post(batch, token: Self.agentToken)
         #expect(ingested.status == 200, "\(ingested.body)")
