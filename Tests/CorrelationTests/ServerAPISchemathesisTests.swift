@@ -60,7 +60,9 @@ struct ServerAPISchemathesisTests {
             "--no-color",
             "--output-truncate", "true",
             "--generation-database", "none",
-        ], cwd: root, outputs: dir, environment: ["VIGIE_AGENT_TOKEN": Self.agentToken])
+        ], cwd: root, outputs: dir, environment: ["VIGIE_AGENT_TOKEN": Self.agentToken,
+                                                       // Put back after every accepted PUT /api/v1/inventory (the toml's hooks).
+                                                       "VIGIE_SCHEMATHESIS_INVENTORY": dir + "/inventory.yaml"])
         let elapsed = Int(Date().timeIntervalSince(started))
         let summary = r.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("issues found") || $0.contains("failures in") }
         print("schemathesis: exit \(r.status) in \(elapsed) s, seed \(seed): \(summary.joined(separator: " | "))")
