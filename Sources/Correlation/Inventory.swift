@@ -23,6 +23,10 @@ public struct Node: Sendable, Hashable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        // YAML `id: null` (or `id:`) is no id: a YAML decoder would otherwise read it as the string "null".
+        if c.contains(.id), try c.decodeNil(forKey: .id) {
+            throw DecodingError.valueNotFound(String.self, .init(codingPath: c.codingPath + [CodingKeys.id], debugDescription: "the node has no id (null)"))
+        }
         id = try c.decode(String.self, forKey: .id)
         kind = try c.decode(NodeKind.self, forKey: .kind)
         name = try c.decodeIfPresent(String.self, forKey: .name)

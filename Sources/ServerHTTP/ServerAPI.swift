@@ -76,6 +76,17 @@ public enum ServerAPI {
         request.uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// A boolean query parameter: absent is false; `true`/`1` and `false`/`0`, anything else 400.
+    static func flag(_ request: Request, _ name: String) -> Result<Bool, RefusedParameter> {
+        switch parameter(request, name) {
+        case nil, "false", "0": return .success(false)
+        case "true", "1": return .success(true)
+        case let other?: return .failure(RefusedParameter(response: Problem.badRequest("'\(name)' must be true, false, 1 or 0, not '\(other)'")))
+        }
+    }
+
+    struct RefusedParameter: Error { var response: Response }
+
     /// The media type of the request (`Content-Type` without parameters, lower case), "" when absent.
     static func mediaType(_ request: Request) -> String {
         let value = request.headers[.contentType] ?? ""
@@ -126,6 +137,7 @@ public enum ServerAPI {
         // HEAD on every GET route answers like GET without the body.
         let router = Router(options: .autoGenerateHeadEndpoints)
         router.add(middleware: OperatorAuthMiddleware(access: config.access))  // first: it covers every route
+        router.add(middleware: MethodNotAllowedMiddleware())  // 405 + Allow rather than the router's 404
         router.post("api/v1/ingest") { request, _ -> Response in
             var request = request
             return try await ingest(&request, correlator: correlator, config: config, logger: logger)
@@ -135,7 +147,8 @@ public enum ServerAPI {
             await DrillDown.packets(request, correlator: correlator, config: config, fetcher: fetcher, logger: logger)
         }
         router.get("api/v1/weather") { request, _ -> Response in
-            let all = parameter(request, "all").map { $0 == "1" || $0 == "true" } ?? false
+            let all: Bool
+            switch flag(request, "all") { case .success(let v): all = v; case .failure(let refused): return refused.response }
             return json(correlator.weather(kinds: all ? nil : [.service, .application]))
         }
         router.get("api/v1/nodes/**") { _, context -> Response in
@@ -147,10 +160,16 @@ public enum ServerAPI {
             json(correlator.agentList().map { AgentEntry(agent: $0.info.agent, lastSeen: Timestamp.format($0.info.lastSeen), epoch: $0.info.epoch, fresh: $0.fresh) })
         }
         router.get("api/v1/flows") { request, _ -> Response in
-            let limit = parameter(request, "limit").flatMap(Int.init) ?? 100
+            let limit: Int
+            switch parameter(request, "limit") {
+            case nil: limit = 100
+            case let text?:
+                guard let n = Int(text), (1...10_000).contains(n) else { return Problem.badRequest("'limit' must be an integer in 1...10000, not '\(text)'") }
+                limit = n
+            }
             var lines: [String] = [], bytes = 0
             // Newest first, and at most `maxFlowsAnswerBytes` (each line is at most `maxRecordBytes`).
-            for line in correlator.recentFlows(service: parameter(request, "service"), limit: min(max(limit, 1), 10_000)).map(\.line) {
+            for line in correlator.recentFlows(service: parameter(request, "service"), limit: limit).map(\.line) {
                 bytes += line.utf8.count + 1
                 if bytes > maxFlowsAnswerBytes && !lines.isEmpty { break }
                 lines.append(line)
@@ -161,7 +180,9 @@ public enum ServerAPI {
         // Inventory
         router.get("api/v1/inventory") { request, _ -> Response in
             let inv = correlator.inventory
-            let wantsYAML = parameter(request, "format") == "yaml" || (request.headers[.accept] ?? "").contains("yaml")
+            let format = parameter(request, "format")
+            if let format, format != "json" && format != "yaml" { return Problem.badRequest("'format' must be json or yaml, not '\(format)'") }
+            let wantsYAML = format == "yaml" || (format == nil && (request.headers[.accept] ?? "").contains("yaml"))
             return wantsYAML ? text(inv.yaml(), contentType: "application/yaml") : json(inv)
         }
         router.put("api/v1/inventory") { request, _ -> Response in
@@ -173,7 +194,10 @@ public enum ServerAPI {
                 return Problem.make(422, "the body is empty; send an inventory document (an empty inventory is 'nodes: []')").response()
             }
             do {
-                let inv = try Inventory.parse(yaml: String(decoding: bytes, as: UTF8.self))
+                // A JSON body is read as JSON (YAML 1.2 is a superset of JSON, but its parser refuses some
+                // JSON texts, e.g. C1 control characters), anything else as YAML.
+                let inv = mediaType(request) == "application/json" ? try Inventory.parse(json: Data(bytes))
+                    : try Inventory.parse(yaml: String(decoding: bytes, as: UTF8.self))
                 try correlator.replaceInventory(inv)
                 return json(correlator.inventory)
             } catch { return Problem.inventory(error) }
@@ -190,8 +214,10 @@ public enum ServerAPI {
             guard let bytes = try await body(&request, limit: config.maxBodyBytes) else { return tooLarge(config.maxBodyBytes) }
             var object = ((try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]) ?? [:]
             if object.isEmpty { return Problem.make(422, "the body must be a JSON node object (kind, name, reduce, rules)").response() }
-            if let bodyID = object["id"] as? String, bodyID != id {
-                return Problem.make(422, "node '\(id)', field 'id': the body says '\(bodyID)'").response()
+            if let given = object["id"] {
+                // Optional, but when given a string equal to the path's id (`{}` or 0 is not an id).
+                guard let bodyID = given as? String else { return Problem.make(422, "node '\(id)', field 'id': not a string").response() }
+                if bodyID != id { return Problem.make(422, "node '\(id)', field 'id': the body says '\(bodyID)'").response() }
             }
             object["id"] = id
             do {
@@ -250,6 +276,9 @@ public enum ServerAPI {
         // Observed dependencies
         router.get("api/v1/dependencies") { request, _ -> Response in
             let wanted = parameter(request, "status")
+            if let wanted, DependencyStatus(rawValue: wanted) == nil {
+                return Problem.badRequest("'status' must be new, confirmed, stale or gone, not '\(wanted)'")
+            }
             return json(correlator.dependencies().filter { wanted == nil || $0.status.rawValue == wanted }.map(DependencyEntry.init))
         }
         router.post("api/v1/dependencies/{id}/confirm") { _, context -> Response in
