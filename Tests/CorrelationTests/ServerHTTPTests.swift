@@ -157,8 +157,10 @@ final class HTTPFixture {
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
-        for _ in 0..<100 {
+        // Up to 30 s: under the whole suite's parallel load a debug server has taken over 10 s to listen.
+        for _ in 0..<300 {
             if (try? Self.run(["curl", "-s", "-o", "/dev/null", url("/metrics")]))?.status == 0 { return }
+            if !server.isRunning { return }
             usleep(100_000)
         }
     }
