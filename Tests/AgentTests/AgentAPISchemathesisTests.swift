@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 
 /// schemathesis (installed by `scripts/install-deps.sh --test`) against the real agent: every
 /// operation of Schemas/agent-api.yaml, in positive and negative modes, with all its checks (no 5xx,
@@ -16,41 +17,14 @@ struct AgentAPISchemathesisTests {
     @Test("the agent conforms to Schemas/agent-api.yaml: no 5xx, no schema violation, and keeps serving")
     func conformance() throws {
         let agent = try TokenAgent()
-        let root = Support.packageRoot.path
-        // Fixed seed by default, so that a failure reproduces; VIGIE_SCHEMATHESIS_SEED explores others.
-        let seed = ProcessInfo.processInfo.environment["VIGIE_SCHEMATHESIS_SEED"] ?? "1"
-        let started = Date()
-        let r = try Support.run([
-            "timeout", "\(Self.budget)", Schemathesis.executable!,
-            "--config-file", root + "/Schemas/agent-api.schemathesis.toml",
-            "run", root + "/Schemas/agent-api.yaml",
-            "--url", agent.url(""),
-            "-H", agent.authorization,
-            "--checks", "all",
-            "--max-examples", "50",
-            "--seed", seed,
-            "--workers", "1",
-            "--request-timeout", "20",
-            "--max-failures", "20",
-            "--no-color",
-            "--output-truncate", "true",
-            "--generation-database", "none",
-        ])
-        let elapsed = Int(Date().timeIntervalSince(started))
-        let summary = r.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("issues found") || $0.contains("failures in") }
-        print("schemathesis: exit \(r.status) in \(elapsed) s, seed \(seed): \(summary.joined(separator: " | "))")
+        let r = try Schemathesis.run(root: Support.packageRoot.path, spec: "Schemas/agent-api.yaml", config: "Schemas/agent-api.schemathesis.toml",
+                                     url: agent.url(""), authorization: agent.authorization, maxExamples: 50, budget: Self.budget,
+                                     outputs: agent.dir)
+        print("schemathesis: exit \(r.status) in \(r.seconds) s, seed \(r.seed): \(r.summary)")
         #expect(r.status != 124, "schemathesis ran past \(Self.budget) s")
         #expect(r.status == 0, "schemathesis found problems (exit \(r.status)):\n\(String(r.stdout.suffix(12_000)))\n\(String(r.stderr.suffix(2_000)))")
         #expect(agent.server.isRunning, "the agent died during the schemathesis run")
         // And it still answers.
         #expect(try agent.request("GET", "/api/v1/segments").status == 200)
     }
-}
-
-enum Schemathesis {
-    /// The `schemathesis` executable on PATH, if any.
-    static let executable: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/schemathesis" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
 }

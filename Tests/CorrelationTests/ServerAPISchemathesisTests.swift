@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import Correlation
 
 /// schemathesis (installed by `scripts/install-deps.sh --test`) against the real `vigie-server serve`:
@@ -10,7 +11,7 @@ import Testing
 /// operator tokens), the shop inventory and a few ingested records, so that the weather, nodes, flows
 /// and dependencies have content; schemathesis calls it with the operator token.
 @Suite("Server API: schemathesis", .serialized,
-       .enabled(if: ServerSchemathesis.executable != nil && HTTPFixture.hasTool("curl") && HTTPFixture.hasTool("gzip"),
+       .enabled(if: Schemathesis.executable != nil && HTTPFixture.hasTool("curl") && HTTPFixture.hasTool("gzip"),
                 "schemathesis is not on PATH (scripts/install-deps.sh --test installs it): OpenAPI conformance test skipped"))
 struct ServerAPISchemathesisTests {
     /// Whole-run bound, in seconds; each request has its own timeout too.
@@ -42,30 +43,13 @@ struct ServerAPISchemathesisTests {
         #expect(ingested.status == 200, "\(ingested.body)")
 
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
-        // Fixed seed by default, so that a failure reproduces; VIGIE_SCHEMATHESIS_SEED explores others.
-        let seed = ProcessInfo.processInfo.environment["VIGIE_SCHEMATHESIS_SEED"] ?? "1"
-        let started = Date()
-        let r = try ServerSchemathesis.run([
-            "timeout", "\(Self.budget)", ServerSchemathesis.executable!,
-            "--config-file", root + "/Schemas/server-api.schemathesis.toml",
-            "run", root + "/Schemas/server-api.yaml",
-            "--url", f.url(""),
-            "-H", "Authorization: Bearer \(Self.operatorToken)",
-            "--checks", "all",
-            "--max-examples", "30",
-            "--seed", seed,
-            "--workers", "1",
-            "--request-timeout", "20",
-            "--max-failures", "20",
-            "--no-color",
-            "--output-truncate", "true",
-            "--generation-database", "none",
-        ], cwd: root, outputs: dir, environment: ["VIGIE_AGENT_TOKEN": Self.agentToken,
-                                                       // Put back after every accepted PUT /api/v1/inventory (the toml's hooks).
-                                                       "VIGIE_SCHEMATHESIS_INVENTORY": dir + "/inventory.yaml"])
-        let elapsed = Int(Date().timeIntervalSince(started))
-        let summary = r.stdout.split(separator: "\n").filter { $0.contains("generated") || $0.contains("issues found") || $0.contains("failures in") }
-        print("schemathesis: exit \(r.status) in \(elapsed) s, seed \(seed): \(summary.joined(separator: " | "))")
+        let r = try Schemathesis.run(root: root, spec: "Schemas/server-api.yaml", config: "Schemas/server-api.schemathesis.toml",
+                                     url: f.url(""), authorization: "Authorization: Bearer \(Self.operatorToken)", maxExamples: 30,
+                                     budget: Self.budget, outputs: dir,
+                                     environment: ["VIGIE_AGENT_TOKEN": Self.agentToken,
+                                                   // Put back after every accepted PUT /api/v1/inventory (the toml's hooks).
+                                                   "VIGIE_SCHEMATHESIS_INVENTORY": dir + "/inventory.yaml"])
+        print("schemathesis: exit \(r.status) in \(r.seconds) s, seed \(r.seed): \(r.summary)")
         #expect(r.status != 124, "schemathesis ran past \(Self.budget) s")
         #expect(r.status == 0, "schemathesis found problems (exit \(r.status)):\n\(String(r.stdout.suffix(12_000)))\n\(String(r.stderr.suffix(2_000)))")
         #expect(f.server.isRunning, "vigie-server died during the schemathesis run")
@@ -74,40 +58,5 @@ struct ServerAPISchemathesisTests {
                                            "-H", "Authorization: Bearer \(Self.readToken)", f.url("/api/v1/weather")])
         #expect(weather.stdout == "200")
         #expect(try f.post([Lines.serviceState(seq: 100, state: "UP")], token: Self.agentToken).status == 200)
-    }
-}
-
-enum ServerSchemathesis {
-    /// The `schemathesis` executable on PATH, if any.
-    static let executable: String? = {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/schemathesis" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
-
-    struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    /// Runs `argv` in `cwd` (the repository root: the toml names its hooks file from there; with the
-    /// cache disabled schemathesis writes nothing), its outputs collected in files in `outputs` (no
-    /// pipe can fill up).
-    static func run(_ argv: [String], cwd: String, outputs: String, environment: [String: String]) throws -> Output {
-        let p = Process()
-        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        p.currentDirectoryURL = URL(fileURLWithPath: cwd)
-        let outPath = outputs + "/schemathesis.out", errPath = outputs + "/schemathesis.err"
-        _ = FileManager.default.createFile(atPath: outPath, contents: nil)
-        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
-        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        try out.close(); try err.close()
-        return Output(status: p.terminationStatus,
-                      stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
     }
 }
