@@ -88,23 +88,15 @@ public struct OperatorAccess: Sendable {
         return "anonymous"
     }
 
-    /// The token of an `Authorization: Bearer TOKEN` header.
-    static func bearer(_ header: String?) -> String? {
-        guard let header, header.count > 7, header.prefix(7).lowercased() == "bearer " else { return nil }
-        let token = header.dropFirst(7).trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
-    }
+    /// The token of an `Authorization: Bearer TOKEN` header (the token files' parser).
+    static func bearer(_ header: String?) -> String? { TokenStore.bearer(header) }
 
-    /// Membership without an early exit on the first differing byte (no timing hint about tokens).
+    /// Membership without an early exit on the first differing byte (no timing hint about tokens),
+    /// with the token files' constant-time comparison.
     static func contains(_ tokens: Set<String>, _ candidate: String) -> Bool {
         let c = Array(candidate.utf8)
         var found = false
-        for t in tokens {
-            let b = Array(t.utf8)
-            var diff = UInt8(b.count == c.count ? 0 : 1)
-            for i in 0..<min(b.count, c.count) { diff |= b[i] ^ c[i] }
-            found = found || diff == 0
-        }
+        for t in tokens { found = TokenStore.constantTimeEqual(Array(t.utf8), c) || found }
         return found
     }
 }
