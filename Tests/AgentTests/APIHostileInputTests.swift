@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 
 /// The requests that used to kill the agent with one unauthenticated GET (arithmetic traps in the
 /// time parsers, unbounded recursion in the query parser). Each must answer 400 with a problem that
@@ -9,7 +10,7 @@ struct APIHostileInputTests {
     final class Fixture {
         let dir = Support.temporaryDirectory("hostile")
         var store: String { dir + "/s" }
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.unused()
         let server = Process()
 
         init() throws {

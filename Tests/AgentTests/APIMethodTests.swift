@@ -1,12 +1,13 @@
 import Foundation
 import Testing
+import VigieTestSupport
 
 /// A real `vigie-agent serve` on loopback over a generated store, with a token file holding one
 /// `read` token (the API then asks every caller for it). Shared by the method and schemathesis tests.
 final class TokenAgent {
     let dir = Support.temporaryDirectory("tokenapi")
     var store: String { dir + "/s" }
-    let port = Int.random(in: 20_000...40_000)
+    let port = TestPorts.unused()
     let token = "read-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
     let server = Process()
 

@@ -17,7 +17,7 @@ struct AgentAPISecurityTests {
         var pki: String { dir + "/pki" }
         var tokens: String { dir + "/tokens" }
         var log: String { dir + "/agent.log" }
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.unused()
         lazy var server = ListeningProcess(log: log)
         var process: Process? { server.process }
 

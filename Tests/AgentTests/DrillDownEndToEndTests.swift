@@ -29,7 +29,7 @@ struct DrillDownEndToEndTests {
         let dir = Support.temporaryDirectory("drill")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = dir + "/store"
-        let agentPort = Int.random(in: 20_000...30_000), serverPort = Int.random(in: 30_001...40_000)
+        let agentPort = TestPorts.unused(), serverPort = TestPorts.unused()
         try "query_api_url: http://127.0.0.1:\(agentPort)\n".write(toFile: dir + "/agent.yaml", atomically: true, encoding: .utf8)
         let ingest = try Support.run([Support.agentBinary, "ingest", "--store", store, "--config", dir + "/agent.yaml",
                                       "--kafka", mock.bootstrap, "--agent-id", "edge-1", "--no-progress", "--log-level", "error",

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 
 @testable import Agent
 
@@ -10,7 +11,7 @@ struct HTTPAPITests {
     final class Fixture {
         let dir = Support.temporaryDirectory("http")
         var store: String { dir + "/s" }
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.unused()
         let server = Process()
 
         init() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import Correlation
 
 /// Starts the real `vigie-server serve` and talks to it with curl (an independent client), posting
@@ -141,7 +142,7 @@ struct ServerHTTPTests {
 final class HTTPFixture {
     let dir: String
     let ownsDirectory: Bool
-    let port = Int.random(in: 20_000...40_000)
+    let port = TestPorts.unused()
     let server = Process()
 
     /// `dir`: a data directory kept after the fixture (restart tests); `inventory`: pass the shop inventory;

@@ -15,7 +15,7 @@ struct ServerListenerSecurityTests {
 
     final class Server {
         let dir = temporaryDirectory("listener")
-        let port = Int.random(in: 20_000...40_000)
+        let port = TestPorts.unused()
         var tokens: String { dir + "/tokens" }
         var pki: String { dir + "/pki" }
         var log: String { dir + "/server.log" }

@@ -42,7 +42,7 @@ struct TwoAgentEndToEndTests {
         let mock = try KafkaMockProcess(topics: ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].map { "vigie.\($0):2" })
         defer { mock.stop() }
 
-        let serverPort = Int.random(in: 30_001...40_000), portA = Int.random(in: 20_000...25_000), portB = Int.random(in: 25_001...30_000)
+        let serverPort = TestPorts.unused(), portA = TestPorts.unused(), portB = TestPorts.unused()
         let server = try ChildProcesses.start([HTTPFixture.serverBinary, "serve", "--listen", "127.0.0.1:\(serverPort)", "--data", dir + "/server",
                                           "--inventory", dir + "/inventory.yaml", "--token", "edge-a=token-a", "--kafka", mock.bootstrap,
                                           "--log-level", "warning",

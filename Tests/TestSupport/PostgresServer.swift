@@ -35,7 +35,7 @@ public final class PostgresServer: @unchecked Sendable {
         self.bin = bin
         runAs = getuid() == 0 ? "postgres" : nil
         directory = "/tmp/vigie-pg-\(UUID().uuidString.prefix(8))"
-        port = Self.freePort()
+        port = TestPorts.unused()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         if let user = runAs, let pw = getpwnam(user) { chown(directory, pw.pointee.pw_uid, pw.pointee.pw_gid) }
         Self.register(self)
@@ -114,19 +114,6 @@ public final class PostgresServer: @unchecked Sendable {
             throw Failure("\(tool) \(args.joined(separator: " ")) failed (status \(status)): \(String(decoding: errors, as: UTF8.self))")
         }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: addr.sin_port))
     }
 
     public struct Failure: Error, CustomStringConvertible {
