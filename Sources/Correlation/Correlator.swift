@@ -81,6 +81,8 @@ public final class Correlator: @unchecked Sendable {
     }
 
     // MARK: Ingest
+    // The one call into the record parser is the `RecordParser.parse` line of `ingest` (kept as it
+    // was, so the Records module's change of that line merges as is); `apply` takes parsed records.
 
     /// Ingests an NDJSON batch. `agent`: the agent the bearer token belongs to (records of another
     /// agent id are rejected); nil when authentication is off. Valid lines are applied even when
