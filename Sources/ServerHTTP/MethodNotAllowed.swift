@@ -1,32 +1,25 @@
 import Hummingbird
 
-/// The methods each path of the API answers, as `ServerAPI.router` declares them (HEAD wherever GET
-/// is: the router generates it). The router answers a method it has no route for with 404, as if the
-/// path did not exist; RFC 9110 §15.5.6 wants 405 with `Allow` when the path exists.
+/// The methods each path of the API answers, derived from the routes `ServerAPI.router` registers
+/// (`ServerAPI.routes`), HEAD wherever GET is (the router generates it). The router answers a method
+/// it has no route for with 404, as if the path did not exist; RFC 9110 §15.5.6 wants 405 with
+/// `Allow` when the path exists.
 enum RouteMethods {
-    /// Path patterns (`*` one segment, `**` one or more) and their methods.
-    static let table: [(pattern: [Substring], methods: [HTTPRequest.Method])] = [
-        ("api/v1/ingest", [.post]),
-        ("api/v1/drilldown/packets", [.get, .head]),
-        ("api/v1/weather", [.get, .head]),
-        ("api/v1/nodes/**", [.get, .head]),
-        ("api/v1/agents", [.get, .head]),
-        ("api/v1/flows", [.get, .head]),
-        ("api/v1/inventory", [.get, .head, .put]),
-        ("api/v1/inventory/edges", [.get, .head, .put, .delete]),
-        ("api/v1/inventory/nodes/**", [.get, .head, .put, .delete]),
-        ("api/v1/whatif", [.post]),
-        ("api/v1/dependencies", [.get, .head]),
-        ("api/v1/dependencies/*/confirm", [.post]),
-        ("api/v1/dependencies/*/promote", [.post]),
-        ("api/v1/maintenance", [.get, .head, .post]),
-        ("api/v1/maintenance/*", [.delete]),
-        ("api/v1/acks", [.get, .head, .post]),
-        ("api/v1/acks/**", [.delete]),
-        ("api/v1/events", [.get, .head]),
-        ("metrics", [.get, .head]),
-        ("", [.get, .head]),
-    ].map { (pattern: $0.0.split(separator: "/"), methods: $0.1) }
+    /// Path patterns (`*` one segment, `**` one or more) and their methods, in the order of the
+    /// routes (`Allow` lists them in that order).
+    static let table: [(pattern: [Substring], methods: [HTTPRequest.Method])] = {
+        var rows: [(path: String, methods: [HTTPRequest.Method])] = []
+        for route in ServerAPI.routes {
+            let methods: [HTTPRequest.Method] = route.method == .get ? [.get, .head] : [route.method]
+            if let i = rows.firstIndex(where: { $0.path == route.path }) {
+                for m in methods where !rows[i].methods.contains(m) { rows[i].methods.append(m) }
+            } else {
+                rows.append((route.path, methods))
+            }
+        }
+        // `{id}` is one segment, whatever its name.
+        return rows.map { row in (row.path.split(separator: "/").map { $0.hasPrefix("{") ? "*" : $0 }, row.methods) }
+    }()
 
     /// The methods of the first pattern `path` matches (constant segments before `*`/`**`, as the
     /// router prefers them), nil for a path the API does not have.

@@ -1,0 +1,94 @@
+import Foundation
+
+/// From leaf inputs to recorded changes: staleness re-evaluation (`tick`), leaf inputs, and what a
+/// status change causes (history, flapping, acknowledgement clearing, events). State lock held by
+/// the caller of every method here but `tick`.
+extension Correlator {
+    /// Re-evaluates what depends on the clock: agent and view staleness, maintenance windows,
+    /// flapping, old flow records. Call every few seconds.
+    @discardableResult
+    public func tick() -> [StateChangeEvent] {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = clock()
+        var batch = StoreBatch()
+        var changes = board.propagator.setMaintenance(operatorActions.activeMaintenance(at: now))
+        changes += refreshAllLeaves(now: now)
+        let events = handle(changes, now: now, batch: &batch)
+        board.pruneFlaps(at: now)
+        if let cutoff = flowLog.dropExpired() {
+            try? writer.inOrder { try store?.prune(flowsBefore: cutoff, keysBefore: now - 7 * 86400) }
+        }
+        updateGauges(now: now)
+        writer.write(batch)
+        return events
+    }
+
+    func leafInput(for id: String, now: Double) -> LeafInput {
+        guard let node = board.graph.nodes[id] else { return .unknown }
+        switch node.kind {
+        case .endpoint: return agentBook.endpointInput(id, at: now)
+        case .agent: return agentBook.agentInput(id, at: now)
+        default: return .unknown
+        }
+    }
+
+    /// The inputs of the endpoint nodes among `services` and of the agent nodes among `agents`.
+    func leafInputs(services: Set<String>, agents: Set<String>, now: Double) -> [String: LeafInput] {
+        var inputs: [String: LeafInput] = [:]
+        for s in services where board.graph.nodes[s]?.kind == .endpoint { inputs[s] = leafInput(for: s, now: now) }
+        for a in agents where board.graph.nodes[a]?.kind == .agent { inputs[a] = leafInput(for: a, now: now) }
+        return inputs
+    }
+
+    @discardableResult
+    func refreshAllLeaves(now: Double) -> [StatusChange] {
+        var inputs: [String: LeafInput] = [:]
+        for (id, node) in board.graph.nodes where node.kind == .endpoint || node.kind == .agent {
+            inputs[id] = leafInput(for: id, now: now)
+        }
+        return board.propagator.setLeaves(inputs)
+    }
+
+    /// History, flapping, acknowledgement clearing and events for a list of changes.
+    func handle(_ changes: [StatusChange], now: Double, batch: inout StoreBatch) -> [StateChangeEvent] {
+        var events: [StateChangeEvent] = []
+        var clearAcks: [String] = []
+        // Only the final status of each node counts.
+        var final: [String: NodeStatus] = [:]
+        var order: [String] = []
+        for c in changes { if final[c.id] == nil { order.append(c.id) }; final[c.id] = c.new }
+        for id in order {
+            let s = final[id]!
+            guard board.lastStates[id] != s.state, let node = board.graph.nodes[id] else { continue }
+            let previous = board.lastStates[id]
+            board.lastStates[id] = s.state
+            let flapping = board.recordFlap(id, at: now)
+            batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: previous, causes: s.causes))
+            let event = StateChangeEvent(node: id, kind: node.kind, state: s.state, previous: previous, causes: s.causes,
+                                         rootCauses: s.rootCauses, flapping: flapping, at: now)
+            events.append(event)
+            if s.state == .ok, operatorActions.acks[id] != nil { clearAcks.append(id) }
+        }
+        if !clearAcks.isEmpty {
+            for id in clearAcks { operatorActions.setAcknowledgement(nil, node: id) }
+            _ = board.propagator.setAcknowledged(operatorActions.acknowledgedNodes)
+            batch.acknowledgements = Array(operatorActions.acks.values)
+        }
+        counters.stateChanges += events.count
+        // Published before the batch is written (the atomic batch publishes after the write).
+        subscribers.publish(events)
+        return events
+    }
+
+    func updateGauges(now: Double) {
+        counters.nodes = board.graph.order.count
+        var byState: [Health: Int] = [:]
+        for s in board.propagator.status.values { byState[s.state, default: 0] += 1 }
+        counters.nodesByState = byState
+        counters.agents = agentBook.agents.count
+        counters.staleAgents = agentBook.staleCount(at: now)
+        counters.dependencies = deps.byID.count
+        counters.subscribers = subscribers.count
+    }
+}
