@@ -174,7 +174,7 @@ let package = Package(
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         // Helpers shared by the test targets (external processes: the mock Kafka broker).
-        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding"], path: "Tests/TestSupport", swiftSettings: strict),
+        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding"], path: "Tests/TestSupport", exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(

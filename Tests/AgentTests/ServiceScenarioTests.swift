@@ -20,7 +20,7 @@ struct ServiceScenarioTests {
 
     static var supportDir: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support").path
+            .appendingPathComponent("TestSupport/Scripts").path
     }
 
     struct Transition {

@@ -3,7 +3,7 @@ import Testing
 @testable import Correlation
 @testable import ServerHTTP
 
-/// A stand-in for an agent's query API on loopback (Tests/Support/drilldown_target.py): what it
+/// A stand-in for an agent's query API on loopback (Tests/TestSupport/Scripts/drilldown_target.py): what it
 /// answers, and every request it received.
 final class DrillDownTarget {
     let process = Process()
@@ -14,7 +14,7 @@ final class DrillDownTarget {
         log = dir + "/target-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: log, contents: Data())
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/drilldown_target.py").path
+            .appendingPathComponent("TestSupport/Scripts/drilldown_target.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, log, mode]
         let out = Pipe()

@@ -5,7 +5,7 @@ import Glibc
 #endif
 @testable import Exporters
 
-/// A Python standard-library HTTP receiver (Tests/Support/http_receiver.py) in its own process.
+/// A Python standard-library HTTP receiver (Tests/TestSupport/Scripts/http_receiver.py) in its own process.
 final class TestReceiver {
     let process = Process()
     let port: Int
@@ -14,7 +14,7 @@ final class TestReceiver {
 
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/http_receiver.py").path
+            .appendingPathComponent("TestSupport/Scripts/http_receiver.py").path
     }
 
     init(dir: String, token: String) throws {
