@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import ServerHTTP
 
 /// `--operator-token` / `--read-token` on the real server: state changes need an operator token,
@@ -97,7 +98,7 @@ struct OperatorAuthTests {
 
     @Test("a token in two roles, an empty token, or read tokens without operator tokens are refused at start")
     func badTokenOptions() throws {
-        let dir = temporaryDirectory("auth-options")
+        let dir = Support.temporaryDirectory("auth-options")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases: [([String], String)] = [
             (["--token", "edge=same", "--operator-token", "same"], "--operator-token: a token is also an agent's --token"),

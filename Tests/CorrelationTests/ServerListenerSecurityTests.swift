@@ -14,7 +14,7 @@ struct ServerListenerSecurityTests {
     static let operatorToken = "0p3r4t0r-t0ken-bob-01234567"
 
     final class Server {
-        let dir = temporaryDirectory("listener")
+        let dir = Support.temporaryDirectory("listener")
         let port = TestPorts.unused()
         var tokens: String { dir + "/tokens" }
         var pki: String { dir + "/pki" }
