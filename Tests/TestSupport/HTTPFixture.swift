@@ -67,6 +67,12 @@ public final class HTTPFixture {
     /// A tool on PATH (``Support/tool(_:)``).
     public static func hasTool(_ name: String) -> Bool { Support.tool(name) != nil }
 
+    /// Runs `vigie-server` with `arguments` to completion (option errors): its exit status and stderr.
+    public static func runServer(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
+        let r = try Support.run([serverBinary] + arguments)
+        return (r.status, r.stderr)
+    }
+
     /// The built `vigie-server` binary, or `VIGIE_SERVER_BINARY` (``Support/serverBinary``).
     public static var serverBinary: String { Support.serverBinary }
 }

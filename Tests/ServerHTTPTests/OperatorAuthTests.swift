@@ -108,22 +108,9 @@ struct OperatorAuthTests {
             (["--read-token", "r"], "--read-token needs an --operator-token"),
         ]
         for (arguments, message) in cases {
-            let r = try Self.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
+            let r = try HTTPFixture.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
             #expect(r.status != 0 && r.stderr.contains(message), "\(arguments): exit \(r.status), \(r.stderr)")
         }
-    }
-
-    static func runServer(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: HTTPFixture.serverBinary)
-        p.arguments = arguments
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 

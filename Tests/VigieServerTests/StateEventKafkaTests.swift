@@ -93,7 +93,7 @@ struct StateEventKafkaTests {
             (["--events-kafka-topic", "bad topic", "--kafka", "127.0.0.1:9"], "is not a Kafka topic name"),
             (["--events-kafka", "127.0.0.1:9"], "--events-kafka needs --events-kafka-topic"),
         ] {
-            let r = try OperatorAuthTests.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
+            let r = try HTTPFixture.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
             #expect(r.status != 0 && r.stderr.contains(message), "\(arguments): exit \(r.status), \(r.stderr)")
         }
     }
