@@ -60,16 +60,17 @@ public final class HTTPFixture {
         try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
     }
 
-    /// Runs a command to completion (``Support/run(_:stdin:)``: stdout and stderr through files).
+    /// Runs a command to completion (``Support/run(_:stdin:lossy:)``: stdout and stderr through files),
+    /// its output decoded leniently (a drilled pcap body is not UTF-8).
     @discardableResult
-    public static func run(_ argv: [String]) throws -> Support.Run { try Support.run(argv) }
+    public static func run(_ argv: [String]) throws -> Support.Run { try Support.run(argv, lossy: true) }
 
     /// A tool on PATH (``Support/tool(_:)``).
     public static func hasTool(_ name: String) -> Bool { Support.tool(name) != nil }
 
     /// Runs `vigie-server` with `arguments` to completion (option errors): its exit status and stderr.
     public static func runServer(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let r = try Support.run([serverBinary] + arguments)
+        let r = try Support.run([serverBinary] + arguments, lossy: true)
         return (r.status, r.stderr)
     }
 

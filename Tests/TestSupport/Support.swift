@@ -64,9 +64,11 @@ public enum Support {
     }
 
     /// Runs a command (through /usr/bin/env, so argv[0] is looked up on PATH) to completion; stdout
-    /// and stderr go through files (they may be large), stdin is /dev/null unless given.
+    /// and stderr go through files (they may be large), stdin is /dev/null unless given. Output that
+    /// is not UTF-8 reads as "" unless `lossy` (then invalid bytes become U+FFFD, as HTTPFixture's
+    /// curl calls want for binary bodies).
     @discardableResult
-    public static func run(_ argv: [String], stdin: String? = nil) throws -> Run {
+    public static func run(_ argv: [String], stdin: String? = nil, lossy: Bool = false) throws -> Run {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = argv
@@ -91,9 +93,11 @@ public enum Support {
         }
         p.waitUntilExit()
         try out.close(); try err.close()
-        return Run(status: p.terminationStatus,
-                   stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
-                   stderr: (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "")
+        func text(_ path: String) -> String {
+            guard let data = FileManager.default.contents(atPath: path) else { return "" }
+            return lossy ? String(decoding: data, as: UTF8.self) : (String(data: data, encoding: .utf8) ?? "")
+        }
+        return Run(status: p.terminationStatus, stdout: text(outPath), stderr: text(errPath))
     }
 
     /// tshark's per-packet view (time, lengths, MD5 of the bytes): equal fingerprints mean equal packets.
