@@ -169,19 +169,37 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "ServerHTTP", "VigieServer", "VigieTestSupport"], swiftSettings: strict),
+        // Tests mirror the modules: one test target per library (and per executable with code of its
+        // own), end-to-end tests across agent and server in EndToEndTests, helpers in VigieTestSupport.
+        .testTarget(name: "PcapFormatTests", dependencies: ["PcapFormat", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
-        // Helpers shared by the test targets (external processes: the mock Kafka broker).
-        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding"], path: "Tests/TestSupport", swiftSettings: strict),
+        // Helpers shared by the test targets: Support (package and corpus paths, temporary directories,
+        // commands, the built executables), HTTPFixture (a real vigie-server), the mock Kafka broker,
+        // PostgreSQL, packets, ports; Scripts/ holds the Python and shell helpers the tests start.
+        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding"], path: "Tests/TestSupport", exclude: ["Scripts"], swiftSettings: strict),
         .testTarget(name: "ExportersTests", dependencies: ["Exporters", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "HTTPListener", "VigieTestSupport"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "VigieTestSupport"],
             swiftSettings: strict
         ),
+        .testTarget(
+            name: "AgentHTTPTests",
+            dependencies: ["AgentHTTP", "Agent", "HTTPListener", "VigieAgent", "VigieTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "ServerHTTPTests",
+            dependencies: ["ServerHTTP", "Correlation", "VigieServer", "VigieTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "VigieServerTests", dependencies: ["VigieServer", "VigieTestSupport"], swiftSettings: strict),
+        // Whole paths across the agent and the server (Kafka, HTTP export, drill-down, appliance first boot).
+        .testTarget(name: "EndToEndTests", dependencies: ["VigieAgent", "VigieServer", "VigieTestSupport"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]
 )

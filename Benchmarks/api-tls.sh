@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Agent query API with TLS and a bearer token against the same API in plain HTTP (issue 14:
 # within 10 %). Two `vigie-agent serve` processes over one store, on loopback: plain, and TLS
-# (a P-256 certificate from Tests/Support/make_test_pki.sh) with a read token. Paired, alternating
+# (a P-256 certificate from Tests/TestSupport/Scripts/make_test_pki.sh) with a read token. Paired, alternating
 # runs (this machine drifts by tens of percent within minutes), each:
 #   bulk:  one extraction of every TCP packet of the store (LIMIT, default 1,000,000), MB/s;
 #   small: SMALL requests (default 200) of one conversation each, a new connection per request (as
@@ -16,7 +16,7 @@ STORE="$WORK/api-store"
 if [ ! -d "$STORE" ]; then
   "$BIN/vigie-agent" ingest --store "$STORE" --quota 100GiB --log-level error --no-progress "$CAPTURE" >&2
 fi
-PKI="$WORK/api-pki"; [ -f "$PKI/server.pem" ] || bash "$ROOT/Tests/Support/make_test_pki.sh" "$PKI"
+PKI="$WORK/api-pki"; [ -f "$PKI/server.pem" ] || bash "$ROOT/Tests/TestSupport/Scripts/make_test_pki.sh" "$PKI"
 TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 printf 'read bench %s\n' "$TOKEN" > "$WORK/api-tokens"; chmod 600 "$WORK/api-tokens"
 P1=${PORT:-18490}; P2=$((P1 + 1))

@@ -3,13 +3,13 @@
 # within 10 %). Paired, alternating runs (this machine drifts by tens of percent within minutes): each
 # pair ingests RECORDS (default 200,000) service_state records in 5,000-record gzip batches from 4
 # clients into a fresh server and data directory, once plain, once TLS (P-256 certificate from
-# Tests/Support/make_test_pki.sh) with a token file holding one `agent` token per client.
+# Tests/TestSupport/Scripts/make_test_pki.sh) with a token file holding one `agent` token per client.
 # RUNS pairs (default 5). Loopback only.
 source "$(dirname "$0")/lib.sh"
 [ "${VIGIE_BENCH_NOBUILD:-}" = 1 ] || (cd "$ROOT" && swift build -c release --product vigie-server >&2)
 PORT=${PORT:-18482}; RUNS=${RUNS:-5}; RECORDS=${RECORDS:-200000}
 PY="$(dirname "$0")/server-ingest.py"
-PKI="$WORK/api-pki"; [ -f "$PKI/server.pem" ] || bash "$ROOT/Tests/Support/make_test_pki.sh" "$PKI"
+PKI="$WORK/api-pki"; [ -f "$PKI/server.pem" ] || bash "$ROOT/Tests/TestSupport/Scripts/make_test_pki.sh" "$PKI"
 TOKENS="$WORK/server-bench-tokens"
 : > "$TOKENS"; for k in 0 1 2 3; do echo "agent agent$k $(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$TOKENS"; done; chmod 600 "$TOKENS"
 echo "machine: $(machine)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Listener limits under load (issue 14): 5,000 idle + slowloris connections (IDLE and SLOW per client
-# process, two processes; Tests/Support/slow_clients.py) held against a listener with its default
+# process, two processes; Tests/TestSupport/Scripts/slow_clients.py) held against a listener with its default
 # limits (4,096 connections, 10 s head deadline), while a real request is made every 0.5 s with a
 # 1 s deadline. Reports how many real requests were answered, and how fast. Loopback only.
 #   Benchmarks/slow-clients.sh [agent|server]      (default agent; release binaries)
@@ -26,7 +26,7 @@ trap 'kill $pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT$path" >/dev/null && break; sleep 0.2; done
 echo "machine: $(machine)"
 echo "$which: $((2 * (IDLE + SLOW))) slow connections from 2 processes for ${SECONDS_HELD}s"
-PY="$ROOT/Tests/Support/slow_clients.py"
+PY="$ROOT/Tests/TestSupport/Scripts/slow_clients.py"
 python3 "$PY" $PORT $IDLE $SLOW $SECONDS_HELD > "$WORK/slow1.json" & c1=$!
 python3 "$PY" $PORT $IDLE $SLOW $SECONDS_HELD > "$WORK/slow2.json" & c2=$!
 sleep 2

@@ -23,7 +23,7 @@ if [ "${1:-}" = "--test" ] && ! python3 -c 'import jsonschema' 2>/dev/null; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-jsonschema
   }
 fi
-# schemathesis (Tests/AgentTests/AgentAPISchemathesisTests.swift checks the agent against Schemas/agent-api.yaml),
+# schemathesis (Tests/AgentHTTPTests/AgentAPISchemathesisTests.swift checks the agent against Schemas/agent-api.yaml),
 # pinned: its CLI and checks change between releases. From PyPI; where a Debian-managed python3 refuses pip
 # installs (PEP 668) and Debian has no package, into a venv of its own linked from /usr/local/bin. If neither
 # works the test is skipped with a message, as without the tool.

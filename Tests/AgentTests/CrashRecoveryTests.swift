@@ -1,6 +1,7 @@
 import Foundation
 import PcapFormat
 import Testing
+import VigieTestSupport
 
 @testable import Agent
 

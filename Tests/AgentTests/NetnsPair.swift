@@ -1,4 +1,5 @@
 import Foundation
+import VigieTestSupport
 
 @testable import Agent
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,7 @@ struct ServiceScenarioTests {
 
     static var supportDir: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support").path
+            .appendingPathComponent("TestSupport/Scripts").path
     }
 
     struct Transition {

@@ -1,11 +1,12 @@
 import Foundation
 import Testing
+import VigieTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
 @testable import Exporters
 
-/// A Python standard-library HTTP receiver (Tests/Support/http_receiver.py) in its own process.
+/// A Python standard-library HTTP receiver (Tests/TestSupport/Scripts/http_receiver.py) in its own process.
 final class TestReceiver {
     let process = Process()
     let port: Int
@@ -14,7 +15,7 @@ final class TestReceiver {
 
     static var script: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/http_receiver.py").path
+            .appendingPathComponent("TestSupport/Scripts/http_receiver.py").path
     }
 
     init(dir: String, token: String) throws {
@@ -69,7 +70,7 @@ final class TestReceiver {
 struct HTTPSinkTests {
     func setUp(_ name: String, configure: (inout HTTPSinkConfig) -> Void = { _ in })
         throws -> (String, Spool, HTTPSink, TestReceiver) {
-        let dir = try Support.temporaryDirectory(name)
+        let dir = Support.temporaryDirectory(name)
         var spoolConfig = SpoolConfig(directory: dir + "/spool")
         spoolConfig.flushInterval = 0.05
         let spool = try Spool(config: spoolConfig, sinks: ["http"], logger: Support.logger)
@@ -158,7 +159,7 @@ struct HTTPSinkTests {
 
     @Test("a bad URL is a configuration error")
     func badURL() throws {
-        let dir = try Support.temporaryDirectory("http-bad")
+        let dir = Support.temporaryDirectory("http-bad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = try Spool(config: SpoolConfig(directory: dir), sinks: ["http"], logger: Support.logger)
         defer { spool.close() }

@@ -11,7 +11,7 @@ struct KafkaConsumerTests {
     func resumesAfterCommit() throws {
         let mock = try KafkaMockProcess(topics: ["vigie.conn:2"])
         defer { mock.stop() }
-        let dir = try Support.temporaryDirectory("consumer")
+        let dir = Support.temporaryDirectory("consumer")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var spoolConfig = SpoolConfig(directory: dir)
         spoolConfig.flushInterval = 0.02

@@ -50,7 +50,7 @@ struct KafkaSinkTests {
     func delivery() throws {
         let mock = try KafkaMockProcess(topics: Self.kinds.map { "vigie.\($0.name):3" })
         defer { mock.stop() }
-        let dir = try Support.temporaryDirectory("kafka")
+        let dir = Support.temporaryDirectory("kafka")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = try makeSpool(dir)
         let sink = try KafkaSink(config: KafkaSinkConfig(bootstrapServers: mock.bootstrap), spool: spool, logger: Support.logger)
@@ -71,7 +71,7 @@ struct KafkaSinkTests {
     func outage() throws {
         let mock = try KafkaMockProcess(topics: Self.kinds.map { "vigie.\($0.name):2" })
         defer { mock.stop() }
-        let dir = try Support.temporaryDirectory("kafka-outage")
+        let dir = Support.temporaryDirectory("kafka-outage")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let spool = try makeSpool(dir)
         var config = KafkaSinkConfig(bootstrapServers: mock.bootstrap)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,7 @@ import Glibc
 struct SpoolTests {
     @Test("records come back in order, across segments and a restart; nothing lost")
     func roundTripAndRestart() throws {
-        let dir = try Support.temporaryDirectory("spool")
+        let dir = Support.temporaryDirectory("spool")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = SpoolConfig(directory: dir)
         config.segmentBytes = 4096  // many segments
@@ -39,7 +40,7 @@ struct SpoolTests {
 
     @Test("segments are deleted only once every sink confirmed them")
     func deletionWaitsForAllSinks() throws {
-        let dir = try Support.temporaryDirectory("spool-del")
+        let dir = Support.temporaryDirectory("spool-del")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = SpoolConfig(directory: dir)
         config.segmentBytes = 2048
@@ -63,7 +64,7 @@ struct SpoolTests {
 
     @Test("a torn tail is cut at the last whole record; a damaged record is skipped and counted")
     func crashDamage() throws {
-        let dir = try Support.temporaryDirectory("spool-crash")
+        let dir = Support.temporaryDirectory("spool-crash")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = SpoolConfig(directory: dir)
         config.flushInterval = 0.01
@@ -91,7 +92,7 @@ struct SpoolTests {
 
     @Test("when full, txn is refused first, then conn; service_state is always kept")
     func priorityAdmission() throws {
-        let dir = try Support.temporaryDirectory("spool-full")
+        let dir = Support.temporaryDirectory("spool-full")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var config = SpoolConfig(directory: dir)
         config.maxBytes = 64 << 10
@@ -131,7 +132,7 @@ struct SpoolFullDiskTests {
 
     @Test("ENOSPC: records kept and retried, all delivered once space is back")
     func fullDisk() throws {
-        let dir = try Support.temporaryDirectory("spool-enospc")
+        let dir = Support.temporaryDirectory("spool-enospc")
         defer { _ = Self.sh(["umount", dir]); try? FileManager.default.removeItem(atPath: dir) }
         try #require(Self.sh(["mount", "-t", "tmpfs", "-o", "size=128k", "tmpfs", dir]) == 0)
         var config = SpoolConfig(directory: dir + "/spool")

@@ -1,15 +1,10 @@
 import Foundation
+import VigieTestSupport
 
 /// Locates the shared corpus and the reference tools.
 enum TestEnvironment {
-    /// `<package root>/../shared/corpus`, from this file's path.
-    static let corpus: String? = {
-        let here = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        let root = here.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let dir = root.deletingLastPathComponent().appendingPathComponent("shared/corpus").path
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) && isDirectory.boolValue ? dir : nil
-    }()
+    /// `<package root>/../shared/corpus` (VigieTestSupport's ``Corpus``).
+    static let corpus: String? = Corpus.directory
 
     static func tool(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""

@@ -1,6 +1,7 @@
 import Foundation
 import PcapFormat
 import Testing
+import VigieTestSupport
 
 /// The drill-down's pcap merge against Wireshark's `mergecap` (chronological merge) on real captures.
 @Suite("Pcap merge", .enabled(if: Support.hasCorpus && Support.hasTool("mergecap") && Support.hasTool("tshark"),

@@ -22,7 +22,7 @@ struct ServerAPISchemathesisTests {
 
     @Test("the server conforms to Schemas/server-api.yaml: no 5xx, no schema violation, and keeps serving")
     func conformance() throws {
-        let dir = temporaryDirectory("schemathesis")
+        let dir = Support.temporaryDirectory("schemathesis")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let tokens = dir + "/tokens"
         try """

@@ -23,7 +23,7 @@ struct AgentAPISecurityTests {
 
         init() throws {
             try Support.generatedStore(store, in: dir)
-            let pkiScript = Support.packageRoot.appendingPathComponent("Tests/Support/make_test_pki.sh").path
+            let pkiScript = Support.packageRoot.appendingPathComponent("Tests/TestSupport/Scripts/make_test_pki.sh").path
             let made = try Support.run(["bash", pkiScript, pki])
             #expect(made.status == 0, "\(made.stderr)")
             try writeTokens("read alice \(AgentAPISecurityTests.readToken)\ndrilldown vigie-server \(AgentAPISecurityTests.drillToken)\n")
@@ -164,7 +164,7 @@ struct AgentAPISecurityTests {
     func connectionLimits() throws {
         let a = try Agent()
         #expect(try a.start(["--max-connections", "64", "--header-timeout", "2", "--idle-timeout", "3"]).0)
-        let script = Support.packageRoot.appendingPathComponent("Tests/Support/slow_clients.py").path
+        let script = Support.packageRoot.appendingPathComponent("Tests/TestSupport/Scripts/slow_clients.py").path
         // Two client processes, 150 idle + 150 slowloris connections, for 8 s: more than twice the cap.
         let clients = try (0..<2).map { _ in
             try ChildProcesses.start(["/usr/bin/env", "python3", script, "\(a.port)", "75", "75", "8"], log: a.dir + "/clients-\(UUID().uuidString).log")

@@ -93,7 +93,7 @@ struct ServerHTTPTests {
 
     @Test("restart: state, dedup marks and Idempotency-Keys come back from SQLite; dependency confirm and promote")
     func restart() throws {
-        let dir = temporaryDirectory("restart")
+        let dir = Support.temporaryDirectory("restart")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let f = try HTTPFixture(dir: dir)
@@ -135,98 +135,5 @@ struct ServerHTTPTests {
         #expect(text.contains("event: state"))
         let dbEvent = text.split(separator: "\n").first { $0.hasPrefix("data: ") && $0.contains("\"node\":\"db\"") }
         #expect(dbEvent?.contains("\"state\":\"DOWN\"") == true, "\(text)")
-    }
-}
-
-/// A running `vigie-server serve` on a free loopback port with the shop inventory and one token.
-final class HTTPFixture {
-    let dir: String
-    let ownsDirectory: Bool
-    let port = TestPorts.unused()
-    let server = Process()
-
-    /// `dir`: a data directory kept after the fixture (restart tests); `inventory`: pass the shop inventory;
-    /// `arguments`: more options of `serve`.
-    init(maxBody: Int = 16 * 1024 * 1024, dir: String? = nil, inventory: Bool = true, arguments: [String] = []) throws {
-        self.dir = dir ?? temporaryDirectory("http")
-        ownsDirectory = dir == nil
-        try shopYAML.write(toFile: self.dir + "/inventory.yaml", atomically: true, encoding: .utf8)
-        server.executableURL = URL(fileURLWithPath: Self.serverBinary)
-        server.arguments = ["serve", "--data", self.dir + "/data", "--listen", "127.0.0.1:\(port)",
-                            "--token", "edge-paris-01=t0k3n", "--max-body", "\(maxBody)", "--log-level", "error"]
-            + (inventory ? ["--inventory", self.dir + "/inventory.yaml"] : []) + arguments
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        // Up to 30 s: under the whole suite's parallel load a debug server has taken over 10 s to listen.
-        for _ in 0..<300 {
-            if (try? Self.run(["curl", "-s", "-o", "/dev/null", url("/metrics")]))?.status == 0 { return }
-            if !server.isRunning { return }
-            usleep(100_000)
-        }
-    }
-
-    deinit {
-        if server.isRunning { server.terminate() }
-        server.waitUntilExit()
-        if ownsDirectory { try? FileManager.default.removeItem(atPath: dir) }
-    }
-
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
-
-    /// POSTs lines as the agent's HTTP sink does: gzip NDJSON, bearer token, Idempotency-Key.
-    func post(_ lines: [String], token: String = "t0k3n", key: String? = nil) throws -> (status: Int, body: String) {
-        let plain = dir + "/batch.ndjson"
-        try (lines.joined(separator: "\n") + "\n").write(toFile: plain, atomically: true, encoding: .utf8)
-        _ = try Self.run(["sh", "-c", "gzip -c '\(plain)' > '\(plain).gz'"])
-        var argv = ["curl", "-s", "-w", "\n%{http_code}", "-H", "Content-Type: application/x-ndjson", "-H", "Content-Encoding: gzip",
-                    "-H", "Authorization: Bearer \(token)", "--data-binary", "@\(plain).gz"]
-        if let key { argv += ["-H", "Idempotency-Key: \(key)"] }
-        let r = try Self.run(argv + [url("/api/v1/ingest")])
-        let cut = r.stdout.lastIndex(of: "\n") ?? r.stdout.startIndex
-        return (Int(r.stdout[r.stdout.index(after: cut)...]) ?? 0, String(r.stdout[..<cut]))
-    }
-
-    func get(_ path: String) throws -> (status: Int, body: String) {
-        let r = try Self.run(["curl", "-s", "-w", "\n%{http_code}", url(path)])
-        let cut = r.stdout.lastIndex(of: "\n") ?? r.stdout.startIndex
-        return (Int(r.stdout[r.stdout.index(after: cut)...]) ?? 0, String(r.stdout[..<cut]))
-    }
-
-    func jsonObject(_ s: String) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(s.utf8)) as? [String: Any])
-    }
-
-    struct Run { var status: Int32; var stdout: String }
-
-    static func run(_ argv: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: data, as: UTF8.self))
-    }
-
-    static func hasTool(_ name: String) -> Bool {
-        (try? run(["sh", "-c", "command -v \(name)"]))?.status == 0
-    }
-
-    /// The built `vigie-server` binary (next to the test bundle), or `VIGIE_SERVER_BINARY` (to run
-    /// these tests against another build, e.g. to check that a regression test fails on the old code).
-    static var serverBinary: String {
-        if let path = ProcessInfo.processInfo.environment["VIGIE_SERVER_BINARY"], !path.isEmpty { return path }
-        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = dir.appendingPathComponent("vigie-server").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/vigie-server").path
     }
 }

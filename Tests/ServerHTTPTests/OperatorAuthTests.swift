@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import ServerHTTP
 
 /// `--operator-token` / `--read-token` on the real server: state changes need an operator token,
@@ -97,7 +98,7 @@ struct OperatorAuthTests {
 
     @Test("a token in two roles, an empty token, or read tokens without operator tokens are refused at start")
     func badTokenOptions() throws {
-        let dir = temporaryDirectory("auth-options")
+        let dir = Support.temporaryDirectory("auth-options")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let cases: [([String], String)] = [
             (["--token", "edge=same", "--operator-token", "same"], "--operator-token: a token is also an agent's --token"),
@@ -107,22 +108,9 @@ struct OperatorAuthTests {
             (["--read-token", "r"], "--read-token needs an --operator-token"),
         ]
         for (arguments, message) in cases {
-            let r = try Self.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
+            let r = try HTTPFixture.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
             #expect(r.status != 0 && r.stderr.contains(message), "\(arguments): exit \(r.status), \(r.stderr)")
         }
-    }
-
-    static func runServer(_ arguments: [String]) throws -> (status: Int32, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: HTTPFixture.serverBinary)
-        p.arguments = arguments
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        let data = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 
 /// The appliance's first boot makes the API credentials and wires the agent and the server to use
 /// them (Packaging/test/firstboot-credentials-test: a private mount namespace, loopback only).

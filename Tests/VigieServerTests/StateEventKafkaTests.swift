@@ -61,7 +61,7 @@ struct StateEventKafkaTests {
         #expect(nodes.isSuperset(of: ["db", "shop", db]), "the endpoint, its service and the application changed: \(nodes)")
         #expect(messages.map(\.2) == sseData, "Kafka values = SSE data, same order, byte for byte")
         if SchemaValidator.isAvailable {
-            let check = try Processes.run(["python3", "-c", """
+            let check = try Support.run(["python3", "-c", """
                 import json, sys
                 from jsonschema import Draft202012Validator
                 v = Draft202012Validator(json.load(open(sys.argv[1])))
@@ -86,14 +86,14 @@ struct StateEventKafkaTests {
 
     @Test("--events-kafka-topic without a cluster, or with a bad name, is refused at start")
     func badOptions() throws {
-        let dir = temporaryDirectory("events-options")
+        let dir = Support.temporaryDirectory("events-options")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for (arguments, message) in [
             (["--events-kafka-topic", "changes"], "--events-kafka-topic needs a cluster"),
             (["--events-kafka-topic", "bad topic", "--kafka", "127.0.0.1:9"], "is not a Kafka topic name"),
             (["--events-kafka", "127.0.0.1:9"], "--events-kafka needs --events-kafka-topic"),
         ] {
-            let r = try OperatorAuthTests.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
+            let r = try HTTPFixture.runServer(["serve", "--data", dir + "/data", "--listen", "127.0.0.1:1"] + arguments)
             #expect(r.status != 0 && r.stderr.contains(message), "\(arguments): exit \(r.status), \(r.stderr)")
         }
     }

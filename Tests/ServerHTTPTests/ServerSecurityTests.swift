@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import Correlation
 @testable import ServerHTTP
 
-/// A stand-in for an agent's query API on loopback (Tests/Support/drilldown_target.py): what it
+/// A stand-in for an agent's query API on loopback (Tests/TestSupport/Scripts/drilldown_target.py): what it
 /// answers, and every request it received.
 final class DrillDownTarget {
     let process = Process()
@@ -14,7 +15,7 @@ final class DrillDownTarget {
         log = dir + "/target-\(UUID().uuidString.prefix(6)).log"
         _ = FileManager.default.createFile(atPath: log, contents: Data())
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Support/drilldown_target.py").path
+            .appendingPathComponent("TestSupport/Scripts/drilldown_target.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, log, mode]
         let out = Pipe()
@@ -134,7 +135,7 @@ struct ServerSecurityTests {
         _ = c.ingest(Lines.batch([Lines.agentHealth(seq: 2)]).map { $0 }, agent: "edge-paris-01")
         #expect(c.authenticatedHealthLines()["edge-paris-01"] != nil)
 
-        let dir = temporaryDirectory("ddrestart")
+        let dir = Support.temporaryDirectory("ddrestart")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let target = try DrillDownTarget(mode: "pcap", dir: dir)
         do {
@@ -154,7 +155,7 @@ struct ServerSecurityTests {
 
     @Test("--drilldown-agent AGENT=URL replaces the announced query API")
     func drillDownDeclaredURL() throws {
-        let dir = temporaryDirectory("declared")
+        let dir = Support.temporaryDirectory("declared")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let target = try DrillDownTarget(mode: "pcap", dir: dir)
         let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--drilldown-agent", "edge-paris-01=http://127.0.0.1:\(target.port)"])
@@ -213,7 +214,7 @@ struct ServerSecurityTests {
 
     @Test("the drill-down token, the loop marker and the caller's identity reach the agent; from keeps its +01:00 offset")
     func drillDownCredentials() throws {
-        let dir = temporaryDirectory("ddtoken")
+        let dir = Support.temporaryDirectory("ddtoken")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "  s3cret-drill\n".write(toFile: dir + "/token", atomically: true, encoding: .utf8)
         let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.1/32", "--drilldown-token-file", dir + "/token"])
@@ -238,7 +239,7 @@ struct ServerSecurityTests {
     @Test("HTTPS with a CA, a client certificate (mutual TLS) and the token; without the client certificate nothing is fetched; https-only refuses http",
           .enabled(if: HTTPFixture.hasTool("openssl"), "needs openssl"))
     func drillDownMutualTLS() throws {
-        let dir = temporaryDirectory("mtls")
+        let dir = Support.temporaryDirectory("mtls")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes"
         let script = """
@@ -363,7 +364,7 @@ struct ServerSecurityTests {
 
     @Test("Idempotency-Keys are per agent through HTTP: another agent's key does not swallow a batch, also after a restart")
     func idempotencyPerAgent() throws {
-        let dir = temporaryDirectory("idem")
+        let dir = Support.temporaryDirectory("idem")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         do {
             let f = try HTTPFixture(dir: dir, arguments: ["--token", "edge-d=td"])

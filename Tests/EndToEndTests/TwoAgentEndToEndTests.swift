@@ -34,7 +34,7 @@ struct TwoAgentEndToEndTests {
     @Test("S1 refusing: worst app DOWN, score app DEGRADED, root cause S1; drill-down = the agents' queries merged")
     func refusingServiceAndDrillDown() throws {
         let began = Date()
-        let dir = temporaryDirectory("two-agents")
+        let dir = Support.temporaryDirectory("two-agents")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try C.pcap(C.agentA()).write(to: URL(fileURLWithPath: dir + "/a.pcap"))
         try C.pcap(C.agentB()).write(to: URL(fileURLWithPath: dir + "/b.pcap"))
@@ -55,13 +55,13 @@ struct TwoAgentEndToEndTests {
         // Agent A over HTTP, agent B over Kafka; both announce their query API.
         try "query_api_url: http://127.0.0.1:\(portA)\n".write(toFile: dir + "/a.yaml", atomically: true, encoding: .utf8)
         try "query_api_url: http://127.0.0.1:\(portB)\n".write(toFile: dir + "/b.yaml", atomically: true, encoding: .utf8)
-        let ingestA = try Processes.run([Processes.agentBinary, "ingest", "--store", dir + "/a", "--config", dir + "/a.yaml",
-                                              "--http-export", base + "/api/v1/ingest", "--http-token", "token-a", "--agent-id", "edge-a",
-                                              "--no-progress", "--log-level", "error", dir + "/a.pcap"])
+        let ingestA = try Support.run([Processes.agentBinary, "ingest", "--store", dir + "/a", "--config", dir + "/a.yaml",
+                                            "--http-export", base + "/api/v1/ingest", "--http-token", "token-a", "--agent-id", "edge-a",
+                                            "--no-progress", "--log-level", "error", dir + "/a.pcap"])
         #expect(ingestA.status == 0, "\(ingestA.stderr)")
-        let ingestB = try Processes.run([Processes.agentBinary, "ingest", "--store", dir + "/b", "--config", dir + "/b.yaml",
-                                              "--kafka", mock.bootstrap, "--agent-id", "edge-b", "--no-progress", "--log-level", "error",
-                                              dir + "/b.pcap"])
+        let ingestB = try Support.run([Processes.agentBinary, "ingest", "--store", dir + "/b", "--config", dir + "/b.yaml",
+                                            "--kafka", mock.bootstrap, "--agent-id", "edge-b", "--no-progress", "--log-level", "error",
+                                            dir + "/b.pcap"])
         #expect(ingestB.status == 0, "\(ingestB.stderr)")
         let apiA = try ChildProcesses.start([Processes.agentBinary, "serve", "--store", dir + "/a", "--listen", "127.0.0.1:\(portA)", "--log-level", "warning"],
                                        log: dir + "/agent-a.log")
@@ -128,12 +128,12 @@ struct TwoAgentEndToEndTests {
             var directFiles: [String] = []
             for (m, d) in c.direct.enumerated() {
                 let file = dir + "/direct-\(n)-\(m).pcap"
-                let q = try Processes.run([Processes.agentBinary, "query", "--store", d.store, "-w", file, d.query])
+                let q = try Support.run([Processes.agentBinary, "query", "--store", d.store, "-w", file, d.query])
                 #expect(q.status == 0, "\(c.name): \(q.stderr)")
                 directFiles.append(file)
             }
             let expected = dir + "/expected-\(n).pcap"
-            let merge = try Processes.run(["mergecap", "-F", "nsecpcap", "-w", expected] + directFiles)
+            let merge = try Support.run(["mergecap", "-F", "nsecpcap", "-w", expected] + directFiles)
             #expect(merge.status == 0, "\(merge.stderr)")
             let got = try Self.packets(drilled), want = try Self.packets(expected)
             #expect(!want.isEmpty, "\(c.name): the agents hold packets")
@@ -174,7 +174,7 @@ struct TwoAgentEndToEndTests {
 
     /// tcpdump's view of each packet: nanosecond time, then every byte in hex (libpcap reads both files).
     static func packets(_ file: String) throws -> [String] {
-        let r = try Processes.run(["tcpdump", "-r", file, "-nn", "-tt", "--time-stamp-precision=nano", "-xx"])
+        let r = try Support.run(["tcpdump", "-r", file, "-nn", "-tt", "--time-stamp-precision=nano", "-xx"])
         var out: [String] = []
         for line in r.stdout.split(separator: "\n") {
             if line.hasPrefix("\t") { out[out.count - 1] += "\n" + line } else { out.append(String(line)) }
@@ -198,23 +198,6 @@ enum Processes {
         defer { if file == nil { try? FileManager.default.removeItem(atPath: out) } }
         let r = try HTTPFixture.run(["curl", "-s", "-o", out, "-w", "%{http_code}", url])
         return (Int(r.stdout) ?? 0, file == nil ? ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "") : "")
-    }
-
-    /// Runs `argv` to completion; stdout and stderr go through files (they may be large).
-    static func run(_ argv: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        let out = NSTemporaryDirectory() + "vigie-run-\(UUID().uuidString)", err = out + ".err"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: out); try? FileManager.default.removeItem(atPath: err) }
-        p.standardOutput = FileHandle(forWritingAtPath: out)
-        p.standardError = FileHandle(forWritingAtPath: err)
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        return (p.terminationStatus, (try? String(contentsOfFile: out, encoding: .utf8)) ?? "", (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 
     static func json(_ s: String) throws -> [String: Any] {

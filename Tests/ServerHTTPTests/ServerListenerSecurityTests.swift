@@ -14,7 +14,7 @@ struct ServerListenerSecurityTests {
     static let operatorToken = "0p3r4t0r-t0ken-bob-01234567"
 
     final class Server {
-        let dir = temporaryDirectory("listener")
+        let dir = Support.temporaryDirectory("listener")
         let port = TestPorts.unused()
         var tokens: String { dir + "/tokens" }
         var pki: String { dir + "/pki" }
@@ -31,7 +31,7 @@ struct ServerListenerSecurityTests {
 
                 """)
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let made = try HTTPFixture.run(["bash", root.appendingPathComponent("Tests/Support/make_test_pki.sh").path, pki])
+            let made = try HTTPFixture.run(["bash", root.appendingPathComponent("Tests/TestSupport/Scripts/make_test_pki.sh").path, pki])
             #expect(made.status == 0)
         }
 
@@ -157,7 +157,7 @@ struct ServerListenerSecurityTests {
         let s = try Server()
         #expect(try s.start(["--max-connections", "64", "--header-timeout", "2", "--idle-timeout", "3"]).0)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let script = root.appendingPathComponent("Tests/Support/slow_clients.py").path
+        let script = root.appendingPathComponent("Tests/TestSupport/Scripts/slow_clients.py").path
         let clients = try (0..<2).map { i in
             try ChildProcesses.start(["/usr/bin/env", "python3", script, "\(s.port)", "75", "75", "8"], log: s.dir + "/clients-\(i).log")
         }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPListener
 import Testing
+import VigieTestSupport
 
 @testable import Agent
 
