@@ -5,6 +5,7 @@ import PackageDescription
 //   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
 // HTTPListener (TLS, connection limits, token files, listener settings) sits under Agent (its `api:`
 // configuration), AgentHTTP and ServerHTTP.
+// TimeFormat (RFC 3339 format and parse, pure Swift) sits under Records, Indexer, Agent and Correlation.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -44,6 +45,8 @@ let package = Package(
         .target(name: "PacketDecoding", swiftSettings: strict),
         // Application-layer parsers (DNS, HTTP/1.x, TLS handshake): zero-copy, pure Swift.
         .target(name: "AppProtocols", swiftSettings: strict),
+        // RFC 3339 times: formatting and parsing without Foundation, one rule per kind of input.
+        .target(name: "TimeFormat", swiftSettings: strict),
         // Traffic analytics: flow table, TCP state, application transactions, service states,
         // dependency edges and the records that carry them.
         // Release builds skip dynamic exclusivity checks here: the per-packet path mutates a
@@ -65,12 +68,13 @@ let package = Package(
             swiftSettings: strict
         ),
         // Per-segment field index, query language and extraction.
-        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat"], swiftSettings: strict),
+        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "TimeFormat"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
             dependencies: [
                 "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener",
+                "TimeFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
