@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import ServerHTTP
 
 /// `--operator-token` / `--read-token` on the real server: state changes need an operator token,

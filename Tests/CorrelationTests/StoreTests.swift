@@ -19,4 +19,13 @@ struct StoreTests {
         #expect(try store.load().views == b.views)
         #expect(try store.history(node: "web") == b.history.reversed())
     }
+
+    @Test("JSON string arrays as the store writes them decode like JSONEncoder's")
+    func storeStrings() throws {
+        for causes in [[], ["a"], ["10.0.0.5:443/tcp", "edge-paris-01"], ["q\"b\\s/\n\r\t\u{8}\u{C}\u{1}\u{1F}é😀"]] {
+            let text = SQLiteStore.jsonStrings(causes)
+            #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)) == causes)
+            #expect(text == (try SQLiteStore.json(causes)) || causes.contains { $0.unicodeScalars.contains { $0.value < 0x20 } })
+        }
+    }
 }
