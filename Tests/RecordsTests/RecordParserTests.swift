@@ -190,4 +190,14 @@ struct RecordParserTests {
         let reference = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["query_api"] as? String
         #expect(RecordParser.string(.queryAPI, of: line) == reference)
     }
+
+    @Test("unescaping text the scanner did not validate does not trap", arguments: [
+        (#"a\"#, Array(#"a\"#.utf8)), (#"\u12"#, [0xEF, 0xBF, 0xBD]), (#"\u00e9"#, [0xC3, 0xA9]),
+        (#"\uD83D\uDE00"#, [0xF0, 0x9F, 0x98, 0x80]), (#"\uD800\u0041"#, [0xED, 0xA0, 0x80, 0x41]),
+    ])
+    func unescapeUnvalidated(raw: String, decoded: [UInt8]) {
+        var out: [UInt8] = []
+        Array(raw.utf8).withUnsafeBytes { JSONString.unescape($0, into: &out) }
+        #expect(out == decoded)
+    }
 }
