@@ -5,6 +5,8 @@ import PackageDescription
 //   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
 // HTTPListener (TLS, connection limits, token files, listener settings) sits under Agent (its `api:`
 // configuration), AgentHTTP and ServerHTTP.
+// TimeFormat (RFC 3339 format and parse, pure Swift) sits under Records, Indexer, Agent and Correlation.
+// Records (the record: kinds, field names, writer, parser) sits under Analytics, Exporters, Agent and Correlation.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -44,12 +46,17 @@ let package = Package(
         .target(name: "PacketDecoding", swiftSettings: strict),
         // Application-layer parsers (DNS, HTTP/1.x, TLS handshake): zero-copy, pure Swift.
         .target(name: "AppProtocols", swiftSettings: strict),
+        // RFC 3339 times: formatting and parsing without Foundation, one rule per kind of input.
+        .target(name: "TimeFormat", swiftSettings: strict),
+        // The record, one definition end to end: kinds (name, schema version, spool priority, topic),
+        // field names, the agent's JSON writer and the server's validating parser.
+        .target(name: "Records", dependencies: ["TimeFormat"], swiftSettings: strict),
         // Traffic analytics: flow table, TCP state, application transactions, service states,
         // dependency edges and the records that carry them.
         // Release builds skip dynamic exclusivity checks here: the per-packet path mutates a
         // handful of class properties, and the runtime checks cost ~20 % of its time.
         .target(
-            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols"],
+            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "Records"],
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Thin system-library targets over librdkafka, libcurl and zlib; only Exporters imports them.
@@ -61,16 +68,17 @@ let package = Package(
         // Durable spool and the Kafka / HTTP sinks that drain it.
         .target(
             name: "Exporters",
-            dependencies: ["CRdKafka", "CCurl", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CRdKafka", "CCurl", "CZlib", "Records", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Per-segment field index, query language and extraction.
-        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat"], swiftSettings: strict),
+        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "TimeFormat"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
             dependencies: [
                 "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener",
+                "Records", "TimeFormat",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -142,7 +150,7 @@ let package = Package(
         .target(
             name: "Correlation",
             dependencies: [
-                "CLibPQ",
+                "CLibPQ", "Records", "TimeFormat",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -175,12 +183,13 @@ let package = Package(
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
-        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "Records", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "RecordsTests", dependencies: ["Records", "TimeFormat", "VigieTestSupport"], swiftSettings: strict),
         // Helpers shared by the test targets: Support (package and corpus paths, temporary directories,
         // commands, the built executables), HTTPFixture (a real vigie-server), the mock Kafka broker,
-        // PostgreSQL, packets, ports; Scripts/ holds the Python and shell helpers the tests start.
-        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding"], path: "Tests/TestSupport", exclude: ["Scripts"], swiftSettings: strict),
-        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "VigieTestSupport"], swiftSettings: strict),
+        // PostgreSQL, packets, ports, record lines; Scripts/ holds the Python and shell helpers the tests start.
+        .target(name: "VigieTestSupport", dependencies: ["PacketDecoding", "Records"], path: "Tests/TestSupport", exclude: ["Scripts"], swiftSettings: strict),
+        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Records", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",

@@ -1,14 +1,15 @@
-// libFuzzer target for the query language and the time parsers. Built by run.sh: the Indexer's
-// query sources (with the few PacketDecoding/Indexer types they use) as a module `Indexer` compiled
-// with -enable-testing, and this harness together with the agent's TimeParser.swift and Units.swift
-// (which `import Indexer`, as in the package). Here `TimeParser` is the agent's; the query
-// language's is `Indexer.TimeParser`.
+// libFuzzer target for the query language and the time parsers. Built by run.sh: TimeFormat (the
+// RFC 3339 parsers) as a module, the Indexer's query sources (with the few PacketDecoding/Indexer
+// types they use) as a module `Indexer` compiled with -enable-testing, and this harness together
+// with the agent's TimeParser.swift and Units.swift (which `import TimeFormat`, as in the package).
+// Here `TimeParser` is the agent's; the query language's is `Indexer.TimeParser`.
 //
 // The input bytes, decoded as lossy UTF-8, go to every parser. Each must answer or refuse; a trap
 // in a parser is a crash libFuzzer saves, and so is a broken invariant (checked below).
 
 import Foundation
 @testable import Indexer
+import TimeFormat
 
 /// 2026-11-23T08:30:00Z: relative times (`15m ago`) count back from a fixed instant.
 private let nowNanos: Int64 = 1_795_422_600_000_000_000
@@ -63,13 +64,18 @@ private func checkQuery(_ text: String) {
 }
 
 private func checkQueryTimes(_ text: String) {
-    let parsed = Indexer.TimeParser.parseAbsolute(text)
+    let parsed = RFC3339.parseAbsolute(text)
     switch parsed {
     case .time(let t):
         require(RFC3339.parse(text) == t && !RFC3339.isOutOfRange(text), "RFC3339 agrees with parseAbsolute", text)
         // The agent's formatter writes what the parser reads back exactly.
         let formatted = TimeParser.format(t)
-        require(Indexer.TimeParser.parseAbsolute(formatted) == .time(t), "format/parse round trip (\(formatted))", text)
+        require(RFC3339.parseAbsolute(formatted) == .time(t), "format/parse round trip (\(formatted))", text)
+        // The record envelope's rule is laxer: a date-time typed times accept, it accepts too, same time.
+        if text.utf8.count > 10 {
+            let seconds = RFC3339.recordSeconds(text)
+            require(seconds.map { abs($0 - Double(t) / 1e9) < 1e-4 } == true, "the record rule accepts it too, same time", text)
+        }
     case .outOfRange:
         require(RFC3339.parse(text) == nil && RFC3339.isOutOfRange(text), "RFC3339 agrees (out of range)", text)
     case .invalid:

@@ -3,15 +3,16 @@
 #
 #   Fuzz/QueryLanguage/run.sh [SECONDS] [extra libFuzzer flags...]   (default 60 s)
 #
-# Everything is built under /tmp (nothing is written into the repository), in three modules, because
+# Everything is built under /tmp (nothing is written into the repository), in four modules, because
 # the sources import each other as in the package and the agent's TimeParser has the same name as
 # the query language's:
+#   0. TimeFormat: RFC3339.swift (the RFC 3339 parser both time parsers use);
 #   1. PacketDecoding: IPAddress.swift, IPAddress+Text.swift (the address type the query AST uses);
 #   2. Indexer (-enable-testing, so the harness reaches the internal TimeParser): Query/QueryAST,
 #      QueryError, QueryLexer, QueryParser, TimeParser, plus Format/FieldID (Key128),
 #      Format/IndexFieldSet and Build/NameScratch (ReversedName);
 #   3. the executable: main.swift with the agent's Config/TimeParser.swift and Config/Units.swift,
-#      which `import Indexer` (for RFC3339) as they do in the package.
+#      which `import TimeFormat` (for RFC3339) as they do in the package.
 # All three are instrumented (-sanitize=fuzzer,address). Seeds: the queries of docs/query-language.md
 # and the string literals of Tests/IndexerTests/*Query*.swift, plus a few agent time and unit
 # arguments. Crashes land in /tmp/ql-fuzz/artifacts.
@@ -29,6 +30,9 @@ ag="$root/Sources/Agent/Config"
 
 # lld: gold prints hundreds of harmless "Cannot export local symbol __asan_*" warnings.
 flags=(-sanitize=fuzzer,address -parse-as-library -O -use-ld=lld -I "$work/modules" -L "$work/modules")
+swiftc "${flags[@]}" -module-name TimeFormat -emit-library -static -emit-module \
+    -emit-module-path "$work/modules/TimeFormat.swiftmodule" \
+    "$root"/Sources/TimeFormat/*.swift -o "$work/modules/libTimeFormat.a"
 swiftc "${flags[@]}" -module-name PacketDecoding -emit-library -static -emit-module \
     -emit-module-path "$work/modules/PacketDecoding.swiftmodule" \
     "$pd/IPAddress.swift" "$pd/IPAddress+Text.swift" \
@@ -41,7 +45,7 @@ swiftc "${flags[@]}" -enable-testing -module-name Indexer -emit-library -static 
     -o "$work/modules/libIndexer.a"
 swiftc "${flags[@]}" -module-name QueryLanguageFuzz \
     "$ag/TimeParser.swift" "$ag/Units.swift" "$here/main.swift" \
-    -lIndexer -lPacketDecoding -o "$work/fuzz-query-language"
+    -lIndexer -lPacketDecoding -lTimeFormat -o "$work/fuzz-query-language"
 
 # Seeds once: every query example of the documentation and string literal of the query tests.
 if [ -z "$(ls -A "$work/seeds")" ]; then

@@ -1,6 +1,7 @@
 // libFuzzer target for the record parser (JSONLineScanner + RecordFields). Built by run.sh together
-// with the few Correlation sources the parser needs (one module, so no `import`). The input is an
-// NDJSON batch; AddressSanitizer catches any read past a line, and the checks below any bookkeeping slip.
+// with the Records sources the parser needs (one module, so no `import Records`). The input is an
+// NDJSON batch; AddressSanitizer catches any read past a line, and the checks below any bookkeeping
+// slip, and any difference between the batch and the same lines handed over as Kafka payloads.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -12,5 +13,8 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     precondition(Set(numbers).count == numbers.count, "a line reported twice")
     precondition(numbers.allSatisfy { $0 >= 1 && $0 <= lines }, "a line number outside the batch")
     precondition(zip(records, records.dropFirst()).allSatisfy { $0.line < $1.line }, "records out of order")
+    let payloads = batch.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { Array($0) }
+    let perMessage = RecordParser.parse(payloads: payloads, maxErrors: .max, maxLineBytes: .max)
+    precondition(perMessage.records == records && perMessage.errors == errors, "payloads parse unlike the batch's lines")
     return 0
 }

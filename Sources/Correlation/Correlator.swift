@@ -125,6 +125,14 @@ public final class Correlator: @unchecked Sendable {
         return apply(parsed.records, errors: parsed.errors, errorCount: parsed.errorCount, agent: agent, idempotencyKey: scopedKey, scope: scope)
     }
 
+    /// Ingests records that arrive one per message, all from one ordered `scope` (a Kafka
+    /// partition): message `k` is line `k + 1`. Parsed and applied as ``ingest(_:agent:idempotencyKey:scope:maxRecordBytes:)``
+    /// does a batch that has no token and no idempotency key (same dedup, errors and storage).
+    public func ingest(payloads: [[UInt8]], scope: String, maxRecordBytes: Int = RecordParser.defaultMaxLineBytes) -> IngestResult {
+        let parsed = RecordParser.parse(payloads: payloads, maxErrors: config.maxReportedErrors, maxLineBytes: maxRecordBytes)
+        return apply(parsed.records, errors: parsed.errors, errorCount: parsed.errorCount, agent: nil, idempotencyKey: nil, scope: scope)
+    }
+
     /// An idempotency key as remembered and stored: scoped by its agent. The agent id is
     /// length-prefixed (`LEN|AGENT|KEY`) so that no agent id or key can forge another's scope
     /// (and no NUL byte reaches PostgreSQL, whose text cannot hold one).

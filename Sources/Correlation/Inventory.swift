@@ -190,28 +190,3 @@ public struct Inventory: Sendable, Equatable, Codable {
         return nil
     }
 }
-
-/// A parsed agent service id: `address:port/transport`, IPv6 in brackets.
-public struct ServiceID: Sendable, Hashable {
-    public var address: String
-    public var port: Int
-    public var transport: String
-
-    public init?(_ text: String) {
-        guard let slash = text.lastIndex(of: "/") else { return nil }
-        let transport = String(text[text.index(after: slash)...])
-        let hostPort = text[..<slash]
-        guard !transport.isEmpty, transport.allSatisfy({ $0.isLetter || $0.isNumber }),
-              let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
-              (0...65535).contains(port) else { return nil }
-        var host = String(hostPort[..<colon])
-        if host.hasPrefix("[") {
-            guard host.hasSuffix("]"), host.count > 2 else { return nil }
-            host = String(host.dropFirst().dropLast())
-            guard host.contains(":") else { return nil }
-        } else if host.isEmpty || host.contains(":") {
-            return nil
-        }
-        address = host; self.port = port; self.transport = transport
-    }
-}

@@ -39,15 +39,7 @@ public enum Health: String, Codable, Sendable, CaseIterable, CustomStringConvert
     }
 }
 
-/// A `service_state` value as an agent reports it, and how it maps onto `Health`.
-public enum AgentServiceState: String, Codable, Sendable, CaseIterable {
-    case up = "UP"
-    case degraded = "DEGRADED"
-    case unreachable = "UNREACHABLE"
-    case refused = "REFUSED"
-    case idle = "IDLE"
-    case unknown = "UNKNOWN"
-
+extension AgentServiceState {
     /// UP→OK, DEGRADED→DEGRADED, UNREACHABLE→DOWN, REFUSED→DOWN, IDLE→OK (flagged idle), UNKNOWN→UNKNOWN.
     public var health: Health {
         switch self {
@@ -57,6 +49,4 @@ public enum AgentServiceState: String, Codable, Sendable, CaseIterable {
         case .unknown: .unknown
         }
     }
-
-    public var isIdle: Bool { self == .idle }
 }

@@ -28,11 +28,9 @@ enum DrillDown {
         return out
     }
 
-    /// The `query_api` of an `agent_health` line.
-    static func queryAPI(ofHealth line: String) -> String? {
-        guard let data = line.data(using: .utf8), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return object["query_api"] as? String
-    }
+    /// The `query_api` of an `agent_health` line (nil unless the line is a JSON object with a
+    /// string `query_api`), read by the records' own scanner.
+    static func queryAPI(ofHealth line: String) -> String? { RecordParser.string(.queryAPI, of: line) }
 
     /// `addr:port/transport` (IPv6 in brackets) → the agents' query expression.
     static func expression(service: String, client: String?) -> String? {

@@ -17,8 +17,8 @@ struct KafkaIngestService: Service {
     let properties: [String: String]
     let logger: Logger
 
-    /// The agents' default topics (`vigie.` + family).
-    static let defaultTopics = ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].map { "vigie." + $0 }
+    /// The agents' default topics: every kind's (`vigie.` + kind).
+    static let defaultTopics = RecordKind.allCases.map(\.defaultTopic)
 
     func run() async throws {
         let stop = StopFlag()
@@ -57,20 +57,17 @@ struct KafkaIngestService: Service {
                 byPartition[scope, default: []].append(m)
             }
             for scope in order {
-                let messages = byPartition[scope]!
-                var lines: [UInt8] = []
-                for m in messages {
-                    lines += m.payload
-                    lines.append(0x0A)
-                }
-                var result = correlator.ingest(lines, scope: scope)
+                guard let messages = byPartition[scope], let last = messages.last else { continue }
+                // One record per message: handed over as they are (message k is line k + 1).
+                let payloads = messages.map(\.payload)
+                var result = correlator.ingest(payloads: payloads, scope: scope)
                 var delay = 0.2
                 while result.refused && !stop.isSet {
                     logger.error("Kafka records not applied: shared store unavailable; retrying",
                                  metadata: ["scope": "\(scope)", "error": "\(result.storageError ?? "")"])
                     Thread.sleep(forTimeInterval: delay)
                     delay = min(delay * 2, 5)
-                    result = correlator.ingest(lines, scope: scope)
+                    result = correlator.ingest(payloads: payloads, scope: scope)
                 }
                 if result.refused { return }
                 if result.errorCount > 0 {
@@ -82,7 +79,7 @@ struct KafkaIngestService: Service {
                     logger.error("records applied but not stored yet; Kafka offset not committed", metadata: ["error": "\(storageError)"])
                     continue
                 }
-                do { try consumer.commit(messages.last!) } catch {
+                do { try consumer.commit(last) } catch {
                     // Not fatal: the records are applied; a replay after a restart is deduplicated.
                     logger.warning("Kafka offset commit failed", metadata: ["error": "\(error)"])
                 }

@@ -1,6 +1,6 @@
 import Foundation
-import Indexer
 import Testing
+import TimeFormat
 
 @testable import Agent
 

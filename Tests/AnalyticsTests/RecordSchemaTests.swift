@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Testing
 @testable import Analytics
 import VigieTestSupport
@@ -10,6 +11,34 @@ import VigieTestSupport
         #expect(Set(output.kinds) == Set(RecordKind.allCases))
         let errors = try SchemaValidator.validate(output.bytes)
         #expect(errors.isEmpty, "\(errors.prefix(20).joined(separator: "\n"))")
+    }
+
+    @Test("what the agent emits, the server's parser reads: every record, its kind, seq and service")
+    func serverParsesTheAgentsRecords() throws {
+        let (_, output) = RecordFixtures.run()
+        let parsed = RecordParser.parse(batch: output.bytes)
+        #expect(parsed.errors.isEmpty, "\(parsed.errors.prefix(5))")
+        #expect(parsed.records.count == output.lines.count)
+        #expect(parsed.records.map { RecordKind(name: $0.envelope.kind) } == output.kinds)
+        #expect(parsed.records.map(\.envelope.seq) == Array(1...Int64(output.lines.count)))
+        let objects = try output.objects()
+        for (record, object) in zip(parsed.records, objects) {
+            #expect(record.envelope.agentID == object["agent_id"] as? String && record.envelope.tsText == object["ts"] as? String)
+            switch record.body {
+            case .serviceState(let s):
+                #expect(s.service == object["service"] as? String && s.state.rawValue == object["state"] as? String)
+            case .edge(let e):
+                #expect(e.client == object["orig_h"] as? String && e.attempts == (object["attempts"] as? NSNumber)?.int64Value)
+            case .serviceSeen(let s):
+                #expect(s.service == object["service"] as? String && s.firstSeen == object["first_seen"] as? String)
+            case .flow(let service, _):
+                #expect(service == object["service"] as? String)
+            case .agentHealth(let line):
+                #expect(RecordParser.string(.agentID, of: line) == object["agent_id"] as? String)
+            case .unknown:
+                Issue.record("unknown kind \(record.envelope.kind)")
+            }
+        }
     }
 
     @Test(.enabled(if: SchemaValidator.isAvailable, "python3 with jsonschema is missing (pip install jsonschema): schema validation skipped"),

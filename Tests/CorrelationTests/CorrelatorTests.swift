@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import Correlation
 
 @Suite("Correlator")
@@ -190,7 +191,7 @@ struct CorrelatorTests {
 
     @Test("a batch stores the last view per (service, agent); a late record keeps the newer view but refreshes its agent")
     func storedViews() throws {
-        let dir = temporaryDirectory("views")
+        let dir = Support.temporaryDirectory("views")
         let clock = TestClock()
         do {
             let c = try make(clock, store: try SQLiteStore(directory: dir))
@@ -208,7 +209,7 @@ struct CorrelatorTests {
 
     @Test("concurrent ingests: what is stored agrees with memory after a restart")
     func concurrentIngestOrder() async throws {
-        let dir = temporaryDirectory("order")
+        let dir = Support.temporaryDirectory("order")
         let clock = TestClock()
         let c = try make(clock, store: try SQLiteStore(directory: dir))
         let services = ["10.0.0.5:443/tcp", "10.0.0.6:443/tcp", "10.0.0.7:5432/tcp"]
@@ -238,7 +239,7 @@ struct CorrelatorTests {
 
     @Test("duplicates and out-of-order seqs are dropped, across a restart through SQLite")
     func dedupAcrossRestart() throws {
-        let dir = temporaryDirectory("dedup")
+        let dir = Support.temporaryDirectory("dedup")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = TestClock()
         do {
@@ -267,7 +268,7 @@ struct CorrelatorTests {
 
     @Test("observed dependencies: new → confirmed → stale → gone; promotion adds the endpoint and the edge")
     func dependencies() throws {
-        let dir = temporaryDirectory("deps")
+        let dir = Support.temporaryDirectory("deps")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let clock = TestClock()
         var config = CorrelatorConfig()

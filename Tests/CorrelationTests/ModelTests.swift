@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VigieTestSupport
 @testable import Correlation
 
 @Suite("Inventory model")

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Testing
 @testable import Exporters
 import VigieTestSupport
@@ -7,7 +8,7 @@ import VigieTestSupport
 @Suite("Kafka sink", .enabled(if: Support.tool("kcat") != nil && KafkaMockProcess.binary != nil,
                              "needs kcat (apt install kcat) and the vigie-kafka-mock product"))
 struct KafkaSinkTests {
-    static let kinds: [RecordFamily] = [.conn, .txn, .serviceState, .edge]
+    static let kinds: [RecordKind] = [.conn, .txn, .serviceState, .edge]
 
     /// Spools `count` records (numbered from `from`), cycling through `kinds`.
     static func spoolRecords(_ spool: Spool, from: Int, count: Int) {

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import Testing
 import VigieTestSupport
 #if canImport(Glibc)
@@ -99,10 +100,10 @@ struct SpoolTests {
         let spool = try Spool(config: config, sinks: ["a"], logger: Support.logger)
         defer { spool.close() }
         let payload = [UInt8](repeating: 0x41, count: 1000)
-        var accepted: [RecordFamily: Int] = [:]
+        var accepted: [RecordKind: Int] = [:]
         // Nothing confirms: the spool fills up.
         for _ in 0..<200 {
-            for kind in [RecordFamily.txn, .conn, .edge, .serviceState] where spool.append(kind: kind, key: "k", payload: payload) {
+            for kind in [RecordKind.txn, .conn, .edge, .serviceState] where spool.append(kind: kind, key: "k", payload: payload) {
                 accepted[kind, default: 0] += 1
             }
         }

@@ -1,19 +1,19 @@
 import Analytics
 import Exporters
+import Records
 
 /// Hands encoded records to the spool (and so to the Kafka / HTTP sinks). Never blocks: a full
-/// spool refuses the lowest-priority families first and the emitter counts the drop.
+/// spool refuses the lowest-priority kinds first and the emitter counts the drop.
 final class SpoolRecordOutput: RecordOutput {
     let spool: Spool
 
     init(spool: Spool) { self.spool = spool }
 
     func write(_ line: [UInt8], kind: RecordKind, key: String) -> Bool {
-        guard let family = RecordFamily(name: kind.rawValue) else { return false }
         // The spool stores one JSON object per record: the newline is the HTTP batch's framing.
         let length = line.last == 0x0A ? line.count - 1 : line.count
         return line.withUnsafeBytes { raw in
-            spool.append(kind: family, key: Array(key.utf8), payload: UnsafeRawBufferPointer(rebasing: raw[0..<length]))
+            spool.append(kind: kind, key: Array(key.utf8), payload: UnsafeRawBufferPointer(rebasing: raw[0..<length]))
         }
     }
 

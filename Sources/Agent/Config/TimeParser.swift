@@ -1,5 +1,5 @@
 import Foundation
-import Indexer
+import TimeFormat
 
 /// Parses the time arguments users type: RFC 3339 (`2026-11-23T14:05:00Z`, fractional seconds and
 /// offsets allowed), a date alone (`2026-11-23`, UTC midnight), epoch seconds (`1700000000.5`),
@@ -81,17 +81,7 @@ public enum TimeParser {
         return ns.isFinite && abs(ns) < 9.2e18 ? Int64(ns) : 0
     }
 
-    /// Formats nanoseconds as RFC 3339 UTC with nanoseconds, e.g. `2026-11-23T14:05:00.123456789Z`.
-    /// Total over `Int64`: the floor division below cannot overflow (`ns - 999_999_999` did, for the
-    /// earliest representable times, such as the range's own lower end 1677-09-21T00:12:44Z).
-    public static func format(_ ns: Int64) -> String {
-        let (q, r) = ns.quotientAndRemainder(dividingBy: 1_000_000_000)
-        let secs = r < 0 ? q - 1 : q
-        let frac = r < 0 ? r + 1_000_000_000 : r
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        let base = f.string(from: Date(timeIntervalSince1970: TimeInterval(secs)))
-        let fs = String(frac)
-        return base.dropLast() + "." + String(repeating: "0", count: 9 - fs.count) + fs + "Z"
-    }
+    /// Formats nanoseconds as RFC 3339 UTC with nanoseconds, e.g. `2026-11-23T14:05:00.123456789Z`
+    /// (``RFC3339/string(_:)``; total over `Int64`).
+    public static func format(_ ns: Int64) -> String { RFC3339.string(ns) }
 }

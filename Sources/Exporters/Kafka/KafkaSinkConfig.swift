@@ -1,3 +1,5 @@
+import Records
+
 /// Settings of the Kafka sink. Every librdkafka property can be given in ``properties`` (TLS,
 /// SASL, tuning); the defaults below make delivery safe and are applied unless overridden.
 public struct KafkaSinkConfig: Sendable, Hashable {
@@ -30,7 +32,7 @@ public struct KafkaSinkConfig: Sendable, Hashable {
     public init(bootstrapServers: String) { self.bootstrapServers = bootstrapServers }
 
     /// The topic of a record family.
-    public func topic(for kind: RecordFamily) -> String { topics[kind.name] ?? topicPrefix + kind.name }
+    public func topic(for kind: RecordKind) -> String { topics[kind.name] ?? topicPrefix + kind.name }
 
     /// Everything handed to librdkafka.
     public var effectiveProperties: [String: String] {

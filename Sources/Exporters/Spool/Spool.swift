@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Records
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -36,8 +37,8 @@ public final class Spool: @unchecked Sendable {
     private var segments: SpoolSegments
     private var cursors: [String: UInt64]
     private var cursorsDirty = false
-    private var appendedByKind = [UInt64](repeating: 0, count: RecordFamily.allCases.count)
-    private var droppedByKind = [UInt64](repeating: 0, count: RecordFamily.allCases.count)
+    private var appendedByKind = [UInt64](repeating: 0, count: RecordKind.allCases.count)
+    private var droppedByKind = [UInt64](repeating: 0, count: RecordKind.allCases.count)
     private var corruptSkipped: UInt64 = 0
     private var bytes: UInt64 = 0
     private var writeError: String?
@@ -82,25 +83,25 @@ public final class Spool: @unchecked Sendable {
     /// Spools one record; returns false when it was refused because the spool is full (counted
     /// per kind). Never waits for I/O.
     @discardableResult
-    public func append(kind: RecordFamily, key: [UInt8], payload: UnsafeRawBufferPointer) -> Bool {
+    public func append(kind: RecordKind, key: [UInt8], payload: UnsafeRawBufferPointer) -> Bool {
         let size = UInt64(SpoolFormat.recordHeaderSize + SpoolFormat.bodyFixedSize + key.count + payload.count)
         return lock.withLock {
             guard !stopping, Double(bytes + size) <= Double(config.maxBytes) * kind.admissionShare else {
-                droppedByKind[Int(kind.rawValue)] &+= 1
+                droppedByKind[Int(kind.spoolCode)] &+= 1
                 return false
             }
             if pending.isEmpty { pendingFirstSeq = nextSeq }
             key.withUnsafeBytes { SpoolFormat.appendRecord(to: &pending, seq: nextSeq, kind: kind, key: $0, payload: payload) }
             nextSeq &+= 1
             bytes &+= size
-            appendedByKind[Int(kind.rawValue)] &+= 1
+            appendedByKind[Int(kind.spoolCode)] &+= 1
             return true
         }
     }
 
     /// Convenience for byte arrays.
     @discardableResult
-    public func append(kind: RecordFamily, key: String, payload: [UInt8]) -> Bool {
+    public func append(kind: RecordKind, key: String, payload: [UInt8]) -> Bool {
         payload.withUnsafeBytes { append(kind: kind, key: Array(key.utf8), payload: $0) }
     }
 
@@ -142,9 +143,9 @@ public final class Spool: @unchecked Sendable {
     public func stats() -> SpoolStats {
         lock.withLock {
             var s = SpoolStats()
-            for kind in RecordFamily.allCases {
-                s.appended[kind.name] = appendedByKind[Int(kind.rawValue)]
-                s.dropped[kind.name] = droppedByKind[Int(kind.rawValue)]
+            for kind in RecordKind.allCases {
+                s.appended[kind.name] = appendedByKind[Int(kind.spoolCode)]
+                s.dropped[kind.name] = droppedByKind[Int(kind.spoolCode)]
             }
             s.corruptSkipped = corruptSkipped
             s.bytes = bytes

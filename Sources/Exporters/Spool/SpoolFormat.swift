@@ -1,3 +1,5 @@
+import Records
+
 /// The spool's on-disk format (docs/export.md has the full description).
 ///
 /// A spool segment is `spool/NNNNNNNNNNNNNNNNNNNN.spool` (its first sequence number, 20 digits):
@@ -37,7 +39,7 @@ enum SpoolFormat {
     }
 
     /// Appends one framed record to `out`.
-    static func appendRecord(to out: inout [UInt8], seq: UInt64, kind: RecordFamily, key: UnsafeRawBufferPointer,
+    static func appendRecord(to out: inout [UInt8], seq: UInt64, kind: RecordKind, key: UnsafeRawBufferPointer,
                              payload: UnsafeRawBufferPointer) {
         let bodyLength = bodyFixedSize + key.count + payload.count
         let start = out.count
@@ -46,7 +48,7 @@ enum SpoolFormat {
         appendLE(&out, UInt32(0))  // CRC, patched below
         let bodyStart = out.count
         appendLE(&out, seq)
-        out.append(kind.rawValue)
+        out.append(kind.spoolCode)
         out.append(0)
         appendLE(&out, UInt16(key.count))
         out.append(contentsOf: key)
@@ -84,7 +86,7 @@ enum SpoolFormat {
         let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + recordHeaderSize)..<(offset + recordHeaderSize + bodyLength)])
         guard Checksum.crc32(body) == loadLE(bytes, offset + 8, as: UInt32.self) else { return .damaged }
         let keyLength = Int(loadLE(body, 10, as: UInt16.self))
-        guard let kind = RecordFamily(rawValue: body[8]), bodyFixedSize + keyLength <= bodyLength else { return .damaged }
+        guard let kind = RecordKind(spoolCode: body[8]), bodyFixedSize + keyLength <= bodyLength else { return .damaged }
         let record = SpoolRecord(
             seq: loadLE(body, 0, as: UInt64.self), kind: kind,
             key: Array(body[bodyFixedSize..<(bodyFixedSize + keyLength)]),
@@ -126,13 +128,13 @@ enum SpoolFormat {
 public struct SpoolRecord: Sendable, Hashable {
     /// The spool's own sequence number (not the record's `seq`): the delivery position.
     public var seq: UInt64
-    public var kind: RecordFamily
+    public var kind: RecordKind
     /// The message key (the service id for Kafka).
     public var key: [UInt8]
     /// The encoded record (one JSON object, no trailing newline).
     public var payload: [UInt8]
 
-    public init(seq: UInt64, kind: RecordFamily, key: [UInt8], payload: [UInt8]) {
+    public init(seq: UInt64, kind: RecordKind, key: [UInt8], payload: [UInt8]) {
         self.seq = seq
         self.kind = kind
         self.key = key

@@ -1,4 +1,5 @@
 import PacketDecoding
+import TimeFormat
 
 /// Parses the query language (docs/query-language.md): tcpdump-style primitives, `and`/`or`/`not`
 /// (also `&&`, `||`, `!`), parentheses, application terms and time bounds.
@@ -436,9 +437,9 @@ private struct Parser {
     mutating func parseTime(after keyword: QueryToken) throws(QueryError) -> Int64 {
         let t = try expectWord("a time after '\(keyword.text)'")
         if t.lower == "now" { return now }
-        switch TimeParser.parseAbsolute(t.text) {
+        switch RFC3339.parseAbsolute(t.text) {
         case .time(let absolute): return absolute
-        case .outOfRange: throw error(.timeOutOfRange, t, "'\(t.text)' is out of range: \(TimeParser.rangeDescription)")
+        case .outOfRange: throw error(.timeOutOfRange, t, "'\(t.text)' is out of range: \(RFC3339.rangeDescription)")
         case .invalid: break
         }
         if Self.looksLikeDuration(t.lower) {
@@ -447,7 +448,7 @@ private struct Parser {
             }
             index += 1
             guard let d = TimeParser.duration(t.lower), let value = TimeParser.ago(d, from: now) else {
-                throw error(.timeOutOfRange, t, "'\(t.text) ago' is out of range: \(TimeParser.rangeDescription)")
+                throw error(.timeOutOfRange, t, "'\(t.text) ago' is out of range: \(RFC3339.rangeDescription)")
             }
             return value
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import VigieTestSupport
-@testable import Correlation
+@testable import Records
 
 /// `RecordParser` (the byte scanner) against `FoundationRecordParser` (JSONSerialization): same
 /// records, same error lines and messages.
@@ -181,12 +181,23 @@ struct RecordParserTests {
         }
     }
 
-    @Test("JSON string arrays as the store writes them decode like JSONEncoder's")
-    func storeStrings() throws {
-        for causes in [[], ["a"], ["10.0.0.5:443/tcp", "edge-paris-01"], ["q\"b\\s/\n\r\t\u{8}\u{C}\u{1}\u{1F}é😀"]] {
-            let text = SQLiteStore.jsonStrings(causes)
-            #expect(try JSONDecoder().decode([String].self, from: Data(text.utf8)) == causes)
-            #expect(text == (try SQLiteStore.json(causes)) || causes.contains { $0.unicodeScalars.contains { $0.value < 0x20 } })
-        }
+    @Test("one field of a line (the drill-down's query_api) reads as JSONSerialization reads it", arguments: [
+        #"{"query_api":"https://10.0.0.9:8443"}"#, #"{"query_api":1}"#, #"{"query_api":null}"#, #"{"a":{"query_api":"x"}}"#,
+        #"{"query_api":"a","query_api":"b"}"#, #"{"query\u005fapi":"esc\u00e9"}"#, #"["query_api"]"#, #"{"query_api":"x""#,
+        #"{"query_api":"x"} {}"#, "", #"{"query_api":"x",}"#, #"{"Query_api":"x"}"#, "\u{FEFF}" + #"{"query_api":"bom"}"#,
+    ])
+    func oneField(line: String) {
+        let reference = (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["query_api"] as? String
+        #expect(RecordParser.string(.queryAPI, of: line) == reference)
+    }
+
+    @Test("unescaping text the scanner did not validate does not trap", arguments: [
+        (#"a\"#, Array(#"a\"#.utf8)), (#"\u12"#, [0xEF, 0xBF, 0xBD]), (#"\u00e9"#, [0xC3, 0xA9]),
+        (#"\uD83D\uDE00"#, [0xF0, 0x9F, 0x98, 0x80]), (#"\uD800\u0041"#, [0xED, 0xA0, 0x80, 0x41]),
+    ])
+    func unescapeUnvalidated(raw: String, decoded: [UInt8]) {
+        var out: [UInt8] = []
+        Array(raw.utf8).withUnsafeBytes { JSONString.unescape($0, into: &out) }
+        #expect(out == decoded)
     }
 }

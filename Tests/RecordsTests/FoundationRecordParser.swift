@@ -1,5 +1,5 @@
 import Foundation
-@testable import Correlation
+@testable import Records
 
 /// The record parser as it was before `JSONLineScanner`: Foundation's `JSONSerialization` per line.
 /// Kept as the reference the scanner-based `RecordParser` is compared with (only change: the edge

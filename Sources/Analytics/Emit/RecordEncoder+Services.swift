@@ -1,19 +1,21 @@
+import Records
+
 /// Bodies of the service-level records: `edge`, `service_state`, `service_seen`, `agent_health`.
 extension RecordEncoder {
     /// Body of an `edge` record.
     public mutating func edge(_ e: EdgeReport) {
-        writer.field("orig_h", e.edge.client)
+        writer.field(RecordField.origH.key, e.edge.client)
         service(e.edge.service, application: e.application)
         writer.time("interval_start", e.intervalStartNanos)
         writer.time("interval_end", e.intervalEndNanos)
         let c = e.counters
-        writer.field("attempts", c.attempts)
+        writer.field(RecordField.attempts.key, c.attempts)
         writer.field("established", c.established)
-        writer.field("refused", c.refused)
-        writer.field("unanswered", c.unanswered)
+        writer.field(RecordField.refused.key, c.refused)
+        writer.field(RecordField.unanswered.key, c.unanswered)
         writer.field("resets", c.resets)
-        writer.field("transactions", c.transactions)
-        writer.field("transaction_errors", c.transactionErrors)
+        writer.field(RecordField.transactions.key, c.transactions)
+        writer.field(RecordField.transactionErrors.key, c.transactionErrors)
         writer.field("bytes_to_server", c.bytesToServer)
         writer.field("bytes_to_client", c.bytesToClient)
         writer.field("retransmissions", c.retransmissions)
@@ -45,22 +47,22 @@ extension RecordEncoder {
     /// Body of a `service_state` record.
     public mutating func serviceState(_ r: ServiceStateReport) {
         service(r.service, application: r.application)
-        writer.field("state", r.state.rawValue)
-        writer.field("previous_state", r.previousState.rawValue)
-        writer.field("reason", r.reason.rawValue)
+        writer.field(RecordField.state.key, r.state.rawValue)
+        writer.field(RecordField.previousState.key, r.previousState.rawValue)
+        writer.field(RecordField.reason.key, r.reason.rawValue)
         writer.time("window_start", r.windowStartNanos)
         writer.time("window_end", r.windowEndNanos)
         if r.sinceNanos > 0 { writer.time("since", r.sinceNanos) }
         let e = r.evidence
-        writer.field("attempts", e.attempts)
+        writer.field(RecordField.attempts.key, e.attempts)
         writer.field("established", e.established)
         writer.field("answered", e.answered)
-        writer.field("refused", e.refused)
-        writer.field("unanswered", e.unanswered)
+        writer.field(RecordField.refused.key, e.refused)
+        writer.field(RecordField.unanswered.key, e.unanswered)
         writer.field("resets", e.resets)
-        writer.field("transactions", e.transactions)
-        writer.field("transaction_errors", e.transactionErrors)
-        writer.field("error_rate", e.errorRate)
+        writer.field(RecordField.transactions.key, e.transactions)
+        writer.field(RecordField.transactionErrors.key, e.transactionErrors)
+        writer.field(RecordField.errorRate.key, e.errorRate)
         writer.micros("rtt_p50_us", e.rttP50)
         writer.micros("rtt_p95_us", e.rttP95)
         writer.micros("rtt_p99_us", e.rttP99)
@@ -72,7 +74,7 @@ extension RecordEncoder {
     /// Body of a `service_seen` record.
     public mutating func serviceSeen(_ a: ServiceSeenTracker.Announcement) {
         service(a.service, application: a.application)
-        writer.time("first_seen", a.firstSeenNanos)
+        writer.time(RecordField.firstSeen.key, a.firstSeenNanos)
         writer.field("reannounce", a.isReannouncement)
     }
 
@@ -85,18 +87,11 @@ extension RecordEncoder {
         writer.field("flow_evictions", h.flowEvictions)
         writer.field("anomalies", h.anomalies)
         writer.field("store_bytes", h.storeBytes)
-        if let api = h.queryAPI { writer.field("query_api", api) }
+        if let api = h.queryAPI { writer.field(RecordField.queryAPI.key, api) }
         writer.key("records")
         writer.beginObject()
         for kind in RecordKind.allCases {
-            switch kind {
-            case .conn: writer.key("conn")
-            case .txn: writer.key("txn")
-            case .edge: writer.key("edge")
-            case .serviceState: writer.key("service_state")
-            case .serviceSeen: writer.key("service_seen")
-            case .agentHealth: writer.key("agent_health")
-            }
+            writer.key(kind.key)
             writer.beginObject()
             writer.field("emitted", s.emitted[kind.index])
             writer.field("dropped", s.dropped[kind.index])

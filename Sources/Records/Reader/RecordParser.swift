@@ -1,5 +1,3 @@
-import Foundation
-
 /// The envelope every record carries (docs/records.md).
 public struct Envelope: Sendable, Hashable {
     public var schemaVersion: Int
@@ -73,7 +71,8 @@ public struct LineError: Error, Sendable, Hashable, CustomStringConvertible {
 /// them): a line that is not a JSON object is "not a JSON object"; a number field accepts what
 /// `NSNumber.doubleValue` makes an exact integer (`1`, `1.0`, `1e3`, `true`).
 public enum RecordParser {
-    public static let supportedSchemaVersion = 1
+    /// The record layout this server reads (the agent's ``RecordKind/schemaVersion``).
+    public static let supportedSchemaVersion = RecordKind.schemaVersion
 
     /// Malformed lines reported in full by default (the rest are only counted).
     public static let defaultMaxErrors = 50
@@ -112,35 +111,60 @@ public enum RecordParser {
 
     /// `parse(batch:maxErrors:maxLineBytes:)` of a batch held in memory.
     public static func parse(batch bytes: UnsafeRawBufferPointer, maxErrors: Int, maxLineBytes: Int) -> Batch {
-        var out = Batch()
-        var fields = RecordFields()
+        var state = BatchState(maxErrors: maxErrors, maxLineBytes: maxLineBytes)
         var lineNumber = 0
         var start = 0
-        func fail(_ error: LineError) {
-            out.errorCount += 1
-            if out.errors.count < maxErrors { out.errors.append(error) }
-        }
         while start <= bytes.count {
             var end = start
             while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
             lineNumber += 1
-            var last = end
-            if last > start && bytes[last - 1] == UInt8(ascii: "\r") { last -= 1 }
-            let line = UnsafeRawBufferPointer(rebasing: bytes[start..<last])
-            if !line.allSatisfy({ $0 == 32 || $0 == 9 }) {
-                if line.count > maxLineBytes {
-                    fail(LineError(line: lineNumber, "the record is \(line.count) bytes long; at most \(maxLineBytes) are accepted"))
-                } else {
-                    do throws(LineError) {
-                        out.records.append(try fields.parse(line: line, number: lineNumber))
-                    } catch {
-                        fail(error)
-                    }
-                }
-            }
+            state.add(line: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), number: lineNumber)
             start = end + 1
         }
-        return out
+        return state.out
+    }
+
+    /// Parses records that arrive one per message (Kafka): payload `k` is line `k + 1`, checked
+    /// exactly as that line of an NDJSON batch would be (trailing CR, blank, length, envelope),
+    /// without joining the payloads into a batch to split it again.
+    public static func parse(payloads: [[UInt8]], maxErrors: Int, maxLineBytes: Int) -> Batch {
+        var state = BatchState(maxErrors: maxErrors, maxLineBytes: maxLineBytes)
+        for (k, payload) in payloads.enumerated() {
+            payload.withUnsafeBytes { state.add(line: $0, number: k + 1) }
+        }
+        return state.out
+    }
+
+    /// A batch being parsed line by line (the line's framing is the caller's).
+    private struct BatchState {
+        let maxErrors: Int
+        let maxLineBytes: Int
+        var out = Batch()
+        var fields = RecordFields()
+
+        init(maxErrors: Int, maxLineBytes: Int) { self.maxErrors = maxErrors; self.maxLineBytes = maxLineBytes }
+
+        /// Parses one line without its `\n`; a blank line (spaces, tabs) is skipped but numbered.
+        mutating func add(line raw: UnsafeRawBufferPointer, number: Int) {
+            var last = raw.count
+            if last > 0 && raw[last - 1] == UInt8(ascii: "\r") { last -= 1 }
+            let line = UnsafeRawBufferPointer(rebasing: raw[0..<last])
+            guard !line.allSatisfy({ $0 == 32 || $0 == 9 }) else { return }
+            if line.count > maxLineBytes {
+                fail(LineError(line: number, "the record is \(line.count) bytes long; at most \(maxLineBytes) are accepted"))
+                return
+            }
+            do throws(LineError) {
+                out.records.append(try fields.parse(line: line, number: number))
+            } catch {
+                fail(error)
+            }
+        }
+
+        private mutating func fail(_ error: LineError) {
+            out.errorCount += 1
+            if out.errors.count < maxErrors { out.errors.append(error) }
+        }
     }
 
     /// Parses one line (without its newline).
@@ -148,63 +172,5 @@ public enum RecordParser {
         var fields = RecordFields()
         let result = bytes.withUnsafeBytes { line in Result { () throws(LineError) in try fields.parse(line: line, number: number) } }
         return try result.get()
-    }
-}
-
-/// RFC 3339 UTC times as the agent writes them (`2023-11-14T22:14:40.000000000Z`).
-public enum Timestamp {
-    /// Seconds since 1970, or nil if not `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-    public static func parse(_ s: String) -> Double? {
-        var s = s
-        return s.withUTF8 { parse(utf8: UnsafeRawBufferPointer($0)) }
-    }
-
-    /// `parse(_:)` of UTF-8 text.
-    public static func parse(utf8 b: UnsafeRawBufferPointer) -> Double? {
-        func num(_ from: Int, _ count: Int) -> Int? {
-            guard from + count <= b.count else { return nil }
-            var v = 0
-            for i in from..<(from + count) {
-                guard b[i] >= 48 && b[i] <= 57 else { return nil }
-                v = v * 10 + Int(b[i] - 48)
-            }
-            return v
-        }
-        guard b.count >= 20, let y = num(0, 4), b[4] == 45, let mo = num(5, 2), b[7] == 45, let d = num(8, 2),
-              b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11, 2), b[13] == 58, let mi = num(14, 2), b[16] == 58,
-              let sec = num(17, 2), (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, sec < 61 else { return nil }
-        var i = 19
-        var fraction = 0.0
-        if i < b.count && b[i] == 46 {
-            i += 1
-            var scale = 0.1
-            let start = i
-            while i < b.count, b[i] >= 48 && b[i] <= 57 { fraction += Double(b[i] - 48) * scale; scale /= 10; i += 1 }
-            if i == start { return nil }
-        }
-        var offset = 0
-        guard i < b.count else { return nil }
-        if b[i] == 90 || b[i] == 122 {
-            i += 1
-        } else if b[i] == 43 || b[i] == 45, let oh = num(i + 1, 2), b.count > i + 3, b[i + 3] == 58, let om = num(i + 4, 2) {
-            offset = (oh * 60 + om) * 60 * (b[i] == 43 ? 1 : -1)
-            i += 6
-        } else { return nil }
-        guard i == b.count else { return nil }
-        // Days from civil (Howard Hinnant).
-        let yy = mo <= 2 ? y - 1 : y
-        let era = (yy >= 0 ? yy : yy - 399) / 400
-        let yoe = yy - era * 400
-        let doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
-        return Double(days * 86400 + h * 3600 + mi * 60 + sec - offset) + fraction
-    }
-
-    /// Seconds since 1970 as RFC 3339 UTC with milliseconds.
-    public static func format(_ t: Double) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: t))
     }
 }

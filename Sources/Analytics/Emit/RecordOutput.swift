@@ -1,3 +1,5 @@
+import Records
+
 /// Where encoded records go. Called on the analytics thread; implementations must return quickly
 /// (buffer, do not wait for the disk or the network).
 public protocol RecordOutput: AnyObject {

@@ -1,49 +1,15 @@
-/// Encodes records as one-line JSON objects (see `docs/records.md` for every field).
-///
-/// Every record starts with the envelope: `schema_version`, `kind`, `agent_id`, `epoch`, `seq`,
-/// `ts` (packet time, RFC 3339 UTC with ns) and `agent_ts` (agent wall-clock time, same format).
-/// Body members follow, flat. Durations are integer microseconds (`_us`); members whose value was
-/// not measured (or is empty) are omitted rather than written as null.
-public struct RecordEncoder {
-    /// Envelope values fixed for the process.
-    public let agentID: String
-    public let epoch: UInt64
-    /// The writer holding the record being encoded (reused between records).
-    public var writer = JSONWriter(capacity: 2048)
+import Records
 
-    public init(agentID: String, epoch: UInt64) {
-        self.agentID = agentID
-        self.epoch = epoch
-    }
-
-    /// Starts a record: resets the buffer and writes the envelope. Body members follow; finish
-    /// with ``end()``.
-    public mutating func begin(_ kind: RecordKind, seq: UInt64, ts: Int64, agentTs: Int64) {
-        writer.reset()
-        writer.beginObject()
-        writer.field("schema_version", RecordKind.schemaVersion)
-        writer.field("kind", kind.rawValue)
-        writer.field("agent_id", agentID)
-        writer.field("epoch", epoch)
-        writer.field("seq", seq)
-        writer.time("ts", ts)
-        writer.time("agent_ts", agentTs)
-    }
-
-    /// Closes the record and its line; the bytes are in ``writer``.
-    public mutating func end() {
-        writer.endObject()
-        writer.newline()
-    }
-
+/// Bodies of the flow records: `conn` and `txn` (the envelope is ``RecordEncoder/begin(_:seq:ts:agentTs:)``'s).
+extension RecordEncoder {
     /// Members naming a service: `service` (its id), `resp_h`, `resp_p`, `transport`, `app`.
     mutating func service(_ s: ServiceKey, application: ApplicationProtocol) {
-        writer.key("service")
+        writer.key(RecordField.service.key)
         writer.value(serviceID: s)
         writer.field("resp_h", s.address)
         writer.field("resp_p", Int(s.port))
         writer.field("transport", s.transport.name)
-        if let app = application.name { writer.field("app", app) }
+        if let app = application.name { writer.field(RecordField.app.key, app) }
     }
 
     /// Body of a `conn` record.
@@ -52,7 +18,7 @@ public struct RecordEncoder {
         writer.value(hex: c.flowID)
         writer.time("start_ts", c.startNanos)
         writer.micros("duration_us", max(0, c.lastNanos - c.startNanos))
-        writer.field("orig_h", c.originator)
+        writer.field(RecordField.origH.key, c.originator)
         writer.field("orig_p", Int(c.originatorPort))
         service(c.service, application: c.application)
         writer.field("ip_proto", Int(c.ipProtocol))
@@ -90,7 +56,7 @@ public struct RecordEncoder {
     public mutating func txn(_ t: TransactionSummary, sampleRate: Int) {
         writer.key("uid")
         writer.value(hex: t.flowID)
-        writer.field("orig_h", t.client)
+        writer.field(RecordField.origH.key, t.client)
         writer.field("orig_p", Int(t.clientPort))
         service(t.service, application: t.application)
         writer.time("request_ts", t.requestNanos)

@@ -282,7 +282,7 @@ enum JSONString {
             let c = raw[i]
             if chunkStart && c == 0xEF && i + 2 < raw.count && raw[i + 1] == 0xBB && raw[i + 2] == 0xBF { i += 3; chunkStart = false; continue }
             chunkStart = false
-            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+            guard c == UInt8(ascii: "\\"), i + 1 < raw.count else { out.append(c); i += 1; continue }
             chunkStart = true
             let e = raw[i + 1]
             i += 2
@@ -293,10 +293,12 @@ enum JSONString {
             case UInt8(ascii: "r"): out.append(0x0D)
             case UInt8(ascii: "t"): out.append(0x09)
             case UInt8(ascii: "u"):
-                var scalar = hex4(raw, i)!
+                // The scanner validated the escape (four hex digits; a high surrogate is followed by
+                // `\u` and a low one): the fallbacks are never taken on its output, they only keep a
+                // string it did not validate from trapping.
+                var scalar = hex4(raw, i) ?? 0xFFFD
                 i += 4
-                if scalar >= 0xD800 && scalar <= 0xDBFF {
-                    let low = hex4(raw, i + 2)!
+                if scalar >= 0xD800 && scalar <= 0xDBFF, let low = hex4(raw, i + 2), low >= 0xDC00 && low <= 0xDFFF {
                     i += 6
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 }

@@ -1,3 +1,5 @@
+import Records
+
 /// The analytics end of the flow tracker: receives its events (``FlowEventSink``), feeds the
 /// service-state machines, the `service_seen` tracker and the edge aggregator, and turns
 /// everything into records, numbered by `seq` and encoded as NDJSON lines for a ``RecordOutput``.

@@ -1,4 +1,4 @@
-import PacketDecoding
+import TimeFormat
 
 /// Appends one JSON object to a reusable byte buffer, field by field, without Foundation.
 ///
@@ -115,30 +115,32 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// An address as text; IPv4 is written straight into the buffer (the common case, per record).
-    public mutating func value(_ address: IPAddress) {
-        guard let v4 = address.ipv4 else { return value(address.description) }
+    /// An IPv4 address as a dotted-quad string, written straight into the buffer (the common case,
+    /// per record; other addresses are written as their text with ``value(_:)-(String)``).
+    public mutating func value(ipv4 v4: UInt32) {
         separate()
         bytes.append(UInt8(ascii: "\""))
         appendDottedQuad(v4)
         bytes.append(UInt8(ascii: "\""))
     }
 
-    /// A service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`), same text as ``ServiceKey/id``.
-    public mutating func value(serviceID s: ServiceKey) {
+    /// A service id: `10.0.0.5:443/tcp` when `ipv4` is given, else `[host]:53/udp` with `host` the
+    /// address's text. The record field types (addresses, service keys) live with the analytics;
+    /// their writers (`JSONWriter+Analytics.swift`) call this.
+    public mutating func value(serviceIPv4 ipv4: UInt32?, host: @autoclosure () -> String, port: UInt16, transport: String) {
         separate()
         bytes.append(UInt8(ascii: "\""))
-        if let v4 = s.address.ipv4 {
-            appendDottedQuad(v4)
+        if let ipv4 {
+            appendDottedQuad(ipv4)
         } else {
             bytes.append(UInt8(ascii: "["))
-            bytes.append(contentsOf: s.address.description.utf8)
+            bytes.append(contentsOf: host().utf8)
             bytes.append(UInt8(ascii: "]"))
         }
         bytes.append(UInt8(ascii: ":"))
-        appendDigits(UInt64(s.port))
+        appendDigits(UInt64(port))
         bytes.append(UInt8(ascii: "/"))
-        bytes.append(contentsOf: s.transport.name.utf8)
+        bytes.append(contentsOf: transport.utf8)
         bytes.append(UInt8(ascii: "\""))
     }
 
@@ -159,7 +161,6 @@ public struct JSONWriter {
     public mutating func field(_ k: StaticString, _ v: Int) { key(k); value(v) }
     public mutating func field(_ k: StaticString, _ v: Bool) { key(k); value(v) }
     public mutating func field(_ k: StaticString, _ v: Double) { key(k); value(v) }
-    public mutating func field(_ k: StaticString, _ v: IPAddress) { key(k); value(v) }
     public mutating func time(_ k: StaticString, _ nanos: Int64) { key(k); timestamp(nanos) }
 
     /// A string member, omitted when empty.
