@@ -5,6 +5,8 @@ import PackageDescription
 //   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
 // HTTPListener (TLS, connection limits, token files, listener settings) sits under Agent (its `api:`
 // configuration), AgentHTTP and ServerHTTP.
+// SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads; Glibc only) sits under Agent,
+// Indexer, Analytics, Exporters and VigieServer.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -42,6 +44,9 @@ let package = Package(
         .target(name: "PcapFormat", swiftSettings: strict),
         // Zero-copy packet decoder (link, VLAN, IPv4/IPv6, TCP/UDP/SCTP/ICMP); pure Swift.
         .target(name: "PacketDecoding", swiftSettings: strict),
+        // The one system layer: POSIX file calls (EINTR, errno as SystemError), atomic publication,
+        // mmap, CRC-32, wall clock, blocking work on a thread of its own.
+        .target(name: "SystemIO", swiftSettings: strict),
         // Application-layer parsers (DNS, HTTP/1.x, TLS handshake): zero-copy, pure Swift.
         .target(name: "AppProtocols", swiftSettings: strict),
         // Traffic analytics: flow table, TCP state, application transactions, service states,
