@@ -70,12 +70,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Per-segment field index, query language and extraction.
-        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat"], swiftSettings: strict),
+        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "SystemIO"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
             dependencies: [
-                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener",
+                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -105,7 +105,7 @@ let package = Package(
         .target(
             name: "AgentHTTP",
             dependencies: [
-                "Agent", "Indexer", "PcapFormat", "HTTPListener",
+                "Agent", "Indexer", "PcapFormat", "HTTPListener", "SystemIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -115,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent", "Indexer", "AgentHTTP", "HTTPListener",
+                "Agent", "Indexer", "AgentHTTP", "HTTPListener", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -184,7 +184,7 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "HTTPListener", "VigieTestSupport"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "HTTPListener", "SystemIO", "VigieTestSupport"],
             swiftSettings: strict
         ),
     ],

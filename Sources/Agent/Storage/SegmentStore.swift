@@ -1,6 +1,7 @@
 import Logging
 import PcapFormat
 import PcapKit
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -47,9 +48,9 @@ public final class SegmentStore {
         self.logger = logger
         self.segmentNanos = Int64(config.segmentSeconds * 1e9)
         for dir in [layout.root, layout.segmentsDirectory, layout.catalogDirectory, layout.stateDirectory] {
-            try FileIO.makeDirectory(dir)
+            try StorageError.io { () throws(SystemError) in try FileSystem.makeDirectory(dir) }
         }
-        lockFD = try FileIO.open(layout.lockPath, O_RDWR | O_CREAT)
+        lockFD = try StorageError.io { () throws(SystemError) in try FileSystem.open(layout.lockPath, O_RDWR | O_CREAT) }
         if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
             Glibc.close(lockFD)
             throw StorageError(.locked, path: layout.root)
@@ -288,8 +289,8 @@ public final class SegmentStore {
 
     private func deleteSegment(_ s: SegmentInfo, reason: String) {
         let path = layout.segmentsDirectory + "/" + s.file
-        if unlink(path) != 0 && errno != ENOENT {
-            record(.system(errno, path: path, doing: "unlink"))
+        do throws(SystemError) { try FileSystem.remove(path) } catch {
+            record(StorageError(error))
             return
         }
         unlink(layout.indexPath(s.id))
@@ -368,20 +369,5 @@ public final class SegmentStore {
     public func snapshot() -> StoreCounters {
         refreshSizeCounters()
         return counters
-    }
-}
-
-/// Wall-clock time in nanoseconds since the epoch.
-public enum WallClock {
-    public static func nanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    public static func monotonicNanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

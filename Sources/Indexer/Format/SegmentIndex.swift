@@ -1,3 +1,4 @@
+import SystemIO
 /// A read-only index of one segment (or of one chunk of the segment being written), backed by a
 /// memory-mapped file or by bytes in memory.
 ///
