@@ -16,8 +16,12 @@ public final class SegmentStore {
     public let config: StorageConfig
     public let catalog: SegmentCatalog
     public private(set) var counters = StoreCounters()
-    /// Called after a segment is deleted by retention (later: its index goes with it).
+    /// Called after a segment is deleted by retention.
     public var onSegmentDeleted: ((UInt64) -> Void)?
+    /// Removes what belongs to a segment outside the store's own files (its index), right after
+    /// retention unlinks the segment and before the catalog records the deletion. The store never
+    /// deletes index files itself: `SegmentStore.open(config:logger:)` wires this to the indexer.
+    public var removeSegmentIndex: ((UInt64) -> Void)?
     /// Called after a segment is published (complete).
     public var onSegmentClosed: ((SegmentInfo) -> Void)?
     /// Indexes stored packets per segment (nil: no index).
@@ -293,7 +297,7 @@ public final class SegmentStore {
             record(StorageError(error))
             return
         }
-        unlink(layout.indexPath(s.id))
+        removeSegmentIndex?(s.id)
         do { try catalog.recordDelete(s.id, reason: reason) } catch { record(error) }
         finishedBytes -= min(finishedBytes, s.bytes)
         counters.segmentsDeletedByRetention &+= 1

@@ -64,6 +64,13 @@ public final class SegmentIndex: @unchecked Sendable {
         }
     }
 
+    /// Deletes the index file at `path` (its segment is gone). Best effort: an index that is
+    /// missing or cannot be removed only costs disk space; a query never trusts an index whose
+    /// segment is not in the catalog.
+    public static func remove(at path: String) {
+        try? FileSystem.remove(path)
+    }
+
     /// Opens an index image held in memory (as produced by ``SegmentIndexBuilder/serialize()``).
     public convenience init(image: [UInt8]) throws(IndexError) {
         try self.init(storage: IndexStorage(copying: image), verifyChecksums: false)
