@@ -66,7 +66,7 @@ let package = Package(
         // Durable spool and the Kafka / HTTP sinks that drain it.
         .target(
             name: "Exporters",
-            dependencies: ["CRdKafka", "CCurl", "CZlib", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CRdKafka", "CCurl", "CZlib", "SystemIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Per-segment field index, query language and extraction.
