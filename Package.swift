@@ -54,7 +54,7 @@ let package = Package(
         // Release builds skip dynamic exclusivity checks here: the per-packet path mutates a
         // handful of class properties, and the runtime checks cost ~20 % of its time.
         .target(
-            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols"],
+            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "SystemIO"],
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Thin system-library targets over librdkafka, libcurl and zlib; only Exporters imports them.
