@@ -167,7 +167,7 @@ let package = Package(
         .executableTarget(
             name: "VigieServer",
             dependencies: [
-                "Correlation", "ServerHTTP", "Exporters", "HTTPListener",
+                "Correlation", "ServerHTTP", "Exporters", "HTTPListener", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -27,18 +27,7 @@ struct IngestCommand: AsyncParsableCommand {
     /// own, never on the shared async pool.
     func run() async throws {
         let command = self
-        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    try command.ingest()
-                    cont.resume()
-                } catch {
-                    cont.resume(throwing: error)
-                }
-            }
-            thread.name = "vigie-ingest"
-            thread.start()
-        }
+        try await onOwnThread(named: "vigie-ingest") { try command.ingest() }
     }
 
     private func ingest() throws {
