@@ -70,7 +70,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Per-segment field index, query language and extraction.
-        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "SystemIO"], swiftSettings: strict),
+        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "AppProtocols", "SystemIO"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
