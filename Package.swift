@@ -5,8 +5,8 @@ import PackageDescription
 //   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
 // HTTPListener (TLS, connection limits, token files, listener settings) sits under Agent (its `api:`
 // configuration), AgentHTTP and ServerHTTP.
-// SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads; Glibc only) sits under Agent,
-// Indexer, Analytics, Exporters and VigieServer.
+// SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads; Glibc only) sits under Indexer,
+// Analytics, Exporters, Agent, AgentHTTP and both executables. Indexer reads names with AppProtocols.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
