@@ -7,6 +7,8 @@ import PackageDescription
 // configuration), AgentHTTP and ServerHTTP.
 // TimeFormat (RFC 3339 format and parse, pure Swift) sits under Records, Indexer, Agent and Correlation.
 // Records (the record: kinds, field names, writer, parser) sits under Analytics, Exporters, Agent and Correlation.
+// SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads; Glibc only) sits under Indexer,
+// Analytics, Exporters, Agent, AgentHTTP and both executables. Indexer reads names with AppProtocols.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -44,6 +46,9 @@ let package = Package(
         .target(name: "PcapFormat", swiftSettings: strict),
         // Zero-copy packet decoder (link, VLAN, IPv4/IPv6, TCP/UDP/SCTP/ICMP); pure Swift.
         .target(name: "PacketDecoding", swiftSettings: strict),
+        // The one system layer: POSIX file calls (EINTR, errno as SystemError), atomic publication,
+        // mmap, CRC-32, wall clock, blocking work on a thread of its own.
+        .target(name: "SystemIO", swiftSettings: strict),
         // Application-layer parsers (DNS, HTTP/1.x, TLS handshake): zero-copy, pure Swift.
         .target(name: "AppProtocols", swiftSettings: strict),
         // RFC 3339 times: formatting and parsing without Foundation, one rule per kind of input.
@@ -56,7 +61,7 @@ let package = Package(
         // Release builds skip dynamic exclusivity checks here: the per-packet path mutates a
         // handful of class properties, and the runtime checks cost ~20 % of its time.
         .target(
-            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "Records"],
+            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "Records", "SystemIO"],
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
         // Thin system-library targets over librdkafka, libcurl and zlib; only Exporters imports them.
@@ -68,17 +73,17 @@ let package = Package(
         // Durable spool and the Kafka / HTTP sinks that drain it.
         .target(
             name: "Exporters",
-            dependencies: ["CRdKafka", "CCurl", "CZlib", "Records", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CRdKafka", "CCurl", "CZlib", "Records", "SystemIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
         // Per-segment field index, query language and extraction.
-        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "TimeFormat"], swiftSettings: strict),
+        .target(name: "Indexer", dependencies: ["PacketDecoding", "PcapFormat", "AppProtocols", "TimeFormat", "SystemIO"], swiftSettings: strict),
         // Agent core: segmented storage, catalog, retention, recovery, pipeline, config.
         .target(
             name: "Agent",
             dependencies: [
                 "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener",
-                "Records", "TimeFormat",
+                "Records", "TimeFormat", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -108,7 +113,7 @@ let package = Package(
         .target(
             name: "AgentHTTP",
             dependencies: [
-                "Agent", "Indexer", "PcapFormat", "HTTPListener",
+                "Agent", "Indexer", "PcapFormat", "HTTPListener", "SystemIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,7 +123,7 @@ let package = Package(
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent", "Indexer", "AgentHTTP", "HTTPListener",
+                "Agent", "Indexer", "AgentHTTP", "HTTPListener", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -170,7 +175,7 @@ let package = Package(
         .executableTarget(
             name: "VigieServer",
             dependencies: [
-                "Correlation", "ServerHTTP", "Exporters", "HTTPListener",
+                "Correlation", "ServerHTTP", "Exporters", "HTTPListener", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -193,7 +198,7 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "VigieTestSupport"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "SystemIO", "VigieTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

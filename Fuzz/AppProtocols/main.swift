@@ -24,6 +24,13 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         var dns = DNSSummary()
         let status = DNSMessageParser.parse(payload, into: &dns, name: name)
         checkDNS(dns, status, name: name)
+        // Every question, as the index reads them.
+        var questions = 0
+        DNSMessageParser.forEachQuestionName(in: payload, name: name) { length in
+            precondition(length > 0 && length <= 253 && length <= name.count)
+            questions += 1
+        }
+        precondition(questions <= DNSMessageParser.maxQuestions)
     case 1:
         var dns = DNSSummary()
         var rest = payload

@@ -4,6 +4,7 @@ import HTTPListener
 import Hummingbird
 import Indexer
 import Logging
+import SystemIO
 
 /// The agent's HTTP API (Schemas/agent-api.yaml):
 /// - `GET /api/v1/packets?q=EXPR&from=&to=&limit=&link_type=` streams `application/vnd.tcpdump.pcap`;
@@ -26,7 +27,7 @@ public enum AgentAPI {
         router.add(middleware: AgentAccessMiddleware(access: access))
         router.get("healthz") { _, _ -> Response in Response(status: .ok) }
         router.get("readyz") { _, _ -> Response in
-            FileIO.isDirectory(layout.catalogDirectory) ? Response(status: .ok) : Problem.make(503, "the store has no catalog").response()
+            FileSystem.isDirectory(layout.catalogDirectory) ? Response(status: .ok) : Problem.make(503, "the store has no catalog").response()
         }
         router.get("api/v1/packets") { request, context -> Response in
             packets(request, caller: context.caller, headOnly: context.isHead, layout: layout, audit: audit, logger: logger)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PcapKit
 import ServiceLifecycle
+import SystemIO
 
 /// The live capture as a `Service`: the blocking libpcap loop runs on its own thread; graceful
 /// shutdown calls `pcap_breakloop` (the only call that crosses threads) and waits for the loop
@@ -35,18 +36,13 @@ final class CaptureService: Service, @unchecked Sendable {
 
     func run() async throws {
         try await withGracefulShutdownHandler {
-            try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
-                let thread = Thread { [self] in
-                    do {
-                        try runner.run(live: capture)
-                        cont.resume()
-                    } catch {
-                        logger.error("capture stopped", metadata: ["error": "\(error)"])
-                        cont.resume(throwing: error)
-                    }
+            try await onOwnThread(named: "vigie-capture") { [self] in
+                do {
+                    try runner.run(live: capture)
+                } catch {
+                    logger.error("capture stopped", metadata: ["error": "\(error)"])
+                    throw error
                 }
-                thread.name = "vigie-capture"
-                thread.start()
             }
             logger.notice("capture stopped; segment closed")
         } onGracefulShutdown: { [capture] in

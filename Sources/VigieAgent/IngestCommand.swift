@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import PcapKit
+import SystemIO
 
 /// `vigie-agent ingest`: replays capture files through the same pipeline as live capture.
 struct IngestCommand: AsyncParsableCommand {
@@ -26,18 +27,7 @@ struct IngestCommand: AsyncParsableCommand {
     /// own, never on the shared async pool.
     func run() async throws {
         let command = self
-        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<Void, any Error>) in
-            let thread = Thread {
-                do {
-                    try command.ingest()
-                    cont.resume()
-                } catch {
-                    cont.resume(throwing: error)
-                }
-            }
-            thread.name = "vigie-ingest"
-            thread.start()
-        }
+        try await onOwnThread(named: "vigie-ingest") { try command.ingest() }
     }
 
     private func ingest() throws {
@@ -56,7 +46,7 @@ struct IngestCommand: AsyncParsableCommand {
         let start = WallClock.monotonicNanos()
         let segmentsBefore = runner.pipeline.store.snapshot().segmentsCreated
         var failures: [String] = []
-        let totalBytes = files.reduce(UInt64(0)) { $0 + (FileIO.fileSize($1) ?? 0) }
+        let totalBytes = files.reduce(UInt64(0)) { $0 + (FileSystem.fileSize($1) ?? 0) }
         var fileIndex = 0
         if progress ?? (isatty(2) != 0) {
             runner.onProgress = { r in

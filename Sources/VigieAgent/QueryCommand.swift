@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Indexer
+import SystemIO
 
 /// `vigie-agent query`: extracts the packets matching an expression as one time-ordered pcap.
 struct QueryCommand: ParsableCommand {
@@ -57,7 +58,7 @@ struct QueryCommand: ParsableCommand {
             upper = try parseTime(to, "--to")
             if let l = lower, let u = upper, l > u { throw ConfigError(option: "--from", "is after --to") }
             let layout = StoreLayout(root: store)
-            guard FileIO.isDirectory(layout.catalogDirectory) else { throw StorageError(.notAStore, path: store, detail: "no catalog/ directory") }
+            guard FileSystem.isDirectory(layout.catalogDirectory) else { throw StorageError(.notAStore, path: store, detail: "no catalog/ directory") }
             catalog = try SegmentCatalog(readingFrom: layout)
         } catch {
             throw fail("\(error)")

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import PcapFormat
 import PcapKit
+import SystemIO
 
 /// `vigie-agent reanalyze`: runs the flow analytics over stored segments (forensics: a time range
 /// seen again with today's analytics) and writes the records it produces as NDJSON files.
@@ -40,7 +41,7 @@ struct ReanalyzeCommand: ParsableCommand {
             fromNanos = try parseTime(from, "--from")
             toNanos = try parseTime(to, "--to")
             if let f = fromNanos, let t = toNanos, f >= t { throw ConfigError(option: "--from", "must be before --to") }
-            guard FileIO.isDirectory(layout.catalogDirectory) else { throw StorageError(.notAStore, path: store, detail: "no catalog/ directory") }
+            guard FileSystem.isDirectory(layout.catalogDirectory) else { throw StorageError(.notAStore, path: store, detail: "no catalog/ directory") }
             catalog = try SegmentCatalog(readingFrom: layout)
         } catch {
             throw fail("\(error)")

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Foundation
 import Indexer
+import SystemIO
 
 /// `vigie-agent reindex`: builds indexes for existing segments (new fields configured after the fact,
 /// segments recovered after a crash, indexes lost or corrupt).
@@ -29,9 +30,9 @@ struct ReindexCommand: ParsableCommand {
         let layout = StoreLayout(root: store)
         do {
             set = try IndexFieldSet(names: fields.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
-            guard FileIO.isDirectory(layout.catalogDirectory) else { throw StorageError(.notAStore, path: store, detail: "no catalog/ directory") }
+            guard FileSystem.isDirectory(layout.catalogDirectory) else { throw StorageError(.notAStore, path: store, detail: "no catalog/ directory") }
             catalog = try SegmentCatalog(readingFrom: layout)
-            try FileIO.makeDirectory(layout.indexDirectory)
+            try StorageError.io { () throws(SystemError) in try FileSystem.makeDirectory(layout.indexDirectory) }
         } catch {
             throw fail("\(error)")
         }

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Foundation
+import SystemIO
 
 /// `vigie-agent segments`: lists the catalog.
 struct SegmentsCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct SegmentsCommand: ParsableCommand {
             to = try parseTime(self.to, "--to")
             if let f = from, let t = to, f > t { throw ConfigError(option: "--from", "is after --to") }
             let layout = StoreLayout(root: store)
-            guard FileIO.isDirectory(layout.catalogDirectory) else {
+            guard FileSystem.isDirectory(layout.catalogDirectory) else {
                 throw StorageError(.notAStore, path: store, detail: "no catalog/ directory")
             }
             catalog = try SegmentCatalog(readingFrom: layout)

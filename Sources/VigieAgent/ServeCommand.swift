@@ -5,6 +5,7 @@ import Foundation
 import HTTPListener
 import Logging
 import ServiceLifecycle
+import SystemIO
 
 /// `vigie-agent serve`: the HTTP query API over a store (also started by `capture --listen`).
 struct ServeCommand: AsyncParsableCommand {
@@ -34,7 +35,7 @@ struct ServeCommand: AsyncParsableCommand {
             storePath = s
             (listener, access) = try api.agentAPI(host: host, port: port, settings: settings.api)
         } catch { throw fail("\(error)") }
-        guard FileIO.isDirectory(StoreLayout(root: storePath).catalogDirectory) else {
+        guard FileSystem.isDirectory(StoreLayout(root: storePath).catalogDirectory) else {
             throw fail("\(storePath): not a Vigie store (no catalog/ directory)")
         }
         signal(SIGPIPE, SIG_IGN)

@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Foundation
+import SystemIO
 
 /// `vigie-agent status`: the counters of the running (or last) agent on a store.
 struct StatusCommand: ParsableCommand {
@@ -17,7 +18,7 @@ struct StatusCommand: ParsableCommand {
         let report: StatusReport?
         let catalog: SegmentCatalog
         do {
-            guard FileIO.isDirectory(layout.catalogDirectory) else {
+            guard FileSystem.isDirectory(layout.catalogDirectory) else {
                 throw StorageError(.notAStore, path: store, detail: "no catalog/ directory")
             }
             report = try StatusReport.read(layout: layout)

@@ -3,6 +3,7 @@ import Exporters
 import Foundation
 import Logging
 import ServiceLifecycle
+import SystemIO
 
 /// Consumes the agents' record topics as a member of a Kafka consumer group and applies them to
 /// the correlator. Offsets are committed only after the records are applied, so a restart (or a
@@ -86,31 +87,4 @@ struct KafkaIngestService: Service {
             }
         }
     }
-}
-
-/// Runs `body` on a thread of its own and waits for it without holding a thread of the async pool:
-/// the blocking C calls inside (librdkafka's poll and flush, libpq's waits) stay off the shared
-/// executor, and a C handle created there stays confined to that thread.
-func onOwnThread(named name: String, _ body: @escaping @Sendable () throws -> Void) async throws {
-    try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-        let thread = Thread {
-            do {
-                try body()
-                done.resume()
-            } catch {
-                done.resume(throwing: error)
-            }
-        }
-        thread.name = name
-        thread.start()
-    }
-}
-
-/// A flag set once from another thread.
-final class StopFlag: @unchecked Sendable {
-    // @unchecked: `value` is only touched under `lock`.
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
 }

@@ -2,6 +2,7 @@ import Correlation
 import Foundation
 import Logging
 import ServiceLifecycle
+import SystemIO
 
 /// With a shared PostgreSQL store: applies what the other server instances write (their
 /// partitions' views, agents, inventory edits…) as soon as they `NOTIFY`, and at least every

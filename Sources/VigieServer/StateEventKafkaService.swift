@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import ServerHTTP
 import ServiceLifecycle
+import SystemIO
 
 /// Produces every state change of the correlator to a Kafka topic (`--events-kafka-topic`), as the
 /// same JSON as the Server-Sent Events' data (key: the node id). Never slows ingest: changes go

@@ -3,6 +3,7 @@ import Testing
 import VigieTestSupport
 
 @testable import Agent
+import SystemIO
 
 /// Bad input gets a clear error naming the file or option and a non-zero exit, never a crash.
 @Suite("vigie-agent errors")
@@ -130,7 +131,7 @@ struct CatalogCommandTests {
         #expect(list.reduce(0) { $0 + ($1["packets"] as! Int) } == 82582)
         for s in list {  // capinfos agrees with each entry's count and byte size
             let path = dir + "/segments/" + (s["file"] as! String)
-            #expect(FileIO.fileSize(path) == UInt64(s["bytes"] as! Int))
+            #expect(FileSystem.fileSize(path) == UInt64(s["bytes"] as! Int))
             let c = try Support.run(["capinfos", "-c", "-M", path])
             #expect(c.stdout.contains("Number of packets:   \(s["packets"] as! Int)"))
         }

@@ -3,6 +3,7 @@ import Testing
 import VigieTestSupport
 
 @testable import Agent
+import SystemIO
 
 /// The catalog's `open` and `close` lines are fsynced by the finisher thread through
 /// `JournalSync`, not by the capture thread that writes them (docs/storage.md).
@@ -23,8 +24,8 @@ struct CatalogDurabilityTests {
         let dir = Support.temporaryDirectory("catalog-sync")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let layout = StoreLayout(root: dir)
-        try FileIO.makeDirectory(layout.root)
-        try FileIO.makeDirectory(layout.catalogDirectory)
+        try FileSystem.makeDirectory(layout.root)
+        try FileSystem.makeDirectory(layout.catalogDirectory)
         let catalog = try SegmentCatalog(readingFrom: layout)
         #expect(catalog.journalSync.descriptor == -1)
         try catalog.openForWriting()

@@ -4,6 +4,7 @@ import Testing
 import VigieTestSupport
 
 @testable import Agent
+import SystemIO
 
 /// A crash leaves a `.partial` segment (maybe with a torn last record) and an open catalog entry;
 /// reopening the store must publish the whole records and catalog them, touching nothing else.
@@ -44,7 +45,7 @@ struct CrashRecoveryTests {
         #expect(store.snapshot().segmentsRecovered >= 1)
         #expect(segs.contains { $0.id == partialID && $0.state == .recovered })
         #expect(segs.reduce(0) { $0 + $1.packets } == 150)
-        #expect(FileIO.list(layout.segmentsDirectory).allSatisfy { !$0.hasSuffix(".partial") })
+        #expect(FileSystem.list(layout.segmentsDirectory).allSatisfy { !$0.hasSuffix(".partial") })
         // Finished segments are untouched.
         for (s, bytes) in zip(before, beforeBytes) {
             #expect(try Data(contentsOf: URL(fileURLWithPath: layout.segmentPath(s.id))) == bytes)

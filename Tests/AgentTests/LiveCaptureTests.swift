@@ -3,6 +3,7 @@ import Testing
 import VigieTestSupport
 
 @testable import Agent
+import SystemIO
 
 /// Live capture on a veth pair between two namespaces, fed by tcpreplay.
 @Suite("Live capture", .serialized, .enabled(if: NetnsPair.available, "needs root, iproute2 and tcpreplay (network namespaces)"))
@@ -59,8 +60,8 @@ struct LiveCaptureTests {
         let layout = StoreLayout(root: store)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            let names = FileIO.list(layout.segmentsDirectory)
-            let partialHasData = names.contains { $0.hasSuffix(".partial") && (FileIO.fileSize(layout.segmentsDirectory + "/" + $0) ?? 0) > 4096 }
+            let names = FileSystem.list(layout.segmentsDirectory)
+            let partialHasData = names.contains { $0.hasSuffix(".partial") && (FileSystem.fileSize(layout.segmentsDirectory + "/" + $0) ?? 0) > 4096 }
             if partialHasData && names.contains(where: { $0.hasSuffix(".pcap") }) { break }
             usleep(20_000)
         }
@@ -90,6 +91,6 @@ struct LiveCaptureTests {
             #expect(try Data(contentsOf: URL(fileURLWithPath: layout.segmentPath(s.id))) == bytes, "segment \(s.id) changed")
             #expect(after.entries[s.id]?.state == .complete)
         }
-        #expect(FileIO.list(layout.segmentsDirectory).allSatisfy { !$0.hasSuffix(".partial") || $0.contains(String(after.highestID)) })
+        #expect(FileSystem.list(layout.segmentsDirectory).allSatisfy { !$0.hasSuffix(".partial") || $0.contains(String(after.highestID)) })
     }
 }

@@ -3,6 +3,7 @@ import Testing
 import VigieTestSupport
 
 @testable import Agent
+import SystemIO
 
 /// `vigie-agent query` and `reindex` on stores written by `ingest`, checked against tcpdump.
 @Suite("vigie-agent query and reindex", .enabled(if: Support.hasCorpus, "corpus ../shared/corpus is absent: skipped"))
@@ -61,7 +62,7 @@ struct QueryCommandTests {
         let input = Support.corpusPath("suri_tls-subjectaltname.pcap")
         #expect(try Support.run([Support.agentBinary, "ingest", "--store", dir + "/s", "--no-index", "--no-progress", input]).status == 0)
         let layout = StoreLayout(root: dir + "/s")
-        #expect(FileIO.list(layout.indexDirectory).isEmpty)
+        #expect(FileSystem.list(layout.indexDirectory).isEmpty)
         let sniList = try Support.run(["tshark", "-n", "-r", input, "-Y", "tls.handshake.extensions_server_name", "-T", "fields",
                                        "-e", "tls.handshake.extensions_server_name"]).stdout.split(separator: "\n").map(String.init)
         let sni = try #require(sniList.first)
@@ -70,7 +71,7 @@ struct QueryCommandTests {
         let r = try Support.run([Support.agentBinary, "reindex", "--store", dir + "/s", "--fields", "default,tls.sni", "--progress"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.contains("100%"))
-        #expect(FileIO.list(layout.indexDirectory).count == (try SegmentCatalog(readingFrom: layout)).segments().count)
+        #expect(FileSystem.list(layout.indexDirectory).count == (try SegmentCatalog(readingFrom: layout)).segments().count)
         let after = try Support.run([Support.agentBinary, "query", "--store", dir + "/s", "--count", "tls.sni \(sni)"])
         #expect(!after.stderr.contains(" 0 indexed") && after.stderr.contains(" 0 scanned"))
         #expect(after.stdout == before.stdout)
@@ -92,7 +93,7 @@ struct QueryCommandTests {
         // 2: some corpus files are corrupt on purpose; their good records are stored all the same.
         #expect(ing.status == 0 || ing.status == 2, "\(ing.stderr)")
         let layout = StoreLayout(root: dir + "/s")
-        let names = FileIO.list(layout.indexDirectory).filter { $0.hasSuffix(".idx") }.sorted()
+        let names = FileSystem.list(layout.indexDirectory).filter { $0.hasSuffix(".idx") }.sorted()
         #expect(names.count == (try SegmentCatalog(readingFrom: layout)).segments().count && names.count > 50)
         var atIngest: [String: Data] = [:]
         for name in names { atIngest[name] = try Data(contentsOf: URL(fileURLWithPath: layout.indexDirectory + "/" + name)) }

@@ -4,6 +4,7 @@ import Testing
 import VigieTestSupport
 
 @testable import Agent
+import SystemIO
 
 /// Rotation, retention and catalog behaviour of the segment store, checked on disk.
 @Suite("Segment store")
@@ -20,7 +21,7 @@ struct SegmentStoreTests {
     /// Sum of the sizes of the files in `segments/` (what the quota is about).
     func diskBytes(_ store: String) -> UInt64 {
         let dir = StoreLayout(root: store).segmentsDirectory
-        return FileIO.list(dir).reduce(0) { $0 + (FileIO.fileSize(dir + "/" + $1) ?? 0) }
+        return FileSystem.list(dir).reduce(0) { $0 + (FileSystem.fileSize(dir + "/" + $1) ?? 0) }
     }
 
     @Test("segments rotate at the size limit and never exceed it", arguments: [100, 1000, 1514])
@@ -39,7 +40,7 @@ struct SegmentStoreTests {
         #expect(segs.count == (n + perSegment - 1) / perSegment)
         // Catalog sizes are the real file sizes; time ranges chain without overlap.
         for s in segs {
-            #expect(FileIO.fileSize(StoreLayout(root: dir).segmentPath(s.id)) == s.bytes)
+            #expect(FileSystem.fileSize(StoreLayout(root: dir).segmentPath(s.id)) == s.bytes)
         }
         for (a, b) in zip(segs, segs.dropFirst()) { #expect(a.lastNanos! < b.firstNanos!) }
     }
@@ -83,7 +84,7 @@ struct SegmentStoreTests {
         // The newest packet is kept; what remains is one contiguous, most recent, run of segments.
         #expect(segs.last!.lastNanos == gen.header(n - 1).timestampNanos)
         #expect(zip(segs, segs.dropFirst()).allSatisfy { $0.id + 1 == $1.id })
-        #expect(segs.count == FileIO.list(StoreLayout(root: dir).segmentsDirectory).count)
+        #expect(segs.count == FileSystem.list(StoreLayout(root: dir).segmentsDirectory).count)
     }
 
     @Test("linear retention stops storing at the quota and keeps running")

@@ -3,6 +3,7 @@ import Exporters
 import Foundation
 import Logging
 import PacketDecoding
+import SystemIO
 
 /// The agent's analytics and export chain: flow tracking → records → record files and the spool
 /// → Kafka / HTTP sinks. Owned by the capture thread (like the store); the sinks and the spool's

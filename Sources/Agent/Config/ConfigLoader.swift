@@ -1,12 +1,13 @@
 import Foundation
 import HTTPListener
 import Yams
+import SystemIO
 
 /// Loads `AgentConfig` from YAML, rejecting unknown options and wrong types with an error that
 /// names the option and the file.
 public enum ConfigLoader {
     public static func load(path: String) throws -> AgentConfig {
-        guard let bytes = try FileIO.readFile(path) else {
+        guard let bytes = try StorageError.io({ () throws(SystemError) in try FileSystem.readFile(path) }) else {
             throw ConfigError(option: "--config", "file not found: \(path)")
         }
         return try parse(String(decoding: bytes, as: UTF8.self), file: path)
@@ -15,7 +16,7 @@ public enum ConfigLoader {
     /// The token held in `path`, whitespace trimmed: tokens live in files, never on the command
     /// line, where `ps` shows them.
     public static func token(fromFile path: String, option: String, file: String? = nil) throws -> String {
-        guard let bytes = try? FileIO.readFile(path) else { throw ConfigError(option: option, "\(path): cannot read the token file", file: file) }
+        guard let bytes = try? FileSystem.readFile(path) else { throw ConfigError(option: option, "\(path): cannot read the token file", file: file) }
         let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty, !token.contains(where: \.isNewline) else {
             throw ConfigError(option: option, "\(path): the file must hold exactly one token", file: file)

@@ -2,6 +2,7 @@ import Dispatch
 import Indexer
 import Logging
 import PcapFormat
+import SystemIO
 
 /// Indexes every stored packet into the index of the segment it went to (`index/N.idx`).
 ///
@@ -32,7 +33,7 @@ public final class StoreIndexer {
         self.logger = logger
         let expected = Int(min(segmentBytes / 64, 1 << 26))
         self.builder = SegmentIndexBuilder(fields: fields, linkType: 1, expectedPackets: expected)
-        try FileIO.makeDirectory(layout.indexDirectory)
+        try StorageError.io { () throws(SystemError) in try FileSystem.makeDirectory(layout.indexDirectory) }
         // Map the first two segments' row and record buffers now, on the sort queue (idle until the
         // first segment closes), rather than page by page on the capture thread as packets arrive: a
         // page fault costs 2-12 us on a VM whose host reclaims freed memory. Enough for packets of

@@ -9,6 +9,7 @@ extension SegmentStore {
         let fields = try config.index.fieldSet()
         let layout = StoreLayout(root: root)
         let store = try SegmentStore(layout: layout, config: config.storage, logger: logger)
+        store.removeSegmentIndex = { id in SegmentIndex.remove(at: layout.indexPath(id)) }
         if config.index.enabled {
             store.indexer = try StoreIndexer(layout: layout, fields: fields, segmentBytes: config.storage.segmentBytes, logger: logger)
         }

@@ -1,4 +1,5 @@
 import Indexer
+import SystemIO
 
 extension SegmentCatalog {
     /// The segments a query over `[from, to]` must read, as the query engine wants them: finished
@@ -12,7 +13,7 @@ extension SegmentCatalog {
             }
             let index = layout.indexPath(s.id)
             return SegmentRef(id: s.id, pcapPath: layout.segmentsDirectory + "/" + s.file,
-                              indexPath: FileIO.exists(index) ? index : nil, linkType: s.linkType,
+                              indexPath: FileSystem.exists(index) ? index : nil, linkType: s.linkType,
                               nanosecond: s.nanosecond, firstNanos: s.firstNanos, lastNanos: s.lastNanos)
         }
     }

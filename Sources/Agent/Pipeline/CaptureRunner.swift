@@ -3,6 +3,7 @@ import Logging
 import PcapFormat
 import PcapKit
 import Synchronization
+import SystemIO
 
 /// Drives packets from a source into a pipeline on the calling thread, doing the periodic work
 /// (segment ticks, status file, stats log) as it goes. Used by both `capture` and `ingest`.

@@ -1,6 +1,7 @@
 import Foundation
 import PcapFormat
 import PcapKit
+import SystemIO
 
 /// What `state/status.json` holds: the running (or last) agent's counters. Taken by the capture
 /// thread about once a second and written atomically on a queue of its own (`CaptureRunner`); read by
@@ -27,12 +28,13 @@ public struct StatusReport: Codable, Sendable {
     public var export: ExportStatus? = nil
 
     public static func read(layout: StoreLayout) throws -> StatusReport? {
-        guard let bytes = try FileIO.readFile(layout.statusPath) else { return nil }
+        guard let bytes = try StorageError.io({ () throws(SystemError) in try FileSystem.readFile(layout.statusPath) }) else { return nil }
         return try decoder.decode(StatusReport.self, from: Data(bytes))
     }
 
     public func write(layout: StoreLayout) throws {
-        try FileIO.writeAtomically([UInt8](try Self.encoder.encode(self)), to: layout.statusPath)
+        let bytes = [UInt8](try Self.encoder.encode(self))
+        try StorageError.io { () throws(SystemError) in try AtomicFile.write(bytes, to: layout.statusPath) }
     }
 
     public static let encoder: JSONEncoder = {

@@ -1,5 +1,6 @@
 import Logging
 import PcapFormat
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ struct CrashRecovery {
     func run(now: Int64) throws(StorageError) -> Int {
         var recovered = 0
         var pendingIDs = Set(catalog.entries.values.filter { $0.state == .writing }.map(\.id))
-        for name in FileIO.list(layout.segmentsDirectory) {
+        for name in FileSystem.list(layout.segmentsDirectory) {
             if let id = StoreLayout.partialID(name) { pendingIDs.insert(id) }
         }
         for id in pendingIDs.sorted() {
@@ -29,7 +30,7 @@ struct CrashRecovery {
         let partial = layout.partialPath(id)
         let final = layout.segmentPath(id)
         // A crash between the rename and the catalog's close leaves the final file only.
-        let path = FileIO.exists(partial) ? partial : (FileIO.exists(final) ? final : nil)
+        let path = FileSystem.exists(partial) ? partial : (FileSystem.exists(final) ? final : nil)
         guard let path else {
             try catalog.recordDelete(id, reason: "recovery: file missing (crash before first write)")
             return false
@@ -44,23 +45,27 @@ struct CrashRecovery {
             logger.warning("removed empty partial segment", metadata: ["segment": "\(id)", "path": "\(path)"])
             return false
         }
-        let size = FileIO.fileSize(path) ?? 0
+        let size = FileSystem.fileSize(path) ?? 0
         if UInt64(scan.validLength) < size {
-            let fd = try FileIO.open(path, O_WRONLY)
-            defer { close(fd) }
-            if ftruncate(fd, off_t(scan.validLength)) != 0 { throw .system(errno, path: path, doing: "ftruncate") }
-            try FileIO.fsync(fd, path: path)
+            try StorageError.io { () throws(SystemError) in
+                let fd = try FileSystem.open(path, O_WRONLY)
+                defer { FileSystem.close(fd) }
+                try FileSystem.truncate(fd, to: Int64(scan.validLength), path: path)
+                try FileSystem.fsync(fd, path: path)
+            }
             logger.warning("cut torn tail of partial segment", metadata: [
                 "segment": "\(id)", "kept_bytes": "\(scan.validLength)", "cut_bytes": "\(size - UInt64(scan.validLength))",
             ])
         } else {
-            let fd = try FileIO.open(path, O_RDONLY)
-            try FileIO.fsync(fd, path: path)
-            close(fd)
+            try StorageError.io { () throws(SystemError) in
+                let fd = try FileSystem.open(path, O_RDONLY)
+                try FileSystem.fsync(fd, path: path)
+                FileSystem.close(fd)
+            }
         }
         if path == partial {
-            try FileIO.rename(partial, final)
-            FileIO.fsyncDirectory(layout.segmentsDirectory)
+            try StorageError.io { () throws(SystemError) in try FileSystem.rename(partial, final) }
+            FileSystem.fsyncDirectory(layout.segmentsDirectory)
         }
         let prior = catalog.entries[id]
         let info = SegmentInfo(

@@ -1,6 +1,6 @@
 import Foundation
-import Indexer
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,7 +53,7 @@ public final class SegmentCatalog {
 
     /// Opens the journal for appending; only the process holding the store lock may call this.
     func openForWriting() throws(StorageError) {
-        fd = try FileIO.open(layout.catalogPath, O_WRONLY | O_APPEND | O_CREAT)
+        fd = try StorageError.io { () throws(SystemError) in try FileSystem.open(layout.catalogPath, O_WRONLY | O_APPEND | O_CREAT) }
         if journalLines > 64 && journalLines > 4 * entries.count { try compact() }
     }
 
@@ -83,7 +83,7 @@ public final class SegmentCatalog {
     // MARK: - Journal
 
     private func load() throws(StorageError) {
-        guard let bytes = try FileIO.readFile(layout.catalogPath) else { return }
+        guard let bytes = try StorageError.io({ () throws(SystemError) in try FileSystem.readFile(layout.catalogPath) }) else { return }
         let decoder = JSONDecoder()
         var start = 0
         while start < bytes.count {
@@ -123,15 +123,17 @@ public final class SegmentCatalog {
     private func append(_ l: Line) throws(StorageError) {
         precondition(fd >= 0, "catalog not opened for writing")
         let bytes = Self.encode(l)
-        try FileIO.writeAll(fd, bytes, path: layout.catalogPath)
-        // A delete follows an unlink: made durable at once, so recovery never expects a file that is gone.
-        if l.op == .delete { try FileIO.fsync(fd, path: layout.catalogPath) }
+        try StorageError.io { () throws(SystemError) in
+            try FileSystem.writeAll(fd, bytes, path: layout.catalogPath)
+            // A delete follows an unlink: made durable at once, so recovery never expects a file that is gone.
+            if l.op == .delete { try FileSystem.fsync(fd, path: layout.catalogPath) }
+        }
         journalLines += 1
     }
 
     /// Makes every line written so far durable (shutdown; the finisher uses ``journalSync``).
     func sync() throws(StorageError) {
-        if fd >= 0 { try FileIO.fsync(fd, path: layout.catalogPath) }
+        if fd >= 0 { try StorageError.io { () throws(SystemError) in try FileSystem.fsync(fd, path: layout.catalogPath) } }
     }
 
     /// Rewrites the journal as one line per live segment (plus a tombstone for the highest id,
@@ -144,11 +146,11 @@ public final class SegmentCatalog {
         if entries[highestID] == nil && highestID > 0 {
             out += Self.encode(Line(op: .delete, id: highestID, reason: "compaction"))
         }
-        try FileIO.writeAtomically(out, to: layout.catalogPath)
+        try StorageError.io { () throws(SystemError) in try AtomicFile.write(out, to: layout.catalogPath) }
         // The new descriptor replaces the old in `journalSync` before the old one is closed, so the
         // finisher never fsyncs a closed (or reused) number.
         let old = fd
-        fd = try FileIO.open(layout.catalogPath, O_WRONLY | O_APPEND | O_CREAT)
+        fd = try StorageError.io { () throws(SystemError) in try FileSystem.open(layout.catalogPath, O_WRONLY | O_APPEND | O_CREAT) }
         if old >= 0 { close(old) }
         journalLines = entries.count + 1
     }
@@ -170,7 +172,7 @@ final class JournalSync: Sendable {
         let copy = fd.withLock { $0 >= 0 ? dup($0) : -1 }
         guard copy >= 0 else { return nil }
         defer { close(copy) }
-        do { try FileIO.fsync(copy, path: path) } catch { return error }
+        do throws(SystemError) { try FileSystem.fsync(copy, path: path) } catch { return StorageError(error) }
         return nil
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -101,10 +102,10 @@ final class SegmentFinisher: Sendable {
     private func publish(_ job: Job) -> StorageError? {
         defer { close(job.fd) }
         do throws(StorageError) {
-            try FileIO.fsync(job.fd, path: job.partialPath)
+            try StorageError.io { () throws(SystemError) in try FileSystem.fsync(job.fd, path: job.partialPath) }
             if let error = journal.sync(path: journalPath) { throw error }
-            try FileIO.rename(job.partialPath, job.finalPath)
-            FileIO.fsyncDirectory(FileIO.directory(of: job.finalPath))
+            try StorageError.io { () throws(SystemError) in try FileSystem.rename(job.partialPath, job.finalPath) }
+            FileSystem.fsyncDirectory(FileSystem.directory(of: job.finalPath))
             return nil
         } catch {
             return error

@@ -1,4 +1,5 @@
 import PcapFormat
+import SystemIO
 
 /// Summary of a segment file obtained by reading every record header.
 struct SegmentScan {
@@ -13,7 +14,7 @@ struct SegmentScan {
 
     /// Scans `path`. Throws only if the file cannot be read or has no valid pcap header.
     static func scan(path: String) throws -> SegmentScan {
-        let map = try MappedFile(path: path)
+        let map = try StorageError.io { () throws(SystemError) in try MappedFile(path: path) }
         var scanner = try PcapRecordScanner(bytes: map.bytes)
         var result = SegmentScan(header: scanner.header, validLength: PcapFileHeader.size)
         let res = scanner.header.resolution

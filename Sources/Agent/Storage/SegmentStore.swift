@@ -1,6 +1,7 @@
 import Logging
 import PcapFormat
 import PcapKit
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,8 +16,12 @@ public final class SegmentStore {
     public let config: StorageConfig
     public let catalog: SegmentCatalog
     public private(set) var counters = StoreCounters()
-    /// Called after a segment is deleted by retention (later: its index goes with it).
+    /// Called after a segment is deleted by retention.
     public var onSegmentDeleted: ((UInt64) -> Void)?
+    /// Removes what belongs to a segment outside the store's own files (its index), right after
+    /// retention unlinks the segment and before the catalog records the deletion. The store never
+    /// deletes index files itself: `SegmentStore.open(config:logger:)` wires this to the indexer.
+    public var removeSegmentIndex: ((UInt64) -> Void)?
     /// Called after a segment is published (complete).
     public var onSegmentClosed: ((SegmentInfo) -> Void)?
     /// Indexes stored packets per segment (nil: no index).
@@ -47,9 +52,9 @@ public final class SegmentStore {
         self.logger = logger
         self.segmentNanos = Int64(config.segmentSeconds * 1e9)
         for dir in [layout.root, layout.segmentsDirectory, layout.catalogDirectory, layout.stateDirectory] {
-            try FileIO.makeDirectory(dir)
+            try StorageError.io { () throws(SystemError) in try FileSystem.makeDirectory(dir) }
         }
-        lockFD = try FileIO.open(layout.lockPath, O_RDWR | O_CREAT)
+        lockFD = try StorageError.io { () throws(SystemError) in try FileSystem.open(layout.lockPath, O_RDWR | O_CREAT) }
         if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
             Glibc.close(lockFD)
             throw StorageError(.locked, path: layout.root)
@@ -288,11 +293,11 @@ public final class SegmentStore {
 
     private func deleteSegment(_ s: SegmentInfo, reason: String) {
         let path = layout.segmentsDirectory + "/" + s.file
-        if unlink(path) != 0 && errno != ENOENT {
-            record(.system(errno, path: path, doing: "unlink"))
+        do throws(SystemError) { try FileSystem.remove(path) } catch {
+            record(StorageError(error))
             return
         }
-        unlink(layout.indexPath(s.id))
+        removeSegmentIndex?(s.id)
         do { try catalog.recordDelete(s.id, reason: reason) } catch { record(error) }
         finishedBytes -= min(finishedBytes, s.bytes)
         counters.segmentsDeletedByRetention &+= 1
@@ -368,20 +373,5 @@ public final class SegmentStore {
     public func snapshot() -> StoreCounters {
         refreshSizeCounters()
         return counters
-    }
-}
-
-/// Wall-clock time in nanoseconds since the epoch.
-public enum WallClock {
-    public static func nanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
-    public static func monotonicNanos() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 }

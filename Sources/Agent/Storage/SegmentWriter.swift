@@ -1,5 +1,6 @@
 import PcapFormat
 import PcapKit
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -49,17 +50,18 @@ final class SegmentWriter {
     init(id: UInt64, format: SourceFormat, layout: StoreLayout, openedAt: Int64, bufferBytes: Int = 1 << 20) throws(StorageError) {
         self.id = id
         self.format = format
-        self.partialPath = layout.partialPath(id)
+        let partialPath = layout.partialPath(id)
+        self.partialPath = partialPath
         self.finalPath = layout.segmentPath(id)
         self.openedAt = openedAt
         self.capacity = max(bufferBytes, 64 << 10)
-        self.fd = try FileIO.open(partialPath, O_WRONLY | O_CREAT | O_TRUNC)
+        self.fd = try StorageError.io { () throws(SystemError) in try FileSystem.open(partialPath, O_WRONLY | O_CREAT | O_TRUNC) }
         self.buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         let header = PcapFileHeader(resolution: format.nanosecond ? .nano : .micro,
                                     snaplen: max(format.snaplen, 1), linkType: format.linkType).encoded()
         // The header goes to disk at once, so even an empty partial segment is a valid pcap file.
         do {
-            try FileIO.writeAll(fd, header, path: partialPath)
+            try StorageError.io { [fd] () throws(SystemError) in try FileSystem.writeAll(fd, header, path: partialPath) }
         } catch {
             close(fd)
             buffer.deallocate()
@@ -138,7 +140,9 @@ final class SegmentWriter {
 
     private func writeChunk(_ p: UnsafeRawPointer, _ n: Int) throws(StorageError) {
         do {
-            try FileIO.writeAll(fd, p, n, path: partialPath)
+            try StorageError.io { () throws(SystemError) in
+                try FileSystem.writeAll(fd, UnsafeRawBufferPointer(start: p, count: n), path: partialPath)
+            }
         } catch {
             // Undo a short write so the file still ends on a record boundary.
             _ = ftruncate(fd, off_t(committedBytes))

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 
 /// An error of the packet store, with the path it concerns and the OS error when there is one.
 public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -27,15 +25,15 @@ public struct StorageError: Error, Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
-    /// Classifies an errno from a failed system call on `path`.
-    static func system(_ err: Int32, path: String, doing what: String) -> StorageError {
-        let code: Code
-        switch err {
-        case ENOSPC, EDQUOT: code = .noSpace
-        case EROFS, EACCES, EPERM: code = .readOnly
-        default: code = .io
-        }
-        return StorageError(code, path: path, errno: err, detail: "\(what): \(String(cString: strerror(err)))")
+    /// Classifies a failed system call.
+    public init(_ error: SystemError) {
+        let code: Code = error.isNoSpace ? .noSpace : error.isNotWritable ? .readOnly : .io
+        self.init(code, path: error.path, errno: error.code, detail: error.detail)
+    }
+
+    /// Runs file calls of the system layer, their failure as a storage error.
+    public static func io<T>(_ body: () throws(SystemError) -> T) throws(StorageError) -> T {
+        do { return try body() } catch { throw StorageError(error) }
     }
 
     public var description: String {

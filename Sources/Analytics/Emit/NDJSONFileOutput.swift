@@ -1,4 +1,5 @@
 import Records
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -86,27 +87,26 @@ public final class NDJSONFileOutput: RecordOutput {
         self.directory = directory
         self.config = config
         self.clock = clock
-        let err = POSIXFiles.makeDirectory(directory)
-        guard err == 0 else { throw RecordOutputError(errno: err, path: directory, operation: "mkdir") }
+        do throws(SystemError) { try FileSystem.makeDirectory(directory) } catch { throw RecordOutputError(system: error) }
         var highest: UInt64 = 0
         var found: [(UInt64, Int64)] = []
-        for name in POSIXFiles.list(directory) {
+        for name in FileSystem.list(directory) {
             if let n = Self.index(published: name) {
-                found.append((n, POSIXFiles.size(directory + "/" + name)))
+                found.append((n, Self.size(directory + "/" + name)))
                 highest = max(highest, n)
             } else if let n = Self.index(partial: name) {
                 highest = max(highest, n)
                 let path = directory + "/" + name
-                let kept = POSIXFiles.truncateToLastNewline(path)
-                if kept > 0, rename(path, directory + "/" + Self.publishedName(n)) == 0 {
+                let kept = Self.truncateToLastNewline(path)
+                if kept > 0, (try? FileSystem.rename(path, directory + "/" + Self.publishedName(n))) != nil {
                     found.append((n, kept))
                     local.partialsRecovered += 1
                 } else {
-                    unlink(path)
+                    try? FileSystem.remove(path)
                 }
             }
         }
-        if local.partialsRecovered > 0 { POSIXFiles.syncDirectory(directory) }
+        if local.partialsRecovered > 0 { FileSystem.fsyncDirectory(directory) }
         index = highest + 1
         buffer.reserveCapacity(config.bufferBytes)
         finisher = RecordFileFinisher(
@@ -161,18 +161,17 @@ public final class NDJSONFileOutput: RecordOutput {
     /// Writes the buffer to the open file (opening one if needed); rotates when it is full.
     private func drain() {
         guard !buffer.isEmpty else { return }
+        let path = directory + "/" + Self.partialName(index)
         if fd < 0 {
-            let path = directory + "/" + Self.partialName(index)
-            let opened = POSIXFiles.openAppend(path)
-            guard opened >= 0 else { local.writeErrors += 1; return }
+            guard let opened = try? FileSystem.open(path, O_WRONLY | O_CREAT | O_APPEND) else { local.writeErrors += 1; return }
             fd = opened
-            fileBytes = max(0, POSIXFiles.size(path))
+            fileBytes = max(0, Self.size(path))
             fileOpenedAt = clock()
             lastSync = fileOpenedAt
         }
-        let (written, err) = buffer.withUnsafeBytes { POSIXFiles.writeAll(fd, $0) }
+        let (written, err) = buffer.withUnsafeBytes { FileSystem.write(fd, $0, path: path) }
         fileBytes += Int64(written)
-        guard err == 0 else {
+        guard err == nil else {
             // Keep what was not written: the next drain continues exactly there, so the file
             // never holds a record twice (bounded by maxBufferedBytes).
             buffer.removeFirst(written)
@@ -209,13 +208,43 @@ public final class NDJSONFileOutput: RecordOutput {
         guard name.hasPrefix(".records-"), name.hasSuffix(".ndjson.partial") else { return nil }
         return UInt64(name.dropFirst(9).dropLast(15))
     }
+
+    /// Size in bytes, or -1 when the file does not exist.
+    private static func size(_ path: String) -> Int64 {
+        FileSystem.fileSize(path).map { Int64($0) } ?? -1
+    }
+
+    /// Cuts a file after its last newline (a crash can leave half a record at the end); returns
+    /// the new size, or -1 when it cannot be read.
+    private static func truncateToLastNewline(_ path: String) -> Int64 {
+        guard let fd = try? FileSystem.open(path, O_RDWR) else { return -1 }
+        defer { FileSystem.close(fd) }
+        var end = Int64(lseek(fd, 0, SEEK_END))
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while end > 0 {
+            let chunk = Int(min(end, 4096))
+            let start = end - Int64(chunk)
+            let n = buffer.withUnsafeMutableBytes { FileSystem.pread(fd, $0.baseAddress!, chunk, at: UInt64(start)) }
+            guard n == chunk else { return -1 }
+            if let i = buffer[0..<chunk].lastIndex(of: 0x0A) {
+                let keep = start + Int64(i) + 1
+                try? FileSystem.truncate(fd, to: keep, path: path)
+                try? FileSystem.fsync(fd, path: path)
+                return keep
+            }
+            end = start
+        }
+        try? FileSystem.truncate(fd, to: 0, path: path)
+        return 0
+    }
 }
 
 /// A record output could not be opened.
 public struct RecordOutputError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// The errno, the path and the operation that failed.
-    public var errno: Int32
-    public var path: String
-    public var operation: String
+    /// The failed call: errno, operation, path.
+    public var system: SystemError
+    public var errno: Int32 { system.code }
+    public var path: String { system.path }
+    public var operation: String { system.operation }
     public var description: String { "\(operation) \(path): errno \(errno)" }
 }

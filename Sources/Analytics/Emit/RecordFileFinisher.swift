@@ -1,4 +1,5 @@
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -60,7 +61,7 @@ final class RecordFileFinisher: @unchecked Sendable {
             return nil
         }, me)
         // Files of a previous run may already exceed the bound (a smaller bound now).
-        if enforceBound() { POSIXFiles.syncDirectory(directory) }
+        if enforceBound() { FileSystem.fsyncDirectory(directory) }
     }
 
     deinit {
@@ -107,12 +108,12 @@ final class RecordFileFinisher: @unchecked Sendable {
     private func run(_ job: Job) {
         switch job {
         case let .sync(fd):
-            POSIXFiles.sync(fd)
+            try? FileSystem.fsync(fd, path: directory)
         case let .publish(fd, index, bytes):
-            POSIXFiles.sync(fd)
-            POSIXFiles.closeFile(fd)
             let from = directory + "/" + NDJSONFileOutput.partialName(index)
-            let ok = rename(from, directory + "/" + NDJSONFileOutput.publishedName(index)) == 0
+            try? FileSystem.fsync(fd, path: from)
+            FileSystem.close(fd)
+            let ok = (try? FileSystem.rename(from, directory + "/" + NDJSONFileOutput.publishedName(index))) != nil
             state.withLock { s in
                 if ok {
                     s.published.append((index: index, bytes: bytes))
@@ -122,7 +123,7 @@ final class RecordFileFinisher: @unchecked Sendable {
                 }
             }
             _ = enforceBound()
-            POSIXFiles.syncDirectory(directory)
+            FileSystem.fsyncDirectory(directory)
         }
     }
 
@@ -139,7 +140,7 @@ final class RecordFileFinisher: @unchecked Sendable {
                 s.counters.bytesDeleted += UInt64(max(0, oldest.bytes))
             }
         }
-        for v in victims { unlink(directory + "/" + NDJSONFileOutput.publishedName(v.index)) }
+        for v in victims { try? FileSystem.remove(directory + "/" + NDJSONFileOutput.publishedName(v.index)) }
         return !victims.isEmpty
     }
 }

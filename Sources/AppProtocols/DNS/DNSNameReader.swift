@@ -10,11 +10,13 @@
 /// - at most 255 bytes in wire form (length bytes + labels + root).
 enum DNSNameReader {
     /// Result of reading a name: the status, the offset just past the name at its original
-    /// position (past the first pointer when compressed), and the decoded text length.
+    /// position (past the first pointer when compressed), the decoded text length, and whether a
+    /// label holds a '.' byte (copied as it is: the text then reads as more labels than it has).
     struct Result {
         var status: DNSParseStatus
         var end: Int
         var textLength: Int
+        var dotInLabel = false
     }
 
     static func read(_ m: PayloadBytes, at start: Int, into out: UnsafeMutableRawBufferPointer) -> Result {
@@ -24,13 +26,14 @@ enum DNSNameReader {
         var jumps = 0
         var wireLength = 1  // the terminating root label
         var written = 0
+        var dotInLabel = false
         while true {
             guard m.has(offset, 1) else { return Result(status: .questionTruncated, end: 0, textLength: written) }
             let length = Int(m.u8(offset))
             switch length & 0xC0 {
             case 0x00:
                 if length == 0 {
-                    return Result(status: .ok, end: end >= 0 ? end : offset + 1, textLength: written)
+                    return Result(status: .ok, end: end >= 0 ? end : offset + 1, textLength: written, dotInLabel: dotInLabel)
                 }
                 wireLength += 1 + length
                 guard wireLength <= DNSMessageParser.maxNameWireLength else {
@@ -44,7 +47,9 @@ enum DNSNameReader {
                     written += 1
                 }
                 for i in 1...length {
-                    out.storeBytes(of: ASCII.lower(m.u8(offset + i)), toByteOffset: written, as: UInt8.self)
+                    let b = m.u8(offset + i)
+                    if b == ASCII.dot { dotInLabel = true }
+                    out.storeBytes(of: ASCII.lower(b), toByteOffset: written, as: UInt8.self)
                     written += 1
                 }
                 offset += 1 + length

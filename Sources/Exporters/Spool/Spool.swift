@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Records
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,8 +54,8 @@ public final class Spool: @unchecked Sendable {
         self.sinks = sinks
         self.logger = logger
         cursorDirectory = config.directory + "/cursors"
-        for dir in [config.directory, cursorDirectory] where mkdir(dir, 0o750) != 0 && errno != EEXIST {
-            throw .system(errno, path: dir, doing: "mkdir")
+        for dir in [config.directory, cursorDirectory] {
+            try ExportError.io { () throws(SystemError) in try FileSystem.makeDirectory(dir, mode: 0o750) }
         }
         segments = SpoolSegments(directory: config.directory)
         var next = try segments.load()
@@ -220,8 +221,10 @@ public final class Spool: @unchecked Sendable {
                     return (config.segmentBytes > open.bytes ? config.segmentBytes - open.bytes : 0, open.path)
                 }
                 let end = SpoolFormat.chunkEnd(batch, from: offset, room: Int(min(room, UInt64(Int.max))))
-                try SpoolFile.writeAll(writeFD, batch, range: offset..<end, path: path)
-                if fsync(writeFD) != 0 { throw .system(errno, path: path, doing: "fsync") }
+                try ExportError.io { [writeFD] () throws(SystemError) in
+                    try FileSystem.writeAll(writeFD, batch, range: offset..<end, path: path)
+                    try FileSystem.fsync(writeFD, path: path)
+                }
                 let next = end < batch.count ? SpoolFormat.seqOfRecord(batch, at: end) : endSeq
                 lock.withLock {
                     segments.list[segments.list.count - 1].bytes += UInt64(end - offset)
@@ -253,20 +256,20 @@ public final class Spool: @unchecked Sendable {
         if writeFD >= 0 { _ = fsync(writeFD); Glibc.close(writeFD); writeFD = -1 }
         if let last, last.bytes < config.segmentBytes {
             let (_, validEnd) = try SpoolSegments.scan(last.path, firstSeq: last.firstSeq)
-            writeFD = open(last.path, O_WRONLY | O_CLOEXEC)
-            guard writeFD >= 0 else { throw .system(errno, path: last.path, doing: "open") }
+            writeFD = try ExportError.io { () throws(SystemError) in try FileSystem.open(last.path, O_WRONLY) }
             if ftruncate(writeFD, off_t(validEnd)) != 0 || lseek(writeFD, off_t(validEnd), SEEK_SET) < 0 {
-                throw .system(errno, path: last.path, doing: "truncate")
+                throw ExportError(.last("truncate", path: last.path))
             }
             lock.withLock { segments.list[segments.list.count - 1].bytes = validEnd }
             return
         }
         let path = config.directory + "/" + SpoolFormat.fileName(firstSeq: firstSeq)
-        writeFD = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard writeFD >= 0 else { throw .system(errno, path: path, doing: "create") }
+        writeFD = try ExportError.io { () throws(SystemError) in
+            try FileSystem.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o640, as: "create")
+        }
         let header = SpoolFormat.fileHeader(firstSeq: firstSeq)
-        try SpoolFile.writeAll(writeFD, header, path: path)
-        SpoolFile.fsyncDirectory(config.directory)
+        try ExportError.io { [writeFD] () throws(SystemError) in try FileSystem.writeAll(writeFD, header, path: path) }
+        FileSystem.fsyncDirectory(config.directory)
         lock.withLock {
             segments.list.append(.init(firstSeq: firstSeq, path: path, bytes: UInt64(header.count)))
             bytes &+= UInt64(header.count)
@@ -286,13 +289,15 @@ public final class Spool: @unchecked Sendable {
             return out
         }
         for segment in doomed { unlink(segment.path) }
-        if !doomed.isEmpty { SpoolFile.fsyncDirectory(config.directory) }
+        if !doomed.isEmpty { FileSystem.fsyncDirectory(config.directory) }
     }
 
     private func saveCursors(_ snapshot: [String: UInt64]) {
         for (sink, seq) in snapshot {
             let path = cursorDirectory + "/" + sink + ".cursor"
-            do throws(ExportError) { try SpoolFile.writeAtomically(Array("\(seq)\n".utf8), to: path) } catch {
+            do throws(ExportError) {
+                try ExportError.io { () throws(SystemError) in try AtomicFile.write(Array("\(seq)\n".utf8), to: path, mode: 0o640) }
+            } catch {
                 logger.warning("cannot save spool cursor", metadata: ["sink": "\(sink)", "error": "\(error)"])
             }
         }

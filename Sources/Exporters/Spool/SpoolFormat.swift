@@ -1,4 +1,5 @@
 import Records
+import SystemIO
 
 /// The spool's on-disk format (docs/export.md has the full description).
 ///
@@ -53,7 +54,7 @@ enum SpoolFormat {
         appendLE(&out, UInt16(key.count))
         out.append(contentsOf: key)
         out.append(contentsOf: payload)
-        let crc = out.withUnsafeBytes { Checksum.crc32(UnsafeRawBufferPointer(rebasing: $0[bodyStart...])) }
+        let crc = out.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[bodyStart...])) }
         out.withUnsafeMutableBytes { $0.storeBytes(of: crc.littleEndian, toByteOffset: start + 8, as: UInt32.self) }
     }
 
@@ -84,7 +85,7 @@ enum SpoolFormat {
         guard bodyLength >= bodyFixedSize, bodyLength <= maxBody else { return .damaged }
         guard available >= recordHeaderSize + bodyLength else { return .incomplete }
         let body = UnsafeRawBufferPointer(rebasing: bytes[(offset + recordHeaderSize)..<(offset + recordHeaderSize + bodyLength)])
-        guard Checksum.crc32(body) == loadLE(bytes, offset + 8, as: UInt32.self) else { return .damaged }
+        guard CRC32.checksum(body) == loadLE(bytes, offset + 8, as: UInt32.self) else { return .damaged }
         let keyLength = Int(loadLE(body, 10, as: UInt16.self))
         guard let kind = RecordKind(spoolCode: body[8]), bodyFixedSize + keyLength <= bodyLength else { return .damaged }
         let record = SpoolRecord(

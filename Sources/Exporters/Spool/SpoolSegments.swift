@@ -1,3 +1,4 @@
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ struct SpoolSegments {
     /// Lists the segments and recovers the last one: a torn tail is cut at its last whole record.
     /// Returns the next sequence number to assign.
     mutating func load() throws(ExportError) -> UInt64 {
-        guard let dir = opendir(directory) else { throw .system(errno, path: directory, doing: "opendir") }
+        guard let dir = opendir(directory) else { throw ExportError(.last("opendir", path: directory)) }
         defer { closedir(dir) }
         list = []
         while let entry = readdir(dir) {
@@ -31,7 +32,7 @@ struct SpoolSegments {
         guard var last = list.last else { return 0 }
         let (nextSeq, validEnd) = try Self.scan(last.path, firstSeq: last.firstSeq)
         if validEnd < last.bytes {
-            if truncate(last.path, off_t(validEnd)) != 0 { throw .system(errno, path: last.path, doing: "truncate") }
+            if truncate(last.path, off_t(validEnd)) != 0 { throw ExportError(.last("truncate", path: last.path)) }
             last.bytes = validEnd
             list[list.count - 1] = last
         }
@@ -64,17 +65,9 @@ struct SpoolSegments {
     }
 
     static func readFile(_ path: String) throws(ExportError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .system(errno, path: path, doing: "open") }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw .system(errno, path: path, doing: "read") }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
+        guard let bytes = try ExportError.io({ () throws(SystemError) in try FileSystem.readFile(path) }) else {
+            throw ExportError(SystemError(ENOENT, "open", path: path))
         }
+        return bytes
     }
 }

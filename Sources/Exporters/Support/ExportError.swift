@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 
 /// An export failure: what went wrong, where (a path, a sink, an option), and whether trying again
 /// later can help.
@@ -29,8 +27,14 @@ public struct ExportError: Error, Sendable, Hashable, CustomStringConvertible {
         self.isRetriable = retriable
     }
 
-    static func system(_ err: Int32, path: String, doing what: String) -> ExportError {
-        ExportError(.io, context: path, "\(what): \(String(cString: strerror(err)))", retriable: err == ENOSPC || err == EDQUOT)
+    /// A failed system call on the spool; retriable when the disk is full.
+    init(_ error: SystemError) {
+        self.init(.io, context: error.path, error.detail, retriable: error.isNoSpace)
+    }
+
+    /// Runs file calls of the system layer, their failure as an export error.
+    static func io<T>(_ body: () throws(SystemError) -> T) throws(ExportError) -> T {
+        do { return try body() } catch { throw ExportError(error) }
     }
 
     public var description: String {

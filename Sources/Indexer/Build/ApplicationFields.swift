@@ -32,9 +32,9 @@ extension SegmentIndexBuilder {
               let base = bytes.baseAddress else { return }
         let payload = UnsafeRawBufferPointer(start: base + decoded.payloadOffset, count: decoded.payloadLength)
         var name = NameScratch(bytes: scratch)
-        if wantDNS && (DNSQuestionNames.isDNSPort(decoded.srcPort) || DNSQuestionNames.isDNSPort(decoded.dstPort)) {
+        if wantDNS && (ApplicationNames.isDNSPort(decoded.srcPort) || ApplicationNames.isDNSPort(decoded.dstPort)) {
             if decoded.transport == .udp {
-                DNSQuestionNames.forEachQuestion(in: payload, scratch: &name) { addName(.dnsQueryName, key, $0) }
+                ApplicationNames.forEachDNSQuestion(in: payload, scratch: &name) { addName(.dnsQueryName, key, $0) }
             } else {
                 // DNS over TCP: 2-byte length prefix per message; read the messages this segment holds.
                 var at = 0
@@ -42,13 +42,13 @@ extension SegmentIndexBuilder {
                     let length = Int(payload[at]) << 8 | Int(payload[at + 1])
                     guard length >= 12, at + 2 + length <= payload.count else { break }
                     let message = UnsafeRawBufferPointer(rebasing: payload[(at + 2)..<(at + 2 + length)])
-                    DNSQuestionNames.forEachQuestion(in: message, scratch: &name) { addName(.dnsQueryName, key, $0) }
+                    ApplicationNames.forEachDNSQuestion(in: message, scratch: &name) { addName(.dnsQueryName, key, $0) }
                     at += 2 + length
                 }
             }
         }
         if wantTLS && payload[0] == 22 && decoded.transport == .tcp {
-            if TLSServerName.find(in: payload, into: &name) { addName(.tlsServerName, key, name) }
+            if ApplicationNames.tlsServerName(in: payload, into: &name) { addName(.tlsServerName, key, name) }
         } else if wantHTTP && payload[0] >= 0x41 && payload[0] <= 0x5A {
             // Over UDP too: SSDP and other HTTPU requests carry a Host header, and tshark reports it.
             if HTTPHostName.find(in: payload, into: &name) { addName(.httpHost, key, name) }

@@ -1,3 +1,4 @@
+import SystemIO
 /// Turns the rows and pairs a builder collected between two marks into an index image: groups each
 /// field's keys (counting sort for 16-bit keys, radix sort for IPv4 addresses), encodes the posting
 /// lists, and lays out the sections — all in the builder's ``SerializerWorkspace``. Each field is

@@ -1,4 +1,5 @@
 import PcapFormat
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -48,17 +49,16 @@ final class SegmentFile {
     /// for sequential scans).
     init(path: String, readSize: Int = 64 << 10) throws(OpenError) {
         self.path = path
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else {
-            if errno == ENOENT { throw .missing }
-            throw .unreadable("open: \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do { fd = try FileSystem.open(path, O_RDONLY) } catch {
+            if error.code == ENOENT { throw .missing }
+            throw .unreadable(error.detail)
         }
         self.readSize = max(readSize, 4096)
         capacity = self.readSize
         window = .allocate(byteCount: capacity, alignment: 16)
         var raw = [UInt8](repeating: 0, count: PcapFileHeader.size)
-        let n = raw.withUnsafeMutableBytes { FileOps.pread(fd, $0.baseAddress!, PcapFileHeader.size, at: 0) }
+        let n = raw.withUnsafeMutableBytes { FileSystem.pread(fd, $0.baseAddress!, PcapFileHeader.size, at: 0) }
         do {
             guard n == PcapFileHeader.size else { throw PcapFormatError(.truncatedFileHeader, offset: 0) }
             header = try raw.withUnsafeBytes { (b) throws(PcapFormatError) in try PcapFileHeader.parse(b) }
@@ -106,7 +106,7 @@ final class SegmentFile {
             window = .allocate(byteCount: capacity, alignment: 16)
         }
         let want = max(length, min(readSize, capacity))
-        let got = FileOps.pread(fd, window, want, at: offset)
+        let got = FileSystem.pread(fd, window, want, at: offset)
         windowStart = offset
         windowLength = max(got, 0)
         return windowLength >= length

@@ -1,3 +1,4 @@
+import SystemIO
 /// Fixed layout of an index file (format version 1). All integers little-endian.
 ///
 /// ```

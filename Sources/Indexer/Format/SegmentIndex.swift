@@ -1,3 +1,4 @@
+import SystemIO
 /// A read-only index of one segment (or of one chunk of the segment being written), backed by a
 /// memory-mapped file or by bytes in memory.
 ///
@@ -61,6 +62,13 @@ public final class SegmentIndex: @unchecked Sendable {
         } catch {
             throw error.at(path)
         }
+    }
+
+    /// Deletes the index file at `path` (its segment is gone). Best effort: an index that is
+    /// missing or cannot be removed only costs disk space; a query never trusts an index whose
+    /// segment is not in the catalog.
+    public static func remove(at path: String) {
+        try? FileSystem.remove(path)
     }
 
     /// Opens an index image held in memory (as produced by ``SegmentIndexBuilder/serialize()``).

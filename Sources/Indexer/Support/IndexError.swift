@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 
 /// Why an index could not be written, opened or read. A query treats any of these on one segment
 /// as "no usable index" and scans that segment instead.
@@ -42,8 +40,14 @@ public struct IndexError: Error, Sendable, Hashable, CustomStringConvertible {
         self.detail = detail
     }
 
-    static func system(_ err: Int32, path: String, doing what: String) -> IndexError {
-        IndexError(.io, path: path, errno: err, detail: "\(what): \(String(cString: strerror(err)))")
+    /// A failed system call.
+    public init(_ error: SystemError) {
+        self.init(.io, path: error.path, errno: error.code, detail: error.detail)
+    }
+
+    /// Runs file calls of the system layer, their failure as an index error.
+    static func io<T>(_ body: () throws(SystemError) -> T) throws(IndexError) -> T {
+        do { return try body() } catch { throw IndexError(error) }
     }
 
     static func corrupt(_ detail: String) -> IndexError { IndexError(.corrupt, detail: detail) }

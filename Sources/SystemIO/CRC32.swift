@@ -1,5 +1,7 @@
-/// CRC-32 (IEEE 802.3 / zlib polynomial), slice-by-4 so that `SegmentIndex.verify()` over a
-/// multi-megabyte index stays cheap. Public: the store's catalog journal checksums its lines with it.
+/// CRC-32 (IEEE 802.3 / zlib polynomial: reflected 0xEDB88320, initial and final XOR 0xFFFFFFFF),
+/// slice-by-4 so that `SegmentIndex.verify()` over a
+/// multi-megabyte index stays cheap. The one CRC of the project: index files (header, section table,
+/// sections), the store catalog's journal lines and the spool's records (zlib's `crc32`, same values).
 public enum CRC32 {
     private static let tables: [[UInt32]] = {
         var t0 = [UInt32](repeating: 0, count: 256)
