@@ -1,14 +1,23 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layering (one-way): CPcap -> PcapKit ; PcapFormat, PacketDecoding (pure Swift, no C)
-//   -> Agent (storage, pipeline) -> AgentHTTP -> VigieAgent (CLI executable).
-// HTTPListener (TLS, connection limits, token files, listener settings) sits under Agent (its `api:`
-// configuration), AgentHTTP and ServerHTTP.
-// TimeFormat (RFC 3339 format and parse, pure Swift) sits under Records, Indexer, Agent and Correlation.
-// Records (the record: kinds, field names, writer, parser) sits under Analytics, Exporters, Agent and Correlation.
-// SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads; Glibc only) sits under Indexer,
-// Analytics, Exporters, Agent, AgentHTTP and both executables. Indexer reads names with AppProtocols.
+// Layering (one-way, lower first; docs/architecture.md follows one packet, one record, one request):
+//   C wrappers, one importer each: CPcap -> PcapKit; CRdKafka, CCurl, CZlib -> Transport;
+//     CLibPQ -> Correlation.
+//   Foundations: SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads), TimeFormat
+//     (RFC 3339), PcapFormat, PacketDecoding, AppProtocols (DNS, HTTP, TLS parsers).
+//   Records (the record: kinds, field names, writer, parser) <- TimeFormat.
+//   Indexer <- PacketDecoding, PcapFormat, AppProtocols (names), TimeFormat, SystemIO.
+//   Analytics <- PacketDecoding, AppProtocols, Records, SystemIO.
+//   Transport (spool, Kafka and HTTP clients for both processes) <- Records, SystemIO.
+//   HTTPListener (TLS, connection limits, token files, listener settings) under both HTTP APIs.
+//   Agent side: Agent <- PcapKit, Indexer, Analytics, Transport, HTTPListener; AgentHTTP <- Agent;
+//     VigieAgent (vigie-agent) <- AgentHTTP.
+//   Server side: Correlation <- Records, CLibPQ; ServerHTTP <- Correlation, Transport, HTTPListener;
+//     VigieServer (vigie-server) <- ServerHTTP.
+//   Tools: VigieTrafficGen (vigie-gen), VigieKafkaMock, VigieBench.
+//   Tests: one <Module>Tests target per module, EndToEndTests across agent and server,
+//     VigieTestSupport the one helper target.
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
 let package = Package(
@@ -64,15 +73,16 @@ let package = Package(
             name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "Records", "SystemIO"],
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        // Thin system-library targets over librdkafka, libcurl and zlib; only Exporters imports them.
+        // Thin system-library targets over librdkafka, libcurl and zlib; only Transport imports them.
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Thin system-library target over libpq (PostgreSQL client); only Correlation imports it.
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        // Durable spool and the Kafka / HTTP sinks that drain it.
+        // How records and packets travel, for both processes: the durable spool, Kafka (sink, consumer,
+        // mock cluster) and HTTP clients (sink, drill-down fetch).
         .target(
-            name: "Exporters",
+            name: "Transport",
             dependencies: ["CRdKafka", "CCurl", "CZlib", "Records", "SystemIO", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
@@ -82,7 +92,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Exporters", "PacketDecoding", "HTTPListener",
+                "PcapKit", "PcapFormat", "Indexer", "Analytics", "Transport", "PacketDecoding", "HTTPListener",
                 "Records", "TimeFormat", "SystemIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -131,7 +141,7 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test/demo support: librdkafka's mock Kafka cluster in its own process.
-        .executableTarget(name: "VigieKafkaMock", dependencies: ["Exporters"], swiftSettings: strict),
+        .executableTarget(name: "VigieKafkaMock", dependencies: ["Transport"], swiftSettings: strict),
         // Benchmark traffic generator: writes a realistic synthetic capture.
         .executableTarget(
             name: "VigieTrafficGen",
@@ -166,7 +176,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "CZlib", "Exporters", "PcapFormat", "HTTPListener",
+                "Correlation", "Transport", "PcapFormat", "HTTPListener",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -175,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "VigieServer",
             dependencies: [
-                "Correlation", "ServerHTTP", "Exporters", "HTTPListener", "SystemIO",
+                "Correlation", "ServerHTTP", "Transport", "HTTPListener", "SystemIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -194,7 +204,7 @@ let package = Package(
         // commands, the built executables), HTTPFixture (a real vigie-server), the mock Kafka broker,
         // PostgreSQL, packets, ports, record lines; Scripts/ holds the Python and shell helpers the tests start.
         .target(name: "VigieTestSupport", dependencies: ["PacketDecoding", "Records"], path: "Tests/TestSupport", exclude: ["Scripts"], swiftSettings: strict),
-        .testTarget(name: "ExportersTests", dependencies: ["Exporters", "Records", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "Records", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",

@@ -1,5 +1,5 @@
 import Correlation
-import Exporters
+import Transport
 import Foundation
 import Hummingbird
 import Logging

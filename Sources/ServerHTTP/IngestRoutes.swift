@@ -3,6 +3,7 @@ import Foundation
 import HTTPListener
 import Hummingbird
 import Logging
+import Transport
 
 extension ServerAPI {
     /// `POST /api/v1/ingest`: agents' NDJSON batches (authentication, media type, gzip, rate limit,

@@ -6,7 +6,7 @@
 // then serves real Kafka clients (the agent, the server, kcat) until SIGTERM/SIGINT.
 // SIGUSR1 takes every broker down (an outage: connections dropped and refused), SIGUSR2 brings
 // them back with their data.
-import Exporters
+import Transport
 #if canImport(Glibc)
 import Glibc
 #endif

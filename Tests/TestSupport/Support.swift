@@ -2,7 +2,7 @@ import Foundation
 
 /// Helpers shared by the test targets: package and corpus locations, temporary directories,
 /// external commands, the built executables. Targets add their own members in extensions
-/// (`AgentTests`: the library ingest, `ExportersTests`: spool helpers).
+/// (`AgentTests`: the library ingest, `TransportTests`: spool helpers).
 public enum Support {
     /// The package root, found from this file's path (Tests/TestSupport/Support.swift).
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,7 +1,7 @@
 import Foundation
 import Records
 import Testing
-@testable import Exporters
+@testable import Transport
 import VigieTestSupport
 
 /// The Kafka sink against librdkafka's mock cluster in another process, checked with kcat.

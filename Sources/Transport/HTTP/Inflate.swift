@@ -1,11 +1,12 @@
 import CZlib
 
-/// gzip decompression of a request body, bounded.
-enum Inflate {
-    enum Failure: Error { case tooLarge, corrupt(String) }
+/// gzip decompression of a request body, bounded (the server's ingest). Here, next to `Gzip`, so that
+/// zlib has one importer.
+public enum Inflate {
+    public enum Failure: Error { case tooLarge, corrupt(String) }
 
     /// Decompresses gzip data (concatenated members allowed); throws `tooLarge` past `limit` bytes.
-    static func gunzip(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
+    public static func gunzip(_ input: [UInt8], limit: Int) throws(Failure) -> [UInt8] {
         var output: [UInt8] = []
         // Start at the final size instead of doubling up to it (a doubling copy holds 1.5x the
         // body at its peak): the last member's ISIZE (its size mod 2^32) when it is within the

@@ -4,7 +4,7 @@ import VigieTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Exporters
+@testable import Transport
 
 /// A Python standard-library HTTP receiver (Tests/TestSupport/Scripts/http_receiver.py) in its own process.
 final class TestReceiver {

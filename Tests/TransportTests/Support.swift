@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import VigieTestSupport
-@testable import Exporters
+@testable import Transport
 
 /// The exporter tests' own helpers (the shared ones are in VigieTestSupport's ``Support``).
 extension Support {

@@ -5,7 +5,7 @@ import VigieTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
-@testable import Exporters
+@testable import Transport
 
 @Suite("Durable spool")
 struct SpoolTests {

@@ -1,5 +1,5 @@
 import Analytics
-import Exporters
+import Transport
 import Records
 
 /// Hands encoded records to the spool (and so to the Kafka / HTTP sinks). Never blocks: a full

@@ -1,5 +1,5 @@
 import Analytics
-import Exporters
+import Transport
 import Foundation
 import Logging
 import PacketDecoding

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Exporters
+@testable import Transport
 import VigieTestSupport
 
 /// The consumer-group member the server uses, against the mock cluster; messages produced by the
