@@ -146,7 +146,7 @@ let package = Package(
         .executableTarget(
             name: "VigieTrafficGen",
             dependencies: [
-                "PcapFormat",
+                "PcapFormat", "TimeFormat",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -40,7 +40,7 @@ swiftc "${flags[@]}" -module-name PacketDecoding -emit-library -static -emit-mod
 swiftc "${flags[@]}" -enable-testing -module-name Indexer -emit-library -static -emit-module \
     -emit-module-path "$work/modules/Indexer.swiftmodule" \
     "$ix/Query/QueryAST.swift" "$ix/Query/QueryError.swift" "$ix/Query/QueryLexer.swift" \
-    "$ix/Query/QueryParser.swift" "$ix/Query/TimeParser.swift" \
+    "$ix/Query/QueryParser.swift" "$ix/Query/QueryParser+Values.swift" "$ix/Query/TimeParser.swift" \
     "$ix/Format/FieldID.swift" "$ix/Format/IndexFieldSet.swift" "$ix/Build/NameScratch.swift" \
     -o "$work/modules/libIndexer.a"
 swiftc "${flags[@]}" -module-name QueryLanguageFuzz \

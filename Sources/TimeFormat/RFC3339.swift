@@ -30,7 +30,7 @@ public enum RFC3339 {
         var days = seconds / 86_400
         var secOfDay = seconds % 86_400
         if secOfDay < 0 { secOfDay += 86_400; days -= 1 }
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilCalendar.civil(fromDays: days)
         let year = min(max(y, 0), 9999)
         digits(year, 4, &bytes); bytes.append(UInt8(ascii: "-"))
         digits(m, 2, &bytes); bytes.append(UInt8(ascii: "-"))
@@ -99,7 +99,7 @@ public enum RFC3339 {
               (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year) else { return .invalid }
         // Four digits: |seconds| < 10^4 * 366 * 86_400, far inside Int; only the scaling to
         // nanoseconds below can overflow.
-        var seconds = daysFromCivil(year, month, day) * 86_400
+        var seconds = CivilCalendar.daysFromCivil(year, month, day) * 86_400
         if i == c.count { return nanoseconds(seconds, 0) }
         guard i < c.count, c[i] == UInt8(ascii: "T") || c[i] == UInt8(ascii: "t") else { return .invalid }
         i += 1
@@ -188,39 +188,12 @@ public enum RFC3339 {
             i += 6
         } else { return nil }
         guard i == b.count else { return nil }
-        return Double(daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset) + fraction
+        return Double(CivilCalendar.daysFromCivil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - offset) + fraction
     }
 
     /// `recordSeconds(utf8:)` of a string.
     public static func recordSeconds(_ text: String) -> Double? {
         var text = text
         return text.withUTF8 { recordSeconds(utf8: UnsafeRawBufferPointer($0)) }
-    }
-
-    // MARK: Calendar (Howard Hinnant's algorithms, proleptic Gregorian)
-
-    /// Days since 1970-01-01 of a date. Callers pass four-digit years: no overflow.
-    static func daysFromCivil(_ year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// (year, month, day) of a day count since 1970-01-01; `days` comes from `Int64` nanoseconds
-    /// divided by 86 400 · 10^9, so the arithmetic below stays far from overflow.
-    static func civil(fromDays z0: Int64) -> (Int64, Int64, Int64) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

@@ -1,3 +1,4 @@
+import TimeFormat
 /// Sequential big-endian writer over raw memory, for templates and message prefixes.
 struct ByteCursor {
     let base: UnsafeMutableRawPointer
@@ -138,30 +139,6 @@ func fillOpaque(_ dst: UnsafeMutableRawPointer, count: Int, salt: UInt64, offset
 
 /// Civil date helpers (proleptic Gregorian, UTC), after Howard Hinnant's algorithms.
 enum CivilTime {
-    /// Days since 1970-01-01 of a civil date.
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    /// Civil date of a day count since 1970-01-01.
-    static func date(days z0: Int) -> (year: Int, month: Int, day: Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
     /// Appends an IMF-fixdate (`Thu, 01 Jan 2026 00:00:00 GMT`, 29 bytes) for HTTP `Date:`.
     static func writeHTTPDate(_ seconds: UInt32, to c: inout ByteCursor) {
         let s = Int(seconds)
@@ -169,7 +146,8 @@ enum CivilTime {
         let rem = s % 86_400
         let weekdays: StaticString = "ThuFriSatSunMonTueWed"  // 1970-01-01 was a Thursday
         let months: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
-        let (y, m, d) = date(days: days)
+        let (year, month, day) = CivilCalendar.civil(fromDays: Int64(days))
+        let (y, m, d) = (Int(year), Int(month), Int(day))
         c.put(weekdays.utf8Start + (days % 7) * 3, 3)
         c.put(", ")
         c.twoDigits(d)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TimeFormat
 import PcapFormat
 
 #if canImport(Glibc)
@@ -153,7 +154,7 @@ enum StartTime {
             i += b[i + 3] == 58 ? 6 : 5
         }
         guard i == b.count else { return nil }
-        let epoch = CivilTime.days(year: year, month: month, day: day) * 86_400 + hour * 3_600 + minute * 60
+        let epoch = CivilCalendar.daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60
             + second - offset
         guard epoch >= 0 && epoch <= Int(UInt32.max) else { return nil }
         return UInt64(epoch) * 1_000_000_000 + UInt64(nanos)

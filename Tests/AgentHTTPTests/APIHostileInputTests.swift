@@ -8,30 +8,18 @@ import VigieTestSupport
 @Suite("Agent API: hostile input", .serialized, .enabled(if: Support.hasTool("curl"), "needs curl"))
 struct APIHostileInputTests {
     final class Fixture {
-        let dir = Support.temporaryDirectory("hostile")
-        var store: String { dir + "/s" }
-        let port = TestPorts.unused()
-        let server = Process()
+        let process: AgentServeProcess
+        var dir: String { process.dir }
+        var server: Process { process.server }
 
         init() throws {
-            try Support.generatedStore(store, in: dir)
-            server.executableURL = URL(fileURLWithPath: Support.agentBinary)
-            server.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:\(port)", "--log-level", "error"]
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            for _ in 0..<100 where (try? Support.run(["curl", "-s", "-o", "/dev/null", url("/api/v1/segments")]))?.status != 0 {
-                usleep(100_000)
+            process = try AgentServeProcess(tag: "hostile", probe: "/api/v1/segments") { store, dir in
+                try Support.generatedStore(store, in: dir)
+                return []
             }
         }
 
-        deinit {
-            server.terminate()
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-
-        func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+        func url(_ path: String) -> String { process.url(path) }
 
         /// Status and body of a GET whose query values are given unencoded (curl encodes them).
         func get(_ path: String, _ params: [(String, String)] = []) throws -> (Int, String) {

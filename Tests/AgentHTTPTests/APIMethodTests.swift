@@ -5,37 +5,29 @@ import VigieTestSupport
 /// A real `vigie-agent serve` on loopback over a generated store, with a token file holding one
 /// `read` token (the API then asks every caller for it). Shared by the method and schemathesis tests.
 final class TokenAgent {
-    let dir = Support.temporaryDirectory("tokenapi")
-    var store: String { dir + "/s" }
-    let port = TestPorts.unused()
-    let token = "read-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-    let server = Process()
+    let token: String
+    let process: AgentServeProcess
+    var dir: String { process.dir }
+    var store: String { process.store }
+    var port: Int { process.port }
+    var server: Process { process.server }
 
     init() throws {
-        try Support.generatedStore(store, in: dir)
-        let tokens = dir + "/tokens"
-        // The agent refuses a token file other users can read.
-        #expect(FileManager.default.createFile(atPath: tokens, contents: Data("read tester \(token)\n".utf8),
-                                               attributes: [.posixPermissions: 0o600]))
-        server.executableURL = URL(fileURLWithPath: Support.agentBinary)
-        server.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:\(port)", "--token-file", tokens, "--log-level", "error"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        for _ in 0..<100 where (try? Support.run(["curl", "-sf", "-o", "/dev/null", url("/healthz")]))?.status != 0 {
-            usleep(100_000)
+        let token = "read-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        self.token = token
+        process = try AgentServeProcess(tag: "tokenapi") { store, dir in
+            try Support.generatedStore(store, in: dir)
+            let tokens = dir + "/tokens"
+            // The agent refuses a token file other users can read.
+            #expect(FileManager.default.createFile(atPath: tokens, contents: Data("read tester \(token)\n".utf8),
+                                                   attributes: [.posixPermissions: 0o600]))
+            return ["--token-file", tokens]
         }
-    }
-
-    deinit {
-        server.terminate()
-        server.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: dir)
     }
 
     var authorization: String { "Authorization: Bearer \(token)" }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { process.url(path) }
 
     /// Status, headers (lowercased names) and body of a request made with the token.
     func request(_ method: String, _ path: String, auth: Bool = true) throws -> (status: Int, headers: [String: String], body: String) {

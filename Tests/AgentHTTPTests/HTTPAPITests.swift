@@ -9,32 +9,21 @@ import VigieTestSupport
 struct HTTPAPITests {
     /// A store with a few captures and a running server on a free loopback port.
     final class Fixture {
-        let dir = Support.temporaryDirectory("http")
-        var store: String { dir + "/s" }
-        let port = TestPorts.unused()
-        let server = Process()
+        let process: AgentServeProcess
+        var dir: String { process.dir }
+        var server: Process { process.server }
+        var store: String { process.store }
+        var port: Int { process.port }
 
         init() throws {
-            let files = ["zeek_http_methods.pcap", "zeek_http-vlan-0.pcap", "zeek_smtp.pcap"].map(Support.corpusPath)
-            _ = try Support.run([Support.agentBinary, "ingest", "--store", store, "--no-progress"] + files)
-            server.executableURL = URL(fileURLWithPath: Support.agentBinary)
-            server.arguments = ["serve", "--store", store, "--listen", "127.0.0.1:\(port)", "--log-level", "warning"]
-            server.standardOutput = FileHandle.nullDevice
-            server.standardError = FileHandle.nullDevice
-            try server.run()
-            for _ in 0..<100 {  // wait until it answers
-                if (try? Support.run(["curl", "-s", "-o", "/dev/null", "http://127.0.0.1:\(port)/api/v1/status"]))?.status == 0 { return }
-                usleep(100_000)
+            process = try AgentServeProcess(tag: "http", logLevel: "warning", probe: "/api/v1/status") { store, _ in
+                let files = ["zeek_http_methods.pcap", "zeek_http-vlan-0.pcap", "zeek_smtp.pcap"].map(Support.corpusPath)
+                _ = try Support.run([Support.agentBinary, "ingest", "--store", store, "--no-progress"] + files)
+                return []
             }
         }
 
-        deinit {
-            server.terminate()
-            server.waitUntilExit()
-            try? FileManager.default.removeItem(atPath: dir)
-        }
-
-        func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+        func url(_ path: String) -> String { process.url(path) }
     }
 
     @Test("packets: the HTTP answer is byte-identical to the CLI's")
