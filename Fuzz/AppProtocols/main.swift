@@ -49,6 +49,16 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         let status = HTTPMessageParser.parse(payload, into: &http)
         checkHTTP(http, status, count: payload.count)
         _ = http.host.string(in: payload)
+        // The index's lenient Host finder, in the form picked by the selector's top bits (the two
+        // named forms and the two other combinations).
+        let form = HTTPHostForm(keepsBrackets: selector & 0x40 != 0, numericPortOnly: selector & 0x20 != 0)
+        checkRequestHost(HTTPRequestHost.find(in: payload, form: form), payload)
+        // A request the strict parser read also starts a request for the lenient finder when its
+        // method fits the lenient token (A-Z, -, _, 3-24 bytes): both then name the same Host line.
+        if http.kind == .request, !http.host.isEmpty, form == .messageParser,
+           let host = HTTPRequestHost.find(in: payload, form: .messageParser), lenientMethod(http.methodText, payload) {
+            precondition(host == http.hostName || http.hostName.isEmpty, "lenient and strict Host differ")
+        }
     default:
         var tls = TLSSummary()
         let status = TLSRecordScanner.scan(payload, into: &tls)
@@ -90,6 +100,23 @@ private func checkHTTP(_ h: HTTPMessageStart, _ status: HTTPParseStatus, count: 
     }
     if status == .notHTTP || status == .empty { precondition(h.kind == .none) }
     precondition(h.contentLength >= -1)
+}
+
+private func checkRequestHost(_ host: ByteSpan?, _ payload: UnsafeRawBufferPointer) {
+    guard let host else { return }
+    // A non-empty span of one header line (after the request line and `Host:`), in the read prefix.
+    precondition(!host.isEmpty && inside(host, payload.count) && host.offset >= 5)
+    precondition(host.offset + host.length <= HTTPRequestHost.maxScanLength)
+    for i in host.offset..<(host.offset + host.length) { precondition(payload[i] != 0x0A, "host spans lines") }
+}
+
+private func lenientMethod(_ method: ByteSpan, _ payload: UnsafeRawBufferPointer) -> Bool {
+    guard method.length >= 3, method.length <= 24, payload.count >= HTTPRequestHost.minimumLength else { return false }
+    for i in 0..<method.length {
+        let b = payload[method.offset + i]
+        guard (b >= 0x41 && b <= 0x5A) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_") else { return false }
+    }
+    return true
 }
 
 private func checkTLS(_ t: TLSSummary, _ status: TLSParseStatus, count: Int) {

@@ -5,6 +5,8 @@
 /// - ``DNSMessageParser/parse(_:into:name:)`` and ``DNSMessageParser/parseTCP(_:into:name:)``
 ///   → ``DNSSummary`` / ``DNSParseStatus``
 /// - ``HTTPMessageParser/parse(_:into:)`` → ``HTTPMessageStart`` / ``HTTPParseStatus``
+/// - ``HTTPRequestHost/find(in:form:)`` → the Host of a request, read leniently (the index's
+///   `http.host`, agreeing with tshark; see there)
 /// - ``TLSRecordScanner/scan(_:into:)`` → ``TLSSummary`` / ``TLSParseStatus``
 ///
 /// ```swift

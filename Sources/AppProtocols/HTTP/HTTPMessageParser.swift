@@ -32,13 +32,13 @@ public enum HTTPMessageParser {
         case .match:
             out.kind = .response
             let status = parseStatusLine(p, into: &out)
-            guard status == .complete, let end = nextLineStart(p, from: 12) else { return status == .complete ? .startLineIncomplete : status }
+            guard status == .complete, let end = HTTPHeaderLines.line(p, from: 12)?.next else { return status == .complete ? .startLineIncomplete : status }
             lineEnd = end
         case .prefix:
             return .startLineIncomplete
         case .mismatch:
             let status = parseRequestLine(p, into: &out)
-            guard status == .complete, let end = nextLineStart(p, from: out.target.offset + out.target.length) else {
+            guard status == .complete, let end = HTTPHeaderLines.line(p, from: out.target.offset + out.target.length)?.next else {
                 return status == .complete ? .startLineIncomplete : status
             }
             lineEnd = end
@@ -130,15 +130,5 @@ public enum HTTPMessageParser {
             if same { return true }
         }
         return false
-    }
-
-    /// Offset just past the next LF at or after `from`, or nil when the payload ends first.
-    static func nextLineStart(_ p: PayloadBytes, from: Int) -> Int? {
-        var i = max(0, from)
-        while p.has(i, 1) {
-            if p.u8(i) == ASCII.lf { return i + 1 }
-            i += 1
-        }
-        return nil
     }
 }

@@ -51,7 +51,7 @@ extension SegmentIndexBuilder {
             if ApplicationNames.tlsServerName(in: payload, into: &name) { addName(.tlsServerName, key, name) }
         } else if wantHTTP && payload[0] >= 0x41 && payload[0] <= 0x5A {
             // Over UDP too: SSDP and other HTTPU requests carry a Host header, and tshark reports it.
-            if HTTPHostName.find(in: payload, into: &name) { addName(.httpHost, key, name) }
+            if ApplicationNames.httpHost(in: payload, into: &name) { addName(.httpHost, key, name) }
         }
     }
 

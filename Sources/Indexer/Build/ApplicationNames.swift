@@ -1,9 +1,10 @@
 import AppProtocols
 
-/// DNS question names and TLS SNIs for the index, read by the AppProtocols parsers (one set of
-/// rules for the index and the analytics: DNS name decompression, the TLS ClientHello) into the
-/// builder's ``NameScratch``, lowercased. Allocation-free: the parsers' results are plain values on
-/// the stack and spans of the payload. (HTTP hosts: ``HTTPHostName``, see there.)
+/// DNS question names, TLS SNIs and HTTP hosts for the index, read by the AppProtocols parsers (one
+/// set of rules for the index and the analytics: DNS name decompression, the TLS ClientHello, HTTP
+/// line/field reading and port stripping) into the builder's ``NameScratch``, lowercased (by
+/// ``NameScratch/append(_:)``). Allocation-free: the parsers' results are plain values on the stack
+/// and spans of the payload.
 enum ApplicationNames {
     /// UDP/TCP ports 53 (DNS), 5353 (mDNS) and 5355 (LLMNR), which share the message format and
     /// which tshark reports in the same `dns.qry.name` field.
@@ -28,6 +29,15 @@ enum ApplicationNames {
         guard tls.hasClientHello, copy(tls.serverName, of: payload, into: &out) else { return false }
         while out.count > 0 && out.bytes[out.count - 1] == UInt8(ascii: ".") { out.count -= 1 }
         return out.count > 0
+    }
+
+    /// The Host of an HTTP request starting `payload`, read leniently and in tshark's form
+    /// (`HTTPRequestHost`: any method token, brackets of an IPv6 host kept, only a numeric port
+    /// removed), so that `http.host` agrees with tshark's; the analytics' `HTTPMessageParser` is
+    /// stricter on purpose (see `HTTPRequestHost`).
+    static func httpHost(in payload: UnsafeRawBufferPointer, into out: inout NameScratch) -> Bool {
+        guard let host = HTTPRequestHost.find(in: payload, form: .tshark) else { return false }
+        return copy(host, of: payload, into: &out)
     }
 
     /// Copies `span` of `payload` (lowercased); false when it is empty, outside `payload`, or longer
