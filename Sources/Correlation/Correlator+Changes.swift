@@ -24,28 +24,33 @@ extension Correlator {
         return events
     }
 
-    func leafInput(for id: String, now: Double) -> LeafInput {
-        guard let node = board.graph.nodes[id] else { return .unknown }
-        switch node.kind {
-        case .endpoint: return agentBook.endpointInput(id, at: now)
-        case .agent: return agentBook.agentInput(id, at: now)
+    /// The leaf input of node `id`: its agents' views merged for an endpoint, liveness for an agent.
+    /// The loops below read the graph and the agent book once, not per node: a struct read through
+    /// the correlator (a class) per call costs a retain and release of each of its buffers, which
+    /// measured ~5 % of server ingest throughput.
+    static func leafInput(_ id: String, nodes: [String: Node], book: AgentBook, now: Double) -> LeafInput {
+        switch nodes[id]?.kind {
+        case .endpoint?: return book.endpointInput(id, at: now)
+        case .agent?: return book.agentInput(id, at: now)
         default: return .unknown
         }
     }
 
     /// The inputs of the endpoint nodes among `services` and of the agent nodes among `agents`.
     func leafInputs(services: Set<String>, agents: Set<String>, now: Double) -> [String: LeafInput] {
+        let nodes = board.propagator.graph.nodes, book = agentBook
         var inputs: [String: LeafInput] = [:]
-        for s in services where board.graph.nodes[s]?.kind == .endpoint { inputs[s] = leafInput(for: s, now: now) }
-        for a in agents where board.graph.nodes[a]?.kind == .agent { inputs[a] = leafInput(for: a, now: now) }
+        for s in services where nodes[s]?.kind == .endpoint { inputs[s] = book.endpointInput(s, at: now) }
+        for a in agents where nodes[a]?.kind == .agent { inputs[a] = book.agentInput(a, at: now) }
         return inputs
     }
 
     @discardableResult
     func refreshAllLeaves(now: Double) -> [StatusChange] {
+        let nodes = board.propagator.graph.nodes, book = agentBook
         var inputs: [String: LeafInput] = [:]
-        for (id, node) in board.graph.nodes where node.kind == .endpoint || node.kind == .agent {
-            inputs[id] = leafInput(for: id, now: now)
+        for (id, node) in nodes where node.kind == .endpoint || node.kind == .agent {
+            inputs[id] = Self.leafInput(id, nodes: nodes, book: book, now: now)
         }
         return board.propagator.setLeaves(inputs)
     }
@@ -60,7 +65,7 @@ extension Correlator {
         for c in changes { if final[c.id] == nil { order.append(c.id) }; final[c.id] = c.new }
         for id in order {
             let s = final[id]!
-            guard board.lastStates[id] != s.state, let node = board.graph.nodes[id] else { continue }
+            guard board.lastStates[id] != s.state, let node = board.propagator.graph.nodes[id] else { continue }
             let previous = board.lastStates[id]
             board.lastStates[id] = s.state
             let flapping = board.recordFlap(id, at: now)
