@@ -195,6 +195,7 @@ let package = Package(
         // Tests mirror the modules: one test target per library (and per executable with code of its
         // own), end-to-end tests across agent and server in EndToEndTests, helpers in VigieTestSupport.
         .testTarget(name: "PcapFormatTests", dependencies: ["PcapFormat", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "PcapKitTests", dependencies: ["PcapKit", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
