@@ -33,6 +33,9 @@ flags=(-sanitize=fuzzer,address -parse-as-library -O -use-ld=lld -I "$work/modul
 swiftc "${flags[@]}" -module-name TimeFormat -emit-library -static -emit-module \
     -emit-module-path "$work/modules/TimeFormat.swiftmodule" \
     "$root"/Sources/TimeFormat/*.swift -o "$work/modules/libTimeFormat.a"
+swiftc "${flags[@]}" -module-name SystemIO -emit-library -static -emit-module \
+    -emit-module-path "$work/modules/SystemIO.swiftmodule" \
+    "$root/Sources/SystemIO/WallClock.swift" -o "$work/modules/libSystemIO.a"
 swiftc "${flags[@]}" -module-name PacketDecoding -emit-library -static -emit-module \
     -emit-module-path "$work/modules/PacketDecoding.swiftmodule" \
     "$pd/IPAddress.swift" "$pd/IPAddress+Text.swift" \
@@ -45,7 +48,7 @@ swiftc "${flags[@]}" -enable-testing -module-name Indexer -emit-library -static 
     -o "$work/modules/libIndexer.a"
 swiftc "${flags[@]}" -module-name QueryLanguageFuzz \
     "$ag/TimeParser.swift" "$ag/Units.swift" "$here/main.swift" \
-    -lIndexer -lPacketDecoding -lTimeFormat -o "$work/fuzz-query-language"
+    -lIndexer -lPacketDecoding -lTimeFormat -lSystemIO -o "$work/fuzz-query-language"
 
 # Seeds once: every query example of the documentation and string literal of the query tests.
 if [ -z "$(ls -A "$work/seeds")" ]; then

@@ -73,9 +73,6 @@ public enum TimeParser {
         return sum
     }
 
-    /// RFC 3339 (fractions to the nanosecond, offsets) or a date: the query language's own parser.
-    static func rfc3339(_ t: String) -> Int64? { RFC3339.parse(t.replacingOccurrences(of: " ", with: "T")) }
-
     static func nanos(_ d: Date) -> Int64 {
         let ns = d.timeIntervalSince1970 * 1e9
         return ns.isFinite && abs(ns) < 9.2e18 ? Int64(ns) : 0

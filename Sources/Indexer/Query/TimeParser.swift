@@ -1,18 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 import TimeFormat
 
 /// Times in queries: RFC 3339 (`2026-11-23T14:05:00Z`, `2026-11-23T15:05:00.5+01:00`), a date
 /// (`2026-11-23`, midnight UTC; both parsed by `TimeFormat.RFC3339.parseAbsolute`), `now`, or
 /// relative (`15m ago`: units s, m, h, d, w).
 enum TimeParser {
-    /// The current time in nanoseconds since the epoch.
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
+    /// The current time in nanoseconds since the epoch (the system layer's wall clock).
+    static func now() -> Int64 { WallClock.nanos() }
 
     /// `now - duration`, or nil when it falls before the earliest representable time.
     static func ago(_ duration: Int64, from now: Int64) -> Int64? {

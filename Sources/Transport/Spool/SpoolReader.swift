@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SystemIO
 
 /// Reads one sink's records back from the spool, in sequence order, from its cursor on. Owned by
 /// that sink's thread. Only fsynced records are returned; damaged records are skipped and counted.
@@ -91,10 +92,9 @@ public final class SpoolReader {
         let chunk = 256 << 10
         let old = buffer.count
         buffer.append(contentsOf: repeatElement(0, count: chunk))
-        var n = 0
-        repeat {
-            n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + old, chunk, off_t(fileOffset)) }
-        } while n < 0 && errno == EINTR
+        let n = buffer.withUnsafeMutableBytes { raw in
+            raw.baseAddress.map { FileSystem.pread(fd, $0 + old, chunk, at: UInt64(fileOffset)) } ?? -1
+        }
         buffer.removeLast(chunk - max(n, 0))
         guard n > 0 else { return false }
         fileOffset += n
