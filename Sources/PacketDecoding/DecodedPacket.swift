@@ -63,6 +63,11 @@ public struct DecodedPacket: Sendable, Equatable {
     /// The flow quoted by an ICMP / ICMPv6 error message.
     public var quoted = QuotedFlow()
 
+    // MARK: Encapsulation
+    /// The encapsulations walked to reach the fields above (which describe the innermost packet),
+    /// their identities and the outermost IP layer. Empty for a plain packet.
+    public var tunnel = TunnelInfo()
+
     // MARK: Payload
     /// Offset of the transport payload (after the TCP/UDP/SCTP/ICMP header; the whole IP payload for
     /// other protocols and non-first fragments).

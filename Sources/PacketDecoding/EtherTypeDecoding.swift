@@ -24,6 +24,8 @@ extension PacketDecoder {
             }
             let vlanID = p.u16(offset) & 0x0FFF
             if tags == 0 { out.outerVLAN = vlanID } else if tags == 1 { out.innerVLAN = vlanID }
+            out.tunnel.layers.insert(.vlan)
+            out.tunnel.vlanIDs.append(UInt32(vlanID))
             tags += 1
             out.vlanCount = UInt8(tags)
             type = p.u16(offset + 2)
@@ -67,6 +69,9 @@ extension PacketDecoder {
             out.anomaly = .truncatedLink
             return
         }
+        out.tunnel.layers.insert(.pppoe)
+        out.tunnel.innermost = .pppoe
+        out.tunnel.pppoeSession = p.u16(offset + 2)
         switch p.u16(offset + 6) {
         case 0x0021: decodeIPv4(p, at: offset + 8, &out)
         case 0x0057: decodeIPv6(p, at: offset + 8, &out)
@@ -78,8 +83,8 @@ extension PacketDecoder {
     }
 
     /// MPLS label stack (4 bytes per label, bottom-of-stack bit in byte 2); the payload type is not
-    /// signalled, so the first nibble after the stack decides IPv4/IPv6 as routers do. Pseudowires
-    /// (Ethernet over MPLS) are reported as `.other`.
+    /// signalled, so the first nibble after the stack decides IPv4/IPv6 as routers do; anything else
+    /// may be an Ethernet pseudowire (see ``decodeMPLSPseudowire(_:at:_:)``).
     private static func decodeMPLS(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         var offset = offset
         var labels = 0
@@ -93,6 +98,9 @@ extension PacketDecoder {
                 return
             }
             let bottomOfStack = p.u8(offset + 2) & 1 == 1
+            out.tunnel.mplsLabels.append(p.u32(offset) >> 12)
+            out.tunnel.layers.insert(.mpls)
+            out.tunnel.innermost = .mpls
             offset += 4
             labels += 1
             if bottomOfStack { break }
@@ -104,10 +112,36 @@ extension PacketDecoder {
         switch p.u8(offset) >> 4 {
         case 4: decodeIPv4(p, at: offset, &out)
         case 6: decodeIPv6(p, at: offset, &out)
-        default:
+        default: decodeMPLSPseudowire(p, at: offset, &out)
+        }
+    }
+
+    /// What follows a label stack whose first nibble is neither 4 nor 6, decided as tshark's
+    /// `pw_eth_heuristic` does: an Ethernet frame without control word if the bytes look like one,
+    /// else, after a first nibble of 0, an Ethernet frame behind a 4-byte control word (RFC 4448);
+    /// else an unknown payload.
+    private static func decodeMPLSPseudowire(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        let frame: Int
+        if looksLikeEthernet(p, at: offset) {
+            frame = offset
+        } else if p.u8(offset) >> 4 == 0 && looksLikeEthernet(p, at: offset + 4) {
+            frame = offset + 4
+        } else {
             out.network = .other
             out.networkOffset = offset
             opaquePayload(p, from: offset, &out)
+            out.flag(.unknownTunnelPayload)
+            return
+        }
+        decodeInside(.mplsPseudowire, p, &out) { inner in decodeEthernet(p, at: frame, &inner) }
+    }
+
+    /// An Ethernet header whose EtherType is one an MPLS pseudowire plausibly carries.
+    private static func looksLikeEthernet(_ p: PacketBytes, at offset: Int) -> Bool {
+        guard p.has(offset, 14) else { return false }
+        switch p.u16(offset + 12) {
+        case 0x0800, 0x86DD, 0x0806, 0x8100, 0x88A8, 0x8847, 0x8848, 0x8864: return true
+        default: return false
         }
     }
 }

@@ -71,6 +71,16 @@ extension PacketDecoder {
         case 132: decodeSCTP(p, at: offset, end: end, declaredEnd: declaredEnd, &out)
         case 1: decodeICMP(p, at: offset, end: end, declaredEnd: declaredEnd, version6: false, &out)
         case 58: decodeICMP(p, at: offset, end: end, declaredEnd: declaredEnd, version6: true, &out)
+        case 4, 41, 47:
+            // Tunnels are decoded when the packet is whole; a first fragment waits for reassembly.
+            out.transport = .other
+            setPayload(from: offset, end: end, declaredEnd: declaredEnd, &out)
+            guard !out.fragment.isFragment else { return }
+            if out.ipProtocol == 47 {
+                decodeGRE(p, at: offset, end: end, &out)
+            } else {
+                decodeIPInIP(p, at: offset, end: end, version: out.ipProtocol == 4 ? 4 : 6, &out)
+            }
         default:
             out.transport = .other
             setPayload(from: offset, end: end, declaredEnd: declaredEnd, &out)

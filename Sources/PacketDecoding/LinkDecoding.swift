@@ -1,16 +1,92 @@
-// Link layers: Ethernet, BSD loopback, Linux cooked v1/v2, raw IP.
+// Link layers: Ethernet, BSD loopback, Linux cooked v1/v2, raw IP, FDDI, 802.11 (plain and with
+// radiotap), and the 802.2 LLC/SNAP header the last two carry.
 
 extension PacketDecoder {
-    /// Ethernet II: dst MAC, src MAC, EtherType (or 802.3 length).
-    static func decodeEthernet(_ p: PacketBytes, _ out: inout DecodedPacket) {
-        guard p.has(0, 14) else {
+    /// Ethernet II: dst MAC, src MAC, EtherType (or an 802.3 length, then LLC). `offset` is not 0 for
+    /// an Ethernet frame inside a tunnel.
+    static func decodeEthernet(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        guard p.has(offset, 14) else {
             out.anomaly = .truncatedLink
             return
         }
         out.hasEthernet = true
-        out.dstMAC = p.mac(0)
-        out.srcMAC = p.mac(6)
-        decodeEtherType(p, p.u16(12), at: 14, &out)
+        out.dstMAC = p.mac(offset)
+        out.srcMAC = p.mac(offset + 6)
+        let typeOrLength = p.u16(offset + 12)
+        if typeOrLength < 0x0600 {
+            decodeLLC(p, at: offset + 14, &out)
+        } else {
+            decodeEtherType(p, typeOrLength, at: offset + 14, &out)
+        }
+    }
+
+    /// 802.2 LLC: only SNAP (AA AA 03) with an EtherType OUI (00-00-00, or 00-00-F8 for 802.1H)
+    /// leads somewhere; any other LLC frame (spanning tree, NetBIOS, ...) is `.other`.
+    static func decodeLLC(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        guard p.has(offset, 8), p.u16(offset) == 0xAAAA, p.u8(offset + 2) == 0x03,
+              p.u32(offset + 2) & 0x00FF_FFFF == 0 || p.u32(offset + 2) & 0x00FF_FFFF == 0xF8
+        else {
+            out.network = .other
+            out.networkOffset = offset
+            opaquePayload(p, from: offset, &out)
+            return
+        }
+        out.tunnel.layers.insert(.llcSNAP)
+        decodeEtherType(p, p.u16(offset + 6), at: offset + 8, &out)
+    }
+
+    /// FDDI: frame control (1 byte), destination and source (6 each, possibly bit-swapped: not used),
+    /// then LLC.
+    static func decodeFDDI(_ p: PacketBytes, _ out: inout DecodedPacket) {
+        guard p.has(0, 13) else {
+            out.anomaly = .truncatedLink
+            return
+        }
+        decodeLLC(p, at: 13, &out)
+    }
+
+    /// Radiotap: version 0, then its own length (little-endian, at offset 2), then an 802.11 frame.
+    static func decodeRadiotap(_ p: PacketBytes, _ out: inout DecodedPacket) {
+        guard p.has(0, 4) else {
+            out.anomaly = .truncatedLink
+            return
+        }
+        let length = Int(p.u16(2).byteSwapped)
+        guard p.u8(0) == 0, length >= 8 else {
+            out.anomaly = .badTunnelHeader
+            return
+        }
+        decodeIEEE80211(p, at: length, &out)
+    }
+
+    /// 802.11: only unprotected data frames with a body carry a network layer. The MAC header is 24
+    /// bytes, plus a fourth address (to-DS and from-DS both set), a QoS control (QoS subtypes) and an
+    /// HT control (QoS with the order bit); then LLC/SNAP. Addresses are not decoded as MACs.
+    static func decodeIEEE80211(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        guard p.has(offset, 2) else {
+            out.anomaly = .truncatedLink
+            return
+        }
+        let control = p.u8(offset)
+        let flags = p.u8(offset + 1)
+        let subtype = control >> 4
+        // Type 2 is data; subtypes 4-7 and 12-15 are "null" (no body); 0x40 is the protected bit.
+        guard (control >> 2) & 3 == 2, subtype & 4 == 0, flags & 0x40 == 0 else {
+            out.network = .other
+            out.networkOffset = offset
+            return
+        }
+        var length = 24
+        if flags & 3 == 3 { length += 6 }
+        if subtype & 8 != 0 {
+            length += 2
+            if flags & 0x80 != 0 { length += 4 }
+        }
+        guard p.has(offset, length) else {
+            out.anomaly = .truncatedLink
+            return
+        }
+        decodeLLC(p, at: offset + length, &out)
     }
 
     /// BSD loopback: a 4-byte address family. `LINKTYPE_NULL` stores it in the capturing host's byte

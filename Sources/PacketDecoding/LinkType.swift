@@ -21,6 +21,12 @@ public struct LinkType: RawRepresentable, Sendable, Hashable {
     public static let raw = LinkType(rawValue: 101)
     /// `LINKTYPE_LOOP` (108): OpenBSD loopback, a 4-byte address family in network byte order.
     public static let loop = LinkType(rawValue: 108)
+    /// `LINKTYPE_FDDI` (10): FDDI (13-byte MAC header), then 802.2 LLC/SNAP.
+    public static let fddi = LinkType(rawValue: 10)
+    /// `LINKTYPE_IEEE802_11` (105): 802.11 frames without a radio header; data frames carry LLC/SNAP.
+    public static let ieee80211 = LinkType(rawValue: 105)
+    /// `LINKTYPE_IEEE802_11_RADIOTAP` (127): a radiotap header, then an 802.11 frame.
+    public static let radiotap = LinkType(rawValue: 127)
     /// `LINKTYPE_LINUX_SLL` (113): Linux "cooked" capture v1, 16-byte header.
     public static let linuxSLL = LinkType(rawValue: 113)
     /// `LINKTYPE_IPV4` (228): raw IPv4 only.
@@ -33,12 +39,13 @@ public struct LinkType: RawRepresentable, Sendable, Hashable {
     /// Every link type the decoder understands.
     public static let supported: [LinkType] = [
         .null, .ethernet, .rawAlt12, .rawAlt14, .raw, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2,
+        .fddi, .ieee80211, .radiotap,
     ]
 
     /// Whether ``PacketDecoder`` decodes this link type.
     public var isSupported: Bool {
         switch rawValue {
-        case 0, 1, 12, 14, 101, 108, 113, 228, 229, 276: true
+        case 0, 1, 10, 12, 14, 101, 105, 108, 113, 127, 228, 229, 276: true
         default: false
         }
     }

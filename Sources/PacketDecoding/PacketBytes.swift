@@ -15,6 +15,13 @@ struct PacketBytes {
         self.count = count
     }
 
+    /// The same bytes cut at `end` (a tunnel's payload ends where its outer header says, whatever
+    /// follows in the capture). Offsets are unchanged.
+    @inline(__always)
+    func limited(to end: Int) -> PacketBytes {
+        PacketBytes(base: base, count: max(0, min(count, end)))
+    }
+
     /// Whether `length` bytes starting at `offset` were captured.
     @inline(__always)
     func has(_ offset: Int, _ length: Int) -> Bool {

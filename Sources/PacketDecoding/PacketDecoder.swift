@@ -28,7 +28,10 @@ public enum PacketDecoder {
         }
         let p = PacketBytes(base: base, count: bytes.count)
         switch linkType.rawValue {
-        case LinkType.ethernet.rawValue: decodeEthernet(p, &out)
+        case LinkType.ethernet.rawValue: decodeEthernet(p, at: 0, &out)
+        case LinkType.fddi.rawValue: decodeFDDI(p, &out)
+        case LinkType.ieee80211.rawValue: decodeIEEE80211(p, at: 0, &out)
+        case LinkType.radiotap.rawValue: decodeRadiotap(p, &out)
         case LinkType.null.rawValue: decodeLoopback(p, networkOrderOnly: false, &out)
         case LinkType.loop.rawValue: decodeLoopback(p, networkOrderOnly: true, &out)
         case LinkType.linuxSLL.rawValue: decodeSLL(p, &out)

@@ -58,6 +58,10 @@ extension PacketDecoder {
             out.flag(.badUDPLength)
         }
         setPayload(from: offset + 8, end: min(end, udpEnd), declaredEnd: udpEnd, &out)
+        let port = out.dstPort
+        if (port == vxlanPort || port == genevePort || port == gtpUserPort) && !out.fragment.isFragment {
+            decodeUDPTunnel(p, &out)
+        }
     }
 
     /// SCTP (RFC 9260): 12-byte common header; the chunks are the payload.
