@@ -5,7 +5,8 @@ public enum NodeKind: String, Codable, Sendable, CaseIterable {
 
 /// One node of the inventory.
 ///
-/// An `endpoint` node's id is an agent service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`): its
+/// An `endpoint` node's id is an agent service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`, or
+/// tenant-scoped `vxlan:100/10.0.0.5:443/tcp` for a service inside a tenant's tunnel): its
 /// state comes from the agents' `service_state` records. An `agent` node's id is an agent id: it is
 /// OK while the agent reports, UNKNOWN once it is stale. Other nodes are computed from their children.
 public struct Node: Sendable, Hashable, Codable {
@@ -128,7 +129,7 @@ public struct Inventory: Sendable, Equatable, Codable {
             if n.id.isEmpty { throw InventoryError(subject: "node #\(ids.count + 1)", field: "id", "empty") }
             if !ids.insert(n.id).inserted { throw InventoryError(subject: subject, field: "id", "duplicate id") }
             if n.kind == .endpoint && ServiceID(n.id) == nil {
-                throw InventoryError(subject: subject, field: "id", "an endpoint id is 'address:port/transport' (e.g. 10.0.0.5:443/tcp or [2001:db8::1]:53/udp)")
+                throw InventoryError(subject: subject, field: "id", "an endpoint id is '[tenant/]address:port/transport' (e.g. 10.0.0.5:443/tcp, [2001:db8::1]:53/udp or vxlan:100/10.0.0.5:443/tcp)")
             }
             switch n.reduce {
             case .quorumCount(let k) where k < 1:

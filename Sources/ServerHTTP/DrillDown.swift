@@ -34,6 +34,14 @@ enum DrillDown {
 
     /// `addr:port/transport` (IPv6 in brackets) → the agents' query expression.
     static func expression(service: String, client: String?) -> String? {
+        // A tenant-scoped id (`vxlan:100/10.0.0.5:443/tcp`): the agents index the innermost
+        // packet, so the expression names the inner service; packets of another tenant reusing
+        // the same addresses are not told apart by it (the agent's index filters on addresses).
+        var service = Substring(service)
+        if let first = service.firstIndex(of: "/"), first != service.lastIndex(of: "/") {
+            guard ServiceID.isTenant(service[..<first]) else { return nil }
+            service = service[service.index(after: first)...]
+        }
         guard let slash = service.lastIndex(of: "/"), let colon = service[..<slash].lastIndex(of: ":") else { return nil }
         var host = String(service[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }

@@ -43,7 +43,7 @@ enum FoundationRecordParser {
         let env = Envelope(schemaVersion: Int(version), kind: kind, agentID: agent, epoch: epoch, seq: seq, ts: ts, tsText: tsText, agentTS: agentTS)
         func service() throws(LineError) -> String {
             let s = try string("service")!
-            guard ServiceID(s) != nil else { throw LineError(line: number, "'service': '\(s)' is not address:port/transport") }
+            guard ServiceID(s) != nil else { throw LineError(line: number, "'service': '\(s)' is not [tenant/]address:port/transport") }
             return s
         }
         let body: RecordBody

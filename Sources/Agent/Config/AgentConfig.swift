@@ -110,6 +110,15 @@ public struct AnalyticsSettings: Sendable, Hashable {
     public var recordFiles: Bool = true
     /// Total size of the record files kept. Default 1 GiB.
     public var recordFilesBytes: UInt64 = 1 << 30
+    /// `analytics.tunnels.tenant_keys`: the encapsulations whose identity separates tenants (part of
+    /// the flow key and of service ids), among ``tenantKeyNames``. Default VXLAN, Geneve, GRE.
+    public var tunnelTenantKeys: [String] = ["vxlan", "geneve", "gre"]
+    /// `analytics.tunnels.mirror_vnis`: VXLAN / Geneve VNIs that carry mirrored traffic (never a
+    /// tenant). Default none.
+    public var tunnelMirrorVNIs: [UInt32] = []
+
+    /// The names `analytics.tunnels.tenant_keys` accepts.
+    public static let tenantKeyNames = ["vxlan", "geneve", "gre", "gtp", "erspan", "mpls", "pppoe"]
 
     public init() {}
 }

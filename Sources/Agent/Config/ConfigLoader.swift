@@ -103,7 +103,8 @@ public enum ConfigLoader {
     private static func parseAnalytics(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
         let m = try r.mapping(node, "analytics")
         try r.checkKeys(m, "analytics.", allowed: ["enabled", "max_flows", "window", "edge_interval", "txn_sample_rate",
-                                                    "record_files", "record_files_size"])
+                                                    "record_files", "record_files_size", "tunnels"])
+        if let t = m["tunnels"] { try parseTunnels(t, r, &a) }
         if let v = m["enabled"] { a.enabled = try r.bool(v, "analytics.enabled") }
         if let v = m["max_flows"] {
             guard let n = Int(try r.string(v, "analytics.max_flows")), n >= 1024, n <= 100_000_000 else {
@@ -124,6 +125,45 @@ public enum ConfigLoader {
         if a.windowSeconds < 1 { throw ConfigError(option: "analytics.window", "must be at least 1s", file: r.file) }
         if a.edgeIntervalSeconds < a.windowSeconds {
             throw ConfigError(option: "analytics.edge_interval", "must be at least analytics.window", file: r.file)
+        }
+    }
+
+    /// `analytics.tunnels`: `tenant_keys` (a list, or a comma-separated string, of encapsulation
+    /// names; `[]` for none) and `mirror_vnis` (a list of VNIs, 0...16777215).
+    private static func parseTunnels(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
+        let m = try r.mapping(node, "analytics.tunnels")
+        try r.checkKeys(m, "analytics.tunnels.", allowed: ["tenant_keys", "mirror_vnis"])
+        if let v = m["tenant_keys"] {
+            let opt = "analytics.tunnels.tenant_keys"
+            let names: [String]
+            switch v {
+            case .sequence(let seq): names = try seq.map { try r.string($0, opt) }
+            default: names = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            }
+            var seen = Set<String>()
+            for n in names {
+                guard AnalyticsSettings.tenantKeyNames.contains(n) else {
+                    throw ConfigError(option: opt, "'\(n)' is not an encapsulation with a tenant identity (known: \(AnalyticsSettings.tenantKeyNames.joined(separator: ", ")))", file: r.file)
+                }
+                guard seen.insert(n).inserted else { throw ConfigError(option: opt, "'\(n)' is listed twice", file: r.file) }
+            }
+            a.tunnelTenantKeys = names
+        }
+        if let v = m["mirror_vnis"] {
+            let opt = "analytics.tunnels.mirror_vnis"
+            let items: [String]
+            switch v {
+            case .sequence(let seq): items = try seq.map { try r.string($0, opt) }
+            default: items = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            }
+            a.tunnelMirrorVNIs = try items.map { s in
+                guard let n = UInt32(s), n <= 0xFF_FFFF else {
+                    throw ConfigError(option: opt, "'\(s)' is not a VNI (a whole number from 0 to 16777215)", file: r.file)
+                }
+                return n
+            }
         }
     }
 

@@ -46,12 +46,13 @@ extension StandardApplicationAnalyzer {
         var s = TransactionSummary(flowID: flow.flowID, application: .dns, requestNanos: q.nanos,
                                    responseTimeNanos: latency, client: flow.client, clientPort: flow.clientPort,
                                    service: flow.service, isError: isError)
+        s.tunnel = flow.tunnel
         s.dnsQueryName = q.name
         s.dnsQueryType = q.type
         s.dnsRcode = rcode
         s.dnsAnswerCount = header?.answerCount ?? 0
         sink.transaction(s)
         sink.observe(ServiceObservation(kind: .transaction, timeNanos: answered ? t : q.nanos, client: flow.client,
-                                        service: flow.service, application: .dns, latencyNanos: latency, isError: isError))
+                                        service: flow.service, application: .dns, latencyNanos: latency, isError: isError, tunnel: flow.tunnel))
     }
 }

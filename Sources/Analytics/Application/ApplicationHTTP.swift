@@ -62,12 +62,13 @@ extension StandardApplicationAnalyzer {
         var s = TransactionSummary(flowID: flow.flowID, application: .http, requestNanos: r.nanos,
                                    responseTimeNanos: latency, client: flow.client, clientPort: flow.clientPort,
                                    service: flow.service, isError: isError)
+        s.tunnel = flow.tunnel
         s.httpMethod = r.method
         s.httpHost = r.host
         s.httpPath = r.path
         s.httpStatus = status
         sink.transaction(s)
         sink.observe(ServiceObservation(kind: .transaction, timeNanos: answered ? t : r.nanos, client: flow.client,
-                                        service: flow.service, application: .http, latencyNanos: latency, isError: isError))
+                                        service: flow.service, application: .http, latencyNanos: latency, isError: isError, tunnel: flow.tunnel))
     }
 }

@@ -42,12 +42,13 @@ extension StandardApplicationAnalyzer {
         var s = TransactionSummary(flowID: flow.flowID, application: .tls, requestNanos: h.clientHelloNanos,
                                    responseTimeNanos: latency, client: flow.client, clientPort: flow.clientPort,
                                    service: flow.service, isError: isError)
+        s.tunnel = flow.tunnel
         s.tlsServerName = h.serverName
         s.tlsVersion = h.version
         s.tlsAlert = h.alertDescription
         sink.transaction(s)
         sink.observe(ServiceObservation(kind: .transaction, timeNanos: answered ? h.serverHelloNanos : h.clientHelloNanos,
                                         client: flow.client, service: flow.service, application: .tls,
-                                        latencyNanos: latency, isError: isError))
+                                        latencyNanos: latency, isError: isError, tunnel: flow.tunnel))
     }
 }

@@ -14,7 +14,7 @@ public final class EdgeAggregator {
     /// Observations dropped because the interval already had `maxEdges` edges (cumulative).
     public private(set) var overflowObservations: UInt64 = 0
 
-    private var edges: [EdgeKey: (application: ApplicationProtocol, counters: EdgeCounters)] = [:]
+    private var edges: [EdgeKey: (application: ApplicationProtocol, counters: EdgeCounters, tunnel: TunnelSummary?)] = [:]
     private var intervalStart: Int64?
 
     public init(intervalNanos: Int64 = 60_000_000_000, maxEdges: Int = 50_000,
@@ -38,12 +38,13 @@ public final class EdgeAggregator {
                 overflowObservations += 1
                 return
             }
-            edges[key] = (o.application, EdgeCounters())
+            edges[key] = (o.application, EdgeCounters(), o.tunnel)
             index = edges.index(forKey: key)
         }
         guard let index else { return }
         edges.values[index].counters.add(o)
         if o.application != .none { edges.values[index].application = o.application }
+        if o.tunnel != nil && edges.values[index].tunnel == nil { edges.values[index].tunnel = o.tunnel }
     }
 
     /// Packet time is now `nanos`: reports the open interval if it has ended.
@@ -70,12 +71,15 @@ public final class EdgeAggregator {
             if a.key.client != b.key.client { return a.key.client < b.key.client }
             if a.key.service.address != b.key.service.address { return a.key.service.address < b.key.service.address }
             if a.key.service.port != b.key.service.port { return a.key.service.port < b.key.service.port }
-            return a.key.service.transport.rawValue < b.key.service.transport.rawValue
+            if a.key.service.transport != b.key.service.transport {
+                return a.key.service.transport.rawValue < b.key.service.transport.rawValue
+            }
+            return a.key.service.tenant < b.key.service.tenant
         }
         edges.removeAll(keepingCapacity: true)
         for (key, value) in sorted {
             onReport(EdgeReport(edge: key, application: value.application, intervalStartNanos: start,
-                                intervalEndNanos: end, counters: value.counters))
+                                intervalEndNanos: end, counters: value.counters, tunnel: value.tunnel))
         }
     }
 }

@@ -89,4 +89,6 @@ public struct EdgeReport: Sendable, Hashable {
     public var intervalEndNanos: Int64
     /// Delta counters and histograms of the interval.
     public var counters: EdgeCounters
+    /// The tunnel of the edge's first tunnelled observation in the interval (nil when untunnelled).
+    public var tunnel: TunnelSummary? = nil
 }

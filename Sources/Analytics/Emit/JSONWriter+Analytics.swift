@@ -10,9 +10,39 @@ extension JSONWriter {
         value(ipv4: v4)
     }
 
-    /// A service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`), same text as ``ServiceKey/id``.
+    /// A service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`, `vxlan:100/10.0.0.5:443/tcp`),
+    /// same text as ``ServiceKey/id``.
     public mutating func value(serviceID s: ServiceKey) {
+        if s.tenant.isTenant { return value(s.id) }
         value(serviceIPv4: s.address.ipv4, host: s.address.description, port: s.port, transport: s.transport.name)
+    }
+
+    /// The `tunnel` member (``Records/TunnelRecord``), when `t` is not nil.
+    public mutating func tunnel(_ t: TunnelSummary?) {
+        guard let t else { return }
+        typealias K = TunnelRecord.Key
+        key(K.tunnel.key)
+        beginObject()
+        field(K.type.key, t.kind.name)
+        if t.hasID { field(K.id.key, UInt64(t.id)) }
+        if t.hasOuter {
+            key(K.outer.key)
+            beginObject()
+            field(K.src.key, t.outerSrc)
+            field(K.dst.key, t.outerDst)
+            if t.outerSrcPort != 0 || t.outerDstPort != 0 {
+                field(K.sport.key, Int(t.outerSrcPort))
+                field(K.dport.key, Int(t.outerDstPort))
+            }
+            field(K.proto.key, Int(t.outerIPProtocol))
+            endObject()
+        }
+        if t.tenant.isTenant { field(K.tenant.key, t.tenant.name) }
+        key(K.layers.key)
+        beginArray()
+        for kind in EncapsulationKind.allCases where t.layers.contains(kind) { value(kind.name) }
+        endArray()
+        endObject()
     }
 
     public mutating func field(_ k: StaticString, _ v: IPAddress) { key(k); value(v) }

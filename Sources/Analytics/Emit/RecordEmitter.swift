@@ -88,7 +88,7 @@ public final class RecordEmitter: FlowEventSink {
     public func observe(_ observation: ServiceObservation) {
         advance(to: observation.timeNanos)
         if let announcement = seen.note(observation.service, application: observation.application,
-                                        at: observation.timeNanos) {
+                                        at: observation.timeNanos, tunnel: observation.tunnel) {
             emit(.serviceSeen, ts: announcement.nanos, key: announcement.service.id) { $0.serviceSeen(announcement) }
         }
         services.observe(observation)

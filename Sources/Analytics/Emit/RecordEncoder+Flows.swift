@@ -24,6 +24,7 @@ extension RecordEncoder {
         writer.field("ip_proto", Int(c.ipProtocol))
         if c.outerVLAN != 0 { writer.field("vlan", Int(c.outerVLAN)) }
         if c.innerVLAN != 0 { writer.field("inner_vlan", Int(c.innerVLAN)) }
+        writer.tunnel(c.tunnel)
         writer.field("conn_state", c.connState)
         writer.field("history", c.history)
         writer.field("interim", c.isInterim)
@@ -63,6 +64,7 @@ extension RecordEncoder {
         writer.micros("response_time_us", t.responseTimeNanos)
         writer.field("error", t.isError)
         writer.field("sample_rate", sampleRate)
+        writer.tunnel(t.tunnel)
         switch t.application {
         case .dns:
             writer.field("dns_qname", t.dnsQueryName)

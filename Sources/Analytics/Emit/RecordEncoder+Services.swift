@@ -6,6 +6,7 @@ extension RecordEncoder {
     public mutating func edge(_ e: EdgeReport) {
         writer.field(RecordField.origH.key, e.edge.client)
         service(e.edge.service, application: e.application)
+        writer.tunnel(e.tunnel)
         writer.time("interval_start", e.intervalStartNanos)
         writer.time("interval_end", e.intervalEndNanos)
         let c = e.counters
@@ -47,6 +48,7 @@ extension RecordEncoder {
     /// Body of a `service_state` record.
     public mutating func serviceState(_ r: ServiceStateReport) {
         service(r.service, application: r.application)
+        writer.tunnel(r.tunnel)
         writer.field(RecordField.state.key, r.state.rawValue)
         writer.field(RecordField.previousState.key, r.previousState.rawValue)
         writer.field(RecordField.reason.key, r.reason.rawValue)
@@ -74,6 +76,7 @@ extension RecordEncoder {
     /// Body of a `service_seen` record.
     public mutating func serviceSeen(_ a: ServiceSeenTracker.Announcement) {
         service(a.service, application: a.application)
+        writer.tunnel(a.tunnel)
         writer.time(RecordField.firstSeen.key, a.firstSeenNanos)
         writer.field("reannounce", a.isReannouncement)
     }

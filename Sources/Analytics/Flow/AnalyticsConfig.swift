@@ -41,6 +41,10 @@ public struct AnalyticsConfig: Sendable, Hashable {
     /// Default true.
     public var applicationAnalysis = true
 
+    /// Which tunnel identities separate tenants (part of the flow key and of service ids). Default:
+    /// VXLAN VNI, Geneve VNI and GRE key (``TunnelAnalyticsConfig``).
+    public var tunnels = TunnelAnalyticsConfig()
+
     /// The defaults above.
     public init() {}
 

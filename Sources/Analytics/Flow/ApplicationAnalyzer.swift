@@ -12,9 +12,12 @@ public struct ApplicationFlowContext: Sendable {
     public var service: ServiceKey
     /// The application recognised on the flow so far (`.none` until an analyzer claimed it).
     public var application: ApplicationProtocol
+    /// The flow's tunnel (nil when untunnelled), for the `txn` record and observations.
+    public var tunnel: TunnelSummary?
 
     public init(flowID: UInt64, slot: UInt32, client: IPAddress, clientPort: UInt16, service: ServiceKey,
-                application: ApplicationProtocol) {
+                application: ApplicationProtocol, tunnel: TunnelSummary? = nil) {
+        self.tunnel = tunnel
         self.flowID = flowID
         self.slot = slot
         self.client = client

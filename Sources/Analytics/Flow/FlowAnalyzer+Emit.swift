@@ -13,6 +13,8 @@ extension FlowAnalyzer {
             transport: en.transport, ipProtocol: en.key.ipProtocol,
             outerVLAN: en.key.outerVLAN, innerVLAN: en.key.innerVLAN, application: en.application,
             connState: connState(e), history: en.history.string, isInterim: interim, endReason: reason)
+        s.tenant = TenantKey(rawValue: en.key.tenant)
+        s.tunnel = tunnels.tunnel(en.tunnelSlot)
         s.originatorPackets = en.originator.packets
         s.responderPackets = en.responder.packets
         s.originatorBytes = en.originator.bytes
@@ -60,7 +62,8 @@ extension FlowAnalyzer {
         e.pointee.reportedRetransmissions = retrans
         sink.observe(ServiceObservation(kind: .traffic, timeNanos: t, client: e.pointee.originatorAddress,
                                         service: e.pointee.service, application: e.pointee.application,
-                                        bytesToServer: dServer, bytesToClient: dClient, retransmissions: dRetrans))
+                                        bytesToServer: dServer, bytesToClient: dClient, retransmissions: dRetrans,
+                                        tunnel: tunnels.tunnel(e.pointee.tunnelSlot)))
     }
 
     /// Interim report on a long flow (it stays open).
@@ -84,6 +87,7 @@ extension FlowAnalyzer {
         if let app = applicationAnalyzer { app.flowEnded(context(index), summary: &s) }
         emitTraffic(index, t: t)
         sink.connection(s)
+        tunnels.release(e.pointee.tunnelSlot)
         table.remove(index)
     }
 }

@@ -14,9 +14,10 @@ extension FlowAnalyzer {
         }
         let transport = Self.transport(of: p)
         let ports = transport == .tcp || transport == .udp || transport == .sctp
+        let tenant = config.tunnels.tenant(of: p.tunnel)
         let (key, fromA) = FlowKey.make(src: p.src, srcPort: ports ? p.srcPort : 0, dst: p.dst, dstPort: ports ? p.dstPort : 0,
                                         ipProtocol: p.ipProtocol, outerVLAN: p.vlanCount > 0 ? p.outerVLAN : 0,
-                                        innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0)
+                                        innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0, tenant: tenant.rawValue)
         let hash = key.hash32
         var index = table.find(key, hash: hash)
         if index != FlowTable.none, transport == .tcp, isReuse(index, p, fromA: fromA) {
@@ -118,6 +119,11 @@ extension FlowAnalyzer {
             e.pointee.flags.insert(.flipped)
             e.pointee.history.append(UInt8(ascii: "^"))
         }
+        if p.tunnel.layers.rawValue != 0,
+           let tunnel = TunnelAnalyticsConfig.summary(of: p.tunnel, tenant: TenantKey(rawValue: key.tenant),
+                                                       reversed: (fromA != e.pointee.originatorIsA)) {
+            e.pointee.tunnelSlot = tunnels.store(tunnel)
+        }
         table.appendInterim(index)
         storedCounters.flowsCreated &+= 1
         if transport == .udp || transport == .sctp, !flip {
@@ -129,7 +135,7 @@ extension FlowAnalyzer {
 
     /// A later fragment: counted in the flow of its datagram's first fragment.
     func trackNonFirstFragment(_ p: DecodedPacket, t: Int64, segment: Int64) {
-        guard let (key, fromA) = fragments.lookup(p, nanos: t) else {
+        guard let (key, fromA) = fragments.lookup(p, tenant: config.tunnels.tenant(of: p.tunnel).rawValue, nanos: t) else {
             storedCounters.orphanFragments &+= 1
             return
         }
@@ -152,7 +158,8 @@ extension FlowAnalyzer {
         let ports = q.hasPorts && (q.ipProtocol == 6 || q.ipProtocol == 17 || q.ipProtocol == 132)
         let (key, _) = FlowKey.make(src: q.src, srcPort: ports ? q.srcPort : 0, dst: q.dst, dstPort: ports ? q.dstPort : 0,
                                     ipProtocol: q.ipProtocol, outerVLAN: p.vlanCount > 0 ? p.outerVLAN : 0,
-                                    innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0)
+                                    innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0,
+                                    tenant: config.tunnels.tenant(of: p.tunnel).rawValue)
         let index = table.find(key, hash: key.hash32)
         guard index != FlowTable.none else {
             storedCounters.icmpErrorsUnattributed &+= 1
@@ -181,6 +188,6 @@ extension FlowAnalyzer {
     func observe(_ kind: ServiceObservation.Kind, _ e: UnsafeMutablePointer<FlowEntry>, t: Int64, latency: Int64 = -1) {
         sink.observe(ServiceObservation(kind: kind, timeNanos: t, client: e.pointee.originatorAddress,
                                         service: e.pointee.service, application: e.pointee.application,
-                                        latencyNanos: latency))
+                                        latencyNanos: latency, tunnel: tunnels.tunnel(e.pointee.tunnelSlot)))
     }
 }

@@ -18,6 +18,8 @@ public final class FlowAnalyzer {
     public var applicationAnalyzer: (any ApplicationAnalyzer)?
     let table: FlowTable
     var fragments: FragmentTable
+    /// Tunnels of the open tunnelled flows (``FlowEntry/tunnelSlot``).
+    var tunnels = TunnelPool()
     /// Counters (``FlowCounters/activeFlows`` is filled on read).
     public var counters: FlowCounters {
         var c = storedCounters

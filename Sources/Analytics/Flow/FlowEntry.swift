@@ -119,6 +119,8 @@ struct FlowEntry {
     var interimPrev: UInt32 = FlowTable.none
     var interimNext: UInt32 = FlowTable.none
     var inUse = false
+    /// The flow's tunnel in ``FlowAnalyzer/tunnels`` (``FlowTable/none`` for an untunnelled flow).
+    var tunnelSlot: UInt32 = FlowTable.none
 
     init() {}
 
@@ -131,6 +133,6 @@ struct FlowEntry {
     /// The service (responder side) used by this flow.
     var service: ServiceKey {
         ServiceKey(address: responderAddress, port: transport == .icmp || transport == .icmpv6 ? 0 : responderPort,
-                   transport: transport)
+                   transport: transport, tenant: TenantKey(rawValue: key.tenant))
     }
 }

@@ -1,8 +1,9 @@
 import PacketDecoding
 
 /// The identity of a bidirectional flow: both endpoints in a canonical order (the smaller
-/// address/port pair first), the IP protocol and both VLAN ids, so the two directions of a
-/// conversation find the same entry.
+/// address/port pair first), the IP protocol, both VLAN ids and the tenant (``TenantKey``, 0 for
+/// untunnelled traffic), so the two directions of a conversation find the same entry and
+/// overlapping tenant address spaces stay apart.
 struct FlowKey: Hashable {
     var addressA: IPAddress
     var addressB: IPAddress
@@ -11,6 +12,8 @@ struct FlowKey: Hashable {
     var ipProtocol: UInt8
     var outerVLAN: UInt16
     var innerVLAN: UInt16
+    /// ``TenantKey/rawValue``; 0 = no tenant.
+    var tenant: UInt64 = 0
 
     static let empty = FlowKey(addressA: .zero, addressB: .zero, portA: 0, portB: 0, ipProtocol: 0, outerVLAN: 0, innerVLAN: 0)
 
@@ -18,19 +21,20 @@ struct FlowKey: Hashable {
     /// whether the packet travels from side A.
     @inline(__always)
     static func make(src: IPAddress, srcPort: UInt16, dst: IPAddress, dstPort: UInt16, ipProtocol: UInt8,
-                     outerVLAN: UInt16, innerVLAN: UInt16) -> (key: FlowKey, fromA: Bool) {
+                     outerVLAN: UInt16, innerVLAN: UInt16, tenant: UInt64 = 0) -> (key: FlowKey, fromA: Bool) {
         let srcFirst = src < dst || (src == dst && srcPort <= dstPort)
         if srcFirst {
             return (FlowKey(addressA: src, addressB: dst, portA: srcPort, portB: dstPort, ipProtocol: ipProtocol,
-                            outerVLAN: outerVLAN, innerVLAN: innerVLAN), true)
+                            outerVLAN: outerVLAN, innerVLAN: innerVLAN, tenant: tenant), true)
         }
         return (FlowKey(addressA: dst, addressB: src, portA: dstPort, portB: srcPort, ipProtocol: ipProtocol,
-                        outerVLAN: outerVLAN, innerVLAN: innerVLAN), false)
+                        outerVLAN: outerVLAN, innerVLAN: innerVLAN, tenant: tenant), false)
     }
 
     /// A fast 32-bit hash (multiply–xorshift over the fields); the table only needs a good
     /// spread, not resistance to crafted collisions, and the probe length is bounded by the load
-    /// factor (≤ 50 %).
+    /// factor (≤ 50 %). The tenant is mixed in only when there is one, so untunnelled keys hash
+    /// exactly as before tenants existed.
     @inline(__always)
     var hash32: UInt32 {
         var h: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -41,6 +45,7 @@ struct FlowKey: Hashable {
         mix(addressA.high); mix(addressA.low); mix(addressB.high); mix(addressB.low)
         mix(UInt64(portA) | UInt64(portB) << 16 | UInt64(ipProtocol) << 32 | UInt64(outerVLAN) << 40
             | UInt64(innerVLAN & 0xFFF) << 52)
+        if tenant != 0 { mix(tenant) }
         h = (h ^ (h >> 29)) &* 0x94D0_49BB_1331_11EB
         return UInt32(truncatingIfNeeded: h ^ (h >> 32))
     }

@@ -47,12 +47,13 @@ struct FragmentTable {
                         used: true, timeNanos: nanos, key: key, fromA: fromA)
     }
 
-    /// The flow of the datagram a non-first fragment belongs to, if its first fragment was seen.
-    func lookup(_ p: DecodedPacket, nanos: Int64) -> (key: FlowKey, fromA: Bool)? {
+    /// The flow of the datagram a non-first fragment belongs to, if its first fragment was seen
+    /// (in the same tenant: overlapping tenant address spaces may reuse an identification).
+    func lookup(_ p: DecodedPacket, tenant: UInt64, nanos: Int64) -> (key: FlowKey, fromA: Bool)? {
         let i = slotIndex(src: p.src, dst: p.dst, ipProtocol: p.ipProtocol, identification: p.fragment.identification)
         let s = slots[i]
         guard s.used, s.identification == p.fragment.identification, s.ipProtocol == p.ipProtocol,
-              s.src == p.src, s.dst == p.dst, nanos &- s.timeNanos <= timeoutNanos else { return nil }
+              s.src == p.src, s.dst == p.dst, s.key.tenant == tenant, nanos &- s.timeNanos <= timeoutNanos else { return nil }
         return (s.key, s.fromA)
     }
 }

@@ -72,6 +72,11 @@ public struct ConnSummary: Sendable, Hashable {
     public var firstSegment: Int64
     public var lastSegment: Int64
 
+    /// The tenant the flow was keyed with (part of ``service``); ``TenantKey/none`` when untunnelled.
+    public var tenant: TenantKey = .none
+    /// The tunnel of the flow's first packet, oriented like the record; nil when untunnelled.
+    public var tunnel: TunnelSummary? = nil
+
     public init(flowID: UInt64 = 0, startNanos: Int64 = 0, lastNanos: Int64 = 0,
                 originator: IPAddress = .zero, originatorPort: UInt16 = 0,
                 responder: IPAddress = .zero, responderPort: UInt16 = 0,
@@ -109,6 +114,6 @@ public struct ConnSummary: Sendable, Hashable {
 
     /// The service this flow used (its responder side).
     public var service: ServiceKey {
-        ServiceKey(address: responder, port: responderPort, transport: transport)
+        ServiceKey(address: responder, port: responderPort, transport: transport, tenant: tenant)
     }
 }

@@ -49,12 +49,17 @@ public struct ServiceObservation: Sendable, Hashable {
     public var bytesToClient: UInt64
     /// Retransmitted segments, both directions (``Kind/traffic``).
     public var retransmissions: UInt32
+    /// The tunnel of the flow the observation is about (its first packet's, oriented client →
+    /// service); nil when untunnelled. Services and edges keep the first one they see.
+    public var tunnel: TunnelSummary?
 
     public init(
         kind: Kind, timeNanos: Int64, client: IPAddress, service: ServiceKey,
         application: ApplicationProtocol = .none, latencyNanos: Int64 = -1, isError: Bool = false,
-        bytesToServer: UInt64 = 0, bytesToClient: UInt64 = 0, retransmissions: UInt32 = 0
+        bytesToServer: UInt64 = 0, bytesToClient: UInt64 = 0, retransmissions: UInt32 = 0,
+        tunnel: TunnelSummary? = nil
     ) {
+        self.tunnel = tunnel
         self.kind = kind
         self.timeNanos = timeNanos
         self.client = client

@@ -38,6 +38,9 @@ public struct TransactionSummary: Sendable, Hashable {
     /// Alert description code, -1 when none.
     public var tlsAlert: Int16 = -1
 
+    /// The flow's tunnel (its first packet's, oriented client → service); nil when untunnelled.
+    public var tunnel: TunnelSummary? = nil
+
     public init(flowID: UInt64, application: ApplicationProtocol, requestNanos: Int64,
                 responseTimeNanos: Int64, client: IPAddress, clientPort: UInt16,
                 service: ServiceKey, isError: Bool) {

@@ -77,8 +77,7 @@ public final class ServiceMonitor {
 
     private func closeWindow(start: Int64, end: Int64) {
         // Sorted so reports come out in a reproducible order (tests, diffs of record files).
-        let keys = machines.keys.sorted { $0.address != $1.address ? $0.address < $1.address
-            : $0.port != $1.port ? $0.port < $1.port : $0.transport.rawValue < $1.transport.rawValue }
+        let keys = machines.keys.sorted(by: ServiceKey.reportOrder)
         let heartbeat = end % config.heartbeatNanos == 0
         for key in keys {
             guard let machine = machines[key] else { continue }

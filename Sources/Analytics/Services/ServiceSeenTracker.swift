@@ -15,6 +15,8 @@ public final class ServiceSeenTracker {
         public var nanos: Int64
         /// Whether this is a re-announcement.
         public var isReannouncement: Bool
+        /// The tunnel of the service's first tunnelled observation (nil when untunnelled).
+        public var tunnel: TunnelSummary? = nil
     }
 
     private struct Entry {
@@ -22,6 +24,7 @@ public final class ServiceSeenTracker {
         var lastAnnounced: Int64
         var lastSeen: Int64
         var application: ApplicationProtocol
+        var tunnel: TunnelSummary?
     }
 
     /// Re-announce interval, packet-time ns. Default 1 h.
@@ -41,8 +44,10 @@ public final class ServiceSeenTracker {
 
     /// Notes an observation; returns the announcement to emit, if any. A new application on a
     /// known service is announced too.
-    public func note(_ service: ServiceKey, application: ApplicationProtocol, at nanos: Int64) -> Announcement? {
+    public func note(_ service: ServiceKey, application: ApplicationProtocol, at nanos: Int64,
+                     tunnel: TunnelSummary? = nil) -> Announcement? {
         if var e = entries[service] {
+            if e.tunnel == nil, let tunnel { e.tunnel = tunnel }
             e.lastSeen = max(e.lastSeen, nanos)
             let newApp = application != .none && application != e.application
             if newApp { e.application = application }
@@ -51,7 +56,7 @@ public final class ServiceSeenTracker {
             entries[service] = e
             guard due || newApp else { return nil }
             return Announcement(service: service, application: e.application, firstSeenNanos: e.firstSeen,
-                                nanos: nanos, isReannouncement: true)
+                                nanos: nanos, isReannouncement: true, tunnel: e.tunnel)
         }
         // Pruning walks the whole table: at most once a minute of packet time.
         if entries.count >= maxServices && nanos - lastPruneNanos >= 60_000_000_000 {
@@ -62,9 +67,10 @@ public final class ServiceSeenTracker {
             overflow += 1
             return nil
         }
-        entries[service] = Entry(firstSeen: nanos, lastAnnounced: nanos, lastSeen: nanos, application: application)
+        entries[service] = Entry(firstSeen: nanos, lastAnnounced: nanos, lastSeen: nanos, application: application,
+                                 tunnel: tunnel)
         return Announcement(service: service, application: application, firstSeenNanos: nanos, nanos: nanos,
-                            isReannouncement: false)
+                            isReannouncement: false, tunnel: tunnel)
     }
 
 }

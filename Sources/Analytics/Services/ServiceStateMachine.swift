@@ -4,6 +4,8 @@
 public final class ServiceStateMachine {
     /// The service judged.
     public let service: ServiceKey
+    /// The tunnel of the first tunnelled observation (nil when untunnelled).
+    public private(set) var tunnel: TunnelSummary?
     /// Its thresholds (resolved once, overrides included).
     public let thresholds: ServiceThresholds
     /// Application last recognised on it.
@@ -35,6 +37,7 @@ public final class ServiceStateMachine {
     /// Adds one observation to the open window.
     public func observe(_ o: ServiceObservation) {
         lastActivityNanos = max(lastActivityNanos, o.timeNanos)
+        if tunnel == nil, let t = o.tunnel { tunnel = t }
         if o.application != .none { application = o.application }
         switch o.kind {
         case .attempt: current.attempts += 1
@@ -116,7 +119,7 @@ public final class ServiceStateMachine {
         return ServiceStateReport(
             service: service, application: application, state: verdict, previousState: previous,
             reason: .transition, windowStartNanos: start, windowEndNanos: end, sinceNanos: end,
-            evidence: evidence)
+            evidence: evidence, tunnel: tunnel)
     }
 
     /// A heartbeat restating the current state with the last window's evidence.
@@ -124,6 +127,6 @@ public final class ServiceStateMachine {
         ServiceStateReport(
             service: service, application: application, state: state, previousState: state,
             reason: .heartbeat, windowStartNanos: windowStart, windowEndNanos: windowEnd,
-            sinceNanos: sinceNanos, evidence: lastEvidence)
+            sinceNanos: sinceNanos, evidence: lastEvidence, tunnel: tunnel)
     }
 }

@@ -25,4 +25,6 @@ public struct ServiceStateReport: Sendable, Hashable {
     public var sinceNanos: Int64
     /// Evidence of that window.
     public var evidence: WindowEvidence
+    /// The tunnel of the first tunnelled flow seen on the service (nil when untunnelled).
+    public var tunnel: TunnelSummary? = nil
 }

@@ -123,7 +123,7 @@ struct RecordFields {
     /// The `service` field, an `address:port/transport` service id.
     private func service() throws(LineError) -> String {
         let s = try string(.service)
-        guard ServiceID.isValid(s) else { throw LineError(line: number, "'service': '\(s)' is not address:port/transport") }
+        guard ServiceID.isValid(s) else { throw LineError(line: number, "'service': '\(s)' is not [tenant/]address:port/transport") }
         return s
     }
 }
