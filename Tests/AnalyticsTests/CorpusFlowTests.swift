@@ -101,7 +101,6 @@ struct CorpusFlowTests {
     static let notComparable: [String: String] = [
         "tcpdump_arcnet-rfc1051-arp-icmp-http.pcap": "ARCNET link type is not decoded",
         "tcpdump_ipoib.pcap": "IPoIB link type is not decoded",
-        "zeek_llc.pcap": "IP over 802.2 LLC/SNAP is not decoded",
         "zeek_nflog-http.pcap": "NFLOG link type is not decoded",
         "suri_bug-6875-01_fuzz.pcap": "fuzzed file: tshark's wiretap guesses a different record layout, so the frames differ",
     ]

@@ -70,19 +70,20 @@ struct TsharkStream {
     /// ACK-bearing packet (a bare ACK or RST answering the SYN), not a handshake.
     var rttBeforeSynAck = false
 
-    /// Runs tshark over `file`. The display filter keeps TCP seen directly over one IP header:
-    /// TCP quoted inside ICMP errors is not a connection, and tunnelled TCP (GRE/ERSPAN,
-    /// IP-in-IP) is beyond what the decoder reports (docs/decoder.md, "Tunnels").
+    /// Runs tshark over `file`. The display filter drops TCP quoted inside ICMP errors (not a
+    /// connection). Tunnelled TCP is the inner conversation, as the decoder reports it: every field
+    /// is taken at its innermost occurrence (`-E occurrence=l`), and the inner network layer is
+    /// whichever of `ip` / `ipv6` comes last in `frame.protocols`.
     static func load(_ file: String, tshark: String) throws -> [TsharkStream] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tshark)
         process.arguments = ["-n", "-r", file,
-                             "-Y", "tcp && !icmp && !icmpv6 && !gre && !(count(ip) > 1) && !(count(ipv6) > 1) && !(ip && ipv6)",
-                             "-T", "fields", "-E", "separator=/t", "-E", "occurrence=f",
+                             "-Y", "tcp && !icmp && !icmpv6",
+                             "-T", "fields", "-E", "separator=/t", "-E", "occurrence=l",
                              "-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
                              "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
                              "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.reset",
-                             "-e", "tcp.analysis.initial_rtt"]
+                             "-e", "tcp.analysis.initial_rtt", "-e", "frame.protocols"]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
@@ -93,10 +94,12 @@ struct TsharkStream {
         func flag(_ s: Substring) -> Bool { s == "1" || s == "True" }
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             let c = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard c.count >= 11, let index = Int(c[0]) else { continue }
+            guard c.count >= 12, let index = Int(c[0]) else { continue }
             var s = streams[index] ?? TsharkStream(index: index)
-            let src = c[1].isEmpty ? String(c[2]) : String(c[1])
-            let dst = c[4].isEmpty ? String(c[5]) : String(c[4])
+            let layers = c[11].split(separator: ":")
+            let v6 = (layers.lastIndex(of: "ipv6") ?? -1) > (layers.lastIndex(of: "ip") ?? -1)
+            let src = v6 ? String(c[2]) : String(c[1])
+            let dst = v6 ? String(c[5]) : String(c[4])
             let syn = flag(c[7]), ack = flag(c[8]), rst = flag(c[9])
             if s.endpoints.isEmpty {
                 s.endpoints = [Self.endpoint(src, c[3]), Self.endpoint(dst, c[6])]
@@ -120,7 +123,7 @@ struct TsharkStream {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tshark)
         process.arguments = ["-n", "-r", file,
-                             "-Y", "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && !icmp && !icmpv6 && !gre",
+                             "-Y", "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && !icmp && !icmpv6",
                              "-T", "fields", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.out_of_order"]
         let output = Pipe()
         process.standardOutput = output
