@@ -227,19 +227,24 @@ extension PacketDecoder {
     /// fields and the enclosing tunnels of `fragment`, the frame that completed it.
     public static func decodeReassembled(_ datagram: UnsafeRawBufferPointer, from fragment: DecodedPacket, into out: inout DecodedPacket) {
         out.reset()
-        out.capturedLength = datagram.count
-        out.hasEthernet = fragment.hasEthernet
-        out.srcMAC = fragment.srcMAC
-        out.dstMAC = fragment.dstMAC
-        out.vlanCount = fragment.vlanCount
-        out.outerVLAN = fragment.outerVLAN
-        out.innerVLAN = fragment.innerVLAN
-        out.etherType = fragment.etherType
-        out.tunnel = fragment.tunnel
         guard let base = datagram.baseAddress, datagram.count > 0 else {
             out.anomaly = .truncatedNetwork
             return
         }
-        decodeRawIP(PacketBytes(base: base, count: datagram.count), at: 0, &out)
+        let p = PacketBytes(base: base, count: datagram.count)
+        func decodeFromScratch(_ o: inout DecodedPacket) {
+            o.capturedLength = datagram.count
+            o.hasEthernet = fragment.hasEthernet
+            o.srcMAC = fragment.srcMAC
+            o.dstMAC = fragment.dstMAC
+            o.vlanCount = fragment.vlanCount
+            o.outerVLAN = fragment.outerVLAN
+            o.innerVLAN = fragment.innerVLAN
+            o.etherType = fragment.etherType
+            o.tunnel = fragment.tunnel
+            decodeRawIP(p, at: 0, &o)
+        }
+        decodeFromScratch(&out)
+        if out.failedProblem != .none { decodeAgain(&out, decodeFromScratch) }
     }
 }
