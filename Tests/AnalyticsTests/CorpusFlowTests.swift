@@ -26,6 +26,7 @@ struct CorpusFlowTests {
         }
         var config = AnalyticsConfig.noTimeouts
         config.maxFlows = 200_000
+        if let keys = Self.mirrorGREKeys[name] { config.tunnels.mirrorGREKeys = keys }
         guard let replay = CorpusReplay.run(path, config: config) else {
             // Not a pcap/pcapng file our readers accept; tshark must then see no TCP either.
             let streams = try TsharkStream.load(path, tshark: tshark)
@@ -113,6 +114,13 @@ struct CorpusFlowTests {
     ]
 
     static let differentBytes: Set<String> = ["suri_bug-6875-01_fuzz.pcap"]
+
+    /// Mirror sessions over GRE whose keys differ per direction (GRE keys are tenant keys by
+    /// default, which would split each conversation in two): `zeek_erspan.pcap` mirrors with
+    /// GRE/Transparent Ethernet Bridging, key 0 one way and 0x02000000 the other, both from
+    /// 10.200.0.3 to the collector 10.200.0.224. Declared as `analytics.tunnels.mirror_gre_keys`
+    /// would be.
+    static let mirrorGREKeys: [String: [UInt32]] = ["zeek_erspan.pcap": [0, 0x0200_0000]]
 
     /// Files whose timestamps are not usable for RTT: `tcpdump_timestamp_invalid_micro.pcap` has
     /// microsecond fields ≥ 10⁶ (PcapFormat and wiretap normalise them differently);

@@ -116,6 +116,8 @@ public struct AnalyticsSettings: Sendable, Hashable {
     /// `analytics.tunnels.mirror_vnis`: VXLAN / Geneve VNIs that carry mirrored traffic (never a
     /// tenant). Default none.
     public var tunnelMirrorVNIs: [UInt32] = []
+    /// `analytics.tunnels.mirror_gre_keys`: GRE keys of mirror sessions (never a tenant). Default none.
+    public var tunnelMirrorGREKeys: [UInt32] = []
 
     /// The names `analytics.tunnels.tenant_keys` accepts.
     public static let tenantKeyNames = ["vxlan", "geneve", "gre", "gtp", "erspan", "mpls", "pppoe"]

@@ -132,7 +132,7 @@ public enum ConfigLoader {
     /// names; `[]` for none) and `mirror_vnis` (a list of VNIs, 0...16777215).
     private static func parseTunnels(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
         let m = try r.mapping(node, "analytics.tunnels")
-        try r.checkKeys(m, "analytics.tunnels.", allowed: ["tenant_keys", "mirror_vnis"])
+        try r.checkKeys(m, "analytics.tunnels.", allowed: ["tenant_keys", "mirror_vnis", "mirror_gre_keys"])
         if let v = m["tenant_keys"] {
             let opt = "analytics.tunnels.tenant_keys"
             let names: [String]
@@ -161,6 +161,22 @@ public enum ConfigLoader {
             a.tunnelMirrorVNIs = try items.map { s in
                 guard let n = UInt32(s), n <= 0xFF_FFFF else {
                     throw ConfigError(option: opt, "'\(s)' is not a VNI (a whole number from 0 to 16777215)", file: r.file)
+                }
+                return n
+            }
+        }
+        if let v = m["mirror_gre_keys"] {
+            let opt = "analytics.tunnels.mirror_gre_keys"
+            let items: [String]
+            switch v {
+            case .sequence(let seq): items = try seq.map { try r.string($0, opt) }
+            default: items = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            }
+            a.tunnelMirrorGREKeys = try items.map { s in
+                let n: UInt32? = s.hasPrefix("0x") || s.hasPrefix("0X") ? UInt32(s.dropFirst(2), radix: 16) : UInt32(s)
+                guard let n else {
+                    throw ConfigError(option: opt, "'\(s)' is not a GRE key (a 32-bit number, decimal or 0x hex)", file: r.file)
                 }
                 return n
             }

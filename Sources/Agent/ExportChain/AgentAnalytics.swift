@@ -153,7 +153,7 @@ public final class AgentAnalytics {
         for name in a.tunnelTenantKeys {
             if let kind = EncapsulationKind.allCases.first(where: { $0.name == name }) { keys.insert(kind) }
         }
-        return TunnelAnalyticsConfig(tenantKeys: keys, mirrorVNIs: a.tunnelMirrorVNIs)
+        return TunnelAnalyticsConfig(tenantKeys: keys, mirrorVNIs: a.tunnelMirrorVNIs, mirrorGREKeys: a.tunnelMirrorGREKeys)
     }
 }
 

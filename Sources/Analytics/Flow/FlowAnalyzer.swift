@@ -20,6 +20,9 @@ public final class FlowAnalyzer {
     var fragments: FragmentTable
     /// Tunnels of the open tunnelled flows (``FlowEntry/tunnelSlot``).
     var tunnels = TunnelPool()
+    /// Reassembles fragmented outer packets of IP-level tunnels (IP protocols 4, 41, 47), so the
+    /// packet inside is analysed (a mirror session fragments full-size ERSPAN copies).
+    let tunnelReassembler: TunnelFragmentReassembler
     /// Counters (``FlowCounters/activeFlows`` is filled on read).
     public var counters: FlowCounters {
         var c = storedCounters
@@ -42,6 +45,9 @@ public final class FlowAnalyzer {
         self.sink = sink
         table = FlowTable(capacity: max(1, config.maxFlows))
         fragments = FragmentTable(slots: config.fragmentSlots, timeoutNanos: config.fragmentTimeoutNanos)
+        var limits = TunnelFragmentReassembler.Limits()
+        limits.timeoutNanos = config.fragmentTimeoutNanos
+        tunnelReassembler = TunnelFragmentReassembler(limits: limits)
         var t = Array(repeating: Int64(0), count: TimeoutClass.allCases.count)
         t[Int(TimeoutClass.tcpAttempt.rawValue)] = config.unansweredSYNTimeoutNanos
         t[Int(TimeoutClass.tcpActive.rawValue)] = config.tcpIdleTimeoutNanos
@@ -75,8 +81,34 @@ public final class FlowAnalyzer {
             storedCounters.nonIPPackets &+= 1
             return
         }
+        if packet.fragment.isFragment && TunnelFragmentReassembler.wants(packet) {
+            reassembleOuter(packet, bytes: bytes, t: timestampNanos, segment: segmentID)
+            return
+        }
         track(packet, bytes: bytes, t: timestampNanos, segment: segmentID)
     }
+
+    /// A fragment of a tunnel's outer packet: held by the reassembler, not counted as an outer
+    /// flow; the fragment that completes the datagram carries its inner packet into its flow (as
+    /// tshark attributes it). Incomplete datagrams are dropped within the fragment timeout and the
+    /// reassembler's bounds (counted in ``tunnelReassembly``).
+    @inline(never)
+    func reassembleOuter(_ fragment: DecodedPacket, bytes: UnsafeRawBufferPointer, t: Int64, segment: Int64) {
+        var inner = DecodedPacket()
+        tunnelReassembler.add(bytes, fragment, timeNanos: t, into: &inner) { datagram, inner in
+            if inner.anomaly != .none && inner.anomaly != fragment.anomaly {
+                storedCounters.anomalies[Int(inner.anomaly.rawValue)] &+= 1
+            }
+            guard inner.network == .ipv4 || inner.network == .ipv6 else {
+                storedCounters.nonIPPackets &+= 1
+                return
+            }
+            track(inner, bytes: datagram, t: t, segment: segment)
+        }
+    }
+
+    /// What the outer-fragment reassembler did (fragments taken, datagrams reassembled, dropped).
+    public var tunnelReassembly: TunnelFragmentReassembler.Counters { tunnelReassembler.counters }
 
     /// Moves packet time to `nanos` with no packet (an idle link): fires due timeouts and interim
     /// reports and ticks the sink's clock.

@@ -11,7 +11,9 @@ import PacketDecoding
 /// Defaults: VXLAN VNI, Geneve VNI and GRE key separate tenants. ERSPAN sessions (a mirror port
 /// may send the two directions of a conversation in two sessions), GTP-U TEIDs and MPLS labels
 /// (different per direction) and PPPoE sessions do not, unless listed. VNIs in ``mirrorVNIs``
-/// carry mirrored traffic (a VXLAN / Geneve mirror session) and never name a tenant.
+/// carry mirrored traffic (a VXLAN / Geneve mirror session) and never name a tenant; so do GRE keys
+/// in ``mirrorGREKeys`` (GRE mirror sessions, e.g. the corpus's `zeek_erspan.pcap`, whose mirror
+/// sends each direction with its own key: 0 and 0x02000000).
 public struct TunnelAnalyticsConfig: Sendable, Hashable {
     /// The kinds whose identity can name a tenant (what ``tenantKeys`` may contain).
     public static let tenantCapable: [EncapsulationKind] = [.vxlan, .geneve, .gre, .gtpU, .erspan, .mpls, .pppoe]
@@ -32,15 +34,20 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
     public var mirrorVNIs: [UInt32] = [] {
         didSet { mirrorVNIs = Array(Set(mirrorVNIs)).sorted() }
     }
+    /// GRE keys of mirror sessions: they never name a tenant. Default none.
+    public var mirrorGREKeys: [UInt32] = [] {
+        didSet { mirrorGREKeys = Array(Set(mirrorGREKeys)).sorted() }
+    }
 
     /// ``tenantKeys`` as a bit mask over ``EncapsulationSet/rawValue`` (pseudowires with MPLS).
     private var mask: UInt16 = TunnelAnalyticsConfig.mask(of: TunnelAnalyticsConfig.defaultTenantKeys)
 
     public init() {}
 
-    public init(tenantKeys: EncapsulationSet, mirrorVNIs: [UInt32] = []) {
+    public init(tenantKeys: EncapsulationSet, mirrorVNIs: [UInt32] = [], mirrorGREKeys: [UInt32] = []) {
         self.tenantKeys = tenantKeys
         self.mirrorVNIs = Array(Set(mirrorVNIs)).sorted()
+        self.mirrorGREKeys = Array(Set(mirrorGREKeys)).sorted()
         mask = Self.mask(of: tenantKeys)
     }
 
@@ -73,9 +80,9 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
     private func identity(_ k: EncapsulationKind, _ t: TunnelInfo) -> UInt32? {
         guard mask & EncapsulationSet(k).rawValue != 0, t.layers.contains(k) else { return nil }
         switch k {
-        case .vxlan: return isMirror(t.vxlanVNI) ? nil : t.vxlanVNI
-        case .geneve: return isMirror(t.geneveVNI) ? nil : t.geneveVNI
-        case .gre: return t.hasGREKey ? t.greKey : nil
+        case .vxlan: return Self.contains(mirrorVNIs, t.vxlanVNI) ? nil : t.vxlanVNI
+        case .geneve: return Self.contains(mirrorVNIs, t.geneveVNI) ? nil : t.geneveVNI
+        case .gre: return t.hasGREKey && !Self.contains(mirrorGREKeys, t.greKey) ? t.greKey : nil
         case .erspan: return t.erspanType >= 2 ? UInt32(t.erspanSession) : nil
         case .gtpU: return t.gtpTEID
         case .pppoe: return UInt32(t.pppoeSession)
@@ -85,14 +92,14 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
     }
 
     @inline(__always)
-    private func isMirror(_ vni: UInt32) -> Bool {
-        guard !mirrorVNIs.isEmpty else { return false }
-        var lo = 0, hi = mirrorVNIs.count
+    private static func contains(_ sorted: [UInt32], _ value: UInt32) -> Bool {
+        guard !sorted.isEmpty else { return false }
+        var lo = 0, hi = sorted.count
         while lo < hi {
             let mid = (lo + hi) / 2
-            if mirrorVNIs[mid] < vni { lo = mid + 1 } else { hi = mid }
+            if sorted[mid] < value { lo = mid + 1 } else { hi = mid }
         }
-        return lo < mirrorVNIs.count && mirrorVNIs[lo] == vni
+        return lo < sorted.count && sorted[lo] == value
     }
 
     /// The record's tunnel of a flow's first packet, or nil when the packet is not tunnelled: no
