@@ -40,6 +40,7 @@ public struct ServiceID: Sendable, Hashable {
               let colon = hostPort.lastIndex(of: ":"), let port = Int(hostPort[hostPort.index(after: colon)...]),
               (0...65535).contains(port) else { return nil }
         var host = String(hostPort[..<colon])
+        guard !host.contains("/") else { return nil }
         if host.hasPrefix("[") {
             guard host.hasSuffix("]"), host.count > 2 else { return nil }
             host = String(host.dropFirst().dropLast())

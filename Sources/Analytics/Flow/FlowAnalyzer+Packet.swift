@@ -14,10 +14,10 @@ extension FlowAnalyzer {
         }
         let transport = Self.transport(of: p)
         let ports = transport == .tcp || transport == .udp || transport == .sctp
-        let tenant = config.tunnels.tenant(of: p.tunnel)
+        let tenantKey = tenant(of: p)
         let (key, fromA) = FlowKey.make(src: p.src, srcPort: ports ? p.srcPort : 0, dst: p.dst, dstPort: ports ? p.dstPort : 0,
                                         ipProtocol: p.ipProtocol, outerVLAN: p.vlanCount > 0 ? p.outerVLAN : 0,
-                                        innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0, tenant: tenant.rawValue)
+                                        innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0, tenant: tenantKey)
         let hash = key.hash32
         var index = table.find(key, hash: hash)
         if index != FlowTable.none, transport == .tcp, isReuse(index, p, fromA: fromA) {
@@ -135,7 +135,7 @@ extension FlowAnalyzer {
 
     /// A later fragment: counted in the flow of its datagram's first fragment.
     func trackNonFirstFragment(_ p: DecodedPacket, t: Int64, segment: Int64) {
-        guard let (key, fromA) = fragments.lookup(p, tenant: config.tunnels.tenant(of: p.tunnel).rawValue, nanos: t) else {
+        guard let (key, fromA) = fragments.lookup(p, tenant: tenant(of: p), nanos: t) else {
             storedCounters.orphanFragments &+= 1
             return
         }
@@ -159,7 +159,7 @@ extension FlowAnalyzer {
         let (key, _) = FlowKey.make(src: q.src, srcPort: ports ? q.srcPort : 0, dst: q.dst, dstPort: ports ? q.dstPort : 0,
                                     ipProtocol: q.ipProtocol, outerVLAN: p.vlanCount > 0 ? p.outerVLAN : 0,
                                     innerVLAN: p.vlanCount > 1 ? p.innerVLAN : 0,
-                                    tenant: config.tunnels.tenant(of: p.tunnel).rawValue)
+                                    tenant: tenant(of: p))
         let index = table.find(key, hash: key.hash32)
         guard index != FlowTable.none else {
             storedCounters.icmpErrorsUnattributed &+= 1

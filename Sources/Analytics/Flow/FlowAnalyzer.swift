@@ -23,6 +23,8 @@ public final class FlowAnalyzer {
     /// Reassembles fragmented outer packets of IP-level tunnels (IP protocols 4, 41, 47), so the
     /// packet inside is analysed (a mirror session fragments full-size ERSPAN copies).
     let tunnelReassembler: TunnelFragmentReassembler
+    /// ``TunnelAnalyticsConfig/tenantMask``, tested per packet before the config is touched.
+    let tenantMask: UInt16
     /// Counters (``FlowCounters/activeFlows`` is filled on read).
     public var counters: FlowCounters {
         var c = storedCounters
@@ -48,6 +50,7 @@ public final class FlowAnalyzer {
         var limits = TunnelFragmentReassembler.Limits()
         limits.timeoutNanos = config.fragmentTimeoutNanos
         tunnelReassembler = TunnelFragmentReassembler(limits: limits)
+        tenantMask = config.tunnels.tenantMask
         var t = Array(repeating: Int64(0), count: TimeoutClass.allCases.count)
         t[Int(TimeoutClass.tcpAttempt.rawValue)] = config.unansweredSYNTimeoutNanos
         t[Int(TimeoutClass.tcpActive.rawValue)] = config.tcpIdleTimeoutNanos
@@ -105,6 +108,12 @@ public final class FlowAnalyzer {
             }
             track(inner, bytes: datagram, t: t, segment: segment)
         }
+    }
+
+    /// The tenant of a packet: one mask test for untunnelled packets.
+    @inline(__always)
+    func tenant(of p: DecodedPacket) -> UInt64 {
+        p.tunnel.layers.rawValue & tenantMask == 0 ? 0 : config.tunnels.slowTenant(of: p.tunnel).rawValue
     }
 
     /// What the outer-fragment reassembler did (fragments taken, datagrams reassembled, dropped).

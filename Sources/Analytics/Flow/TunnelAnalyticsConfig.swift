@@ -58,6 +58,10 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
         return m.rawValue
     }
 
+    /// ``tenantKeys`` as a mask over ``EncapsulationSet/rawValue``: a packet whose layers do not
+    /// meet it has no tenant (the flow tracker keeps a copy to test before anything else).
+    public var tenantMask: UInt16 { mask }
+
     /// The tenant of a packet that came through `t`; ``TenantKey/none`` when no configured identity
     /// is present. Allocation-free; untunnelled packets cost one test.
     @inline(__always)
