@@ -89,6 +89,9 @@ struct FlowEntry {
     var timeoutClass: TimeoutClass = .datagram
     var application: ApplicationProtocol = .none
     var flags: FlowFlags = []
+    /// The flow's tunnel in ``FlowAnalyzer/tunnels`` (``FlowTable/none`` for an untunnelled flow).
+    /// Here, in padding before `flowID`, it costs the entry nothing.
+    var tunnelSlot: UInt32 = FlowTable.none
     var flowID: UInt64 = 0
     var startNanos: Int64 = 0
     var lastNanos: Int64 = 0
@@ -119,8 +122,6 @@ struct FlowEntry {
     var interimPrev: UInt32 = FlowTable.none
     var interimNext: UInt32 = FlowTable.none
     var inUse = false
-    /// The flow's tunnel in ``FlowAnalyzer/tunnels`` (``FlowTable/none`` for an untunnelled flow).
-    var tunnelSlot: UInt32 = FlowTable.none
 
     init() {}
 

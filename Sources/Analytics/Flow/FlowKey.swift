@@ -10,10 +10,27 @@ struct FlowKey: Hashable {
     var portA: UInt16
     var portB: UInt16
     var ipProtocol: UInt8
+    /// The tenant's kind (``TenantKey/rawValue`` >> 32: 0 = no tenant). Declared here, in the byte
+    /// of padding after `ipProtocol`, and `tenantID` in the four after `innerVLAN`, so the key
+    /// stays 48 bytes, as it was without tenants.
+    var tenantKind: UInt8 = 0
     var outerVLAN: UInt16
     var innerVLAN: UInt16
+    var tenantID: UInt32 = 0
+
     /// ``TenantKey/rawValue``; 0 = no tenant.
-    var tenant: UInt64 = 0
+    @inline(__always)
+    var tenant: UInt64 { UInt64(tenantKind) << 32 | UInt64(tenantID) }
+
+    init(addressA: IPAddress, addressB: IPAddress, portA: UInt16, portB: UInt16, ipProtocol: UInt8,
+         outerVLAN: UInt16, innerVLAN: UInt16, tenant: UInt64 = 0) {
+        self.addressA = addressA; self.addressB = addressB
+        self.portA = portA; self.portB = portB
+        self.ipProtocol = ipProtocol
+        self.outerVLAN = outerVLAN; self.innerVLAN = innerVLAN
+        tenantKind = UInt8(truncatingIfNeeded: tenant >> 32)
+        tenantID = UInt32(truncatingIfNeeded: tenant)
+    }
 
     static let empty = FlowKey(addressA: .zero, addressB: .zero, portA: 0, portB: 0, ipProtocol: 0, outerVLAN: 0, innerVLAN: 0)
 
