@@ -40,7 +40,9 @@ extension JSONWriter {
         if t.tenant.isTenant { field(K.tenant.key, t.tenant.name) }
         key(K.layers.key)
         beginArray()
-        for kind in EncapsulationKind.allCases where t.layers.contains(kind) { value(kind.name) }
+        for raw in 0 ..< UInt8(16) {
+            if let kind = EncapsulationKind(rawValue: raw), t.layers.contains(kind) { value(kind.name) }
+        }
         endArray()
         endObject()
     }

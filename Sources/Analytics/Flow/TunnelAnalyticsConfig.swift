@@ -73,9 +73,14 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
     @inline(never)
     func slowTenant(of t: TunnelInfo) -> TenantKey {
         if let k = t.innermost, let id = identity(k, t) { return TenantKey(kind: k == .mplsPseudowire ? .mpls : k, id: id) }
-        for k in [EncapsulationKind.vxlan, .geneve, .gre, .gtpU, .erspan, .mpls, .pppoe] {
-            if let id = identity(k, t) { return TenantKey(kind: k, id: id) }
-        }
+        // Unrolled (an array literal here would be allocated per packet).
+        if let id = identity(.vxlan, t) { return TenantKey(kind: .vxlan, id: id) }
+        if let id = identity(.geneve, t) { return TenantKey(kind: .geneve, id: id) }
+        if let id = identity(.gre, t) { return TenantKey(kind: .gre, id: id) }
+        if let id = identity(.gtpU, t) { return TenantKey(kind: .gtpU, id: id) }
+        if let id = identity(.erspan, t) { return TenantKey(kind: .erspan, id: id) }
+        if let id = identity(.mpls, t) { return TenantKey(kind: .mpls, id: id) }
+        if let id = identity(.pppoe, t) { return TenantKey(kind: .pppoe, id: id) }
         return .none
     }
 
