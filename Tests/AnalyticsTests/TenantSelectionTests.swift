@@ -33,9 +33,12 @@ import PacketDecoding
         // VXLAN inside GRE-with-key: the innermost (VXLAN) names the tenant.
         let nested = Self.info([.gre, .vxlan], innermost: .vxlan) { $0.greKey = 5; $0.hasGREKey = true; $0.vxlanVNI = 100 }
         #expect(c.tenant(of: nested) == TenantKey(kind: .vxlan, id: 100))
-        // ERSPAN (not a key) inside GRE with a key: the GRE key.
+        // ERSPAN in GRE with a key: the key belongs to the mirror session, no tenant.
         let mirror = Self.info([.gre, .erspan], innermost: .erspan) { $0.greKey = 5; $0.hasGREKey = true; $0.erspanType = 2 }
-        #expect(c.tenant(of: mirror) == TenantKey(kind: .gre, id: 5))
+        #expect(c.tenant(of: mirror) == .none)
+        // GTP-U (not a key) inside GRE with a key: the GRE key.
+        let gtp = Self.info([.gre, .gtpU], innermost: .gtpU) { $0.greKey = 5; $0.hasGREKey = true; $0.gtpTEID = 9 }
+        #expect(c.tenant(of: gtp) == TenantKey(kind: .gre, id: 5))
     }
 
     @Test func mirrorsAndOptIns() {

@@ -91,7 +91,9 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
         switch k {
         case .vxlan: return Self.contains(mirrorVNIs, t.vxlanVNI) ? nil : t.vxlanVNI
         case .geneve: return Self.contains(mirrorVNIs, t.geneveVNI) ? nil : t.geneveVNI
-        case .gre: return t.hasGREKey && !Self.contains(mirrorGREKeys, t.greKey) ? t.greKey : nil
+        case .gre:
+            // The GRE carrying an ERSPAN mirror session belongs to the mirror: its key is no tenant.
+            return t.hasGREKey && !t.layers.contains(.erspan) && !Self.contains(mirrorGREKeys, t.greKey) ? t.greKey : nil
         case .erspan: return t.erspanType >= 2 ? UInt32(t.erspanSession) : nil
         case .gtpU: return t.gtpTEID
         case .pppoe: return UInt32(t.pppoeSession)
