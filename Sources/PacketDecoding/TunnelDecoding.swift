@@ -174,6 +174,13 @@ extension PacketDecoder {
         }
     }
 
+    /// A length inside a UDP tunnel header that runs past the UDP payload: the capture's fault
+    /// (`truncatedTunnel`) when the snap length cut the payload, else the header's (`badTunnelHeader`).
+    @inline(__always)
+    static func lengthProblem(_ out: DecodedPacket) -> DecodeAnomaly {
+        out.payloadLength < out.payloadWireLength ? .truncatedTunnel : .badTunnelHeader
+    }
+
     /// VXLAN (RFC 7348): 8 bytes, the I flag set, a 24-bit VNI; then an Ethernet frame.
     static func decodeVXLAN(_ q: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard q.has(offset, 8) else {
@@ -205,7 +212,7 @@ extension PacketDecoder {
         }
         let headerLength = 8 + Int(first & 0x3F) * 4
         guard q.has(offset, headerLength) else {
-            out.flag(.truncatedTunnel)
+            out.flag(lengthProblem(out))  // the options' length runs past the UDP payload
             return
         }
         let protocolType = q.u16(offset + 2)
@@ -247,7 +254,7 @@ extension PacketDecoder {
         var inner = offset + 8
         if flags & 0x07 != 0 {
             guard r.has(offset, 12) else {
-                out.flag(r.count < q.count ? .badTunnelHeader : .truncatedTunnel)
+                out.flag(r.count < q.count ? .badTunnelHeader : lengthProblem(out))
                 return
             }
             var next = r.u8(offset + 11)
@@ -260,7 +267,7 @@ extension PacketDecoder {
                 }
                 let length = Int(r.u8(inner)) * 4
                 guard length > 0, r.has(inner, length) else {
-                    out.flag(length == 0 ? .badTunnelHeader : .truncatedTunnel)
+                    out.flag(length == 0 || r.count < q.count ? .badTunnelHeader : lengthProblem(out))
                     return
                 }
                 next = r.u8(inner + length - 1)

@@ -220,11 +220,13 @@ IPV6_INNER = {"6in4", "6in6"}
 
 
 def write(path, frames, linktype=1):
-    """Writes a little-endian microsecond pcap; packet i gets BASE_TIME + i milliseconds."""
+    """Writes a little-endian microsecond pcap; packet i gets BASE_TIME + i milliseconds. A frame
+    is bytes, or (bytes, original length) for one cut short by the capture."""
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
         for i, frame in enumerate(frames):
-            f.write(struct.pack("<IIII", BASE_TIME + i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
+            frame, wire = frame if isinstance(frame, tuple) else (frame, len(frame))
+            f.write(struct.pack("<IIII", BASE_TIME + i // 1000, (i % 1000) * 1000, len(frame), wire))
             f.write(frame)
 
 
@@ -240,9 +242,9 @@ def hostile():
     out.append(("gre header truncated", ip_tunnel(True, 47, b"\x00\x00")))
     out.append(("geneve header truncated", udp_tunnel(True, 6081, b"\x00\x00\x65\x58\x00")))
     out.append(("gtp header truncated", udp_tunnel(True, 2152, b"\x30\xff\x00")))
-    # 4: GRE says a key follows, but the capture ends right after the 4-byte base header
+    # 4: GRE says a key follows, but the capture (snap length) ends right after the 4-byte base header
     full = ip_tunnel(True, 47, gre_header(0x0800, key=9) + one_syn)
-    out.append(("gre key flag at capture end", full[: 14 + 20 + 4]))
+    out.append(("gre key flag at capture end", (full[: 14 + 20 + 4], len(full))))
     # 5: Geneve option length (63 words) past the end of the packet
     out.append(("geneve option length past packet", udp_tunnel(True, 6081, struct.pack("!BBHI", 63, 0, 0x6558, 5 << 8) + GENEVE_OPTION)))
     # 6: GTP-U extension header with length 0
@@ -251,7 +253,7 @@ def hostile():
     packet = one_syn
     for level in range(12, 0, -1):
         packet = ip4("10.99.%d.1" % level, "10.99.%d.2" % level, 47, gre_header(0x0800) + packet)
-    out.append(("gre nested 12 deep", raw(outer_eth(True)) + ip4(OUTER4[0], OUTER4[1], 47, gre_header(0x0800) + packet)))
+    out.append(("gre nested 12 deep", raw(outer_eth(True, 0x0800)) + ip4(OUTER4[0], OUTER4[1], 47, gre_header(0x0800) + packet)))
     # 8: GRE with an unknown protocol type
     out.append(("gre protocol 0x1234", ip_tunnel(True, 47, gre_header(0x1234) + one_syn)))
     # 9: ERSPAN III with frame type 5 (unknown)
