@@ -157,8 +157,13 @@ extension PacketDecoder {
         decodeEtherType(p, etherType, at: offset, &out)
     }
 
-    /// Raw IP: the version nibble picks IPv4 or IPv6.
+    /// Raw IP: the version nibble picks IPv4 or IPv6. (Also what ERSPAN III's IP frame type
+    /// carries, where nothing at all may follow the header.)
     static func decodeRawIP(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        guard p.has(offset, 1) else {
+            out.anomaly = .truncatedNetwork
+            return
+        }
         switch p.u8(offset) >> 4 {
         case 4: decodeIPv4(p, at: offset, &out)
         case 6: decodeIPv6(p, at: offset, &out)

@@ -241,6 +241,8 @@ struct TunnelDecodingTests {
         HostileCase(index: 19, name: "mpls unknown payload", anomaly: .unknownTunnelPayload, src: "::", dst: "::", ipProtocol: 0),
         HostileCase(index: 20, name: "gtp length short of optional fields", anomaly: .badTunnelHeader, src: outerSrc, dst: outerDst, ipProtocol: 17),
         HostileCase(index: 21, name: "vxlan in gre in vxlan", anomaly: .none, src: "10.1.0.1", dst: "192.0.2.10", ipProtocol: 6, depth: 3),
+        HostileCase(index: 22, name: "erspan3 ip frame type, empty", anomaly: .truncatedTunnel, src: outerSrc, dst: outerDst, ipProtocol: 47),
+        HostileCase(index: 23, name: "erspan3 o bit past packet", anomaly: .truncatedTunnel, src: outerSrc, dst: outerDst, ipProtocol: 47),
     ]
 
     @Test("hostile tunnel packets decode to the named anomaly", arguments: hostile)

@@ -285,6 +285,10 @@ def hostile():
     in_gre = ip4("10.50.0.1", "10.50.0.2", 17, raw(UDP(sport=49152, dport=4789, chksum=0) / Raw(vxlan_syn)))
     gre_pkt = ip4("10.60.0.1", "10.60.0.2", 47, gre_header(0x0800, key=5) + in_gre)
     out.append(("vxlan in gre in vxlan", udp_tunnel(True, 4789, vxlan_header(200) + raw(Ether(src=CLIENT_MAC, dst=SERVER_MAC, type=0x0800)) + gre_pkt)))
+    # 22: ERSPAN III announcing an IP frame (type 2) with nothing after its header (found by the fuzzer)
+    out.append(("erspan3 ip frame type, empty", ip_tunnel(True, 47, gre_header(0x22EB, seq=1) + erspan3_header(44, frame_type=2))))
+    # 23: the same with the O bit: the 8-byte platform subheader runs past the packet
+    out.append(("erspan3 o bit past packet", ip_tunnel(True, 47, gre_header(0x22EB, seq=1) + erspan3_header(44, frame_type=2, o_bit=True) + b"\x45\x00")))
     return out
 
 
