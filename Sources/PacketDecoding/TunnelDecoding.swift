@@ -45,12 +45,15 @@ extension PacketDecoder {
         out.tunnel.innermost = kind
         out.clearInnerPacket(newFrame: kind != .ipInIP && kind != .gtpU)
         body(&out)
+        // The inner IP header is unusable when it is cut or has the wrong version. (Those
+        // anomalies are always the inner decode's own: the decoders set them unconditionally, over
+        // a non-fatal anomaly of the outer packet such as badUDPLength.)
         let reachedNetwork: Bool
         switch out.network {
         case .none: reachedNetwork = false
         case .ipv4, .ipv6:
             switch out.anomaly {
-            case .truncatedNetwork, .badIPVersion, .truncatedLink: reachedNetwork = outside.anomaly != .none
+            case .truncatedNetwork, .badIPVersion, .truncatedLink: reachedNetwork = false
             default: reachedNetwork = true
             }
         case .arp, .other: reachedNetwork = true
@@ -257,7 +260,8 @@ extension PacketDecoder {
                 out.flag(r.count < q.count ? .badTunnelHeader : lengthProblem(out))
                 return
             }
-            var next = r.u8(offset + 11)
+            // The next-extension type counts only with the E flag (S or PN alone add the field too).
+            var next = flags & 0x04 != 0 ? r.u8(offset + 11) : 0
             inner = offset + 12
             var walked = 0
             while next != 0 {

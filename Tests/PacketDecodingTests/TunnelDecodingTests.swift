@@ -243,6 +243,8 @@ struct TunnelDecodingTests {
         HostileCase(index: 21, name: "vxlan in gre in vxlan", anomaly: .none, src: "10.1.0.1", dst: "192.0.2.10", ipProtocol: 6, depth: 3),
         HostileCase(index: 22, name: "erspan3 ip frame type, empty", anomaly: .truncatedTunnel, src: outerSrc, dst: outerDst, ipProtocol: 47),
         HostileCase(index: 23, name: "erspan3 o bit past packet", anomaly: .truncatedTunnel, src: outerSrc, dst: outerDst, ipProtocol: 47),
+        HostileCase(index: 24, name: "vxlan bad udp length, inner ipv4 truncated", anomaly: .badUDPLength, src: outerSrc, dst: outerDst, ipProtocol: 17),
+        HostileCase(index: 25, name: "gtp s flag only, stray next-extension byte", anomaly: .none, src: "10.1.0.1", dst: "192.0.2.10", ipProtocol: 6, depth: 1),
     ]
 
     @Test("hostile tunnel packets decode to the named anomaly", arguments: hostile)

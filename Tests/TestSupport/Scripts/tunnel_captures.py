@@ -289,6 +289,13 @@ def hostile():
     out.append(("erspan3 ip frame type, empty", ip_tunnel(True, 47, gre_header(0x22EB, seq=1) + erspan3_header(44, frame_type=2))))
     # 23: the same with the O bit: the 8-byte platform subheader runs past the packet
     out.append(("erspan3 o bit past packet", ip_tunnel(True, 47, gre_header(0x22EB, seq=1) + erspan3_header(44, frame_type=2, o_bit=True) + b"\x45\x00")))
+    # 24: VXLAN whose UDP length is below 8 (non-fatal badUDPLength), inner IPv4 header cut: the
+    #     fields go back to the outer packet, which keeps its own anomaly
+    bad_udp = bytearray(udp_tunnel(True, 4789, vxlan_header(100) + inner_eth(True, one_syn)[: 14 + 12]))
+    bad_udp[14 + 20 + 4: 14 + 20 + 6] = b"\x00\x04"
+    out.append(("vxlan bad udp length, inner ipv4 truncated", bytes(bad_udp)))
+    # 25: GTP-U with only the S flag: a non-zero next-extension byte must be ignored (no E flag)
+    out.append(("gtp s flag only, stray next-extension byte", udp_tunnel(True, 2152, struct.pack("!BBHIHBB", 0x32, 0xFF, 4 + len(one_syn), 0x1001, 7, 0, 0x85) + one_syn, sport=2152)))
     return out
 
 
