@@ -23,6 +23,13 @@ extension PacketDecoder {
     /// 802.2 LLC: only SNAP (AA AA 03) with an EtherType OUI (00-00-00, or 00-00-F8 for 802.1H)
     /// leads somewhere; any other LLC frame (spanning tree, NetBIOS, ...) is `.other`.
     static func decodeLLC(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        // A SNAP header cut short (or an LLC header shorter than its 3 bytes) is a cut link layer,
+        // not "some other LLC frame".
+        let present = max(0, min(p.count - offset, 3))
+        if !p.has(offset, 8) && (present < 3 || p.u16(offset) == 0xAAAA && p.u8(offset + 2) == 0x03) {
+            out.anomaly = .truncatedLink
+            return
+        }
         guard p.has(offset, 8), p.u16(offset) == 0xAAAA, p.u8(offset + 2) == 0x03,
               p.u32(offset + 2) & 0x00FF_FFFF == 0 || p.u32(offset + 2) & 0x00FF_FFFF == 0xF8
         else {

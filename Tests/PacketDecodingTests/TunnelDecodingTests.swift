@@ -159,6 +159,28 @@ struct TunnelDecodingTests {
         #expect(syns == 40 && resets == 20, "\(name): \(syns) SYNs, \(resets) RST-ACKs")
     }
 
+    /// Every prefix of each capture's first packet (a SYN, so the frame ends with the inner TCP
+    /// header): a strict prefix always reports an anomaly, never traps, keeps its offsets in the
+    /// buffer, and its fields describe either the innermost packet or the outer one.
+    @Test("every prefix of a tunnelled SYN is an anomaly", arguments: TunnelCaptures.names)
+    func prefixes(name: String) throws {
+        let capture = try #require(TestCaptureReader(contentsOf: try TunnelCaptures.path(name)))
+        let frame = try #require(capture.packets.first)
+        let full = frame.bytes.withUnsafeBytes { PacketDecoder.decode($0, linkType: frame.linkType) }
+        try #require(full.anomaly == .none && full.tcp.flags == .syn, "\(name): \(full.anomaly)")
+        var problems: [String] = []
+        for length in 0..<frame.bytes.count {
+            let p = frame.bytes.withUnsafeBytes { PacketDecoder.decode(UnsafeRawBufferPointer(rebasing: $0.prefix(length)), linkType: frame.linkType) }
+            var ok = p.anomaly != .none && p.payloadOffset + p.payloadLength <= length && p.networkOffset <= length
+                && p.tunnel.depth <= full.tunnel.depth
+            if (p.network == .ipv4 || p.network == .ipv6) && p.src != .zero {
+                ok = ok && p.src == (p.tunnel.depth == full.tunnel.depth ? full.src : full.tunnel.outerSrc)
+            }
+            if !ok { problems.append("\(length) bytes: \(p.anomaly), \(p.network) \(p.src), depth \(p.tunnel.depth)") }
+        }
+        #expect(problems.isEmpty, "\(name): \(problems.count) prefixes wrong, first: \(problems.prefix(4).joined(separator: " | "))")
+    }
+
     @Test func vlanStackKeepsEveryTag() throws {
         for p in try TunnelCaptures.decodeAll(TunnelCaptures.path("vlan3")) {
             let ids = p.tunnel.vlanIDs
