@@ -18,6 +18,8 @@ enum TunnelCaptures {
     static let generated: Result<String, Skip> = {
         guard let python = Support.tool("python3") else { return .failure(Skip("python3 not found: tunnel capture tests skipped")) }
         let directory = Support.temporaryDirectory("tunnels")
+        generatedDirectory = directory
+        atexit { if let directory = generatedDirectory { try? FileManager.default.removeItem(atPath: directory) } }
         do {
             let run = try Support.run([python, Support.script("tunnel_captures.py"), directory])
             switch run.status {
@@ -57,6 +59,9 @@ enum TunnelCaptures {
         return capture.packets.map { frame in frame.bytes.withUnsafeBytes { PacketDecoder.decode($0, linkType: frame.linkType) } }
     }
 }
+
+/// The captures' directory, removed when the test process exits (set once, before any reader).
+nonisolated(unsafe) private var generatedDirectory: String?
 
 /// tshark's `-T fields` output for one occurrence of each field (`-E occurrence=f` outermost,
 /// `l` innermost).
