@@ -22,10 +22,13 @@ gtpu vlan3 llc wifi (link type 105) radiotap (127); plus
 Prints nothing on success; exits non-zero with a message on error (2 when Scapy is missing, so
 callers can skip).
 """
+import logging
 import os
 import struct
 import sys
 
+# Scapy logs warnings (no route, no IPv6 address...) on import in bare containers: stay silent.
+logging.getLogger("scapy").setLevel(logging.ERROR)
 try:
     from scapy.all import (  # noqa: F401
         IP, IPv6, TCP, UDP, Ether, Dot1Q, Dot1AD, Dot3, LLC, SNAP, PPPoE, PPP, GRE, Raw,
