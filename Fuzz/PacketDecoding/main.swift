@@ -22,11 +22,32 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var packet = DecodedPacket()
     PacketDecoder.decode(frame, linkType: linkType, into: &packet)
     checkInvariants(packet, count: frame.count)
+    // Outer fragments carrying a tunnel go to one reassembler kept across inputs (small caps, so
+    // the fuzzer also reaches eviction), as the analytics and the index builder use it; inputs are
+    // a stream of fragments to it. Its datagram is decoded and held to the same invariants.
+    if TunnelFragmentReassembler.wants(packet) {
+        fuzzClock &+= 1_000_000
+        var inner = DecodedPacket()
+        fuzzReassembler.add(frame, packet, timeNanos: fuzzClock, into: &inner) { datagram, whole in
+            checkInvariants(whole, count: datagram.count, outerOffsetsIndexFrame: false)
+        }
+        precondition(fuzzReassembler.bytesHeld >= 0 && fuzzReassembler.bytesHeld <= fuzzLimits.maxBytes)
+    }
     return 0
 }
 
+nonisolated(unsafe) private var fuzzClock: Int64 = 0
+private let fuzzLimits: TunnelFragmentReassembler.Limits = {
+    var limits = TunnelFragmentReassembler.Limits()
+    limits.maxDatagrams = 16
+    limits.maxBytes = 64 << 10
+    limits.timeoutNanos = 50_000_000
+    return limits
+}()
+nonisolated(unsafe) private let fuzzReassembler = TunnelFragmentReassembler(limits: fuzzLimits)
+
 /// The same properties the hostile-input tests assert; a violation aborts so libFuzzer saves the input.
-private func checkInvariants(_ p: DecodedPacket, count: Int) {
+private func checkInvariants(_ p: DecodedPacket, count: Int, outerOffsetsIndexFrame: Bool = true) {
     precondition(p.capturedLength == count)
     precondition(p.payloadOffset >= 0 && p.payloadLength >= 0 && p.payloadOffset + p.payloadLength <= count)
     precondition(p.payloadWireLength >= p.payloadLength)
@@ -43,7 +64,8 @@ private func checkInvariants(_ p: DecodedPacket, count: Int) {
     precondition(Int(t.nesting) <= PacketDecoder.maxTunnelDepth && t.depth <= t.nesting)
     precondition(t.depth == 0 || (t.outerNetwork == .ipv4 || t.outerNetwork == .ipv6))
     precondition(t.depth > 0 || (t.outerSrc == .zero && t.outerDst == .zero && t.outerSrcPort == 0 && t.outerNetwork == .none))
-    precondition(t.outerNetworkOffset >= 0 && t.outerNetworkOffset <= p.networkOffset)
+    // A reassembled datagram's outer offset indexes the fragment's frame, not the datagram.
+    precondition(!outerOffsetsIndexFrame || (t.outerNetworkOffset >= 0 && t.outerNetworkOffset <= p.networkOffset))
     precondition(t.innermost.map { t.layers.contains($0) } ?? true)
     precondition(t.vlanIDs.count <= UInt8(PacketDecoder.maxEncapsulations * (PacketDecoder.maxTunnelDepth + 1)))
 }
