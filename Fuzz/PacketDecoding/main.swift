@@ -3,10 +3,15 @@
 // bounds-check traps instead of quietly reading 0, and AddressSanitizer catches any real
 // out-of-bounds read.
 //
-// Input layout: byte 0 selects the link type (modulo the table below, which includes one
-// unsupported type); the remaining bytes are the captured frame.
+// Input layout: byte 0 selects the link type (modulo the table below: LinkType.supported in its
+// order, FDDI, 802.11 and radiotap last, then one unsupported type); the remaining bytes are the
+// captured frame. run.sh's seeder writes the selector byte in the same order.
 
-private let linkTypes: [LinkType] = LinkType.supported + [LinkType(rawValue: 127)]
+private let linkTypes: [LinkType] = {
+    let unsupported = LinkType(rawValue: 147)  // LINKTYPE_USER0
+    precondition(!unsupported.isSupported && LinkType.supported.allSatisfy(\.isSupported))
+    return LinkType.supported + [unsupported]
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -17,11 +22,32 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     var packet = DecodedPacket()
     PacketDecoder.decode(frame, linkType: linkType, into: &packet)
     checkInvariants(packet, count: frame.count)
+    // Outer fragments carrying a tunnel go to one reassembler kept across inputs (small caps, so
+    // the fuzzer also reaches eviction), as the analytics and the index builder use it; inputs are
+    // a stream of fragments to it. Its datagram is decoded and held to the same invariants.
+    if TunnelFragmentReassembler.wants(packet) {
+        fuzzClock &+= 1_000_000
+        var inner = DecodedPacket()
+        fuzzReassembler.add(frame, packet, timeNanos: fuzzClock, into: &inner) { datagram, whole in
+            checkInvariants(whole, count: datagram.count, outerOffsetsIndexFrame: false)
+        }
+        precondition(fuzzReassembler.bytesHeld >= 0 && fuzzReassembler.bytesHeld <= fuzzLimits.maxBytes)
+    }
     return 0
 }
 
+nonisolated(unsafe) private var fuzzClock: Int64 = 0
+private let fuzzLimits: TunnelFragmentReassembler.Limits = {
+    var limits = TunnelFragmentReassembler.Limits()
+    limits.maxDatagrams = 16
+    limits.maxBytes = 64 << 10
+    limits.timeoutNanos = 50_000_000
+    return limits
+}()
+nonisolated(unsafe) private let fuzzReassembler = TunnelFragmentReassembler(limits: fuzzLimits)
+
 /// The same properties the hostile-input tests assert; a violation aborts so libFuzzer saves the input.
-private func checkInvariants(_ p: DecodedPacket, count: Int) {
+private func checkInvariants(_ p: DecodedPacket, count: Int, outerOffsetsIndexFrame: Bool = true) {
     precondition(p.capturedLength == count)
     precondition(p.payloadOffset >= 0 && p.payloadLength >= 0 && p.payloadOffset + p.payloadLength <= count)
     precondition(p.payloadWireLength >= p.payloadLength)
@@ -33,4 +59,13 @@ private func checkInvariants(_ p: DecodedPacket, count: Int) {
     precondition(!p.fragment.isNonFirst || p.transport == .none)
     precondition(!p.quoted.isPresent || p.transport == .icmp || p.transport == .icmpv6)
     precondition(p.anomaly != .unsupportedLink || p.network == .none)
+    // Tunnels: bounded nesting; outer fields only behind an IP-level tunnel.
+    let t = p.tunnel
+    precondition(Int(t.nesting) <= PacketDecoder.maxTunnelDepth && t.depth <= t.nesting)
+    precondition(t.depth == 0 || (t.outerNetwork == .ipv4 || t.outerNetwork == .ipv6))
+    precondition(t.depth > 0 || (t.outerSrc == .zero && t.outerDst == .zero && t.outerSrcPort == 0 && t.outerNetwork == .none))
+    // A reassembled datagram's outer offset indexes the fragment's frame, not the datagram.
+    precondition(!outerOffsetsIndexFrame || (t.outerNetworkOffset >= 0 && t.outerNetworkOffset <= p.networkOffset))
+    precondition(t.innermost.map { t.layers.contains($0) } ?? true)
+    precondition(t.vlanIDs.count <= UInt8(PacketDecoder.maxEncapsulations * (PacketDecoder.maxTunnelDepth + 1)))
 }

@@ -6,6 +6,7 @@ extension PacketDecoder {
     static let maxEncapsulations = 8
 
     /// Decodes the layers after an EtherType found at `offset - 2`.
+    @inline(__always)
     static func decodeEtherType(_ p: PacketBytes, _ etherType: UInt16, at offset: Int, _ out: inout DecodedPacket) {
         var type = etherType
         var offset = offset
@@ -137,7 +138,7 @@ extension PacketDecoder {
             out.flag(.unknownTunnelPayload)
             return
         }
-        decodeInside(.mplsPseudowire, p, &out) { inner in decodeInnerEthernet(p, at: frame, &inner) }
+        decodeInside(.mplsPseudowire, newFrame: true, p, &out) { inner in decodeInnerEthernet(p, at: frame, &inner) }
     }
 
     /// An Ethernet header whose EtherType is one an MPLS pseudowire plausibly carries.
