@@ -346,8 +346,11 @@ struct TunnelFlowTests {
 
     /// Damaged tunnels: no crash, every packet counted, anomalies counted by kind.
     @Test func hostileTunnelsAreCountedNotFatal() throws {
-        let replay = try TunnelReplay.run(try TunnelCaptures.path("hostile"))
-        #expect(replay.counters.packets == 22)
+        let path = try TunnelCaptures.path("hostile")
+        let replay = try TunnelReplay.run(path)
+        var frames: UInt64 = 0
+        try #require(CaptureFile(path)).forEach { _, _, _ in frames += 1 }
+        #expect(frames >= 22 && replay.counters.packets == frames)
         var byKind: [String: UInt64] = [:]
         for kind in DecodeAnomaly.allCases where replay.counters.anomalies[Int(kind.rawValue)] > 0 {
             byKind["\(kind)"] = replay.counters.anomalies[Int(kind.rawValue)]
