@@ -7,29 +7,26 @@ import PacketDecoding
 /// `analytics.tunnels` (docs/configuration.md): defaults, accepted forms, clear errors.
 @Suite struct TunnelConfigTests {
     @Test func defaultsAreVXLANGeneveGRE() throws {
-        let a = try ConfigLoader.parse("analytics: {enabled: true}").analytics
-        #expect(a.tunnelTenantKeys == ["vxlan", "geneve", "gre"] && a.tunnelMirrorVNIs.isEmpty && a.tunnelMirrorGREKeys.isEmpty)
-        let t = AgentAnalytics.tunnelConfig(a)
+        let t = try ConfigLoader.parse("analytics: {enabled: true}").analytics.tunnels
+        #expect(t.tenantKeyNames == ["vxlan", "geneve", "gre"] && t.mirrorVNIs.isEmpty && t.mirrorGREKeys.isEmpty)
         #expect(t.tenantKeys == TunnelAnalyticsConfig.defaultTenantKeys)
         #expect(t == TunnelAnalyticsConfig())
     }
 
     @Test func listsAndStrings() throws {
-        let a = try ConfigLoader.parse("""
+        let t = try ConfigLoader.parse("""
             analytics:
               tunnels:
                 tenant_keys: [vxlan, erspan, mpls]
                 mirror_vnis: [5000, 16777215]
                 mirror_gre_keys: "0, 0x02000000"
-            """).analytics
-        #expect(a.tunnelTenantKeys == ["vxlan", "erspan", "mpls"])
-        #expect(a.tunnelMirrorVNIs == [5000, 16_777_215])
-        #expect(a.tunnelMirrorGREKeys == [0, 0x0200_0000])
-        let t = AgentAnalytics.tunnelConfig(a)
+            """).analytics.tunnels
+        #expect(t.tenantKeyNames == ["vxlan", "erspan", "mpls"])
         #expect(t.tenantKeys.contains(.erspan) && t.tenantKeys.contains(.mpls) && !t.tenantKeys.contains(.gre))
         #expect(t.mirrorVNIs == [5000, 16_777_215])
-        let none = try ConfigLoader.parse("analytics: {tunnels: {tenant_keys: []}}").analytics
-        #expect(none.tunnelTenantKeys.isEmpty && AgentAnalytics.tunnelConfig(none).tenantMask == 0)
+        #expect(t.mirrorGREKeys == [0, 0x0200_0000])
+        let none = try ConfigLoader.parse("analytics: {tunnels: {tenant_keys: []}}").analytics.tunnels
+        #expect(none.tenantKeyNames.isEmpty && none.tenantMask == 0)
     }
 
     @Test(arguments: [

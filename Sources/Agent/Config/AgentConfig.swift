@@ -1,4 +1,5 @@
 import HTTPListener
+import Analytics
 /// How the store keeps data when it reaches its quota.
 public enum RetentionMode: String, Sendable, Hashable, Codable, CaseIterable {
     /// Delete the oldest segments to make room (circular buffer).
@@ -110,17 +111,11 @@ public struct AnalyticsSettings: Sendable, Hashable {
     public var recordFiles: Bool = true
     /// Total size of the record files kept. Default 1 GiB.
     public var recordFilesBytes: UInt64 = 1 << 30
-    /// `analytics.tunnels.tenant_keys`: the encapsulations whose identity separates tenants (part of
-    /// the flow key and of service ids), among ``tenantKeyNames``. Default VXLAN, Geneve, GRE.
-    public var tunnelTenantKeys: [String] = ["vxlan", "geneve", "gre"]
-    /// `analytics.tunnels.mirror_vnis`: VXLAN / Geneve VNIs that carry mirrored traffic (never a
-    /// tenant). Default none.
-    public var tunnelMirrorVNIs: [UInt32] = []
-    /// `analytics.tunnels.mirror_gre_keys`: GRE keys of mirror sessions (never a tenant). Default none.
-    public var tunnelMirrorGREKeys: [UInt32] = []
-
-    /// The names `analytics.tunnels.tenant_keys` accepts.
-    public static let tenantKeyNames = ["vxlan", "geneve", "gre", "gtp", "erspan", "mpls", "pppoe"]
+    /// `analytics.tunnels`: `tenant_keys` (the encapsulations whose identity separates tenants: part
+    /// of the flow key and of service ids; default VXLAN, Geneve, GRE), `mirror_vnis` and
+    /// `mirror_gre_keys` (identities of mirror sessions, never a tenant). Handed as is to the flow
+    /// tracker (docs/flows.md, "Tunnels and tenants").
+    public var tunnels = TunnelAnalyticsConfig()
 
     public init() {}
 }

@@ -2,6 +2,8 @@ import Foundation
 import HTTPListener
 import Yams
 import SystemIO
+import Analytics
+import PacketDecoding
 
 /// Loads `AgentConfig` from YAML, rejecting unknown options and wrong types with an error that
 /// names the option and the file.
@@ -141,14 +143,15 @@ public enum ConfigLoader {
             default: names = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
             }
-            var seen = Set<String>()
+            var keys = EncapsulationSet()
             for n in names {
-                guard AnalyticsSettings.tenantKeyNames.contains(n) else {
-                    throw ConfigError(option: opt, "'\(n)' is not an encapsulation with a tenant identity (known: \(AnalyticsSettings.tenantKeyNames.joined(separator: ", ")))", file: r.file)
+                guard let kind = TunnelAnalyticsConfig.tenantKind(named: n) else {
+                    throw ConfigError(option: opt, "'\(n)' is not an encapsulation with a tenant identity (known: \(TunnelAnalyticsConfig.tenantKeyNames.joined(separator: ", ")))", file: r.file)
                 }
-                guard seen.insert(n).inserted else { throw ConfigError(option: opt, "'\(n)' is listed twice", file: r.file) }
+                guard !keys.contains(kind) else { throw ConfigError(option: opt, "'\(n)' is listed twice", file: r.file) }
+                keys.insert(kind)
             }
-            a.tunnelTenantKeys = names
+            a.tunnels.tenantKeys = keys
         }
         if let v = m["mirror_vnis"] {
             let opt = "analytics.tunnels.mirror_vnis"
@@ -158,7 +161,7 @@ public enum ConfigLoader {
             default: items = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
             }
-            a.tunnelMirrorVNIs = try items.map { s in
+            a.tunnels.mirrorVNIs = try items.map { s in
                 guard let n = UInt32(s), n <= 0xFF_FFFF else {
                     throw ConfigError(option: opt, "'\(s)' is not a VNI (a whole number from 0 to 16777215)", file: r.file)
                 }
@@ -173,7 +176,7 @@ public enum ConfigLoader {
             default: items = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
             }
-            a.tunnelMirrorGREKeys = try items.map { s in
+            a.tunnels.mirrorGREKeys = try items.map { s in
                 let n: UInt32? = s.hasPrefix("0x") || s.hasPrefix("0X") ? UInt32(s.dropFirst(2), radix: 16) : UInt32(s)
                 guard let n else {
                     throw ConfigError(option: opt, "'\(s)' is not a GRE key (a 32-bit number, decimal or 0x hex)", file: r.file)

@@ -88,7 +88,7 @@ public final class AgentAnalytics {
         emitter = RecordEmitter(config: emitterConfig, output: output)
         var flowConfig = AnalyticsConfig()
         flowConfig.maxFlows = a.maxFlows
-        flowConfig.tunnels = Self.tunnelConfig(a)
+        flowConfig.tunnels = a.tunnels
         analyzer = FlowAnalyzer(config: flowConfig, sink: emitter)
         queryAPI = config.queryAPIURL
         emitter.healthSource = { [unowned self] in self.health() }
@@ -145,15 +145,6 @@ public final class AgentAnalytics {
     /// Export figures for `status`.
     public func exportStatus() -> ExportStatus {
         ExportStatus(spool: spool?.stats(), sinks: sinks.map { $0.stats() })
-    }
-
-    /// `analytics.tunnels` as the flow tracker's config (names validated by the loader).
-    static func tunnelConfig(_ a: AnalyticsSettings) -> TunnelAnalyticsConfig {
-        var keys = EncapsulationSet()
-        for name in a.tunnelTenantKeys {
-            if let kind = EncapsulationKind.allCases.first(where: { $0.name == name }) { keys.insert(kind) }
-        }
-        return TunnelAnalyticsConfig(tenantKeys: keys, mirrorVNIs: a.tunnelMirrorVNIs, mirrorGREKeys: a.tunnelMirrorGREKeys)
     }
 }
 

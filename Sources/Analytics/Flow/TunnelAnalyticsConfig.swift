@@ -18,6 +18,18 @@ public struct TunnelAnalyticsConfig: Sendable, Hashable {
     /// The kinds whose identity can name a tenant (what ``tenantKeys`` may contain).
     public static let tenantCapable: [EncapsulationKind] = [.vxlan, .geneve, .gre, .gtpU, .erspan, .mpls, .pppoe]
 
+    /// The names ``tenantCapable`` kinds go by in the configuration (`gtp` for GTP-U).
+    public static var tenantKeyNames: [String] { tenantCapable.map(\.name) }
+
+    /// The kind a configuration name stands for (`vxlan`, `geneve`, `gre`, `gtp`, `erspan`, `mpls`,
+    /// `pppoe`), if it can name a tenant.
+    public static func tenantKind(named name: String) -> EncapsulationKind? {
+        tenantCapable.first { $0.name == name }
+    }
+
+    /// The names of the configured ``tenantKeys``, in ``tenantCapable`` order.
+    public var tenantKeyNames: [String] { Self.tenantCapable.filter { tenantKeys.contains($0) }.map(\.name) }
+
     /// The default ``tenantKeys``: VXLAN, Geneve, GRE.
     public static let defaultTenantKeys: EncapsulationSet = {
         var s = EncapsulationSet()
