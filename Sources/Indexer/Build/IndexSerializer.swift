@@ -30,6 +30,7 @@ struct IndexSerializer {
         if b.fields.contains(.ports) { fields += [.srcPort, .dstPort] }
         if b.fields.contains(.vlan) { fields.append(.vlan) }
         if b.fields.contains(.mac) { fields += [.srcMAC, .dstMAC] }
+        if b.fields.contains(.tunnels) { fields += SegmentIndexBuilder.tunnelFieldIDs }
         if b.fields.needsFlows {
             fields.append(.flow)
             let names: [(IndexFieldSet, FieldID)] = [(.dnsQueryName, .dnsQueryName), (.httpHost, .httpHost), (.tlsServerName, .tlsServerName)]
@@ -101,6 +102,12 @@ struct IndexSerializer {
         case .dnsQueryName: return nameSection(.dnsQueryName, into: &out)
         case .httpHost: return nameSection(.httpHost, into: &out)
         case .tlsServerName: return nameSection(.tlsServerName, into: &out)
+        case .encapsulation, .outerSrc4, .outerDst4, .outerSrcPort, .outerDstPort, .outerProtocol, .tunnelID:
+            let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            return pairs64(b.tunnel.pairs64(for: field)!, range, width: field.keyWidth, into: &out)
+        case .outerSrc6, .outerDst6:
+            let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            return wide(b.tunnel.pairs128(for: field)!, range, width: field.keyWidth, into: &out)
         }
     }
 

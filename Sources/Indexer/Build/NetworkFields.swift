@@ -5,14 +5,20 @@
 
 extension SegmentIndexBuilder {
     /// Finds the network layer (as BPF does for this link type) and records its fields in `row`.
+    ///
+    /// Returns true when the packet may be encapsulated (tunnel protocol or port, MPLS, PPPoE, more
+    /// than two VLAN tags, 802.3 LLC, a link type only the decoder reads): the caller then runs
+    /// ``indexEncapsulated(_:_:_:)``. With `rerun` (the decoder found no encapsulation after all) it
+    /// reads the packet again without that test and without re-adding the VLAN ids.
     @inline(__always)
-    func indexNetworkFields(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ row: inout PacketRow) {
+    func indexNetworkFields(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ row: inout PacketRow, rerun: Bool) -> Bool {
         let n = bytes.count
+        let probe = wantTunnels && !rerun
         guard let p = bytes.baseAddress, n > 0 else {
             if link != .ipv4Only && link != .ipv6Only && link != .unsupported { row.network = RowNetwork.noLinkHeader.rawValue }
-            else if link == .ipv4Only { indexIPv4(nil, 0, 0, &row) }
-            else if link == .ipv6Only { indexIPv6(nil, 0, 0, ordinal, &row) }
-            return
+            else if link == .ipv4Only { _ = indexIPv4(nil, 0, 0, &row, probe: false) }
+            else if link == .ipv6Only { _ = indexIPv6(nil, 0, 0, ordinal, &row, probe: false) }
+            return false
         }
         var type: UInt16
         var offset: Int
@@ -25,7 +31,7 @@ extension SegmentIndexBuilder {
             while isVLANTagType(type) {
                 if depth == 0 { row.flags |= PacketRow.Flags.tagged }
                 // BPF `vlan N` reads the 12-bit id of the tag at this depth; `vlan and vlan N` the next.
-                if wantVLAN && depth < 2 && n >= offset + 4 {
+                if wantVLAN && !rerun && depth < 2 && n >= offset + 4 {
                     let id = loadBE16(p, offset + 2) & 0x0FFF
                     // QinQ with the same id twice: one posting (lists must be strictly ascending).
                     if depth == 0 || id != loadBE16(p, offset - 2) & 0x0FFF {
@@ -34,8 +40,9 @@ extension SegmentIndexBuilder {
                 }
                 depth += 1
                 offset += 4
-                // Past two tags the query no longer sees the network layer (docs/query-language.md).
-                guard depth <= 2, n >= offset + 2 else { return }
+                // Past two tags BPF no longer sees the network layer; the decoder does (slow path).
+                guard depth <= 2 else { return probe }
+                guard n >= offset + 2 else { return false }
                 type = loadBE16(p, offset)
             }
             offset += 2
@@ -66,17 +73,27 @@ extension SegmentIndexBuilder {
         case .ipv6Only:
             type = NetworkKey.ipv6
             offset = 0
+        case .decoded:
+            return true
         case .unsupported:
-            return
+            return false
         }
         switch type {
-        case NetworkKey.ipv4: indexIPv4(p, n, offset, &row)
-        case NetworkKey.ipv6: indexIPv6(p, n, offset, ordinal, &row)
+        case NetworkKey.ipv4: return indexIPv4(p, n, offset, &row, probe: probe)
+        case NetworkKey.ipv6: return indexIPv6(p, n, offset, ordinal, &row, probe: probe)
         case NetworkKey.arp: indexARP(p, n, offset, .arp, &row)
         case NetworkKey.rarp: indexARP(p, n, offset, .rarp, &row)
-        default: break
+        case 0x8847, 0x8848, 0x8864: return probe  // MPLS unicast/multicast, PPPoE session
+        default:
+            // An 802.3 length field: LLC, perhaps SNAP carrying an EtherType.
+            if type < 0x0600 && link == .ethernet { return probe }
         }
+        return false
     }
+
+    /// UDP destination ports of the tunnels the decoder walks: VXLAN, Geneve, GTP-U.
+    @inline(__always)
+    static func isTunnelPort(_ port: UInt16) -> Bool { port == 4789 || port == 6081 || port == 2152 }
 
     /// libpcap's loopback families: AF_INET 2; AF_INET6 as numbered by the BSDs and macOS
     /// (24, 28, 30). Linux's 10 is not among them: BPF `ip6` does not match it on these links.
@@ -90,18 +107,21 @@ extension SegmentIndexBuilder {
     }
 
     @inline(__always)
-    private func markNoLinkHeader(_ row: inout PacketRow) {
+    private func markNoLinkHeader(_ row: inout PacketRow) -> Bool {
         row.network = RowNetwork.noLinkHeader.rawValue
+        return false
     }
 
     /// IPv4 as BPF reads it: protocol at +9, addresses at +12/+16, and for TCP/UDP/SCTP packets that
     /// are not a non-first fragment (`ip[6:2] & 0x1fff == 0`) the ports at +IHL*4. No check of the
     /// version nibble, header length or total length, exactly like the generated filter.
+    /// With `probe`, returns whether the packet may carry a tunnel (IP-in-IP, GRE, a tunnel port).
     @inline(__always)
-    func indexIPv4(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ row: inout PacketRow) {
+    func indexIPv4(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ row: inout PacketRow, probe: Bool) -> Bool {
         row.network = RowNetwork.ipv4.rawValue
-        guard let p, n >= o + 10 else { return }
+        guard let p, n >= o + 10 else { return false }
         let proto = p.load(fromByteOffset: o + 9, as: UInt8.self)
+        if probe && (proto == 4 || proto == 41 || proto == 47) { return true }
         if wantProtocol {
             row.proto = proto
             row.flags |= PacketRow.Flags.proto
@@ -115,16 +135,26 @@ extension SegmentIndexBuilder {
             if n >= transport + 2 { row.srcPort = loadBE16(p, transport); row.flags |= PacketRow.Flags.srcPort }
             if n >= transport + 4 { row.dstPort = loadBE16(p, transport + 2); row.flags |= PacketRow.Flags.dstPort }
         }
+        if probe && proto == 17 && loadBE16(p, o + 6) & 0x1FFF == 0 {
+            let transport = o + Int(p.load(fromByteOffset: o, as: UInt8.self) & 0x0F) * 4
+            if n >= transport + 4 && Self.isTunnelPort(loadBE16(p, transport + 2)) { return true }
+        }
+        return false
     }
 
     /// IPv6 as BPF reads it: the fixed header's next header, plus the next header of one fragment
     /// header right after it (`tcp`, `proto N`); ports only when the fixed header's next header is
     /// TCP/UDP/SCTP (`port N` looks at +40/+42 and nothing else).
+    /// With `probe`, a packet that may carry a tunnel is left alone (nothing appended) and true
+    /// returned.
     @inline(__always)
-    func indexIPv6(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32, _ row: inout PacketRow) {
+    func indexIPv6(_ p: UnsafeRawPointer?, _ n: Int, _ o: Int, _ ordinal: UInt32, _ row: inout PacketRow, probe: Bool) -> Bool {
         row.network = RowNetwork.ipv6.rawValue
-        guard let p, n >= o + 7 else { return }
+        guard let p, n >= o + 7 else { return false }
         let next = p.load(fromByteOffset: o + 6, as: UInt8.self)
+        if probe && (next == 4 || next == 41 || next == 47 || (next == 17 && n >= o + 44 && Self.isTunnelPort(loadBE16(p, o + 42)))) {
+            return true
+        }
         if wantProtocol {
             row.proto = next
             row.flags |= PacketRow.Flags.proto
@@ -141,6 +171,7 @@ extension SegmentIndexBuilder {
             if n >= o + 42 { row.srcPort = loadBE16(p, o + 40); row.flags |= PacketRow.Flags.srcPort }
             if n >= o + 44 { row.dstPort = loadBE16(p, o + 42); row.flags |= PacketRow.Flags.dstPort }
         }
+        return false
     }
 
     /// ARP / RARP: BPF `host` compares the sender (+14) and target (+24) protocol addresses at fixed

@@ -60,6 +60,8 @@ public final class SegmentIndexBuilder {
     let srcMAC: FlatBuffer<Pair64>
     let dstMAC: FlatBuffer<Pair64>
     let flow: FlatBuffer<Pair64>
+    /// The outer layer and identities of encapsulated packets (TunnelFields.swift).
+    let tunnel = TunnelColumns()
     // Application names: entries pointing into a byte arena (reversed-label form).
     let names: FlatBuffer<NameEntry>
     let nameBytes: FlatBuffer<UInt8>
@@ -69,6 +71,7 @@ public final class SegmentIndexBuilder {
     let wantPorts: Bool
     let wantProtocol: Bool
     let wantVLAN: Bool
+    let wantTunnels: Bool
     private(set) var wantMAC: Bool
     let wantFlows: Bool
     let wantDNS: Bool
@@ -120,6 +123,7 @@ public final class SegmentIndexBuilder {
         wantPorts = fields.contains(.ports)
         wantProtocol = fields.contains(.ipProtocol)
         wantVLAN = fields.contains(.vlan)
+        wantTunnels = fields.contains(.tunnels)
         wantMAC = fields.contains(.mac) && link == .ethernet
         wantFlows = fields.needsFlows
         wantDNS = fields.contains(.dnsQueryName)
@@ -146,6 +150,7 @@ public final class SegmentIndexBuilder {
         srcMAC.swapStorage(with: holder.srcMAC)
         dstMAC.swapStorage(with: holder.dstMAC)
         flow.swapStorage(with: holder.flow)
+        tunnel.swapStorage(with: holder.tunnel)
         names.swapStorage(with: holder.names)
         nameBytes.swapStorage(with: holder.nameBytes)
     }
@@ -203,6 +208,7 @@ public final class SegmentIndexBuilder {
         srcMAC.removeAll()
         dstMAC.removeAll()
         flow.removeAll()
+        tunnel.removeAll()
         names.removeAll()
         nameBytes.removeAll()
         recordCount = 0
@@ -237,7 +243,7 @@ public final class SegmentIndexBuilder {
         covered = recordOffset &+ UInt64(PcapRecordHeader.size + bytes.count)
         records.append(offset: recordOffset, time: timestampNanos)
         var row = PacketRow()
-        indexNetworkFields(bytes, ordinal, &row)
+        if indexNetworkFields(bytes, ordinal, &row, rerun: false) { indexEncapsulated(bytes, ordinal, &row) }
         rows.append(row)
         if wantMAC { indexMACs(bytes, ordinal) }
         if wantFlows { indexFlow(bytes, ordinal) }
@@ -336,6 +342,7 @@ struct BuilderMarks {
     var records = 0
     var extraProtocol = 0, vlan = 0
     var src6 = 0, dst6 = 0, srcMAC = 0, dstMAC = 0, flow = 0, names = 0
+    var tunnel = TunnelMarks()
 
     init() {}
 
@@ -349,6 +356,7 @@ struct BuilderMarks {
         dstMAC = b.dstMAC.count
         flow = b.flow.count
         names = b.names.count
+        tunnel = TunnelMarks(of: b.tunnel)
     }
 }
 

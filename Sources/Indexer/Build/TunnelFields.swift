@@ -1,0 +1,178 @@
+import PacketDecoding
+
+// The slow path: packets the fast path (NetworkFields.swift) flags as possibly encapsulated go
+// through ``PacketDecoder`` (into the builder's reused ``DecodedPacket``: no allocation). When the
+// decoder confirms an encapsulation, the row describes the innermost packet — read with the same
+// BPF-style readers, at the innermost network offset — and the outer IP layer and the tunnel
+// identities go to the tunnel columns below. When it does not, the packet is read again exactly as
+// BPF reads it, so untunnelled traffic keeps tcpdump's selection.
+
+/// The `(key, ordinal)` pairs of the tunnel sections (``FieldID/encapsulation`` ... ``FieldID/tunnelID``).
+/// Only encapsulated packets add pairs, so on ordinary traffic they stay empty.
+final class TunnelColumns {
+    let encapsulation = FlatBuffer<Pair64>(capacity: 256)
+    let outerSrc4 = FlatBuffer<Pair64>(capacity: 256)
+    let outerDst4 = FlatBuffer<Pair64>(capacity: 256)
+    let outerSrc6 = FlatBuffer<Pair128>(capacity: 64)
+    let outerDst6 = FlatBuffer<Pair128>(capacity: 64)
+    let outerSrcPort = FlatBuffer<Pair64>(capacity: 256)
+    let outerDstPort = FlatBuffer<Pair64>(capacity: 256)
+    let outerProtocol = FlatBuffer<Pair64>(capacity: 256)
+    let tunnelID = FlatBuffer<Pair64>(capacity: 256)
+
+    var pairs64: [FlatBuffer<Pair64>] { [encapsulation, outerSrc4, outerDst4, outerSrcPort, outerDstPort, outerProtocol, tunnelID] }
+
+    func swapStorage(with other: TunnelColumns) {
+        for (a, b) in zip(pairs64, other.pairs64) { a.swapStorage(with: b) }
+        outerSrc6.swapStorage(with: other.outerSrc6)
+        outerDst6.swapStorage(with: other.outerDst6)
+    }
+
+    func removeAll() {
+        for a in pairs64 { a.removeAll() }
+        outerSrc6.removeAll()
+        outerDst6.removeAll()
+    }
+
+    /// The buffer of a 64-bit-pair tunnel section (nil for the 128-bit ones and other fields).
+    func pairs64(for field: FieldID) -> FlatBuffer<Pair64>? {
+        switch field {
+        case .encapsulation: encapsulation
+        case .outerSrc4: outerSrc4
+        case .outerDst4: outerDst4
+        case .outerSrcPort: outerSrcPort
+        case .outerDstPort: outerDstPort
+        case .outerProtocol: outerProtocol
+        case .tunnelID: tunnelID
+        default: nil
+        }
+    }
+
+    func pairs128(for field: FieldID) -> FlatBuffer<Pair128>? {
+        switch field {
+        case .outerSrc6: outerSrc6
+        case .outerDst6: outerDst6
+        default: nil
+        }
+    }
+}
+
+/// Where each tunnel column stood at one moment (for snapshot chunks).
+struct TunnelMarks {
+    var counts = [Int](repeating: 0, count: 9)
+
+    init() {}
+
+    init(of c: TunnelColumns) {
+        counts = c.pairs64.map(\.count) + [c.outerSrc6.count, c.outerDst6.count]
+    }
+
+    func count(_ field: FieldID) -> Int {
+        switch field {
+        case .encapsulation: counts[0]
+        case .outerSrc4: counts[1]
+        case .outerDst4: counts[2]
+        case .outerSrcPort: counts[3]
+        case .outerDstPort: counts[4]
+        case .outerProtocol: counts[5]
+        case .tunnelID: counts[6]
+        case .outerSrc6: counts[7]
+        case .outerDst6: counts[8]
+        default: 0
+        }
+    }
+}
+
+extension SegmentIndexBuilder {
+    /// The fields a query reads from an index built with ``IndexFieldSet/tunnels``.
+    static let tunnelFieldIDs: [FieldID] = [.encapsulation, .outerSrc4, .outerDst4, .outerSrc6, .outerDst6,
+                                            .outerSrcPort, .outerDstPort, .outerProtocol, .tunnelID]
+
+    /// Decodes a packet the fast path flagged and fills `row` (and the tunnel columns) from it.
+    @inline(never)
+    func indexEncapsulated(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ row: inout PacketRow) {
+        PacketDecoder.decode(bytes, linkType: LinkType(rawValue: linkType), into: &decoded)
+        let t = decoded.tunnel
+        let vlanBit: UInt16 = 1 << UInt16(EncapsulationKind.vlan.rawValue)
+        let encapsulated = t.depth > 0 || t.layers.rawValue & ~vlanBit != 0 || t.vlanIDs.count > 2
+        guard let p = bytes.baseAddress else { return }
+        let n = bytes.count
+        if link != .decoded && !encapsulated {
+            // A tunnel port or protocol that carried no tunnel: BPF's reading, as for any packet.
+            let tagged = row.flags & PacketRow.Flags.tagged
+            row = PacketRow()
+            row.flags = tagged
+            _ = indexNetworkFields(bytes, ordinal, &row, rerun: true)
+            return
+        }
+        let tagged = row.flags & PacketRow.Flags.tagged != 0 || t.layers.contains(.vlan)
+        row = PacketRow()
+        if tagged { row.flags = PacketRow.Flags.tagged }
+        // The innermost IP layer *decoded*: when a tunnel's inner packet is cut before its network
+        // header, the outer layer is the innermost one there is (and the packet counts as not
+        // tunnelled, so `outer T` and `T` agree on it). Without the tunnel fields (only links the
+        // fast path cannot read get here), the fields describe the outermost IP layer, as BPF's.
+        let innerReached = decoded.network == .ipv4 || decoded.network == .ipv6 || decoded.network == .arp
+        let tunnelled = t.depth > 0 && innerReached
+        let outermost = t.depth > 0 && (!wantTunnels || !innerReached)
+        let network = outermost ? t.outerNetwork : decoded.network
+        let offset = outermost ? t.outerNetworkOffset : decoded.networkOffset
+        switch network {
+        case .ipv4: _ = indexIPv4(p, n, offset, &row, probe: false)
+        case .ipv6: _ = indexIPv6(p, n, offset, ordinal, &row, probe: false)
+        case .arp: indexARP(p, n, offset, .arp, &row)
+        case .none, .other: break
+        }
+        if wantVLAN {
+            for i in 0..<t.vlanIDs.stored { appendVLANOnce(UInt16(truncatingIfNeeded: t.vlanIDs[i]) & 0x0FFF, ordinal) }
+        }
+        guard wantTunnels else { return }
+        let c = tunnel
+        var layers = t.layers.rawValue & ~vlanBit
+        while layers != 0 {
+            let kind = UInt64(layers.trailingZeroBitCount)
+            c.encapsulation.append(Pair64(key: kind, ordinal: ordinal))
+            layers &= layers - 1
+        }
+        func id(_ kind: EncapsulationKind, _ value: UInt32) {
+            c.tunnelID.append(Pair64(key: UInt64(kind.rawValue) << 32 | UInt64(value), ordinal: ordinal))
+        }
+        if t.layers.contains(.vxlan) { id(.vxlan, t.vxlanVNI) }
+        if t.layers.contains(.geneve) { id(.geneve, t.geneveVNI) }
+        if t.hasGREKey { id(.gre, t.greKey) }
+        if t.layers.contains(.erspan) && t.erspanType >= 2 { id(.erspan, UInt32(t.erspanSession)) }
+        if t.layers.contains(.gtpU) { id(.gtpU, t.gtpTEID) }
+        if t.layers.contains(.pppoe) { id(.pppoe, UInt32(t.pppoeSession)) }
+        for i in 0..<t.mplsLabels.stored { id(.mpls, t.mplsLabels[i]) }
+        guard tunnelled else { return }
+        c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.tunnelled), ordinal: ordinal))
+        let v6 = t.outerNetwork == .ipv6
+        if t.outerNetwork == .ipv4 {
+            c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.outerIPv4), ordinal: ordinal))
+            c.outerSrc4.append(Pair64(key: UInt64(UInt32(truncatingIfNeeded: t.outerSrc.low)), ordinal: ordinal))
+            c.outerDst4.append(Pair64(key: UInt64(UInt32(truncatingIfNeeded: t.outerDst.low)), ordinal: ordinal))
+        } else if v6 {
+            c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.outerIPv6), ordinal: ordinal))
+            c.outerSrc6.append(Pair128(hi: t.outerSrc.high, lo: t.outerSrc.low, ordinal: ordinal))
+            c.outerDst6.append(Pair128(hi: t.outerDst.high, lo: t.outerDst.low, ordinal: ordinal))
+        } else {
+            return
+        }
+        c.outerProtocol.append(Pair64(key: UInt64(v6 ? 0x600 : 0x400) | UInt64(t.outerIPProtocol), ordinal: ordinal))
+        if t.outerIPProtocol == 17 {
+            c.outerSrcPort.append(Pair64(key: UInt64(t.outerSrcPort), ordinal: ordinal))
+            c.outerDstPort.append(Pair64(key: UInt64(t.outerDstPort), ordinal: ordinal))
+        }
+    }
+
+    /// Adds a VLAN id the fast path may already have added for this packet (lists stay strictly
+    /// ascending: one posting per id and packet).
+    private func appendVLANOnce(_ id: UInt16, _ ordinal: UInt32) {
+        var i = vlan.count - 1
+        while i >= 0 && vlan.ordinals[i] == ordinal {
+            if vlan.keys[i] == id { return }
+            i -= 1
+        }
+        vlan.append(id, ordinal)
+    }
+}
