@@ -55,7 +55,7 @@ struct TsharkView {
     /// Vigie's tunnel keyword, tshark's protocol names for its presence, tshark's id field(s).
     static let tunnelFields: [(keyword: String, protocols: [String], fields: [String])] = [
         ("vxlan", ["vxlan"], ["vxlan.vni"]), ("geneve", ["geneve"], ["geneve.vni"]), ("gre", ["gre"], ["gre.key"]),
-        ("erspan", ["erspan"], ["erspan.spanid"]), ("mpls", ["mpls"], ["mpls.label"]), ("pppoes", ["pppoes"], ["pppoes.session_id"]),
+        ("erspan", ["erspan"], ["erspan.spanid"]), ("mpls", ["mpls"], ["mpls.label"]), ("pppoes", ["pppoes"], ["pppoe.session_id"]),
         ("gtp", ["gtp"], ["gtp.teid"]), ("vlan", ["vlan", "ieee8021ad"], ["vlan.id", "ieee8021ad.id"]),
     ]
 
