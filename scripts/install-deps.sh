@@ -5,7 +5,8 @@
 set -euo pipefail
 pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libpq-dev pkg-config)
 if [ "${1:-}" = "--test" ]; then
-  # python3: the tests' HTTP receiver and scenario server/client; jsonschema validates records.
+  # python3: the tests' HTTP receiver and scenario server/client; jsonschema validates records;
+  # scapy (below) writes the tunnel captures.
   # postgresql: the server binaries the PostgreSQL tests start on loopback (initdb, pg_ctl).
   pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql)
 fi
@@ -22,6 +23,14 @@ if [ "${1:-}" = "--test" ] && ! python3 -c 'import jsonschema' 2>/dev/null; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-jsonschema
   }
+fi
+# scapy writes the tunnel captures the decoder tests compare with tshark (Tests/TestSupport/Scripts/
+# tunnel_captures.py); from PyPI, else Debian's package. Without it those tests are skipped with a message.
+if [ "${1:-}" = "--test" ] && ! python3 -c 'import scapy' 2>/dev/null; then
+  python3 -m pip install -q scapy 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-scapy
+  } || echo "install-deps: scapy could not be installed; the tunnel decoding tests will be skipped" >&2
 fi
 # schemathesis (Tests/AgentHTTPTests/AgentAPISchemathesisTests.swift checks the agent against Schemas/agent-api.yaml),
 # pinned: its CLI and checks change between releases. From PyPI; where a Debian-managed python3 refuses pip

@@ -79,12 +79,60 @@ public struct DecodedPacket: Sendable, Equatable {
     /// capture was cut by a snaplen. Use this for byte accounting.
     public var payloadWireLength: Int = 0
 
+    // MARK: Decoder bookkeeping (not part of the result)
+    /// The nesting at which `decodeInside` stops (lowered for a second pass, see `PacketDecoder.decode`).
+    @usableFromInline var nestingLimit = UInt8(PacketDecoder.maxTunnelDepth)
+    /// A tunnel whose content held nothing decodable: its nesting and why. The decoder then decodes
+    /// again, stopping before it, instead of copying the whole value at every tunnel to restore it.
+    @usableFromInline var failedNesting: UInt8 = 0
+    @usableFromInline var failedProblem: DecodeAnomaly = .none
+    /// On a second pass: the anomaly to name where decoding stops (at `nestingLimit`).
+    @usableFromInline var limitProblem: DecodeAnomaly = .none
+
     /// Creates an empty value.
     public init() {}
 
     /// Clears every field back to its empty value.
+    ///
+    /// Field by field, so that ``tunnel`` (a third of the value) is only cleared when a tunnel was
+    /// met: plain packets, the common case, do not pay for zeroing it (every write to `tunnel`
+    /// inserts into `tunnel.layers` first). `TunnelDecodingTests` checks that a reset value equals
+    /// `DecodedPacket()` after the decoder has set every field.
     @inlinable
-    public mutating func reset() { self = DecodedPacket() }
+    public mutating func reset() {
+        if tunnel.layers.rawValue != 0 { tunnel = TunnelInfo() }
+        nestingLimit = UInt8(PacketDecoder.maxTunnelDepth)
+        failedNesting = 0
+        failedProblem = .none
+        limitProblem = .none
+        anomaly = .none
+        capturedLength = 0
+        hasEthernet = false
+        srcMAC = .zero
+        dstMAC = .zero
+        vlanCount = 0
+        outerVLAN = 0
+        innerVLAN = 0
+        etherType = 0
+        network = .none
+        networkOffset = 0
+        src = .zero
+        dst = .zero
+        ipProtocol = 0
+        ttl = 0
+        fragment = FragmentInfo()
+        transport = .none
+        transportOffset = 0
+        srcPort = 0
+        dstPort = 0
+        tcp = TCPInfo()
+        icmpType = 0
+        icmpCode = 0
+        quoted = QuotedFlow()
+        payloadOffset = 0
+        payloadLength = 0
+        payloadWireLength = 0
+    }
 
     /// Records `anomaly` unless an earlier one was already recorded (first problem wins).
     @inline(__always)

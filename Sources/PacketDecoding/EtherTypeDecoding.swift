@@ -53,6 +53,7 @@ extension PacketDecoder {
     }
 
     /// ARP: only recognised (its fixed 8-byte header must be present); addresses are not decoded.
+    @inline(never)
     private static func decodeARP(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         out.network = .arp
         out.networkOffset = offset
@@ -64,6 +65,7 @@ extension PacketDecoder {
     }
 
     /// PPPoE session stage: 6-byte PPPoE header, then a 2-byte PPP protocol (0x0021 IPv4, 0x0057 IPv6).
+    @inline(never)
     private static func decodePPPoESession(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard p.has(offset, 8) else {
             out.anomaly = .truncatedLink
@@ -85,6 +87,7 @@ extension PacketDecoder {
     /// MPLS label stack (4 bytes per label, bottom-of-stack bit in byte 2); the payload type is not
     /// signalled, so the first nibble after the stack decides IPv4/IPv6 as routers do; anything else
     /// may be an Ethernet pseudowire (see ``decodeMPLSPseudowire(_:at:_:)``).
+    @inline(never)
     private static func decodeMPLS(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         var offset = offset
         var labels = 0
@@ -120,6 +123,7 @@ extension PacketDecoder {
     /// `pw_eth_heuristic` does: an Ethernet frame without control word if the bytes look like one,
     /// else, after a first nibble of 0, an Ethernet frame behind a 4-byte control word (RFC 4448);
     /// else an unknown payload.
+    @inline(never)
     private static func decodeMPLSPseudowire(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         let frame: Int
         if looksLikeEthernet(p, at: offset) {
@@ -133,7 +137,7 @@ extension PacketDecoder {
             out.flag(.unknownTunnelPayload)
             return
         }
-        decodeInside(.mplsPseudowire, p, &out) { inner in decodeEthernet(p, at: frame, &inner) }
+        decodeInside(.mplsPseudowire, p, &out) { inner in decodeInnerEthernet(p, at: frame, &inner) }
     }
 
     /// An Ethernet header whose EtherType is one an MPLS pseudowire plausibly carries.

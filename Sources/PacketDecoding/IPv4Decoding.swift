@@ -75,12 +75,7 @@ extension PacketDecoder {
             // Tunnels are decoded when the packet is whole; a first fragment waits for reassembly.
             out.transport = .other
             setPayload(from: offset, end: end, declaredEnd: declaredEnd, &out)
-            guard !out.fragment.isFragment else { return }
-            if out.ipProtocol == 47 {
-                decodeGRE(p, at: offset, end: end, &out)
-            } else {
-                decodeIPInIP(p, at: offset, end: end, version: out.ipProtocol == 4 ? 4 : 6, &out)
-            }
+            if !out.fragment.isFragment { decodeIPTunnel(p, at: offset, end: end, &out) }
         default:
             out.transport = .other
             setPayload(from: offset, end: end, declaredEnd: declaredEnd, &out)

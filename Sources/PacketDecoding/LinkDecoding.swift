@@ -4,6 +4,7 @@
 extension PacketDecoder {
     /// Ethernet II: dst MAC, src MAC, EtherType (or an 802.3 length, then LLC). `offset` is not 0 for
     /// an Ethernet frame inside a tunnel.
+    @inline(__always)
     static func decodeEthernet(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard p.has(offset, 14) else {
             out.anomaly = .truncatedLink
@@ -20,8 +21,16 @@ extension PacketDecoder {
         }
     }
 
+    /// An Ethernet frame inside a tunnel, out of line: the outer frame's copy is inlined with offset 0,
+    /// which lets the compiler fold its bounds checks.
+    @inline(never)
+    static func decodeInnerEthernet(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        decodeEthernet(p, at: offset, &out)
+    }
+
     /// 802.2 LLC: only SNAP (AA AA 03) with an EtherType OUI (00-00-00, or 00-00-F8 for 802.1H)
     /// leads somewhere; any other LLC frame (spanning tree, NetBIOS, ...) is `.other`.
+    @inline(never)
     static func decodeLLC(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard p.has(offset, 8), p.u16(offset) == 0xAAAA, p.u8(offset + 2) == 0x03,
               p.u32(offset + 2) & 0x00FF_FFFF == 0 || p.u32(offset + 2) & 0x00FF_FFFF == 0xF8

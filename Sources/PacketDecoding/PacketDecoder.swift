@@ -27,6 +27,37 @@ public enum PacketDecoder {
             return
         }
         let p = PacketBytes(base: base, count: bytes.count)
+        decodeLink(p, linkType, &out)
+        if out.failedProblem != .none {
+            decodeAgain(&out) { o in
+                o.capturedLength = bytes.count
+                decodeLink(p, linkType, &o)
+            }
+        }
+    }
+
+    /// A tunnel held nothing decodable: decode again with `decodeFromScratch` (after a reset),
+    /// stopping before that tunnel; each pass stops at a lower nesting, so this ends.
+    @inline(never)
+    static func decodeAgain(_ out: inout DecodedPacket, _ decodeFromScratch: (inout DecodedPacket) -> Void) {
+        var passes = 0
+        while out.failedProblem != .none && passes < maxTunnelDepth {
+            let limit = out.failedNesting
+            let problem = out.failedProblem
+            out.reset()
+            out.nestingLimit = limit
+            out.limitProblem = problem
+            decodeFromScratch(&out)
+            passes += 1
+        }
+        out.nestingLimit = UInt8(maxTunnelDepth)
+        out.limitProblem = .none
+        out.failedProblem = .none
+        out.failedNesting = 0
+    }
+
+    @inline(__always)
+    private static func decodeLink(_ p: PacketBytes, _ linkType: LinkType, _ out: inout DecodedPacket) {
         switch linkType.rawValue {
         case LinkType.ethernet.rawValue: decodeEthernet(p, at: 0, &out)
         case LinkType.fddi.rawValue: decodeFDDI(p, &out)

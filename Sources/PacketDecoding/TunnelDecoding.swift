@@ -15,17 +15,21 @@ extension PacketDecoder {
     static let gtpUserPort: UInt16 = 2152
 
     /// Decodes, with `body`, what the `kind` layer carries. If that reaches no usable network layer
-    /// (truncated, bad version), every field goes back to the layer outside and the anomaly says why:
-    /// analytics and index then use the deepest layer decoded.
+    /// (truncated, bad version), the packet is decoded again stopping before this layer (see
+    /// `PacketDecoder.decode`), so every field describes the layer outside it and the anomaly says
+    /// why: analytics and index use the deepest layer decoded. (Decoding again costs nothing on
+    /// well-formed packets; saving the whole value at every tunnel did cost a 352-byte copy.)
+    @inline(__always)
     static func decodeInside(
         _ kind: EncapsulationKind, _ p: PacketBytes, _ out: inout DecodedPacket,
         _ body: (inout DecodedPacket) -> Void
     ) {
-        guard Int(out.tunnel.nesting) < maxTunnelDepth else {
-            out.flag(.tooManyEncapsulations)
+        let nesting = out.tunnel.nesting
+        guard nesting < out.nestingLimit else {
+            out.flag(Int(nesting) >= maxTunnelDepth ? .tooManyEncapsulations : out.limitProblem)
             return
         }
-        let outside = out
+        let anomalyBefore = out.anomaly
         if kind.isIPTunnel {
             if out.tunnel.depth == 0 {
                 out.tunnel.outerNetwork = out.network
@@ -40,7 +44,7 @@ extension PacketDecoder {
             }
             out.tunnel.depth &+= 1
         }
-        out.tunnel.nesting &+= 1
+        out.tunnel.nesting = nesting &+ 1
         out.tunnel.layers.insert(kind)
         out.tunnel.innermost = kind
         out.clearInnerPacket(newFrame: kind != .ipInIP && kind != .gtpU)
@@ -50,24 +54,35 @@ extension PacketDecoder {
         case .none: reachedNetwork = false
         case .ipv4, .ipv6:
             switch out.anomaly {
-            case .truncatedNetwork, .badIPVersion, .truncatedLink: reachedNetwork = outside.anomaly != .none
+            case .truncatedNetwork, .badIPVersion, .truncatedLink: reachedNetwork = anomalyBefore != .none
             default: reachedNetwork = true
             }
         case .arp, .other: reachedNetwork = true
         }
-        if !reachedNetwork {
-            let problem: DecodeAnomaly
+        if !reachedNetwork && out.failedProblem == .none {
+            out.failedNesting = nesting
             switch out.anomaly {
-            case .none, .truncatedLink, .truncatedNetwork: problem = .truncatedTunnel
-            default: problem = out.anomaly
+            case .none, .truncatedLink, .truncatedNetwork: out.failedProblem = .truncatedTunnel
+            default: out.failedProblem = out.anomaly
             }
-            out = outside
-            out.flag(problem)
+        }
+    }
+
+    /// IP protocols 4, 41 and 47 once the packet is known to be whole. Kept out of line (as every
+    /// tunnel entry is) so that the recursion through tunnels does not stop the compiler from inlining
+    /// the plain Ethernet-IP-TCP path.
+    @inline(never)
+    static func decodeIPTunnel(_ p: PacketBytes, at offset: Int, end: Int, _ out: inout DecodedPacket) {
+        if out.ipProtocol == 47 {
+            decodeGRE(p, at: offset, end: end, &out)
+        } else {
+            decodeIPInIP(p, at: offset, end: end, version: out.ipProtocol == 4 ? 4 : 6, &out)
         }
     }
 
     /// GRE (RFC 2784, with RFC 2890's key and sequence number) within `[offset, end)`. Version 1
     /// (PPTP's enhanced GRE, carrying PPP) is left undecoded, as is the deprecated routing form.
+    @inline(never)
     static func decodeGRE(_ p: PacketBytes, at offset: Int, end: Int, _ out: inout DecodedPacket) {
         let q = p.limited(to: end)
         guard q.has(offset, 4) else {
@@ -101,7 +116,7 @@ extension PacketDecoder {
             decodeInside(.gre, q, &out) { o in
                 o.tunnel.hasGREKey = hasKey
                 o.tunnel.greKey = key
-                decodeEthernet(q, at: inner, &o)
+                decodeInnerEthernet(q, at: inner, &o)
             }
         case 0x0800, 0x86DD, 0x0806, 0x8847, 0x8848, 0x8100, 0x88A8, 0x8864:
             decodeInside(.gre, q, &out) { o in
@@ -117,6 +132,7 @@ extension PacketDecoder {
     /// ERSPAN (draft-foschiano-erspan): type I has no header; type II an 8-byte header (version 1);
     /// type III a 12-byte header (version 2), plus 8 bytes when its O bit is set, and a frame type
     /// (0 Ethernet, 2 IP).
+    @inline(never)
     static func decodeERSPAN(_ q: PacketBytes, at offset: Int, type: UInt8, _ out: inout DecodedPacket) {
         var inner = offset
         var session: UInt16 = 0
@@ -149,11 +165,12 @@ extension PacketDecoder {
             o.tunnel.layers.insert(.gre)
             o.tunnel.erspanType = type
             o.tunnel.erspanSession = session
-            if carriesIP { decodeRawIP(q, at: inner, &o) } else { decodeEthernet(q, at: inner, &o) }
+            if carriesIP { decodeRawIP(q, at: inner, &o) } else { decodeInnerEthernet(q, at: inner, &o) }
         }
     }
 
     /// IPv4 (protocol 4) or IPv6 (41) carried directly in an IP packet, within `[offset, end)`.
+    @inline(never)
     static func decodeIPInIP(_ p: PacketBytes, at offset: Int, end: Int, version: UInt8, _ out: inout DecodedPacket) {
         let q = p.limited(to: end)
         decodeInside(.ipInIP, q, &out) { o in
@@ -175,6 +192,7 @@ extension PacketDecoder {
     }
 
     /// VXLAN (RFC 7348): 8 bytes, the I flag set, a 24-bit VNI; then an Ethernet frame.
+    @inline(never)
     static func decodeVXLAN(_ q: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard q.has(offset, 8) else {
             out.flag(.truncatedTunnel)
@@ -187,12 +205,13 @@ extension PacketDecoder {
         let vni = q.u32(offset + 4) >> 8
         decodeInside(.vxlan, q, &out) { o in
             o.tunnel.vxlanVNI = vni
-            decodeEthernet(q, at: offset + 8, &o)
+            decodeInnerEthernet(q, at: offset + 8, &o)
         }
     }
 
     /// Geneve (RFC 8926): 8 bytes plus options (skipped), version 0, a protocol type (0x6558 for
     /// Ethernet, else an EtherType) and a 24-bit VNI.
+    @inline(never)
     static func decodeGeneve(_ q: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard q.has(offset, 8) else {
             out.flag(.truncatedTunnel)
@@ -215,7 +234,7 @@ extension PacketDecoder {
         case 0x6558:
             decodeInside(.geneve, q, &out) { o in
                 o.tunnel.geneveVNI = vni
-                decodeEthernet(q, at: inner, &o)
+                decodeInnerEthernet(q, at: inner, &o)
             }
         case 0x0800, 0x86DD, 0x8847, 0x8848:
             decodeInside(.geneve, q, &out) { o in
@@ -230,6 +249,7 @@ extension PacketDecoder {
     /// GTP-U (3GPP TS 29.281): version 1, protocol type GTP; only G-PDUs (message 0xFF) carry user
     /// packets (echo, error indication and end marker stay plain UDP). The optional 4-byte field
     /// and the extension-header chain (bounded) are skipped; the user packet is IP by its first nibble.
+    @inline(never)
     static func decodeGTPUser(_ q: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
         guard q.has(offset, 8) else {
             out.flag(.truncatedTunnel)

@@ -1,0 +1,115 @@
+import Foundation
+import Testing
+import VigieTestSupport
+
+/// Issue 16 as a user meets it: the same inner story (20 answered connections to one service, 20
+/// refused by another) wrapped in every encapsulation, built by Scapy
+/// (Tests/TestSupport/Scripts/tunnel_captures.py), replayed with `vigie-agent ingest`. The conn
+/// records and `vigie-agent query` must see the inner conversations, as tshark does (its default
+/// dissectors; tshark names the innermost layer with `-E occurrence=l`).
+@Suite("Tunnelled captures through vigie-agent ingest and query",
+       .enabled(if: TunnelCaptures.directory != nil, "scapy or tshark missing (scripts/install-deps.sh --test installs them): skipped"))
+struct TunnelIngestTests {
+    static let captures = [
+        "vxlan", "geneve", "gre", "gre-eth", "erspan1", "erspan2", "erspan3", "mpls", "mpls-pw-cw", "mpls-pw", "pppoe",
+        "ipip", "6in4", "6in6", "gtpu", "vlan3", "llc", "wifi", "radiotap",
+    ]
+
+    @Test("conn records are the inner conversations, with tshark's packets and bytes; queries for inner terms find them",
+          arguments: captures)
+    func innerConversations(name: String) throws {
+        let capture = try #require(TunnelCaptures.directory).appending("/\(name).pcap")
+        let expected = try TsharkInnermost(capture)
+        #expect(expected.conversations.count == 40, "\(name): tshark sees \(expected.conversations.count) inner conversations")
+        let dir = Support.temporaryDirectory("tunnel-\(name)")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let ingest = try Support.run([Support.agentBinary, "ingest", "--store", dir + "/s", "--agent-id", "t", "--no-progress", capture])
+        #expect(ingest.status == 0, "\(ingest.stderr)")
+        var seen = 0
+        for line in try Support.recordLines(dir + "/s") {
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                  object["kind"] as? String == "conn" else { continue }
+            let key = "\(object["orig_h"] ?? "")|\(object["orig_p"] ?? "")|\(object["resp_h"] ?? "")|\(object["resp_p"] ?? "")"
+            guard let theirs = expected.conversations[key] else {
+                Issue.record("\(name): conn \(key) is not an inner conversation of tshark's")
+                continue
+            }
+            seen += 1
+            #expect(object["orig_pkts"] as? Int == theirs.origPackets && object["resp_pkts"] as? Int == theirs.respPackets,
+                    "\(name) \(key): packets \(object["orig_pkts"] ?? "-")/\(object["resp_pkts"] ?? "-"), tshark \(theirs.origPackets)/\(theirs.respPackets)")
+            #expect(object["orig_ip_bytes"] as? Int == theirs.origIPBytes && object["resp_ip_bytes"] as? Int == theirs.respIPBytes,
+                    "\(name) \(key): IP bytes \(object["orig_ip_bytes"] ?? "-")/\(object["resp_ip_bytes"] ?? "-"), tshark \(theirs.origIPBytes)/\(theirs.respIPBytes)")
+            let state = object["conn_state"] as? String
+            #expect(state == (theirs.refused ? "REJ" : "SF"), "\(name) \(key): conn_state \(state ?? "-")")
+        }
+        #expect(seen == 40, "\(name): \(seen) inner conn records of 40")
+
+        for (query, count) in [("host \(expected.answeringServer)", expected.framesWithAnsweringServer),
+                               ("port 8080", expected.framesWithPort8080), ("tcp", expected.frames)] {
+            let q = try Support.run([Support.agentBinary, "query", "--store", dir + "/s", "--count", query])
+            #expect(q.status == 0 && q.stdout.hasPrefix("\(count) packets"), "\(name): `\(query)` answered \(q.stdout) \(q.stderr), tshark \(count)")
+        }
+    }
+}
+
+/// The generated captures, made once per test process (nil without scapy or tshark).
+enum TunnelCaptures {
+    static let directory: String? = {
+        guard Support.tool("tshark") != nil, Support.tool("python3") != nil else { return nil }
+        let dir = Support.temporaryDirectory("tunnel-captures")
+        guard let run = try? Support.run(["python3", Support.script("tunnel_captures.py"), dir]), run.status == 0 else { return nil }
+        return dir
+    }()
+}
+
+/// tshark's innermost TCP layer per frame, folded into conversations.
+struct TsharkInnermost {
+    struct Conversation {
+        var origPackets = 0, respPackets = 0, origIPBytes = 0, respIPBytes = 0
+        var refused = false
+    }
+
+    /// "orig_h|orig_p|resp_h|resp_p" (originator: the sender of the first packet) -> counts.
+    var conversations: [String: Conversation] = [:]
+    var answeringServer = ""
+    var framesWithAnsweringServer = 0
+    var framesWithPort8080 = 0
+    var frames = 0
+
+    init(_ path: String) throws {
+        let fields = ["frame.protocols", "ip.src", "ip.dst", "ip.len", "ipv6.src", "ipv6.dst", "ipv6.plen",
+                      "tcp.srcport", "tcp.dstport", "tcp.flags.reset"]
+        let run = try Support.run(["tshark", "-n", "-r", path, "-o", "gtp.dissect_tpdu_as:TPDU Heuristic", "-T", "fields",
+                                   "-E", "occurrence=l"] + fields.flatMap { ["-e", $0] })
+        var originator: [String: String] = [:]
+        var byServer: [String: Int] = [:]
+        for line in run.stdout.split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == fields.count, let sport = Int(c[7]), let dport = Int(c[8]) else { continue }
+            let protocols = c[0].split(separator: ":")
+            let v6 = protocols.last { $0 == "ip" || $0 == "ipv6" } == "ipv6"
+            let src = v6 ? c[4] : c[1], dst = v6 ? c[5] : c[2]
+            let ipBytes = v6 ? (Int(c[6]) ?? 0) + 40 : Int(c[3]) ?? 0
+            frames += 1
+            let a = "\(src)|\(sport)", b = "\(dst)|\(dport)"
+            let canonical = a < b ? a + "|" + b : b + "|" + a
+            let orig = originator[canonical] ?? a
+            originator[canonical] = orig
+            let key = orig == a ? a + "|" + b : b + "|" + a
+            var conversation = conversations[key] ?? Conversation()
+            if orig == a { conversation.origPackets += 1; conversation.origIPBytes += ipBytes }
+            else { conversation.respPackets += 1; conversation.respIPBytes += ipBytes }
+            if c[9] == "1" || c[9] == "True" { conversation.refused = true }
+            conversations[key] = conversation
+            if dport == 80 { byServer[dst, default: 0] += 0 }
+            if sport == 8080 || dport == 8080 { framesWithPort8080 += 1 }
+        }
+        answeringServer = byServer.keys.sorted().first ?? ""
+        for line in run.stdout.split(separator: "\n") {
+            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            guard c.count == fields.count, Int(c[7]) != nil else { continue }
+            let v6 = c[0].split(separator: ":").last { $0 == "ip" || $0 == "ipv6" } == "ipv6"
+            if (v6 ? [c[4], c[5]] : [c[1], c[2]]).contains(answeringServer) { framesWithAnsweringServer += 1 }
+        }
+    }
+}
