@@ -42,16 +42,16 @@ enum TunnelCaptures {
 
 /// tshark's answers on one capture, as frame indexes (frame number - 1).
 ///
-/// Settings: `-n` and `-o ip.defragment:FALSE` (Vigie answers per frame: a fragment is not held
-/// back for the frame that completes it). Everything else is tshark 4.0's default dissection
-/// (VXLAN on UDP 4789, Geneve 6081, GTP-U 2152, ERSPAN by GRE protocol type).
+/// Settings: `-n` only; everything else is tshark 4.0's default dissection (VXLAN on UDP 4789,
+/// Geneve 6081, GTP-U 2152, ERSPAN by GRE protocol type, IP reassembly on: the frame that completes
+/// a fragmented outer datagram shows the tunnel, as Vigie indexes it).
 struct TsharkView {
     let path: String
     /// Per frame: the protocols of the dissection tree (`frame.protocols`) and each id field's values.
     var protocols: [Set<String>] = []
     var ids: [String: [Set<UInt32>]] = [:]
 
-    static let options = ["-n", "-o", "ip.defragment:FALSE"]
+    static let options = ["-n"]
     /// Vigie's tunnel keyword, tshark's protocol names for its presence, tshark's id field(s).
     static let tunnelFields: [(keyword: String, protocols: [String], fields: [String])] = [
         ("vxlan", ["vxlan"], ["vxlan.vni"]), ("geneve", ["geneve"], ["geneve.vni"]), ("gre", ["gre"], ["gre.key"]),
@@ -170,6 +170,56 @@ struct TunnelQueryTests {
             }
         }
         #expect(nonEmpty >= 5, "\(name): most comparisons must select something")
+    }
+
+    /// The corpus captures with encapsulated packets: ERSPAN type I in GRE over fragmented IPv4
+    /// (zeek_erspan), PPPoE behind two VLAN tags (pcpp_one_http_stream_rst). tshark reassembles
+    /// the outer fragments and shows the tunnel on the frame that completes a datagram, as Vigie
+    /// indexes it (the other fragments: outer IP only, on both sides). The innermost IP layer is
+    /// tshark's second when there are two, the first otherwise (and none when the innermost
+    /// network layer is ARP).
+    @Test("corpus captures with tunnels against tshark", arguments: ["zeek_erspan.pcap", "pcpp_one_http_stream_rst.pcap"])
+    func corpus(_ file: String) throws {
+        guard let corpus = TestEnvironment.corpus, TestEnvironment.tshark != nil,
+              FileManager.default.fileExists(atPath: corpus + "/" + file) else {
+            print("SKIP: corpus capture \(file) or tshark missing")
+            return
+        }
+        let path = corpus + "/" + file
+        let dir = TempDirectory("vigie-tunnel-corpus")
+        defer { dir.cleanup() }
+        let segments = TestPcap.segments(ofCaptureAt: path)
+        try #require(segments.count == 1)
+        let segment = try SegmentUnderTest(segments[0], in: dir, name: file)
+        let encapsulated = Encapsulated.indexes(of: segment.pcap)
+        #expect(encapsulated.count >= 10)
+        let tshark = try TsharkView(path)
+        let sample = TrafficSample(segment.pcap)
+        // One IPv4 layer and nothing inside it: the outer IPv4 layer is the innermost.
+        let single = "count(ip.src) == 1 and not arp and not ipv6"
+        let innermost = { (field: String, value: String) in "(\(single) and \(field)#1 == \(value)) or \(field)#2 == \(value)" }
+        var queries: [(String, String)] = [("tcp", "tcp"), ("udp", "udp"), ("icmp", "icmp"), ("ip", "(\(single)) or count(ip.src) == 2"),
+                                           ("ip6", "ipv6"), ("arp", "arp")]
+        for a in [sample.topIPv4, sample.secondIPv4].compactMap({ $0 }) {
+            // `host` also matches ARP sender and target addresses, as BPF's does.
+            queries += [("host \(a)", innermost("ip.addr", a) + " or arp.src.proto_ipv4 == \(a) or arp.dst.proto_ipv4 == \(a)"),
+                        ("src host \(a)", innermost("ip.src", a) + " or arp.src.proto_ipv4 == \(a)"),
+                        ("outer host \(a)", "ip.addr#1 == \(a)"), ("outer dst host \(a)", "ip.dst#1 == \(a)")]
+        }
+        if let p = sample.topPort { queries += [("port \(p)", "tcp.port == \(p) or udp.port == \(p)"), ("tcp dst port \(p)", "tcp.dstport == \(p)")] }
+        queries += [("outer proto 47", "ip.proto#1 == 47"), ("outer ip", "ip"), ("proto 47", "(\(single) and ip.proto == 47) or ip.proto#2 == 47")]
+        for (q, filter) in queries {
+            let got = try segment.vigie(q), expected = try tshark.select(filter)
+            #expect(got == expected, "\(file): '\(q)' selects \(got.count), tshark '\(filter)' \(expected.count); only Vigie: \(Array(Set(got).subtracting(expected)).sorted().prefix(8)), only tshark: \(Array(Set(expected).subtracting(got)).sorted().prefix(8))")
+        }
+        for (keyword, protocols, fields) in TsharkView.tunnelFields {
+            let got = try segment.vigie(keyword), expected = tshark.having(protocols)
+            #expect(got == expected, "\(file): '\(keyword)': Vigie \(got.count), tshark \(expected.count)")
+            for v in tshark.values(fields).prefix(3) {
+                let got = try segment.vigie("\(keyword) \(v)"), expected = tshark.with(fields, v)
+                #expect(got == expected, "\(file): '\(keyword) \(v)': Vigie \(got.count), tshark \(expected.count)")
+            }
+        }
     }
 
     /// tcpdump's answers on untunnelled packets are kept: `outer T` and `T` select the same packets

@@ -81,8 +81,13 @@ public final class SegmentIndexBuilder {
     /// Sort and output buffers reused from one serialisation to the next.
     let workspace: SerializerWorkspace
 
-    /// Reused decode result and name buffers (application fields only).
+    /// Reused decode result and name buffers (application fields, and the slow path of
+    /// encapsulated packets).
     var decoded = DecodedPacket()
+    /// Outer-IP fragments carrying a tunnel, per segment (reset with it, so an index built at
+    /// ingest equals the one `reindex` builds from the stored file), and their reassembled decode.
+    var fragments = TunnelFragmentReassembler()
+    var reassembled = DecodedPacket()
     let scratch = UnsafeMutablePointer<UInt8>.allocate(capacity: 2 * NameScratch.capacity)
 
     /// Chunks already handed out by `snapshot()`, and where the next chunk starts.
@@ -209,6 +214,7 @@ public final class SegmentIndexBuilder {
         dstMAC.removeAll()
         flow.removeAll()
         tunnel.removeAll()
+        if fragments.counters.fragments > 0 { fragments = TunnelFragmentReassembler() }
         names.removeAll()
         nameBytes.removeAll()
         recordCount = 0
@@ -243,7 +249,7 @@ public final class SegmentIndexBuilder {
         covered = recordOffset &+ UInt64(PcapRecordHeader.size + bytes.count)
         records.append(offset: recordOffset, time: timestampNanos)
         var row = PacketRow()
-        if indexNetworkFields(bytes, ordinal, &row, rerun: false) { indexEncapsulated(bytes, ordinal, &row) }
+        if indexNetworkFields(bytes, ordinal, &row, rerun: false) { indexEncapsulated(bytes, ordinal, timestampNanos, &row) }
         rows.append(row)
         if wantMAC { indexMACs(bytes, ordinal) }
         if wantFlows { indexFlow(bytes, ordinal) }

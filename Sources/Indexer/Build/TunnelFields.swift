@@ -89,22 +89,40 @@ extension SegmentIndexBuilder {
                                             .outerSrcPort, .outerDstPort, .outerProtocol, .tunnelID]
 
     /// Decodes a packet the fast path flagged and fills `row` (and the tunnel columns) from it.
+    ///
+    /// A fragment of an outer IP datagram carrying a tunnel (protocol 4, 41, 47) goes to the
+    /// segment's ``TunnelFragmentReassembler``: the frame that completes the datagram gets the
+    /// inner packet's fields (where tshark shows the inner packet); the other fragments keep BPF's
+    /// reading of the outer header.
     @inline(never)
-    func indexEncapsulated(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ row: inout PacketRow) {
+    func indexEncapsulated(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ timeNanos: Int64, _ row: inout PacketRow) {
         PacketDecoder.decode(bytes, linkType: LinkType(rawValue: linkType), into: &decoded)
-        let t = decoded.tunnel
-        let vlanBit: UInt16 = 1 << UInt16(EncapsulationKind.vlan.rawValue)
-        let encapsulated = t.depth > 0 || t.layers.rawValue & ~vlanBit != 0 || t.vlanIDs.count > 2
-        guard let p = bytes.baseAddress else { return }
-        let n = bytes.count
-        if link != .decoded && !encapsulated {
+        if wantTunnels && TunnelFragmentReassembler.wants(decoded) {
+            var handled = false
+            fragments.add(bytes, decoded, timeNanos: timeNanos, into: &reassembled) { datagram, inner in
+                handled = indexDecoded(inner, in: datagram, ordinal, &row)
+            }
+            if handled { return }
+        }
+        if !indexDecoded(decoded, in: bytes, ordinal, &row) {
             // A tunnel port or protocol that carried no tunnel: BPF's reading, as for any packet.
             let tagged = row.flags & PacketRow.Flags.tagged
             row = PacketRow()
             row.flags = tagged
             _ = indexNetworkFields(bytes, ordinal, &row, rerun: true)
-            return
         }
+    }
+
+    /// Fills `row` and the tunnel columns from `d`, decoded from `bytes` (a frame, or a reassembled
+    /// datagram). False, and nothing done, when `d` has no encapsulation (on a link the fast path
+    /// reads).
+    private func indexDecoded(_ d: DecodedPacket, in bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ row: inout PacketRow) -> Bool {
+        let t = d.tunnel
+        let vlanBit: UInt16 = 1 << UInt16(EncapsulationKind.vlan.rawValue)
+        let encapsulated = t.depth > 0 || t.layers.rawValue & ~vlanBit != 0 || t.vlanIDs.count > 2
+        guard let p = bytes.baseAddress else { return false }
+        let n = bytes.count
+        if link != .decoded && !encapsulated { return false }
         let tagged = row.flags & PacketRow.Flags.tagged != 0 || t.layers.contains(.vlan)
         row = PacketRow()
         if tagged { row.flags = PacketRow.Flags.tagged }
@@ -112,11 +130,11 @@ extension SegmentIndexBuilder {
         // header, the outer layer is the innermost one there is (and the packet counts as not
         // tunnelled, so `outer T` and `T` agree on it). Without the tunnel fields (only links the
         // fast path cannot read get here), the fields describe the outermost IP layer, as BPF's.
-        let innerReached = decoded.network == .ipv4 || decoded.network == .ipv6 || decoded.network == .arp
+        let innerReached = d.network == .ipv4 || d.network == .ipv6 || d.network == .arp
         let tunnelled = t.depth > 0 && innerReached
         let outermost = t.depth > 0 && (!wantTunnels || !innerReached)
-        let network = outermost ? t.outerNetwork : decoded.network
-        let offset = outermost ? t.outerNetworkOffset : decoded.networkOffset
+        let network = outermost ? t.outerNetwork : d.network
+        let offset = outermost ? t.outerNetworkOffset : d.networkOffset
         switch network {
         case .ipv4: _ = indexIPv4(p, n, offset, &row, probe: false)
         case .ipv6: _ = indexIPv6(p, n, offset, ordinal, &row, probe: false)
@@ -126,7 +144,7 @@ extension SegmentIndexBuilder {
         if wantVLAN {
             for i in 0..<t.vlanIDs.stored { appendVLANOnce(UInt16(truncatingIfNeeded: t.vlanIDs[i]) & 0x0FFF, ordinal) }
         }
-        guard wantTunnels else { return }
+        guard wantTunnels else { return true }
         let c = tunnel
         var layers = t.layers.rawValue & ~vlanBit
         while layers != 0 {
@@ -144,7 +162,7 @@ extension SegmentIndexBuilder {
         if t.layers.contains(.gtpU) { id(.gtpU, t.gtpTEID) }
         if t.layers.contains(.pppoe) { id(.pppoe, UInt32(t.pppoeSession)) }
         for i in 0..<t.mplsLabels.stored { id(.mpls, t.mplsLabels[i]) }
-        guard tunnelled else { return }
+        guard tunnelled else { return true }
         c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.tunnelled), ordinal: ordinal))
         let v6 = t.outerNetwork == .ipv6
         if t.outerNetwork == .ipv4 {
@@ -156,13 +174,14 @@ extension SegmentIndexBuilder {
             c.outerSrc6.append(Pair128(hi: t.outerSrc.high, lo: t.outerSrc.low, ordinal: ordinal))
             c.outerDst6.append(Pair128(hi: t.outerDst.high, lo: t.outerDst.low, ordinal: ordinal))
         } else {
-            return
+            return true
         }
         c.outerProtocol.append(Pair64(key: UInt64(v6 ? 0x600 : 0x400) | UInt64(t.outerIPProtocol), ordinal: ordinal))
         if t.outerIPProtocol == 17 {
             c.outerSrcPort.append(Pair64(key: UInt64(t.outerSrcPort), ordinal: ordinal))
             c.outerDstPort.append(Pair64(key: UInt64(t.outerDstPort), ordinal: ordinal))
         }
+        return true
     }
 
     /// Adds a VLAN id the fast path may already have added for this packet (lists stay strictly
