@@ -146,7 +146,9 @@ extension SegmentIndexBuilder {
         }
         guard wantTunnels else { return true }
         let c = tunnel
-        var layers = t.layers.rawValue & ~vlanBit
+        // VLAN tags are in the VLAN section; LLC/SNAP is the native framing of FDDI and 802.11.
+        let llcBit: UInt16 = link == .decoded ? 1 << UInt16(EncapsulationKind.llcSNAP.rawValue) : 0
+        var layers = t.layers.rawValue & ~vlanBit & ~llcBit
         while layers != 0 {
             let kind = UInt64(layers.trailingZeroBitCount)
             c.encapsulation.append(Pair64(key: kind, ordinal: ordinal))
