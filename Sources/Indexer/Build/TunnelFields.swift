@@ -4,8 +4,8 @@ import PacketDecoding
 // through ``PacketDecoder`` (into the builder's reused ``DecodedPacket``: no allocation). When the
 // decoder confirms an encapsulation, the row describes the innermost packet — read with the same
 // BPF-style readers, at the innermost network offset — and the outer IP layer and the tunnel
-// identities go to the tunnel columns below. When it does not, the packet is read again exactly as
-// BPF reads it, so untunnelled traffic keeps tcpdump's selection.
+// identities go to the tunnel columns below. When it does not, the fast path's reading (BPF's)
+// stays, so untunnelled traffic keeps tcpdump's selection.
 
 /// The `(key, ordinal)` pairs of the tunnel sections (``FieldID/encapsulation`` ... ``FieldID/tunnelID``).
 /// Only encapsulated packets add pairs, so on ordinary traffic they stay empty.
@@ -95,7 +95,10 @@ extension SegmentIndexBuilder {
     /// inner packet's fields (where tshark shows the inner packet); the other fragments keep BPF's
     /// reading of the outer header.
     @inline(never)
-    func indexEncapsulated(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ timeNanos: Int64, _ row: inout PacketRow) {
+    func indexEncapsulated(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32, _ timeNanos: Int64) {
+        let slot = rows.base + (rows.count - 1)
+        var row = slot.pointee
+        defer { slot.pointee = row }
         PacketDecoder.decode(bytes, linkType: LinkType(rawValue: linkType), into: &decoded)
         if wantTunnels && TunnelFragmentReassembler.wants(decoded) {
             var handled = false
@@ -104,13 +107,24 @@ extension SegmentIndexBuilder {
             }
             if handled { return }
         }
-        if !indexDecoded(decoded, in: bytes, ordinal, &row) {
-            // A tunnel port or protocol that carried no tunnel: BPF's reading, as for any packet.
-            let tagged = row.flags & PacketRow.Flags.tagged
-            row = PacketRow()
-            row.flags = tagged
-            _ = indexNetworkFields(bytes, ordinal, &row, rerun: true)
+        // Not encapsulated after all (a tunnel port or protocol that carried no tunnel): the fast
+        // path's reading stays, BPF's as for any packet.
+        _ = indexDecoded(decoded, in: bytes, ordinal, &row)
+    }
+
+    /// Removes what the fast path appended for `ordinal` to the pair columns of the default fields
+    /// (an outer IPv6 header's addresses and fragment protocol) before the innermost packet's go in.
+    private func dropFastPathPairs(_ ordinal: UInt32) {
+        func trailing<E>(_ b: FlatBuffer<E>, _ ordinalOf: (E) -> UInt32) -> Int {
+            var k = 0
+            while k < b.count && ordinalOf(b[b.count - 1 - k]) == ordinal { k += 1 }
+            return k
         }
+        src6.removeLast(trailing(src6) { $0.ordinal })
+        dst6.removeLast(trailing(dst6) { $0.ordinal })
+        let extra = trailing(extraProtocol.ordinals) { $0 }
+        extraProtocol.keys.removeLast(extra)
+        extraProtocol.ordinals.removeLast(extra)
     }
 
     /// Fills `row` and the tunnel columns from `d`, decoded from `bytes` (a frame, or a reassembled
@@ -124,6 +138,7 @@ extension SegmentIndexBuilder {
         let n = bytes.count
         if link != .decoded && !encapsulated { return false }
         let tagged = row.flags & PacketRow.Flags.tagged != 0 || t.layers.contains(.vlan)
+        if row.network == RowNetwork.ipv6.rawValue { dropFastPathPairs(ordinal) }
         row = PacketRow()
         if tagged { row.flags = PacketRow.Flags.tagged }
         // The innermost IP layer *decoded*: when a tunnel's inner packet is cut before its network
@@ -136,8 +151,8 @@ extension SegmentIndexBuilder {
         let network = outermost ? t.outerNetwork : d.network
         let offset = outermost ? t.outerNetworkOffset : d.networkOffset
         switch network {
-        case .ipv4: _ = indexIPv4(p, n, offset, &row, probe: false)
-        case .ipv6: _ = indexIPv6(p, n, offset, ordinal, &row, probe: false)
+        case .ipv4: indexIPv4(p, n, offset, &row, probe: false)
+        case .ipv6: indexIPv6(p, n, offset, ordinal, &row, probe: false)
         case .arp: indexARP(p, n, offset, .arp, &row)
         case .none, .other: break
         }
