@@ -3,10 +3,15 @@
 // bounds-check traps instead of quietly reading 0, and AddressSanitizer catches any real
 // out-of-bounds read.
 //
-// Input layout: byte 0 selects the link type (modulo the table below, which includes one
-// unsupported type); the remaining bytes are the captured frame.
+// Input layout: byte 0 selects the link type (modulo the table below: LinkType.supported in its
+// order, FDDI, 802.11 and radiotap last, then one unsupported type); the remaining bytes are the
+// captured frame. run.sh's seeder writes the selector byte in the same order.
 
-private let linkTypes: [LinkType] = LinkType.supported + [LinkType(rawValue: 127)]
+private let linkTypes: [LinkType] = {
+    let unsupported = LinkType(rawValue: 147)  // LINKTYPE_USER0
+    precondition(!unsupported.isSupported && LinkType.supported.allSatisfy(\.isSupported))
+    return LinkType.supported + [unsupported]
+}()
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -33,4 +38,12 @@ private func checkInvariants(_ p: DecodedPacket, count: Int) {
     precondition(!p.fragment.isNonFirst || p.transport == .none)
     precondition(!p.quoted.isPresent || p.transport == .icmp || p.transport == .icmpv6)
     precondition(p.anomaly != .unsupportedLink || p.network == .none)
+    // Tunnels: bounded nesting; outer fields only behind an IP-level tunnel.
+    let t = p.tunnel
+    precondition(Int(t.nesting) <= PacketDecoder.maxTunnelDepth && t.depth <= t.nesting)
+    precondition(t.depth == 0 || (t.outerNetwork == .ipv4 || t.outerNetwork == .ipv6))
+    precondition(t.depth > 0 || (t.outerSrc == .zero && t.outerDst == .zero && t.outerSrcPort == 0 && t.outerNetwork == .none))
+    precondition(t.outerNetworkOffset >= 0 && t.outerNetworkOffset <= p.networkOffset)
+    precondition(t.innermost.map { t.layers.contains($0) } ?? true)
+    precondition(t.vlanIDs.count <= UInt8(PacketDecoder.maxEncapsulations * (PacketDecoder.maxTunnelDepth + 1)))
 }

@@ -4,8 +4,9 @@
 #   Fuzz/PacketDecoding/run.sh [SECONDS] [extra libFuzzer flags...]   (default 60 s)
 #
 # The module's sources are compiled with the harness into one executable under /tmp (nothing is
-# written into the repository). Seeds: every packet of the shared corpus (../shared/corpus, when
-# present), each prefixed with the link-type selector byte. Crashes land in /tmp/pd-fuzz/artifacts.
+# written into the repository). Seeds: packets of the shared corpus (../shared/corpus, when
+# present) and of the generated tunnel captures (when scapy is importable), each prefixed with the
+# link-type selector byte. Crashes land in /tmp/pd-fuzz/artifacts.
 set -euo pipefail
 
 seconds="${1:-60}"
@@ -21,16 +22,19 @@ swiftc -sanitize=fuzzer,address -parse-as-library -O -D PACKET_DECODING_STRICT_L
     "$root"/Sources/PacketDecoding/*.swift "$here/main.swift" \
     -o "$work/fuzz-packet-decoding"
 
-# Seed once from the real captures (first 200 packets per file) so the fuzzer starts deep.
-shared="$root/../shared/corpus"
-if [ -d "$shared" ] && [ -z "$(ls -A "$work/seeds")" ] && command -v python3 >/dev/null; then
-    python3 - "$shared" "$work/seeds" <<'PY'
+# Seed once from the real captures (first 200 packets per file) so the fuzzer starts deep, and from
+# the generated tunnel captures (Tests/TestSupport/Scripts/tunnel_captures.py, when scapy is
+# importable) so every encapsulation layer is reached from the start.
+seed() {  # seed DIR PREFIX MAX_PER_FILE
+    python3 - "$1" "$work/seeds" "$2" "$3" <<'PY'
 import os, struct, sys
-src, dst = sys.argv[1], sys.argv[2]
-selector = {0: 0, 1: 1, 12: 2, 14: 3, 101: 4, 108: 5, 113: 6, 228: 7, 229: 8, 276: 9}  # LinkType.supported order
+src, dst, prefix, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# LinkType.supported order (main.swift indexes that array with the selector byte).
+order = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 10, 105, 127]
+selector = {link: i for i, link in enumerate(order)}
 def emit(name, i, link, data):
     if (link & 0x03FFFFFF) in selector:
-        with open(os.path.join(dst, f"{name}-{i}"), "wb") as f:
+        with open(os.path.join(dst, f"{prefix}{name}-{i}"), "wb") as f:
             f.write(bytes([selector[link & 0x03FFFFFF]]) + data[:2048])
 for name in sorted(os.listdir(src)):
     b = open(os.path.join(src, name), "rb").read()
@@ -39,13 +43,13 @@ for name in sorted(os.listdir(src)):
     if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\xa1\xb2\x3c\x4d"):
         e = "<" if magic in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
         link = struct.unpack(e + "I", b[20:24])[0]; off = 24; i = 0
-        while off + 16 <= len(b) and i < 200:
+        while off + 16 <= len(b) and (i < limit or name.startswith("hostile")):
             incl = struct.unpack(e + "I", b[off + 8:off + 12])[0]
             if off + 16 + incl > len(b): break
             emit(name, i, link, b[off + 16:off + 16 + incl]); off += 16 + incl; i += 1
     elif magic == b"\x0a\x0d\x0d\x0a":
         off = 0; e = "<"; links = []; i = 0
-        while off + 12 <= len(b) and i < 200:
+        while off + 12 <= len(b) and i < limit:
             if b[off:off + 4] == b"\x0a\x0d\x0d\x0a":
                 e = "<" if b[off + 8:off + 12] == b"\x4d\x3c\x2b\x1a" else ">"; links = []
             btype, blen = struct.unpack(e + "II", b[off:off + 8])
@@ -56,6 +60,18 @@ for name in sorted(os.listdir(src)):
                 if iface < len(links): emit(name, i, links[iface], b[off + 28:off + 28 + cap]); i += 1
             off += blen
 PY
+}
+shared="$root/../shared/corpus"
+if command -v python3 >/dev/null; then
+    if [ -d "$shared" ] && ! ls "$work/seeds" | grep -qv '^tunnel-'; then
+        seed "$shared" "" 200
+    fi
+    # The story repeats after the first connection: 24 packets per capture reach every layer and
+    # flag combination; the hostile capture is seeded whole.
+    if ! ls "$work/seeds" | grep -q '^tunnel-' && python3 -c 'import scapy' 2>/dev/null; then
+        rm -rf "$work/tunnels"
+        python3 "$root/Tests/TestSupport/Scripts/tunnel_captures.py" "$work/tunnels" && seed "$work/tunnels" "tunnel-" 24
+    fi
 fi
 
 echo "fuzzing for ${seconds}s; seeds: $(ls "$work/seeds" | wc -l)"

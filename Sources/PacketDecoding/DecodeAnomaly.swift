@@ -8,7 +8,8 @@ public enum DecodeAnomaly: UInt8, Sendable, Hashable, CaseIterable {
     case none
     /// The link type is not one of ``LinkType/supported``; nothing was decoded.
     case unsupportedLink
-    /// The link-layer header (Ethernet, VLAN tag, SLL, loopback family, PPPoE, MPLS label) is cut short.
+    /// The link-layer header (Ethernet, VLAN tag, SLL, loopback family, PPPoE, MPLS label, LLC/SNAP,
+    /// FDDI, 802.11, radiotap) is cut short.
     case truncatedLink
     /// More stacked VLAN tags or MPLS labels (8 per stack), or more nested tunnels
     /// (``PacketDecoder/maxTunnelDepth``), than the decoder walks; decoding stopped there.
@@ -37,12 +38,12 @@ public enum DecodeAnomaly: UInt8, Sendable, Hashable, CaseIterable {
     case badUDPLength
     /// Non-fatal: an ICMP/ICMPv6 error message whose quoted IP header is missing, cut or malformed.
     case badICMPQuote
-    /// A tunnel header (GRE, ERSPAN, VXLAN, Geneve, GTP-U, PPPoE, MPLS pseudowire, LLC/SNAP, 802.11,
-    /// radiotap) or the frame right inside it is cut short; the fields describe the layer outside it.
+    /// A tunnel header (GRE, ERSPAN, VXLAN, Geneve, GTP-U) or the frame or packet right inside a
+    /// tunnel (MPLS pseudowires included) is cut short; the fields describe the layer outside it.
     case truncatedTunnel
     /// A tunnel header whose fixed bits or lengths are wrong (GRE version or routing, VXLAN I flag,
-    /// Geneve version, GTP-U version, an option or extension length past the packet); the fields
-    /// describe the layer outside it.
+    /// Geneve version, GTP-U version, ERSPAN version, an option or extension length past a fully
+    /// captured payload, a radiotap version or length); the fields describe the layer outside it.
     case badTunnelHeader
     /// A tunnel announces a payload the decoder does not know (a GRE protocol type, an ERSPAN frame
     /// type, a GTP-U payload that is not IP, an MPLS payload that is neither IP nor Ethernet).

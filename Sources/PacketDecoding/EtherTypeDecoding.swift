@@ -137,7 +137,7 @@ extension PacketDecoder {
             out.flag(.unknownTunnelPayload)
             return
         }
-        decodeInside(.mplsPseudowire, p, &out) { inner in decodeInnerEthernet(p, at: frame, &inner) }
+        decodeInside(.mplsPseudowire, newFrame: true, p, &out) { inner in decodeInnerEthernet(p, at: frame, &inner) }
     }
 
     /// An Ethernet header whose EtherType is one an MPLS pseudowire plausibly carries.

@@ -32,6 +32,13 @@ extension PacketDecoder {
     /// leads somewhere; any other LLC frame (spanning tree, NetBIOS, ...) is `.other`.
     @inline(never)
     static func decodeLLC(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        // A SNAP header cut short (or an LLC header shorter than its 3 bytes) is a cut link layer,
+        // not "some other LLC frame".
+        let present = max(0, min(p.count - offset, 3))
+        if !p.has(offset, 8) && (present < 3 || p.u16(offset) == 0xAAAA && p.u8(offset + 2) == 0x03) {
+            out.anomaly = .truncatedLink
+            return
+        }
         guard p.has(offset, 8), p.u16(offset) == 0xAAAA, p.u8(offset + 2) == 0x03,
               p.u32(offset + 2) & 0x00FF_FFFF == 0 || p.u32(offset + 2) & 0x00FF_FFFF == 0xF8
         else {
@@ -166,8 +173,13 @@ extension PacketDecoder {
         decodeEtherType(p, etherType, at: offset, &out)
     }
 
-    /// Raw IP: the version nibble picks IPv4 or IPv6.
+    /// Raw IP: the version nibble picks IPv4 or IPv6. (Also what ERSPAN III's IP frame type
+    /// carries, where nothing at all may follow the header.)
     static func decodeRawIP(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
+        guard p.has(offset, 1) else {
+            out.anomaly = .truncatedNetwork
+            return
+        }
         switch p.u8(offset) >> 4 {
         case 4: decodeIPv4(p, at: offset, &out)
         case 6: decodeIPv6(p, at: offset, &out)

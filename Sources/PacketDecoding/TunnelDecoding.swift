@@ -21,7 +21,7 @@ extension PacketDecoder {
     /// well-formed packets; saving the whole value at every tunnel did cost a 352-byte copy.)
     @inline(__always)
     static func decodeInside(
-        _ kind: EncapsulationKind, _ p: PacketBytes, _ out: inout DecodedPacket,
+        _ kind: EncapsulationKind, newFrame: Bool, _ p: PacketBytes, _ out: inout DecodedPacket,
         _ body: (inout DecodedPacket) -> Void
     ) {
         let nesting = out.tunnel.nesting
@@ -29,7 +29,6 @@ extension PacketDecoder {
             out.flag(Int(nesting) >= maxTunnelDepth ? .tooManyEncapsulations : out.limitProblem)
             return
         }
-        let anomalyBefore = out.anomaly
         if kind.isIPTunnel {
             if out.tunnel.depth == 0 {
                 out.tunnel.outerNetwork = out.network
@@ -47,14 +46,17 @@ extension PacketDecoder {
         out.tunnel.nesting = nesting &+ 1
         out.tunnel.layers.insert(kind)
         out.tunnel.innermost = kind
-        out.clearInnerPacket(newFrame: kind != .ipInIP && kind != .gtpU)
+        out.clearInnerPacket(newFrame: newFrame)
         body(&out)
+        // The inner IP header is unusable when it is cut or has the wrong version. (Those
+        // anomalies are always the inner decode's own: the decoders set them unconditionally, over
+        // a non-fatal anomaly of the outer packet such as badUDPLength.)
         let reachedNetwork: Bool
         switch out.network {
         case .none: reachedNetwork = false
         case .ipv4, .ipv6:
             switch out.anomaly {
-            case .truncatedNetwork, .badIPVersion, .truncatedLink: reachedNetwork = anomalyBefore != .none
+            case .truncatedNetwork, .badIPVersion, .truncatedLink: reachedNetwork = false
             default: reachedNetwork = true
             }
         case .arp, .other: reachedNetwork = true
@@ -113,13 +115,13 @@ extension PacketDecoder {
         case 0x88BE: decodeERSPAN(q, at: inner, type: hasSequence ? 2 : 1, &out)  // type I has no sequence
         case 0x22EB: decodeERSPAN(q, at: inner, type: 3, &out)
         case 0x6558:
-            decodeInside(.gre, q, &out) { o in
+            decodeInside(.gre, newFrame: true, q, &out) { o in
                 o.tunnel.hasGREKey = hasKey
                 o.tunnel.greKey = key
                 decodeInnerEthernet(q, at: inner, &o)
             }
         case 0x0800, 0x86DD, 0x0806, 0x8847, 0x8848, 0x8100, 0x88A8, 0x8864:
-            decodeInside(.gre, q, &out) { o in
+            decodeInside(.gre, newFrame: false, q, &out) { o in
                 o.tunnel.hasGREKey = hasKey
                 o.tunnel.greKey = key
                 decodeEtherType(q, protocolType, at: inner, &o)
@@ -161,7 +163,7 @@ extension PacketDecoder {
                 }
             }
         }
-        decodeInside(.erspan, q, &out) { o in
+        decodeInside(.erspan, newFrame: !carriesIP, q, &out) { o in
             o.tunnel.layers.insert(.gre)
             o.tunnel.erspanType = type
             o.tunnel.erspanSession = session
@@ -173,7 +175,7 @@ extension PacketDecoder {
     @inline(never)
     static func decodeIPInIP(_ p: PacketBytes, at offset: Int, end: Int, version: UInt8, _ out: inout DecodedPacket) {
         let q = p.limited(to: end)
-        decodeInside(.ipInIP, q, &out) { o in
+        decodeInside(.ipInIP, newFrame: false, q, &out) { o in
             if version == 4 { decodeIPv4(q, at: offset, &o) } else { decodeIPv6(q, at: offset, &o) }
         }
     }
@@ -191,6 +193,13 @@ extension PacketDecoder {
         }
     }
 
+    /// A length inside a UDP tunnel header that runs past the UDP payload: the capture's fault
+    /// (`truncatedTunnel`) when the snap length cut the payload, else the header's (`badTunnelHeader`).
+    @inline(__always)
+    static func lengthProblem(_ out: DecodedPacket) -> DecodeAnomaly {
+        out.payloadLength < out.payloadWireLength ? .truncatedTunnel : .badTunnelHeader
+    }
+
     /// VXLAN (RFC 7348): 8 bytes, the I flag set, a 24-bit VNI; then an Ethernet frame.
     @inline(never)
     static func decodeVXLAN(_ q: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
@@ -203,7 +212,7 @@ extension PacketDecoder {
             return
         }
         let vni = q.u32(offset + 4) >> 8
-        decodeInside(.vxlan, q, &out) { o in
+        decodeInside(.vxlan, newFrame: true, q, &out) { o in
             o.tunnel.vxlanVNI = vni
             decodeInnerEthernet(q, at: offset + 8, &o)
         }
@@ -224,7 +233,7 @@ extension PacketDecoder {
         }
         let headerLength = 8 + Int(first & 0x3F) * 4
         guard q.has(offset, headerLength) else {
-            out.flag(.truncatedTunnel)
+            out.flag(lengthProblem(out))  // the options' length runs past the UDP payload
             return
         }
         let protocolType = q.u16(offset + 2)
@@ -232,12 +241,12 @@ extension PacketDecoder {
         let inner = offset + headerLength
         switch protocolType {
         case 0x6558:
-            decodeInside(.geneve, q, &out) { o in
+            decodeInside(.geneve, newFrame: true, q, &out) { o in
                 o.tunnel.geneveVNI = vni
                 decodeInnerEthernet(q, at: inner, &o)
             }
         case 0x0800, 0x86DD, 0x8847, 0x8848:
-            decodeInside(.geneve, q, &out) { o in
+            decodeInside(.geneve, newFrame: false, q, &out) { o in
                 o.tunnel.geneveVNI = vni
                 decodeEtherType(q, protocolType, at: inner, &o)
             }
@@ -267,10 +276,11 @@ extension PacketDecoder {
         var inner = offset + 8
         if flags & 0x07 != 0 {
             guard r.has(offset, 12) else {
-                out.flag(r.count < q.count ? .badTunnelHeader : .truncatedTunnel)
+                out.flag(r.count < q.count ? .badTunnelHeader : lengthProblem(out))
                 return
             }
-            var next = r.u8(offset + 11)
+            // The next-extension type counts only with the E flag (S or PN alone add the field too).
+            var next = flags & 0x04 != 0 ? r.u8(offset + 11) : 0
             inner = offset + 12
             var walked = 0
             while next != 0 {
@@ -280,7 +290,7 @@ extension PacketDecoder {
                 }
                 let length = Int(r.u8(inner)) * 4
                 guard length > 0, r.has(inner, length) else {
-                    out.flag(length == 0 ? .badTunnelHeader : .truncatedTunnel)
+                    out.flag(length == 0 || r.count < q.count ? .badTunnelHeader : lengthProblem(out))
                     return
                 }
                 next = r.u8(inner + length - 1)
@@ -297,7 +307,7 @@ extension PacketDecoder {
             out.flag(.unknownTunnelPayload)
             return
         }
-        decodeInside(.gtpU, r, &out) { o in
+        decodeInside(.gtpU, newFrame: false, r, &out) { o in
             o.tunnel.gtpTEID = teid
             if version == 4 { decodeIPv4(r, at: inner, &o) } else { decodeIPv6(r, at: inner, &o) }
         }

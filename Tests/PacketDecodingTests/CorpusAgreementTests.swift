@@ -53,7 +53,7 @@ struct CorpusAgreementTests {
         }
         print("tshark agreement \(file): \(comparison.compared) packets, \(comparison.addressesCompared) address pairs, "
             + "\(comparison.portsCompared) port pairs, \(comparison.quotesCompared) ICMP quotes, "
-            + "\(comparison.unsupportedLinkPackets) on unsupported links, \(comparison.tunnelPackets) tunnelled, "
+            + "\(comparison.unsupportedLinkPackets) on unsupported links, \(comparison.enteredTunnelPackets) in tunnels walked, \(comparison.tunnelPackets) in tunnels not walked, "
             + "\(comparison.mismatches.count) mismatches")
         #expect(comparison.mismatches.isEmpty, "\(file): \(comparison.mismatches.count) mismatches, first: \(comparison.mismatches.prefix(8).joined(separator: " | "))")
     }

@@ -103,9 +103,14 @@ struct IPv4PathTests {
     }
 
     @Test func unknownIPProtocolPayloadIsWholeIPPayload() {
-        let p = decode(Build.ethernet(type: 0x0800) + Build.ipv4(proto: 47, payload: [0, 0, 0x08, 0x00, 1, 2]))  // GRE
-        #expect(p.anomaly == .none && p.transport == .other && p.ipProtocol == 47)
+        let p = decode(Build.ethernet(type: 0x0800) + Build.ipv4(proto: 253, payload: [0, 0, 0x08, 0x00, 1, 2]))  // experimental
+        #expect(p.anomaly == .none && p.transport == .other && p.ipProtocol == 253)
         #expect(p.payloadOffset == 34 && p.payloadLength == 6 && p.srcPort == 0)
+        // GRE used to be such a protocol; it is now entered, and a 2-byte inner IPv4 packet sends the
+        // fields back to the outer packet, whose payload is still the whole IP payload.
+        let gre = decode(Build.ethernet(type: 0x0800) + Build.ipv4(proto: 47, payload: [0, 0, 0x08, 0x00, 1, 2]))
+        #expect(gre.anomaly == .truncatedTunnel && gre.transport == .other && gre.ipProtocol == 47 && gre.tunnel.depth == 0)
+        #expect(gre.payloadOffset == 34 && gre.payloadLength == 6 && gre.srcPort == 0)
     }
 
     @Test func tsoZeroTotalLengthUsesCapturedLength() {

@@ -81,14 +81,17 @@ struct LinkTypeTests {
         #expect(decode(netlink + Self.ipv4UDP, .linuxSLL).network == .other)
     }
 
-    @Test(arguments: [UInt32(127), 239, 10, 242, 253, 281, 9999])
+    // 10 (FDDI), 105 (802.11) and 127 (radiotap) are decoded since the tunnel work.
+    @Test(arguments: [UInt32(147), 239, 242, 253, 281, 9999])
     func unsupportedLinkTypes(raw: UInt32) {
         let p = decode(Build.ethernet(type: 0x0800) + Self.ipv4UDP, LinkType(rawValue: raw))
         #expect(p.anomaly == .unsupportedLink && p.network == .none && !LinkType(rawValue: raw).isSupported)
     }
 
     @Test func supportedListMatchesConstants() {
-        #expect(LinkType.supported.count == 10 && LinkType.supported.allSatisfy(\.isSupported))
+        #expect(LinkType.supported.count == 13 && LinkType.supported.allSatisfy(\.isSupported))
+        #expect(LinkType.fddi.rawValue == 10 && LinkType.ieee80211.rawValue == 105 && LinkType.radiotap.rawValue == 127)
+        #expect(Array(LinkType.supported.suffix(3)) == [.fddi, .ieee80211, .radiotap])
         #expect(LinkType.ethernet.rawValue == 1 && LinkType.null.rawValue == 0 && LinkType.loop.rawValue == 108)
         #expect(LinkType.raw.rawValue == 101 && LinkType.rawAlt12.rawValue == 12 && LinkType.rawAlt14.rawValue == 14)
         #expect(LinkType.ipv4.rawValue == 228 && LinkType.ipv6.rawValue == 229)

@@ -3,17 +3,20 @@ import VigieTestSupport
 
 /// Compares one decoded packet with tshark's view of the same frame.
 ///
-/// What is compared: outer addresses, IPv4 protocol / IPv6 final next header, TCP/UDP/SCTP ports,
-/// VLAN ids, ICMP type, and for ICMP errors the quoted addresses and ports.
+/// What is compared: addresses, IPv4 protocol / IPv6 final next header, TCP/UDP/SCTP ports,
+/// VLAN ids, ICMP type, and for ICMP errors the quoted addresses and ports. For a packet the
+/// decoder walked into a tunnel (`tunnel.depth > 0`) our fields describe the innermost packet:
+/// they are compared with tshark's last occurrences (the one before the quote for an ICMP error
+/// quoting the same IP version), and `tunnel.outerSrc/outerDst` with its first.
 ///
 /// What is excluded, and why:
-/// - Link types we do not decode (radiotap, NFLOG, FDDI, IPoIB, ARCNET, netlink): we must report
+/// - Link types we do not decode (NFLOG, IPoIB, ARCNET, netlink): we must report
 ///   `.unsupportedLink`; tshark's fields are not compared.
-/// - Tunnels (GRE/ERSPAN, IP-in-IP, 6in4, EtherIP, L2TP, and UDP tunnels such as VXLAN, Teredo,
-///   GTP-U, Geneve): tshark also dissects the *inner* packet, we stop at the outer one. Outer
-///   addresses and protocol are still compared; inner ports and inner VLAN tags are not.
+/// - Tunnels the decoder does not enter (EtherIP, L2TP, Teredo, PPTP's GRE, and GRE/IP-in-IP or
+///   UDP tunnels in an outer fragment): tshark also dissects the *inner* packet, we stop at the
+///   outer one. Outer addresses and protocol are still compared; inner ports and VLAN tags are not.
 /// - Inside ICMP errors tshark dissects the quoted packet: those occurrences are compared with
-///   `quoted`, never with the outer fields.
+///   `quoted`, never with the packet's own fields.
 struct TsharkComparison {
     var compared = 0
     var addressesCompared = 0
@@ -21,6 +24,8 @@ struct TsharkComparison {
     var quotesCompared = 0
     var unsupportedLinkPackets = 0
     var tunnelPackets = 0
+    /// Packets the decoder walked into (`tunnel.depth > 0`), compared on their innermost layer.
+    var enteredTunnelPackets = 0
     var mismatches: [String] = []
 
     /// IP protocols whose payload tshark dissects as another packet.
@@ -39,40 +44,63 @@ struct TsharkComparison {
             check(p.anomaly == .unsupportedLink, "unsupported link decoded as \(p.anomaly)")
             return
         }
+        // A tunnel the decoder did not enter (but tshark does).
         let tunnelled = (p.network == .ipv4 || p.network == .ipv6)
             && (Self.tunnelProtocols.contains(p.ipProtocol)
                 || (p.transport == .udp && (Self.tunnelPorts.contains(p.srcPort) || Self.tunnelPorts.contains(p.dstPort))))
         if tunnelled { tunnelPackets += 1 }
+        let entered = p.tunnel.depth > 0
+        if entered { enteredTunnelPackets += 1 }
+
+        // The occurrence describing the packet our fields describe: the first, or inside an entered
+        // tunnel the last (the one before an ICMP error's quote of the same family).
+        func ours(_ values: [String]?, quoteFollows: Bool = false) -> String? {
+            guard let values, !values.isEmpty else { return nil }
+            guard entered else { return values.first }
+            let index = values.count - 1 - (quoteFollows ? 1 : 0)
+            return index >= 0 ? values[index] : nil
+        }
 
         // VLAN ids. tshark names 802.1ad S-tags `ieee8021ad.id` and 802.1Q tags `vlan.id`; the S-tag
-        // is the outer one.
-        let tsharkTags = ((t["ieee8021ad.id"] ?? []) + (t["vlan.id"] ?? [])).compactMap { UInt16($0) }
-        let ourTags = Array([p.outerVLAN, p.innerVLAN].prefix(Int(min(p.vlanCount, 2))))
+        // is the outer one. `tunnel.vlanIDs` keeps every tag at every depth, outermost first.
+        let tsharkTags = ((t["ieee8021ad.id"] ?? []) + (t["vlan.id"] ?? [])).compactMap { UInt32($0) }
+        let ids = p.tunnel.vlanIDs
+        let ourTags = (0..<min(ids.stored, 2)).map { ids[$0] }
         check(Array(tsharkTags.prefix(ourTags.count)) == ourTags, "vlan ours \(ourTags) tshark \(tsharkTags)")
-        if !tunnelled { check(tsharkTags.count == Int(p.vlanCount), "vlan count ours \(p.vlanCount) tshark \(tsharkTags.count)") }
+        if !tunnelled { check(tsharkTags.count == Int(ids.count), "vlan count ours \(ids.count) tshark \(tsharkTags.count)") }
+
+        // The outer layer of an entered tunnel.
+        if entered {
+            let family = p.tunnel.outerNetwork == .ipv6 ? "ipv6" : "ip"
+            let src = t["\(family).src"]?.first, dst = t["\(family).dst"]?.first
+            check(IPAddress(src ?? "") == p.tunnel.outerSrc && IPAddress(dst ?? "") == p.tunnel.outerDst,
+                  "outer ours \(p.tunnel.outerSrc)->\(p.tunnel.outerDst) tshark \(src ?? "-")->\(dst ?? "-")")
+        }
 
         // Network layer.
         switch p.network {
         case .ipv4:
-            guard let src = t["ip.src"]?.first, let dst = t["ip.dst"]?.first else {
+            let quote = p.quoted.isPresent && p.quoted.src.isIPv4
+            guard let src = ours(t["ip.src"], quoteFollows: quote), let dst = ours(t["ip.dst"], quoteFollows: quote) else {
                 check(p.src == .zero, "we decoded IPv4 \(p.src), tshark has no IPv4 (anomaly \(p.anomaly))")
                 break
             }
             addressesCompared += 1
             check(IPAddress(src) == p.src && IPAddress(dst) == p.dst, "ipv4 ours \(p.src)->\(p.dst) tshark \(src)->\(dst)")
-            check(t["ip.proto"]?.first.flatMap { UInt8($0) } == p.ipProtocol, "ip.proto ours \(p.ipProtocol) tshark \(t["ip.proto"] ?? [])")
+            check(ours(t["ip.proto"], quoteFollows: quote).flatMap { UInt8($0) } == p.ipProtocol, "ip.proto ours \(p.ipProtocol) tshark \(t["ip.proto"] ?? [])")
         case .ipv6:
-            guard let src = t["ipv6.src"]?.first, let dst = t["ipv6.dst"]?.first else {
+            let quote = p.quoted.isPresent && !p.quoted.src.isIPv4
+            guard let src = ours(t["ipv6.src"], quoteFollows: quote), let dst = ours(t["ipv6.dst"], quoteFollows: quote) else {
                 check(p.src == .zero, "we decoded IPv6 \(p.src), tshark has no IPv6 (anomaly \(p.anomaly))")
                 break
             }
             addressesCompared += 1
             check(IPAddress(src) == p.src && IPAddress(dst) == p.dst, "ipv6 ours \(p.src)->\(p.dst) tshark \(src)->\(dst)")
-            if let final = Self.finalNextHeader(t) {
+            if !entered, let final = Self.finalNextHeader(t) {
                 check(final == p.ipProtocol, "final next header ours \(p.ipProtocol) tshark \(final)")
             }
         default:
-            check(t["ip.src"] == nil && t["ipv6.src"] == nil,
+            check(entered || (t["ip.src"] == nil && t["ipv6.src"] == nil),
                   "tshark found IP (\(t["ip.src"] ?? t["ipv6.src"] ?? [])) where we found \(p.network), etherType \(p.etherType), anomaly \(p.anomaly)")
         }
 
@@ -81,15 +109,15 @@ struct TsharkComparison {
         switch p.transport {
         case .tcp, .udp, .sctp:
             let name = tsharkPorts.first { $0.0 == p.transport }!.1
-            let src = t["\(name).srcport"]?.first, dst = t["\(name).dstport"]?.first
+            let src = ours(t["\(name).srcport"]), dst = ours(t["\(name).dstport"])
             check(src == String(p.srcPort) && dst == String(p.dstPort), "\(name) ports ours \(p.srcPort)->\(p.dstPort) tshark \(src ?? "-")->\(dst ?? "-")")
             portsCompared += 1
         case .icmp, .icmpv6:
             let typeField = p.transport == .icmp ? "icmp.type" : "icmpv6.type"
-            check(t[typeField]?.first == String(p.icmpType), "\(typeField) ours \(p.icmpType) tshark \(t[typeField] ?? [])")
+            check(ours(t[typeField]) == String(p.icmpType), "\(typeField) ours \(p.icmpType) tshark \(t[typeField] ?? [])")
             if p.quoted.isPresent { compareQuote(p, t, check) }
         case .none, .other:
-            if !tunnelled {
+            if !tunnelled && !entered {
                 for (_, name) in tsharkPorts {
                     check(t["\(name).srcport"] == nil, "tshark found \(name) ports \(t["\(name).srcport"] ?? []) where we decoded \(p.transport) (proto \(p.ipProtocol), anomaly \(p.anomaly))")
                 }
@@ -103,13 +131,16 @@ struct TsharkComparison {
         quotesCompared += 1
         let family = p.quoted.src.isIPv4 ? "ip" : "ipv6"
         let srcs = t["\(family).src"] ?? [], dsts = t["\(family).dst"] ?? []
-        // The outer header is occurrence 0 when it has the same family as the quote.
-        let index = (p.network == .ipv4) == p.quoted.src.isIPv4 ? 1 : 0
-        check(srcs.count > index && dsts.count > index && IPAddress(srcs[index]) == p.quoted.src && IPAddress(dsts[index]) == p.quoted.dst,
+        // The packet's own header is the occurrence before the quote when it has the same family as
+        // the quote (the first one, or inside an entered tunnel the one before the last).
+        let sameFamily = (p.network == .ipv4) == p.quoted.src.isIPv4
+        let index = p.tunnel.depth > 0 ? srcs.count - 1 : (sameFamily ? 1 : 0)
+        check(index >= 0 && srcs.count > index && dsts.count > index && IPAddress(srcs[index]) == p.quoted.src && IPAddress(dsts[index]) == p.quoted.dst,
               "quoted addresses ours \(p.quoted.src)->\(p.quoted.dst) tshark \(srcs)->\(dsts)")
         guard p.quoted.hasPorts else { return }
         let name = p.quoted.ipProtocol == 6 ? "tcp" : p.quoted.ipProtocol == 17 ? "udp" : "sctp"
-        let src = t["\(name).srcport"]?.first, dst = t["\(name).dstport"]?.first
+        let ports = p.tunnel.depth > 0 ? { (v: [String]?) in v?.last } : { (v: [String]?) in v?.first }
+        let src = ports(t["\(name).srcport"]), dst = ports(t["\(name).dstport"])
         check(src == String(p.quoted.srcPort) && dst == String(p.quoted.dstPort),
               "quoted \(name) ports ours \(p.quoted.srcPort)->\(p.quoted.dstPort) tshark \(src ?? "-")->\(dst ?? "-")")
     }

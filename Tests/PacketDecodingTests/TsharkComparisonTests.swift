@@ -46,4 +46,26 @@ struct TsharkComparisonTests {
         #expect(TsharkComparison.finalNextHeader(row) == 58)
         #expect(TsharkComparison.finalNextHeader(["ipv6.nxt": ["60"]]) == nil)
     }
+
+    /// Inside a tunnel the decoder walked, our fields are compared with tshark's innermost
+    /// occurrences and the tunnel's outer endpoints with its outermost ones.
+    @Test(arguments: [
+        ("agree", "", [String]()), ("inner src", "ip.src", ["198.51.100.1", "10.1.0.9"]),
+        ("outer dst", "ip.dst", ["198.51.100.9", "192.0.2.10"]), ("inner port", "tcp.dstport", ["81"]),
+    ])
+    func enteredTunnel(_ what: String, field: String, value: [String]) {
+        let inner = Build.ipv4(src: "10.1.0.1", dst: "192.0.2.10", proto: 6, payload: Build.tcp(src: 40000, dst: 80))
+        let frame = Build.ethernet(type: 0x0800) + Build.ipv4(src: "198.51.100.1", dst: "198.51.100.2", proto: 47, payload: [0, 0, 0x08, 0x00] + inner)
+        var row: [String: [String]] = [
+            "ip.src": ["198.51.100.1", "10.1.0.1"], "ip.dst": ["198.51.100.2", "192.0.2.10"], "ip.proto": ["47", "6"],
+            "tcp.srcport": ["40000"], "tcp.dstport": ["80"],
+        ]
+        if !field.isEmpty { row[field] = value }
+        var c = TsharkComparison()
+        let p = decode(frame)
+        #expect(p.tunnel.depth == 1)
+        c.compare(frame: 1, linkType: .ethernet, p, row)
+        #expect(c.enteredTunnelPackets == 1)
+        #expect(c.mismatches.count == (field.isEmpty ? 0 : 1), "\(what): \(c.mismatches)")
+    }
 }

@@ -22,10 +22,13 @@ gtpu vlan3 llc wifi (link type 105) radiotap (127); plus
 Prints nothing on success; exits non-zero with a message on error (2 when Scapy is missing, so
 callers can skip).
 """
+import logging
 import os
 import struct
 import sys
 
+# Scapy logs warnings (no route, no IPv6 address...) on import in bare containers: stay silent.
+logging.getLogger("scapy").setLevel(logging.ERROR)
 try:
     from scapy.all import (  # noqa: F401
         IP, IPv6, TCP, UDP, Ether, Dot1Q, Dot1AD, Dot3, LLC, SNAP, PPPoE, PPP, GRE, Raw,
@@ -220,11 +223,13 @@ IPV6_INNER = {"6in4", "6in6"}
 
 
 def write(path, frames, linktype=1):
-    """Writes a little-endian microsecond pcap; packet i gets BASE_TIME + i milliseconds."""
+    """Writes a little-endian microsecond pcap; packet i gets BASE_TIME + i milliseconds. A frame
+    is bytes, or (bytes, original length) for one cut short by the capture."""
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
         for i, frame in enumerate(frames):
-            f.write(struct.pack("<IIII", BASE_TIME + i // 1000, (i % 1000) * 1000, len(frame), len(frame)))
+            frame, wire = frame if isinstance(frame, tuple) else (frame, len(frame))
+            f.write(struct.pack("<IIII", BASE_TIME + i // 1000, (i % 1000) * 1000, len(frame), wire))
             f.write(frame)
 
 
@@ -240,9 +245,9 @@ def hostile():
     out.append(("gre header truncated", ip_tunnel(True, 47, b"\x00\x00")))
     out.append(("geneve header truncated", udp_tunnel(True, 6081, b"\x00\x00\x65\x58\x00")))
     out.append(("gtp header truncated", udp_tunnel(True, 2152, b"\x30\xff\x00")))
-    # 4: GRE says a key follows, but the capture ends right after the 4-byte base header
+    # 4: GRE says a key follows, but the capture (snap length) ends right after the 4-byte base header
     full = ip_tunnel(True, 47, gre_header(0x0800, key=9) + one_syn)
-    out.append(("gre key flag at capture end", full[: 14 + 20 + 4]))
+    out.append(("gre key flag at capture end", (full[: 14 + 20 + 4], len(full))))
     # 5: Geneve option length (63 words) past the end of the packet
     out.append(("geneve option length past packet", udp_tunnel(True, 6081, struct.pack("!BBHI", 63, 0, 0x6558, 5 << 8) + GENEVE_OPTION)))
     # 6: GTP-U extension header with length 0
@@ -251,7 +256,7 @@ def hostile():
     packet = one_syn
     for level in range(12, 0, -1):
         packet = ip4("10.99.%d.1" % level, "10.99.%d.2" % level, 47, gre_header(0x0800) + packet)
-    out.append(("gre nested 12 deep", raw(outer_eth(True)) + ip4(OUTER4[0], OUTER4[1], 47, gre_header(0x0800) + packet)))
+    out.append(("gre nested 12 deep", raw(outer_eth(True, 0x0800)) + ip4(OUTER4[0], OUTER4[1], 47, gre_header(0x0800) + packet)))
     # 8: GRE with an unknown protocol type
     out.append(("gre protocol 0x1234", ip_tunnel(True, 47, gre_header(0x1234) + one_syn)))
     # 9: ERSPAN III with frame type 5 (unknown)
@@ -283,6 +288,17 @@ def hostile():
     in_gre = ip4("10.50.0.1", "10.50.0.2", 17, raw(UDP(sport=49152, dport=4789, chksum=0) / Raw(vxlan_syn)))
     gre_pkt = ip4("10.60.0.1", "10.60.0.2", 47, gre_header(0x0800, key=5) + in_gre)
     out.append(("vxlan in gre in vxlan", udp_tunnel(True, 4789, vxlan_header(200) + raw(Ether(src=CLIENT_MAC, dst=SERVER_MAC, type=0x0800)) + gre_pkt)))
+    # 22: ERSPAN III announcing an IP frame (type 2) with nothing after its header (found by the fuzzer)
+    out.append(("erspan3 ip frame type, empty", ip_tunnel(True, 47, gre_header(0x22EB, seq=1) + erspan3_header(44, frame_type=2))))
+    # 23: the same with the O bit: the 8-byte platform subheader runs past the packet
+    out.append(("erspan3 o bit past packet", ip_tunnel(True, 47, gre_header(0x22EB, seq=1) + erspan3_header(44, frame_type=2, o_bit=True) + b"\x45\x00")))
+    # 24: VXLAN whose UDP length is below 8 (non-fatal badUDPLength), inner IPv4 header cut: the
+    #     fields go back to the outer packet, which keeps its own anomaly
+    bad_udp = bytearray(udp_tunnel(True, 4789, vxlan_header(100) + inner_eth(True, one_syn)[: 14 + 12]))
+    bad_udp[14 + 20 + 4: 14 + 20 + 6] = b"\x00\x04"
+    out.append(("vxlan bad udp length, inner ipv4 truncated", bytes(bad_udp)))
+    # 25: GTP-U with only the S flag: a non-zero next-extension byte must be ignored (no E flag)
+    out.append(("gtp s flag only, stray next-extension byte", udp_tunnel(True, 2152, struct.pack("!BBHIHBB", 0x32, 0xFF, 4 + len(one_syn), 0x1001, 7, 0, 0x85) + one_syn, sport=2152)))
     return out
 
 
