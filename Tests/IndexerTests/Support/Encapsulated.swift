@@ -9,16 +9,29 @@ enum Encapsulated {
     /// encapsulation.
     static let llcLinks: Set<UInt32> = [10, 105, 127]
 
+    /// Fragments of an outer datagram carrying a tunnel count on the frame that completes it (as
+    /// the indexer and tshark attribute them).
     static func indexes(of pcap: TestPcap) -> Set<Int> {
         var out = Set<Int>()
         let link = LinkType(rawValue: pcap.linkType)
-        var d = DecodedPacket()
-        for (i, r) in pcap.records.enumerated() {
-            r.data.withUnsafeBytes { PacketDecoder.decode($0, linkType: link, into: &d) }
+        var d = DecodedPacket(), inner = DecodedPacket()
+        let fragments = TunnelFragmentReassembler()
+        func encapsulated(_ d: DecodedPacket) -> Bool {
             var layers = d.tunnel.layers
             layers.remove(EncapsulationSet(.vlan))
             if llcLinks.contains(pcap.linkType) { layers.remove(EncapsulationSet(.llcSNAP)) }
-            if d.tunnel.depth > 0 || !layers.isEmpty || d.tunnel.vlanIDs.count > 2 { out.insert(i) }
+            return d.tunnel.depth > 0 || !layers.isEmpty || d.tunnel.vlanIDs.count > 2
+        }
+        for (i, r) in pcap.records.enumerated() {
+            r.data.withUnsafeBytes { bytes in
+                PacketDecoder.decode(bytes, linkType: link, into: &d)
+                if encapsulated(d) { out.insert(i) }
+                if TunnelFragmentReassembler.wants(d) {
+                    fragments.add(bytes, d, timeNanos: Int64(r.seconds) * 1_000_000_000, into: &inner) { _, whole in
+                        if encapsulated(whole) { out.insert(i) }
+                    }
+                }
+            }
         }
         return out
     }
