@@ -102,7 +102,10 @@ struct IndexSerializer {
         case .dnsQueryName: return nameSection(.dnsQueryName, into: &out)
         case .httpHost: return nameSection(.httpHost, into: &out)
         case .tlsServerName: return nameSection(.tlsServerName, into: &out)
-        case .encapsulation, .outerSrc4, .outerDst4, .outerSrcPort, .outerDstPort, .outerProtocol, .tunnelID:
+        case .encapsulation, .outerSrcPort, .outerDstPort, .outerProtocol:
+            let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            return key16Section(PairKeys(b.tunnel.key16(for: field)!, range), into: &out)
+        case .outerSrc4, .outerDst4, .tunnelID:
             let range = from.tunnel.count(field)..<to.tunnel.count(field)
             return pairs64(b.tunnel.pairs64(for: field)!, range, width: field.keyWidth, into: &out)
         case .outerSrc6, .outerDst6:

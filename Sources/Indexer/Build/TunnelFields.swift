@@ -8,41 +8,53 @@ import PacketDecoding
 // stays, so untunnelled traffic keeps tcpdump's selection.
 
 /// The `(key, ordinal)` pairs of the tunnel sections (``FieldID/encapsulation`` ... ``FieldID/tunnelID``).
-/// Only encapsulated packets add pairs, so on ordinary traffic they stay empty.
+/// Only encapsulated packets add pairs, so on ordinary traffic they stay empty. The 16-bit fields
+/// are grouped with the counting sort of the row fields (each packet adds at most one pair per key
+/// to them, as that sort requires); the wider ones are radix-sorted.
 final class TunnelColumns {
-    let encapsulation = FlatBuffer<Pair64>(capacity: 256)
+    let encapsulation = Key16Column(capacity: 256)
+    let outerSrcPort = Key16Column(capacity: 256)
+    let outerDstPort = Key16Column(capacity: 256)
+    let outerProtocol = Key16Column(capacity: 256)
     let outerSrc4 = FlatBuffer<Pair64>(capacity: 256)
     let outerDst4 = FlatBuffer<Pair64>(capacity: 256)
+    let tunnelID = FlatBuffer<Pair64>(capacity: 256)
     let outerSrc6 = FlatBuffer<Pair128>(capacity: 64)
     let outerDst6 = FlatBuffer<Pair128>(capacity: 64)
-    let outerSrcPort = FlatBuffer<Pair64>(capacity: 256)
-    let outerDstPort = FlatBuffer<Pair64>(capacity: 256)
-    let outerProtocol = FlatBuffer<Pair64>(capacity: 256)
-    let tunnelID = FlatBuffer<Pair64>(capacity: 256)
 
-    var pairs64: [FlatBuffer<Pair64>] { [encapsulation, outerSrc4, outerDst4, outerSrcPort, outerDstPort, outerProtocol, tunnelID] }
+    var key16: [Key16Column] { [encapsulation, outerSrcPort, outerDstPort, outerProtocol] }
+    var pairs64: [FlatBuffer<Pair64>] { [outerSrc4, outerDst4, tunnelID] }
 
     func swapStorage(with other: TunnelColumns) {
+        for (a, b) in zip(key16, other.key16) { a.swapStorage(with: b) }
         for (a, b) in zip(pairs64, other.pairs64) { a.swapStorage(with: b) }
         outerSrc6.swapStorage(with: other.outerSrc6)
         outerDst6.swapStorage(with: other.outerDst6)
     }
 
     func removeAll() {
+        for a in key16 { a.removeAll() }
         for a in pairs64 { a.removeAll() }
         outerSrc6.removeAll()
         outerDst6.removeAll()
     }
 
-    /// The buffer of a 64-bit-pair tunnel section (nil for the 128-bit ones and other fields).
-    func pairs64(for field: FieldID) -> FlatBuffer<Pair64>? {
+    /// The column of a 16-bit tunnel section.
+    func key16(for field: FieldID) -> Key16Column? {
         switch field {
         case .encapsulation: encapsulation
-        case .outerSrc4: outerSrc4
-        case .outerDst4: outerDst4
         case .outerSrcPort: outerSrcPort
         case .outerDstPort: outerDstPort
         case .outerProtocol: outerProtocol
+        default: nil
+        }
+    }
+
+    /// The buffer of a 64-bit-pair tunnel section (nil for the 128-bit ones and other fields).
+    func pairs64(for field: FieldID) -> FlatBuffer<Pair64>? {
+        switch field {
+        case .outerSrc4: outerSrc4
+        case .outerDst4: outerDst4
         case .tunnelID: tunnelID
         default: nil
         }
@@ -64,17 +76,17 @@ struct TunnelMarks {
     init() {}
 
     init(of c: TunnelColumns) {
-        counts = c.pairs64.map(\.count) + [c.outerSrc6.count, c.outerDst6.count]
+        counts = c.key16.map(\.count) + c.pairs64.map(\.count) + [c.outerSrc6.count, c.outerDst6.count]
     }
 
     func count(_ field: FieldID) -> Int {
         switch field {
         case .encapsulation: counts[0]
-        case .outerSrc4: counts[1]
-        case .outerDst4: counts[2]
-        case .outerSrcPort: counts[3]
-        case .outerDstPort: counts[4]
-        case .outerProtocol: counts[5]
+        case .outerSrcPort: counts[1]
+        case .outerDstPort: counts[2]
+        case .outerProtocol: counts[3]
+        case .outerSrc4: counts[4]
+        case .outerDst4: counts[5]
         case .tunnelID: counts[6]
         case .outerSrc6: counts[7]
         case .outerDst6: counts[8]
@@ -165,8 +177,8 @@ extension SegmentIndexBuilder {
         let llcBit: UInt16 = link == .decoded ? 1 << UInt16(EncapsulationKind.llcSNAP.rawValue) : 0
         var layers = t.layers.rawValue & ~vlanBit & ~llcBit
         while layers != 0 {
-            let kind = UInt64(layers.trailingZeroBitCount)
-            c.encapsulation.append(Pair64(key: kind, ordinal: ordinal))
+            let kind = layers.trailingZeroBitCount
+            c.encapsulation.append(UInt16(kind), ordinal)
             layers &= layers - 1
         }
         func id(_ kind: EncapsulationKind, _ value: UInt32) {
@@ -180,23 +192,23 @@ extension SegmentIndexBuilder {
         if t.layers.contains(.pppoe) { id(.pppoe, UInt32(t.pppoeSession)) }
         for i in 0..<t.mplsLabels.stored { id(.mpls, t.mplsLabels[i]) }
         guard tunnelled else { return true }
-        c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.tunnelled), ordinal: ordinal))
+        c.encapsulation.append(EncapsulationKey.tunnelled, ordinal)
         let v6 = t.outerNetwork == .ipv6
         if t.outerNetwork == .ipv4 {
-            c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.outerIPv4), ordinal: ordinal))
+            c.encapsulation.append(EncapsulationKey.outerIPv4, ordinal)
             c.outerSrc4.append(Pair64(key: UInt64(UInt32(truncatingIfNeeded: t.outerSrc.low)), ordinal: ordinal))
             c.outerDst4.append(Pair64(key: UInt64(UInt32(truncatingIfNeeded: t.outerDst.low)), ordinal: ordinal))
         } else if v6 {
-            c.encapsulation.append(Pair64(key: UInt64(EncapsulationKey.outerIPv6), ordinal: ordinal))
+            c.encapsulation.append(EncapsulationKey.outerIPv6, ordinal)
             c.outerSrc6.append(Pair128(hi: t.outerSrc.high, lo: t.outerSrc.low, ordinal: ordinal))
             c.outerDst6.append(Pair128(hi: t.outerDst.high, lo: t.outerDst.low, ordinal: ordinal))
         } else {
             return true
         }
-        c.outerProtocol.append(Pair64(key: UInt64(v6 ? 0x600 : 0x400) | UInt64(t.outerIPProtocol), ordinal: ordinal))
+        c.outerProtocol.append((v6 ? 0x600 : 0x400) | UInt16(t.outerIPProtocol), ordinal)
         if t.outerIPProtocol == 17 {
-            c.outerSrcPort.append(Pair64(key: UInt64(t.outerSrcPort), ordinal: ordinal))
-            c.outerDstPort.append(Pair64(key: UInt64(t.outerDstPort), ordinal: ordinal))
+            c.outerSrcPort.append(t.outerSrcPort, ordinal)
+            c.outerDstPort.append(t.outerDstPort, ordinal)
         }
         return true
     }
