@@ -104,6 +104,10 @@ struct IndexSerializer {
         case .tlsServerName: return nameSection(.tlsServerName, into: &out)
         case .encapsulation, .outerSrcPort, .outerDstPort, .outerProtocol:
             let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            if range.isEmpty {  // untunnelled traffic: skip the 65,536-bucket count (the same empty section)
+                var empty = PostingSectionWriter(ws)
+                return empty.append(into: &out)
+            }
             return key16Section(PairKeys(b.tunnel.key16(for: field)!, range), into: &out)
         case .outerSrc4, .outerDst4, .tunnelID:
             let range = from.tunnel.count(field)..<to.tunnel.count(field)
