@@ -154,7 +154,7 @@ extension SegmentIndexBuilder {
         row = PacketRow()
         if tagged { row.flags = PacketRow.Flags.tagged }
         // The innermost IP layer *decoded*: when a tunnel's inner packet is cut before its network
-        // header, the outer layer is the innermost one there is (and the packet counts as not
+        // header or is neither IP nor ARP, the outer layer is the innermost one there is (and the packet counts as not
         // tunnelled, so `outer T` and `T` agree on it). Without the tunnel fields (only links the
         // fast path cannot read get here), the fields describe the outermost IP layer, as BPF's.
         let innerReached = d.network == .ipv4 || d.network == .ipv6 || d.network == .arp
