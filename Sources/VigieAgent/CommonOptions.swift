@@ -32,7 +32,7 @@ struct StoreWriteOptions: ParsableArguments {
     @Option(name: .long, help: "BPF expression selecting the packets to store (config: capture.prefilter).")
     var prefilter: String?
 
-    @Option(name: .customLong("index-fields"), help: "Fields to index, comma-separated: default, all, addresses, ports, proto, vlan, mac, dns.qname, http.host, tls.sni (config: index.fields).")
+    @Option(name: .customLong("index-fields"), help: "Fields to index, comma-separated: default, all, addresses, ports, proto, vlan, tunnels, mac, dns.qname, http.host, tls.sni (config: index.fields).")
     var indexFields: String?
 
     @Flag(name: .customLong("no-index"), help: "Do not index the stored packets (config: index.enabled: false).")

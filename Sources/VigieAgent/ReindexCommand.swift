@@ -15,7 +15,7 @@ struct ReindexCommand: ParsableCommand {
     @Option(name: .long, help: "Store directory.")
     var store: String
 
-    @Option(name: .customLong("fields"), help: "Fields to index, comma-separated: default, all, addresses, ports, proto, vlan, mac, dns.qname, http.host, tls.sni.")
+    @Option(name: .customLong("fields"), help: "Fields to index, comma-separated: default, all, addresses, ports, proto, vlan, tunnels, mac, dns.qname, http.host, tls.sni.")
     var fields: String = "default"
 
     @Flag(name: .long, help: "Rebuild every index, even those already holding the fields.")

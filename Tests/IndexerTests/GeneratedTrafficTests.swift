@@ -126,8 +126,8 @@ struct GeneratedTrafficTests {
         let truncated = try SegmentUnderTest(Self.pcap(Self.truncations() + Self.corners()), in: dir, name: "truncated")
         // Positive terms must agree exactly even on cut packets.
         for q in ["host 10.1.2.3", "dst host 10.9.9.9", "port 80", "dst port 80", "tcp", "ip6", "host 2001:db8::2", "ip"] {
-            let expected = try truncated.tcpdumpSeeingThroughVLANs(q)
-            let got = try truncated.vigie(q)
+            let expected = try truncated.tcpdumpSeeingThroughVLANs(q).map(truncated.untunnelled)
+            let got = truncated.untunnelled(try truncated.vigie(q))
             let same = got == expected
             #expect(same, "truncated: \(q): Vigie \(got), tcpdump \(expected ?? [])")
         }

@@ -20,6 +20,7 @@ extension SegmentIndexBuilder {
         }
     }
 
+    @inline(never)  // optional fields, a full decode: keeps `add` small enough for its fast path to inline
     func indexFlow(_ bytes: UnsafeRawBufferPointer, _ ordinal: UInt32) {
         guard let decoderLink = decoderLinkType else { return }
         PacketDecoder.decode(bytes, linkType: decoderLink, into: &decoded)

@@ -30,6 +30,7 @@ struct IndexSerializer {
         if b.fields.contains(.ports) { fields += [.srcPort, .dstPort] }
         if b.fields.contains(.vlan) { fields.append(.vlan) }
         if b.fields.contains(.mac) { fields += [.srcMAC, .dstMAC] }
+        if b.fields.contains(.tunnels) { fields += SegmentIndexBuilder.tunnelFieldIDs }
         if b.fields.needsFlows {
             fields.append(.flow)
             let names: [(IndexFieldSet, FieldID)] = [(.dnsQueryName, .dnsQueryName), (.httpHost, .httpHost), (.tlsServerName, .tlsServerName)]
@@ -101,6 +102,19 @@ struct IndexSerializer {
         case .dnsQueryName: return nameSection(.dnsQueryName, into: &out)
         case .httpHost: return nameSection(.httpHost, into: &out)
         case .tlsServerName: return nameSection(.tlsServerName, into: &out)
+        case .encapsulation, .outerSrcPort, .outerDstPort, .outerProtocol:
+            let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            if range.isEmpty {  // untunnelled traffic: skip the 65,536-bucket count (the same empty section)
+                var empty = PostingSectionWriter(ws)
+                return empty.append(into: &out)
+            }
+            return key16Section(PairKeys(b.tunnel.key16(for: field)!, range), into: &out)
+        case .outerSrc4, .outerDst4, .tunnelID:
+            let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            return pairs64(b.tunnel.pairs64(for: field)!, range, width: field.keyWidth, into: &out)
+        case .outerSrc6, .outerDst6:
+            let range = from.tunnel.count(field)..<to.tunnel.count(field)
+            return wide(b.tunnel.pairs128(for: field)!, range, width: field.keyWidth, into: &out)
         }
     }
 

@@ -18,6 +18,9 @@ enum LinkFraming: Equatable {
     /// Raw IPv4 only / raw IPv6 only (no check of the version nibble, as BPF).
     case ipv4Only
     case ipv6Only
+    /// FDDI (10), 802.11 (105), radiotap (127): every packet goes through the decoder, which finds
+    /// the LLC/SNAP header and the network layer where BPF does (data frames, SNAP EtherType).
+    case decoded
     /// Any other link type: no network fields are indexed (queries on network terms match nothing).
     case unsupported
 
@@ -31,6 +34,7 @@ enum LinkFraming: Equatable {
         case 12, 14, 101: self = .raw
         case 228: self = .ipv4Only
         case 229: self = .ipv6Only
+        case 10, 105, 127: self = .decoded
         default: self = .unsupported
         }
     }

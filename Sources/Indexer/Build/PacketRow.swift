@@ -15,7 +15,9 @@ struct PacketRow: BitwiseCopyable {
     var network: UInt8 = 0
     /// ``Flags`` raw value: which of the fields above the packet carries.
     var flags: UInt8 = 0
-    var reserved: UInt8 = 0
+    /// Set by the fast path when the packet may be encapsulated (the slow path then decodes it);
+    /// always 0 in a stored row.
+    var suspect: UInt8 = 0
 
     init() {}
 

@@ -117,6 +117,17 @@ struct SegmentEvaluator {
         case .ether(let mac, let d):
             let k = Key128(lo: mac)
             return try directional(d, .srcMAC, .dstMAC, k, k)
+        case .tunnel(let kind, let id):
+            if let id {
+                let k = Key128(lo: UInt64(kind.kind.rawValue) << 32 | UInt64(id))
+                return .lists(try lists(.tunnelID, k, k))
+            }
+            let k = Key128(lo: UInt64(EncapsulationKey.layer(kind.kind.rawValue)))
+            return .lists(try lists(.encapsulation, k, k))
+        case .outer(let inner):
+            // outer T = T on the outer layer of tunnelled packets ∪ (T ∖ tunnelled).
+            let k = Key128(lo: UInt64(EncapsulationKey.tunnelled))
+            return .or([try outerPlan(inner), .and([try plan(inner), .not(.lists(try lists(.encapsulation, k, k)))])])
         case .application:
             let s = try section(.flow)
             var result = Lists(lists: [], estimate: 0)
@@ -127,6 +138,36 @@ struct SegmentEvaluator {
                 }
             }
             return .lists(result)
+        }
+    }
+
+    /// Term `term` on the outer-layer sections (tunnelled packets only).
+    private func outerPlan(_ term: Term) throws(IndexError) -> Plan {
+        switch term {
+        case .address(let prefix, let d):
+            if prefix.isIPv4 {
+                let r = prefix.ipv4Range
+                return try directional(d, .outerSrc4, .outerDst4, Key128(lo: UInt64(r.lowerBound)), Key128(lo: UInt64(r.upperBound)))
+            }
+            let (lo, hi) = prefix.ipv6Range
+            return try directional(d, .outerSrc6, .outerDst6, lo, hi)
+        case .port(let range, let d):
+            return try directional(d, .outerSrcPort, .outerDstPort, Key128(lo: UInt64(range.lowerBound)), Key128(lo: UInt64(range.upperBound)))
+        case .ipProtocol(let n, let family):
+            var result = Lists(lists: [], estimate: 0)
+            for f in [UInt16(0x400), 0x600] where family == nil || (family == .v4) == (f == 0x400) {
+                let k = Key128(lo: UInt64(f | UInt16(n)))
+                let part = try lists(.outerProtocol, k, k)
+                result.lists += part.lists
+                result.estimate += part.estimate
+            }
+            return .lists(result)
+        case .network(let kind):
+            let key = kind == .ip6 ? EncapsulationKey.outerIPv6 : kind == .ip ? EncapsulationKey.outerIPv4 : 0xFFFF
+            let k = Key128(lo: UInt64(key))
+            return .lists(try lists(.encapsulation, k, k))
+        default:
+            return .lists(Lists(lists: [], estimate: 0))
         }
     }
 

@@ -22,15 +22,32 @@ enum FieldID: UInt16, CaseIterable, Sendable {
     case dnsQueryName = 13
     case httpHost = 14
     case tlsServerName = 15
+    // Tunnels (index format 1.1, field set `tunnels`): written for every packet the decoder finds
+    // encapsulated, nothing for the others. Absent from older files (see docs/index-format.md).
+    /// ``EncapsulationKey``s: the encapsulations a packet went through, "tunnelled", outer family.
+    case encapsulation = 16
+    /// The outermost IP layer of a tunnelled packet (depth > 0): addresses, ports, protocol.
+    case outerSrc4 = 17
+    case outerDst4 = 18
+    case outerSrc6 = 19
+    case outerDst6 = 20
+    case outerSrcPort = 21
+    case outerDstPort = 22
+    /// `family << 8 | protocol`, like ``ipProtocol``.
+    case outerProtocol = 23
+    /// `kind << 32 | identifier`: VXLAN/Geneve VNI, GRE key, ERSPAN session, GTP TEID, PPPoE
+    /// session, every MPLS label (kind = ``EncapsulationKind`` raw value).
+    case tunnelID = 24
 
     /// Width in bytes of this field's keys on disk (0 for sections without keys).
     var keyWidth: Int {
         switch self {
         case .records, .dnsQueryName, .httpHost, .tlsServerName: 0
         case .network, .ipProtocol, .srcPort, .dstPort, .vlan: 2
-        case .src4, .dst4: 4
-        case .srcMAC, .dstMAC, .flow: 8
-        case .src6, .dst6: 16
+        case .encapsulation, .outerSrcPort, .outerDstPort, .outerProtocol: 2
+        case .src4, .dst4, .outerSrc4, .outerDst4: 4
+        case .srcMAC, .dstMAC, .flow, .tunnelID: 8
+        case .src6, .dst6, .outerSrc6, .outerDst6: 16
         }
     }
 
@@ -49,6 +66,17 @@ enum NetworkKey {
     /// The capture is too short to hold the link-layer type field: BPF rejects such a packet for any
     /// filter, so it is left out of the set a `not` complements against.
     static let noLinkHeader: UInt16 = 0xFFFF
+}
+
+/// Keys of the ``FieldID/encapsulation`` field.
+enum EncapsulationKey {
+    /// The packet went through this encapsulation (an ``EncapsulationKind`` raw value, 0-255).
+    static func layer(_ kindRawValue: UInt8) -> UInt16 { UInt16(kindRawValue) }
+    /// At least one IP-level tunnel: the packet has an outer IP layer distinct from the innermost.
+    static let tunnelled: UInt16 = 0x0100
+    /// The outermost IP layer (of a tunnelled packet) is IPv4 / IPv6.
+    static let outerIPv4: UInt16 = 0x0104
+    static let outerIPv6: UInt16 = 0x0106
 }
 
 /// A key of up to 128 bits; narrower keys use `lo` only. Ordered numerically.

@@ -29,8 +29,14 @@ public struct IndexFieldSet: OptionSet, Sendable, Hashable, CustomStringConverti
     /// TLS ClientHello server name (optional, per flow).
     public static let tlsServerName = IndexFieldSet(rawValue: 1 << 7)
 
+    /// Tunnels and encapsulations: the innermost packet's fields go to the fields above, and the
+    /// outer IP layer and the tunnel identifiers (VNI, GRE key, MPLS labels, ...) to their own
+    /// sections (`outer ...`, `vxlan N`, `gre N`, ... terms). Without it the fields above describe
+    /// what BPF sees (the outer packet) and no decoder runs on the packet path.
+    public static let tunnels = IndexFieldSet(rawValue: 1 << 8)
+
     /// What is indexed unless configured otherwise.
-    public static let `default`: IndexFieldSet = [.addresses, .ports, .ipProtocol, .vlan]
+    public static let `default`: IndexFieldSet = [.addresses, .ports, .ipProtocol, .vlan, .tunnels]
     /// The application fields, which need the per-flow index.
     public static let application: IndexFieldSet = [.dnsQueryName, .httpHost, .tlsServerName]
     /// Every field.
@@ -38,11 +44,11 @@ public struct IndexFieldSet: OptionSet, Sendable, Hashable, CustomStringConverti
 
     /// Configuration names, in the order `names` lists them.
     static let table: [(String, IndexFieldSet)] = [
-        ("addresses", .addresses), ("ports", .ports), ("proto", .ipProtocol), ("vlan", .vlan),
+        ("addresses", .addresses), ("ports", .ports), ("proto", .ipProtocol), ("vlan", .vlan), ("tunnels", .tunnels),
         ("mac", .mac), ("dns.qname", .dnsQueryName), ("http.host", .httpHost), ("tls.sni", .tlsServerName),
     ]
 
-    /// Parses configuration names: `default`, `all`, `addresses`, `ports`, `proto`, `vlan`, `mac`,
+    /// Parses configuration names: `default`, `all`, `addresses`, `ports`, `proto`, `vlan`, `tunnels`, `mac`,
     /// `dns.qname`, `http.host`, `tls.sni`. An empty list is the default set. Unknown names throw.
     public init(names: [String]) throws(IndexConfigError) {
         if names.isEmpty {

@@ -65,6 +65,12 @@ public enum Term: Sendable, Hashable {
     case ether(UInt64, Direction)
     /// `dns.qname N`, `http.host N`, `tls.sni N`: every packet of the flows that carried the name.
     case application(ApplicationField, NamePattern)
+    /// `vxlan [VNI]`, `geneve [VNI]`, `mpls [LABEL]`, `gre [KEY]`, `erspan [SESSION]`, `pppoes [ID]`,
+    /// `gtp [TEID]`: packets that went through that encapsulation (with that identifier).
+    case tunnel(TunnelTerm, UInt32?)
+    /// `outer T`: term `T` (address, port, protocol, `ip`, `ip6`) on the outermost IP layer of a
+    /// tunnelled packet, or on the packet itself when it is not tunnelled.
+    indirect case outer(Term)
 
     var requiredFields: IndexFieldSet {
         switch self {
@@ -75,6 +81,50 @@ public enum Term: Sendable, Hashable {
         case .vlan(let id): id == nil ? [] : .vlan
         case .ether: .mac
         case .application(let field, _): field.indexField
+        case .tunnel: .tunnels
+        case .outer(let t): t.requiredFields.union(.tunnels)
+        }
+    }
+}
+
+/// The encapsulations a query term names.
+public enum TunnelTerm: String, Sendable, Hashable, CaseIterable {
+    case vxlan, geneve, mpls, gre, erspan, pppoes, gtp
+
+    /// The decoder's kind (the index keys on its raw value).
+    public var kind: EncapsulationKind {
+        switch self {
+        case .vxlan: .vxlan
+        case .geneve: .geneve
+        case .mpls: .mpls
+        case .gre: .gre
+        case .erspan: .erspan
+        case .pppoes: .pppoe
+        case .gtp: .gtpU
+        }
+    }
+
+    /// The largest identifier the encapsulation can carry.
+    public var maxID: UInt32 {
+        switch self {
+        case .vxlan, .geneve: (1 << 24) - 1
+        case .mpls: (1 << 20) - 1
+        case .erspan: 1023
+        case .pppoes: 65535
+        case .gre, .gtp: .max
+        }
+    }
+
+    /// What the identifier is called, for messages.
+    var idName: String {
+        switch self {
+        case .vxlan: "VXLAN VNI"
+        case .geneve: "Geneve VNI"
+        case .mpls: "MPLS label"
+        case .gre: "GRE key"
+        case .erspan: "ERSPAN session id"
+        case .pppoes: "PPPoE session id"
+        case .gtp: "GTP-U TEID"
         }
     }
 }

@@ -32,8 +32,37 @@ extension QueryGrammar {
             term = .ether(mac, q.direction)
         case .application(let field):
             term = .application(field, try namePattern(t))
+        case .tunnel(let kind):
+            term = .tunnel(kind, try tunnelID(kind, t))
         }
-        return wrap(term, q)
+        let node = wrap(term, q)
+        return q.outer ? try outerNode(node, at: t) : node
+    }
+
+    /// A tunnel identifier: decimal or `0x` hexadecimal, at most the encapsulation's largest.
+    func tunnelID(_ kind: TunnelTerm, _ t: QueryToken) throws(QueryError) -> UInt32 {
+        let text = t.lower
+        let value = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+        guard let value, value <= UInt64(kind.maxID) else {
+            throw error(.badNumber, t, "\(kind.idName) must be 0-\(kind.maxID), found '\(t.text)'")
+        }
+        return UInt32(value)
+    }
+
+    /// `node` (a primitive, perhaps with its protocol qualifier) moved to the outer layer.
+    func outerNode(_ node: QueryNode, at t: QueryToken) throws(QueryError) -> QueryNode {
+        switch node {
+        case .term(let term):
+            switch term {
+            case .address, .port, .ipProtocol, .network(.ip), .network(.ip6): return .term(.outer(term))
+            case .outer: throw error(.badQualifier, t, "'outer' is given twice")
+            default:
+                throw error(.badQualifier, t, "'outer' applies to host, net, port, portrange, proto, ip, ip6, tcp, udp, sctp, icmp and icmp6")
+            }
+        case .and(let a, let b): return .and(try outerNode(a, at: t), try outerNode(b, at: t))
+        default:
+            throw error(.badQualifier, t, "'outer' applies to host, net, port, portrange, proto, ip, ip6, tcp, udp, sctp, icmp and icmp6")
+        }
     }
 
     /// Adds the protocol qualifier: `ip host A` is `ip and host A`, `tcp port 80` is `tcp and port 80`.

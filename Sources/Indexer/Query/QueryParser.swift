@@ -55,12 +55,15 @@ struct Qualifiers {
         case vlan
         case ether
         case application(ApplicationField)
+        case tunnel(TunnelTerm)
     }
 
     var kind: Kind
     var direction: Direction = .either
     /// `ip`, `ip6`, `arp`, `rarp`, `tcp`, `udp`, `sctp` in front of the keyword.
     var protocolQualifier: QueryToken?
+    /// The primitive was written after `outer` (a repeated bare value is on the outer layer too).
+    var outer = false
 }
 
 /// The recursive-descent parser over one query's tokens (grammar here; values and time bounds in
@@ -212,6 +215,22 @@ struct QueryGrammar {
             let q = Qualifiers(kind: .application(field))
             last = q
             return try value(for: q, try expectWord("a name after '\(t.text)'"))
+        case "outer":
+            guard let next = peek, next.kind == .word else { throw endError("a term after 'outer'") }
+            let node = try outerNode(try parsePrimitive(), at: t)
+            last?.outer = true
+            return node
+        case "vxlan", "geneve", "mpls", "gre", "erspan", "pppoes", "gtp":
+            // `proto tcp or gre`: after `proto`, `gre` is still the protocol name.
+            if case .proto = last?.kind, t.lower == "gre" { return try bareValue(t) }
+            let kind = TunnelTerm(rawValue: t.lower)!
+            let q = Qualifiers(kind: .tunnel(kind))
+            last = q
+            if let v = peek, v.kind == .word, v.lower.first?.isNumber == true {
+                index += 1
+                return try value(for: q, v)
+            }
+            return .term(.tunnel(kind, nil))
         case "vlan":
             let q = Qualifiers(kind: .vlan)
             last = q

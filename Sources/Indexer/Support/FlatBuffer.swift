@@ -57,4 +57,7 @@ final class FlatBuffer<Element: BitwiseCopyable> {
     func copy(_ range: Range<Int>) -> [Element] { Array(slice(range)) }
 
     func removeAll() { count = 0 }
+
+    /// Drops the last `k` elements (BitwiseCopyable elements: nothing to deinitialise).
+    func removeLast(_ k: Int) { count -= min(k, count) }
 }
