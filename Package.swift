@@ -219,7 +219,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ServerHTTPTests",
-            dependencies: ["ServerHTTP", "Correlation", "VigieServer", "VigieTestSupport"],
+            dependencies: ["ServerHTTP", "Correlation", "VigieServer", "Indexer", "VigieTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(name: "VigieServerTests", dependencies: ["VigieServer", "VigieTestSupport"], swiftSettings: strict),

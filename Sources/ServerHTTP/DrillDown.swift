@@ -35,11 +35,13 @@ enum DrillDown {
     /// `addr:port/transport` (IPv6 in brackets) → the agents' query expression.
     static func expression(service: String, client: String?) -> String? {
         // A tenant-scoped id (`vxlan:100/10.0.0.5:443/tcp`): the agents index the innermost
-        // packet, so the expression names the inner service; packets of another tenant reusing
-        // the same addresses are not told apart by it (the agent's index filters on addresses).
+        // packet and the tunnel identity, so the expression names the tenant (`vxlan 100`) and the
+        // inner service; packets of another tenant reusing the same addresses stay out.
         var service = Substring(service)
+        var tenantTerm = ""
         if let first = service.firstIndex(of: "/"), first != service.lastIndex(of: "/") {
-            guard ServiceID.isTenant(service[..<first]) else { return nil }
+            guard ServiceID.isTenant(service[..<first]), let term = queryTerm(tenant: service[..<first]) else { return nil }
+            tenantTerm = term + " and "
             service = service[service.index(after: first)...]
         }
         guard let slash = service.lastIndex(of: "/"), let colon = service[..<slash].lastIndex(of: ":") else { return nil }
@@ -48,13 +50,26 @@ enum DrillDown {
         guard let port = UInt16(service[service.index(after: colon)..<slash]), !host.isEmpty,
               host.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":") }) else { return nil }
         let transport = String(service[service.index(after: slash)...])
-        var expr = "host \(host) and port \(port)"
+        var expr = tenantTerm + "host \(host) and port \(port)"
         if ["tcp", "udp"].contains(transport) { expr += " and \(transport)" }
         if let client, !client.isEmpty {
             guard client.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == "." || $0 == ":") }) else { return nil }
             expr += " and host \(client)"
         }
         return expr
+    }
+
+    /// The agents' query term for a tenant prefix (`vxlan:100` -> `vxlan 100`, `pppoe:7` ->
+    /// `pppoes 7`, docs/query-language.md); nil for a kind the query language does not name.
+    static func queryTerm(tenant: Substring) -> String? {
+        guard let colon = tenant.firstIndex(of: ":") else { return nil }
+        let id = tenant[tenant.index(after: colon)...]
+        guard !id.isEmpty, id.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        switch tenant[..<colon] {
+        case "vxlan", "geneve", "gre", "gtp", "erspan", "mpls": return "\(tenant[..<colon]) \(id)"
+        case "pppoe": return "pppoes \(id)"
+        default: return nil
+        }
     }
 
     static func percentEncode(_ s: String) -> String {
