@@ -107,12 +107,21 @@ public struct DecodedPacket: Sendable, Equatable {
         limitProblem = .none
         anomaly = .none
         capturedLength = 0
-        hasEthernet = false
-        srcMAC = .zero
-        dstMAC = .zero
-        vlanCount = 0
-        outerVLAN = 0
-        innerVLAN = 0
+        clearInnerPacket(newFrame: true)
+    }
+
+    /// Clears the fields that describe the packet, before the decoder fills them from the packet a
+    /// tunnel carries. `newFrame` also clears the link-layer fields (the tunnel carries a frame).
+    @inlinable
+    mutating func clearInnerPacket(newFrame: Bool) {
+        if newFrame {
+            hasEthernet = false
+            srcMAC = .zero
+            dstMAC = .zero
+            vlanCount = 0
+            outerVLAN = 0
+            innerVLAN = 0
+        }
         etherType = 0
         network = .none
         networkOffset = 0

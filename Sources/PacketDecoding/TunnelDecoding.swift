@@ -313,38 +313,3 @@ extension PacketDecoder {
         }
     }
 }
-
-extension DecodedPacket {
-    /// Clears the fields that describe the packet, before the decoder fills them from the packet a
-    /// tunnel carries. `newFrame` also clears the link-layer fields (the tunnel carries a frame).
-    @inline(__always)
-    mutating func clearInnerPacket(newFrame: Bool) {
-        if newFrame {
-            hasEthernet = false
-            srcMAC = .zero
-            dstMAC = .zero
-            vlanCount = 0
-            outerVLAN = 0
-            innerVLAN = 0
-        }
-        etherType = 0
-        network = .none
-        networkOffset = 0
-        src = .zero
-        dst = .zero
-        ipProtocol = 0
-        ttl = 0
-        fragment = FragmentInfo()
-        transport = .none
-        transportOffset = 0
-        srcPort = 0
-        dstPort = 0
-        tcp = TCPInfo()
-        icmpType = 0
-        icmpCode = 0
-        quoted = QuotedFlow()
-        payloadOffset = 0
-        payloadLength = 0
-        payloadWireLength = 0
-    }
-}

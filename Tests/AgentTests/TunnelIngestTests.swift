@@ -10,10 +10,7 @@ import VigieTestSupport
 @Suite("Tunnelled captures through vigie-agent ingest and query",
        .enabled(if: TunnelCaptures.directory != nil, "scapy or tshark missing (scripts/install-deps.sh --test installs them): skipped"))
 struct TunnelIngestTests {
-    static let captures = [
-        "vxlan", "geneve", "gre", "gre-eth", "erspan1", "erspan2", "erspan3", "mpls", "mpls-pw-cw", "mpls-pw", "pppoe",
-        "ipip", "6in4", "6in6", "gtpu", "vlan3", "llc", "wifi", "radiotap",
-    ]
+    static let captures = TunnelCaptureFiles.story
 
     @Test("conn records are the inner conversations, with tshark's packets and bytes; queries for inner terms find them",
           arguments: captures)
@@ -52,14 +49,9 @@ struct TunnelIngestTests {
     }
 }
 
-/// The generated captures, made once per test process (nil without scapy or tshark).
+/// The generated captures (nil without scapy or tshark).
 enum TunnelCaptures {
-    static let directory: String? = {
-        guard Support.tool("tshark") != nil, Support.tool("python3") != nil else { return nil }
-        let dir = Support.temporaryDirectory("tunnel-captures")
-        guard let run = try? Support.run(["python3", Support.script("tunnel_captures.py"), dir]), run.status == 0 else { return nil }
-        return dir
-    }()
+    static let directory: String? = Support.tool("tshark") == nil ? nil : try? TunnelCaptureFiles.directory.get()
 }
 
 /// tshark's innermost TCP layer per frame, folded into conversations.

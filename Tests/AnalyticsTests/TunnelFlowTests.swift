@@ -5,27 +5,11 @@ import Records
 @testable import Analytics
 import VigieTestSupport
 
-/// The captures of `Tests/TestSupport/Scripts/tunnel_captures.py` (Scapy), written once per test
-/// process into a temporary directory.
+/// The captures of `Tests/TestSupport/Scripts/tunnel_captures.py` (Scapy), through
+/// `TunnelCaptureFiles`.
 enum TunnelCaptures {
-    static let script: String = {
-        let here = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath()
-        return here.deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("TestSupport/Scripts/tunnel_captures.py").path
-    }()
-
     /// The directory holding the captures; nil when python3 / Scapy is missing.
-    static let directory: String? = {
-        let dir = NSTemporaryDirectory() + "vigie-tunnel-captures-\(getpid())"
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", script, dir]
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return nil }
-        p.waitUntilExit()
-        return p.terminationStatus == 0 ? dir : nil
-    }()
+    static let directory: String? = try? TunnelCaptureFiles.directory.get()
 
     static var isAvailable: Bool { directory != nil && Corpus.tshark != nil }
 

@@ -16,15 +16,7 @@ enum TunnelCaptures {
     static let innerIPv6: Set<String> = ["6in4", "6in6"]
 
     /// The directory holding the captures, or why there is none (then the tests skip, saying so).
-    static let directory: Result<String, Skip> = {
-        let script = Support.script("tunnel_captures.py")
-        guard FileManager.default.fileExists(atPath: script) else { return .failure(Skip("\(script) is missing")) }
-        let dir = Support.temporaryDirectory("tunnels")
-        guard let run = try? Support.run(["python3", script, dir]) else { return .failure(Skip("python3 cannot be run")) }
-        if run.status == 2 { return .failure(Skip("Scapy is not installed: \(run.stderr)")) }
-        guard run.status == 0 else { return .failure(Skip("tunnel_captures.py failed (\(run.status)): \(run.stderr)")) }
-        return .success(dir)
-    }()
+    static let directory: Result<String, Skip> = TunnelCaptureFiles.directory.mapError { Skip($0.description) }
 
     struct Skip: Error, CustomStringConvertible {
         var description: String

@@ -7,30 +7,12 @@ import VigieTestSupport
 /// per test process into a temporary directory, and tshark's view of them.
 enum TunnelCaptures {
     /// One capture per encapsulation, each carrying the same inner story (220 packets).
-    static let names = [
-        "vxlan", "geneve", "gre", "gre-eth", "erspan1", "erspan2", "erspan3", "mpls", "mpls-pw-cw", "mpls-pw",
-        "pppoe", "ipip", "6in4", "6in6", "gtpu", "vlan3", "llc", "wifi", "radiotap",
-    ]
+    static let names = TunnelCaptureFiles.story
     /// Packets of the inner story: 20 answered connections of 9 packets, 20 refused ones of 2.
     static let storyPackets = 20 * 9 + 20 * 2
 
     /// Where the captures were written, or why they could not be (then the tests are skipped).
-    static let generated: Result<String, Skip> = {
-        guard let python = Support.tool("python3") else { return .failure(Skip("python3 not found: tunnel capture tests skipped")) }
-        let directory = Support.temporaryDirectory("tunnels")
-        generatedDirectory = directory
-        atexit { if let directory = generatedDirectory { try? FileManager.default.removeItem(atPath: directory) } }
-        do {
-            let run = try Support.run([python, Support.script("tunnel_captures.py"), directory])
-            switch run.status {
-            case 0: return .success(directory)
-            case 2: return .failure(Skip("scapy is not importable (scripts/install-deps.sh --test installs it): tunnel capture tests skipped"))
-            default: return .failure(Skip("tunnel_captures.py failed (\(run.status)): \(run.stderr)"))
-            }
-        } catch {
-            return .failure(Skip("tunnel_captures.py could not run: \(error)"))
-        }
-    }()
+    static let generated: Result<String, Skip> = TunnelCaptureFiles.directory.mapError { Skip($0.description) }
 
     struct Skip: Error, CustomStringConvertible {
         var description: String
@@ -60,8 +42,6 @@ enum TunnelCaptures {
     }
 }
 
-/// The captures' directory, removed when the test process exits (set once, before any reader).
-nonisolated(unsafe) private var generatedDirectory: String?
 
 /// tshark's `-T fields` output for one occurrence of each field (`-E occurrence=f` outermost,
 /// `l` innermost).
