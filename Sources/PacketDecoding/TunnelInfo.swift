@@ -40,7 +40,7 @@ public enum EncapsulationKind: UInt8, Sendable, Hashable, CaseIterable {
     }
 
     /// Whether this layer puts a new IP packet inside an outer IP packet (an IP-level tunnel).
-    public var isIPTunnel: Bool {
+    @inlinable public var isIPTunnel: Bool {
         switch self {
         case .gre, .erspan, .vxlan, .geneve, .gtpU, .ipInIP: true
         default: false
@@ -51,11 +51,12 @@ public enum EncapsulationKind: UInt8, Sendable, Hashable, CaseIterable {
 /// A set of ``EncapsulationKind``s (every layer walked, at any depth).
 public struct EncapsulationSet: OptionSet, Sendable, Hashable {
     public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
-    public init(_ kind: EncapsulationKind) { rawValue = 1 << UInt16(kind.rawValue) }
+    @inlinable public init(rawValue: UInt16) { self.rawValue = rawValue }
+    @inlinable public init(_ kind: EncapsulationKind) { rawValue = 1 << UInt16(kind.rawValue) }
 
-    public func contains(_ kind: EncapsulationKind) -> Bool { rawValue & (1 << UInt16(kind.rawValue)) != 0 }
-    public mutating func insert(_ kind: EncapsulationKind) { rawValue |= 1 << UInt16(kind.rawValue) }
+    // Inlinable: the flow tracker and the index builder test these per tunnelled packet.
+    @inlinable public func contains(_ kind: EncapsulationKind) -> Bool { rawValue & (1 << UInt16(kind.rawValue)) != 0 }
+    @inlinable public mutating func insert(_ kind: EncapsulationKind) { rawValue |= 1 << UInt16(kind.rawValue) }
 }
 
 /// Up to four 32-bit identifiers in the order they were met (outermost first): VLAN ids, MPLS labels.
@@ -63,10 +64,10 @@ public struct EncapsulationSet: OptionSet, Sendable, Hashable {
 public struct IdentifierStack: Sendable, Equatable {
     /// How many identifiers were met (may exceed the four stored).
     public private(set) var count: UInt8 = 0
-    private var first: UInt32 = 0
-    private var second: UInt32 = 0
-    private var third: UInt32 = 0
-    private var fourth: UInt32 = 0
+    @usableFromInline var first: UInt32 = 0
+    @usableFromInline var second: UInt32 = 0
+    @usableFromInline var third: UInt32 = 0
+    @usableFromInline var fourth: UInt32 = 0
 
     /// The number of identifiers stored: `min(count, 4)`.
     public static let capacity = 4
@@ -87,10 +88,10 @@ public struct IdentifierStack: Sendable, Equatable {
     }
 
     /// The stored identifiers, outermost first.
-    public var stored: Int { min(Int(count), Self.capacity) }
+    @inlinable public var stored: Int { min(Int(count), Self.capacity) }
 
     /// The identifier at `index` (< ``stored``), or 0.
-    public subscript(index: Int) -> UInt32 {
+    @inlinable public subscript(index: Int) -> UInt32 {
         switch index {
         case 0: first
         case 1: second
