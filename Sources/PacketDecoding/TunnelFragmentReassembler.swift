@@ -113,12 +113,8 @@ public final class TunnelFragmentReassembler {
         let key = Key(src: fragment.src, dst: fragment.dst, identification: fragment.fragment.identification,
                       ipProtocol: fragment.ipProtocol, version6: fragment.network == .ipv6)
         if inProgress[key] == nil {
-            while inProgress.count >= limits.maxDatagrams || bytesHeld + length > limits.maxBytes {
+            while inProgress.count >= limits.maxDatagrams {
                 guard evictOldest() else { break }
-            }
-            guard bytesHeld + length <= limits.maxBytes else {
-                counters.malformed &+= 1
-                return
             }
             inProgress[key] = Datagram(firstSeen: timeNanos)
         }
@@ -136,12 +132,24 @@ public final class TunnelFragmentReassembler {
             let headerBytes = fragment.network == .ipv4 ? headerLength : 40
             entry.header = Array(UnsafeRawBufferPointer(rebasing: frame[headerStart ..< headerStart + headerBytes]))
         }
+        // Only bytes not received yet count against the cap: repeated or overlapping fragments
+        // cannot grow what is held past it.
+        let overlap = entry.ranges.reduce(0) { $0 + max(0, min($1.upperBound, end) - max($1.lowerBound, start)) }
+        if overlap > 0 { counters.overlaps &+= 1 }
+        let fresh = length - overlap
+        while bytesHeld + fresh > limits.maxBytes {
+            guard evictOldest() else { break }
+        }
+        guard bytesHeld + fresh <= limits.maxBytes else {
+            // This datagram alone exceeds the cap: it goes.
+            bytesHeld -= entry.held
+            counters.evicted &+= 1
+            return
+        }
         if entry.payload.count < end { entry.payload.append(contentsOf: repeatElement(0, count: end - entry.payload.count)) }
-        let overlapped = entry.ranges.contains { $0.overlaps(start ..< end) }
-        if overlapped { counters.overlaps &+= 1 }
         copyNew(frame, from: fragment.payloadOffset, to: start ..< end, &entry)
-        bytesHeld += length
-        entry.held += length
+        bytesHeld += fresh
+        entry.held += fresh
         guard let total = entry.totalLength, !entry.header.isEmpty, entry.ranges.count == 1,
               entry.ranges[0] == 0 ..< total
         else {

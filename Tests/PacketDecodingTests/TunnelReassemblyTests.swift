@@ -87,6 +87,28 @@ struct TunnelReassemblyTests {
         #expect(reassembler.counters.expired == 2 && completed == 0)
     }
 
+    @Test("Repeated and overlapping fragments count once against the byte cap; what is held never passes it")
+    func byteCap() {
+        var limits = TunnelFragmentReassembler.Limits()
+        limits.maxBytes = 64
+        let reassembler = TunnelFragmentReassembler(limits: limits)
+        var packet = DecodedPacket(), inner = DecodedPacket()
+        func add(offsetWords: UInt16) {
+            let frame = Self.ipv4Fragment(id: 1, offsetWords: offsetWords, more: true, payload: [UInt8](repeating: 1, count: 16))
+            frame.withUnsafeBytes { bytes in
+                PacketDecoder.decode(bytes, linkType: .raw, into: &packet)
+                reassembler.add(bytes, packet, timeNanos: 0, into: &inner) { _, _ in Issue.record("nothing completes") }
+            }
+        }
+        for _ in 0 ..< 10 { add(offsetWords: 0) }
+        #expect(reassembler.bytesHeld == 16 && reassembler.counters.overlaps == 9)
+        // 16-byte chunks at 16, 32, 48 fill the cap; the next one would pass it: the datagram goes.
+        for chunk in 1 ... 4 { add(offsetWords: UInt16(chunk * 2)) }
+        #expect(reassembler.bytesHeld == 0 && reassembler.counters.evicted == 1)
+        for chunk in 5 ... 6 { add(offsetWords: UInt16(chunk * 2)) }
+        #expect(reassembler.bytesHeld == 32)
+    }
+
     @Test("A GRE datagram cut into three fragments, delivered out of order, yields its inner packet once")
     func outOfOrder() throws {
         // GRE (IPv4 payload) carrying an IPv4/UDP packet 10.9.0.1:53 > 10.9.0.2:5353, 24 payload bytes.
