@@ -38,7 +38,7 @@ swiftc "${flags[@]}" -module-name SystemIO -emit-library -static -emit-module \
     "$root/Sources/SystemIO/WallClock.swift" -o "$work/modules/libSystemIO.a"
 swiftc "${flags[@]}" -module-name PacketDecoding -emit-library -static -emit-module \
     -emit-module-path "$work/modules/PacketDecoding.swiftmodule" \
-    "$pd/IPAddress.swift" "$pd/IPAddress+Text.swift" \
+    "$pd/IPAddress.swift" "$pd/IPAddress+Text.swift" "$pd/TunnelInfo.swift" "$pd/NetworkLayer.swift" \
     -o "$work/modules/libPacketDecoding.a"
 swiftc "${flags[@]}" -enable-testing -module-name Indexer -emit-library -static -emit-module \
     -emit-module-path "$work/modules/Indexer.swiftmodule" \
