@@ -17,6 +17,8 @@ enum CorpusReplay {
         var counters: FlowCounters
         var packets: Int
         var unpairedHTTPResponses: UInt64
+        var informationalHTTPResponses: UInt64 = 0
+        var reassembly = StreamReassemblyCounters()
     }
 
     static func run(_ path: String, config: AnalyticsConfig) -> Result? {
@@ -49,8 +51,11 @@ enum CorpusReplay {
             }
         }
         analyzer.finish()
+        let application = analyzer.applicationAnalyzer as? StandardApplicationAnalyzer
         return Result(connections: sink.connections, transactions: sink.transactions, observations: sink.observations, counters: analyzer.counters, packets: packets,
-                      unpairedHTTPResponses: (analyzer.applicationAnalyzer as? StandardApplicationAnalyzer)?.unpairedHTTPResponses ?? 0)
+                      unpairedHTTPResponses: application?.unpairedHTTPResponses ?? 0,
+                      informationalHTTPResponses: application?.informationalHTTPResponses ?? 0,
+                      reassembly: application?.reassembly ?? StreamReassemblyCounters())
     }
 }
 

@@ -21,7 +21,7 @@ extension StandardApplicationAnalyzer {
         }
     }
 
-    private func message(_ state: inout ApplicationFlowState, flow: ApplicationFlowContext, t: Int64) {
+    func message(_ state: inout ApplicationFlowState, flow: ApplicationFlowContext, t: Int64) {
         let header = dns.header
         if !header.isResponse {
             // A query whose id is already pending is a retransmission: the first one times it.

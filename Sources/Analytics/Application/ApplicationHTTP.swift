@@ -1,57 +1,94 @@
 import PacketDecoding
 import AppProtocols
 
+/// HTTP/1.x over the reassembled streams, paired as Zeek pairs them: requests queue in order and
+/// each final response answers the oldest (pipelining); 1xx responses other than 101 are
+/// informational and answer nothing; a HEAD request's response and 204/304 responses have no body;
+/// bodies are framed by chunked coding, then Content-Length, else (responses only) by the close;
+/// 101 and a 2xx answer to CONNECT end HTTP on the flow.
 extension StandardApplicationAnalyzer {
-    /// HTTP/1.x: requests queue in order, each response (1xx excepted) answers the oldest; several
-    /// messages in one segment (pipelining) are walked using header and Content-Length lengths.
-    func httpPayload(_ bytes: UnsafeRawBufferPointer, _ state: inout ApplicationFlowState, flow: ApplicationFlowContext,
-                     fromOriginator: Bool, t: Int64) {
-        var offset = 0
-        // Skip the rest of a body announced by Content-Length.
-        var left = fromOriginator ? state.requestBodyLeft : state.responseBodyLeft
-        if left > 0 {
-            let skip = min(left, Int64(bytes.count))
-            left -= skip
-            offset = Int(skip)
+    /// The originator's side: request messages and their bodies.
+    func httpRequestStep(_ v: UnsafeRawBufferPointer, nanos t: Int64, truncated: Bool,
+                         _ state: inout ApplicationFlowState, flow: ApplicationFlowContext) -> StreamStep {
+        if state.httpRequestPhase != .messageStart {
+            return chunkedStep(v, truncated: truncated, phase: &state.httpRequestPhase)
         }
-        var messages = 0
-        while offset < bytes.count && messages < 32 {
-            let status = HTTPMessageParser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...]), into: &http)
-            guard status == .complete || status == .headersIncomplete || status == .startLineIncomplete else { break }
-            let base = UnsafeRawBufferPointer(rebasing: bytes[offset...])
-            if fromOriginator && http.kind == .request {
-                let host = http.hostName.string(in: base)
-                if state.httpFirstHost.isEmpty { state.httpFirstHost = host }
-                if state.httpPending.count >= ApplicationFlowState.maxPending {
-                    reportHTTP(state.httpPending.removeFirst(), flow: flow, status: 0, t: t)
-                }
-                let method = http.methodText.string(in: base)
-                state.httpPending.append(PendingHTTPRequest(nanos: t, method: method, host: host,
-                                                            path: http.target.string(in: base)))
-            } else if !fromOriginator && http.kind == .response && http.statusCode >= 200 {
-                if state.httpPending.isEmpty {
-                    unpairedHTTPResponses &+= 1
-                } else {
-                    reportHTTP(state.httpPending.removeFirst(), flow: flow, status: http.statusCode, t: t)
-                }
+        if let blank = Self.leadingLineEnds(v) { return .consumed(blank, skip: 0) }
+        let status = HTTPMessageParser.parse(v, into: &http)
+        if http.kind == .request && (status == .complete || (truncated && status == .headersIncomplete)) {
+            queueRequest(PendingHTTPRequest(nanos: t, method: http.methodText.string(in: v), host: http.hostName.string(in: v),
+                                            path: http.target.string(in: v), isHead: http.method == .head,
+                                            isConnect: http.method == .connect), &state, flow: flow)
+            guard status == .complete else { return .resync }
+            if http.isChunked {
+                state.httpRequestPhase = .chunkSize
+                return .consumed(http.headerLength, skip: 0)
             }
-            messages += 1
-            // A request without Content-Length or chunking has no body (RFC 9112 §6.3); a
-            // response without them runs to the close, so nothing after it is a message start.
-            let bodyLength = http.contentLength >= 0 ? http.contentLength : (http.kind == .request ? 0 : -1)
-            guard status == .complete, bodyLength >= 0, !http.isChunked else {
-                left = 0
-                break
-            }
-            let next = Int64(offset) + Int64(http.headerLength) + bodyLength
-            if next > Int64(bytes.count) {
-                left = next - Int64(bytes.count)
-                break
-            }
-            left = 0
-            offset = Int(next)
+            // A request without Content-Length or chunking has no body (RFC 9112 §6.3).
+            return .consumed(http.headerLength, skip: max(0, http.contentLength))
         }
-        if fromOriginator { state.requestBodyLeft = left } else { state.responseBodyLeft = left }
+        if !truncated && (status == .headersIncomplete || status == .startLineIncomplete) { return .needMore }
+        // A request the grammar refuses but the server will answer (usually 400).
+        guard let lenient = HTTPLenientRequest.match(v) else { return .lost }
+        if lenient.headerLength == 0 && !truncated { return .needMore }
+        malformedHTTPRequests &+= 1
+        queueRequest(PendingHTTPRequest(nanos: t, method: lenient.method.string(in: v),
+                                        host: HTTPRequestHost.find(in: v, form: .messageParser).map { $0.string(in: v) } ?? "",
+                                        path: ""), &state, flow: flow)
+        return lenient.headerLength > 0 ? .consumed(lenient.headerLength, skip: 0) : .resync
+    }
+
+    /// The responder's side: responses, paired with the oldest pending request.
+    func httpResponseStep(_ v: UnsafeRawBufferPointer, nanos t: Int64, truncated: Bool,
+                          _ state: inout ApplicationFlowState, flow: ApplicationFlowContext) -> StreamStep {
+        if state.httpResponsePhase != .messageStart {
+            return chunkedStep(v, truncated: truncated, phase: &state.httpResponsePhase)
+        }
+        if let blank = Self.leadingLineEnds(v) { return .consumed(blank, skip: 0) }
+        let status = HTTPMessageParser.parse(v, into: &http)
+        guard http.kind == .response, status == .complete || status == .headersIncomplete else {
+            if !truncated && status == .startLineIncomplete { return .needMore }
+            return .lost
+        }
+        if status == .headersIncomplete && !truncated { return .needMore }
+        let code = http.statusCode
+        if code < 200 && code != 101 {
+            // 100 Continue, 102, 103: the final response is still to come (no body either).
+            informationalHTTPResponses &+= 1
+            return status == .complete ? .consumed(http.headerLength, skip: 0) : .resync
+        }
+        let request = state.httpPending.first
+        if request == nil {
+            unpairedHTTPResponses &+= 1
+        } else {
+            reportHTTP(state.httpPending.removeFirst(), flow: flow, status: code, t: t)
+        }
+        if code == 101 || (request?.isConnect == true && code < 300) { return .finishedFlow }
+        guard status == .complete else { return .resync }
+        if request?.isHead == true || code == 204 || code == 304 { return .consumed(http.headerLength, skip: 0) }
+        if http.isChunked {
+            state.httpResponsePhase = .chunkSize
+            return .consumed(http.headerLength, skip: 0)
+        }
+        if http.contentLength >= 0 { return .consumed(http.headerLength, skip: http.contentLength) }
+        // The body runs to the close: no later message starts in this direction.
+        return .finished
+    }
+
+    private func queueRequest(_ r: PendingHTTPRequest, _ state: inout ApplicationFlowState, flow: ApplicationFlowContext) {
+        if state.httpFirstHost.isEmpty { state.httpFirstHost = r.host }
+        if state.httpPending.count >= ApplicationFlowState.maxPending {
+            reportHTTP(state.httpPending.removeFirst(), flow: flow, status: 0, t: r.nanos)
+        }
+        state.httpPending.append(r)
+    }
+
+    /// Empty lines before a message (RFC 9112 §2.2: a recipient ignores at least one): their
+    /// length, or nil when the view does not start with CR or LF.
+    static func leadingLineEnds(_ v: UnsafeRawBufferPointer) -> Int? {
+        var n = 0
+        while n < v.count, v[n] == 0x0D || v[n] == 0x0A { n += 1 }
+        return n > 0 ? n : nil
     }
 
     /// Reports an HTTP transaction; `status` 0 means unanswered.

@@ -17,15 +17,30 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
     var http = HTTPMessageStart()
     var tls = TLSSummary()
     /// HTTP responses seen with no pending request on their flow (the request predates the
-    /// capture, or its start was not at a segment start); not reported as transactions.
+    /// capture, or was lost in a hole); not reported as transactions.
     public internal(set) var unpairedHTTPResponses: UInt64 = 0
+    /// 1xx responses other than 101 (informational: the final response follows); not transactions.
+    public internal(set) var informationalHTTPResponses: UInt64 = 0
+    /// Requests the HTTP/1.x grammar refuses (``HTTPLenientRequest``) but that were paired with
+    /// the server's answer all the same.
+    public internal(set) var malformedHTTPRequests: UInt64 = 0
+    /// What the TCP stream reassembly did and gave up.
+    public internal(set) var reassembly = StreamReassemblyCounters()
+    /// The reassembly limits in force (``StreamReassemblyConfig/effective``).
+    let limits: StreamReassemblyConfig
+    /// Bytes the direction being worked on held when it was taken out of its flow's state.
+    var streamBaseline = 0
+    /// Set by ``detect(_:flow:fromOriginator:)`` when the bytes could still start HTTP once more
+    /// arrive (a request line cut by the segment end).
+    var detectionNeedsMore = false
     let nameBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DNSMessageParser.nameBufferSize, alignment: 1)
 
-    /// Payloads looked at before a flow is declared "no known application".
+    /// Payloads (message starts) looked at before a flow is declared "no known application".
     static let maxMisses: UInt8 = 4
 
-    public init(sink: any FlowEventSink) {
+    public init(sink: any FlowEventSink, reassembly: StreamReassemblyConfig = StreamReassemblyConfig()) {
         self.sink = sink
+        limits = reassembly.effective
     }
 
     deinit { nameBuffer.deallocate() }
@@ -39,7 +54,10 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
 
     private func analyze(_ bytes: UnsafeRawBufferPointer, _ state: inout ApplicationFlowState, flow: ApplicationFlowContext,
                          fromOriginator: Bool, t: Int64) -> ApplicationProtocol {
-        if state.flowID != flow.flowID { state = ApplicationFlowState(flowID: flow.flowID) }
+        if state.flowID != flow.flowID {
+            releaseStreams(&state)
+            state = ApplicationFlowState(flowID: flow.flowID)
+        }
         if state.application == .none {
             guard state.misses < Self.maxMisses else { return .none }
             state.application = detect(bytes, flow: flow, fromOriginator: fromOriginator)
@@ -48,17 +66,15 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
                 return .none
             }
         }
-        switch state.application {
-        case .dns: dnsPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
-        case .http: httpPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
-        case .tls: tlsPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t)
-        case .none: break
-        }
+        // Datagrams: only DNS is recognised over UDP (HTTP and TLS are TCP, see `segment`).
+        if state.application == .dns { dnsPayload(bytes, &state, flow: flow, fromOriginator: fromOriginator, t: t) }
         return state.application
     }
 
     public func flowEnded(_ flow: ApplicationFlowContext, summary: inout ConnSummary) {
         guard var state = flows[flow.slot], state.flowID == flow.flowID else { return }
+        // At the end, what is held across holes still yields its transactions.
+        if !summary.isInterim { flushStreams(&state, flow: flow) }
         summary.dnsQueryName = state.dnsFirstName
         summary.httpHost = state.httpFirstHost
         summary.tlsServerName = state.tls.serverName
@@ -81,6 +97,7 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
             // answer (often an error rcode) that belongs to the service's record.
             return status.hasHeader ? .dns : .none
         }
+        detectionNeedsMore = false
         guard flow.service.transport == .tcp else { return .none }
         let h = HTTPMessageParser.parse(bytes, into: &http)
         let started = h == .complete || h == .headersIncomplete || h == .startLineIncomplete
@@ -88,6 +105,9 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
         if started && http.kind == (fromOriginator ? .request : .response) { return .http }
         guard fromOriginator else { return .none }
         if TLSRecordScanner.scan(bytes, into: &tls) != .notTLS, tls.hasClientHello { return .tls }
+        // A request the grammar refuses that a server would still answer (`OPTIONS` alone, `GET/`).
+        if HTTPLenientRequest.match(bytes) != nil { return .http }
+        detectionNeedsMore = h == .startLineIncomplete
         return .none
     }
 }

@@ -41,6 +41,9 @@ public struct AnalyticsConfig: Sendable, Hashable {
     /// Default true.
     public var applicationAnalysis = true
 
+    /// Limits of the TCP stream reassembly feeding the application parsers (on by default).
+    public var reassembly = StreamReassemblyConfig()
+
     /// Which tunnel identities separate tenants (part of the flow key and of service ids). Default:
     /// VXLAN VNI, Geneve VNI and GRE key (``TunnelAnalyticsConfig``).
     public var tunnels = TunnelAnalyticsConfig()

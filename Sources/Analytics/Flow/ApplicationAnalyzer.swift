@@ -27,17 +27,44 @@ public struct ApplicationFlowContext: Sendable {
     }
 }
 
+/// Where a TCP segment's payload sits in its direction's byte stream.
+public struct TCPSegmentPosition: Sendable {
+    /// Sequence number of the payload's first byte (the header's sequence, plus one on a SYN).
+    public var sequence: UInt32
+    /// Payload length on the wire; more than the captured bytes when the capture cut the packet.
+    public var wireLength: Int
+    /// Where the sender's stream starts (its ISN plus one) when its SYN was seen, else nil (the
+    /// stream is then picked up at the first payload seen).
+    public var streamStart: UInt32?
+    /// The segment's acknowledgment number when its ACK flag is set: everything before it was
+    /// received by this segment's sender, so a hole before it will not be filled.
+    public var acknowledgment: UInt32?
+
+    public init(sequence: UInt32, wireLength: Int, streamStart: UInt32?, acknowledgment: UInt32?) {
+        self.sequence = sequence
+        self.wireLength = wireLength
+        self.streamStart = streamStart
+        self.acknowledgment = acknowledgment
+    }
+}
+
 /// The seam through which application-layer analysis (DNS, HTTP, TLS) plugs into the flow
 /// tracker. The tracker calls it on the analytics thread, synchronously, in packet order.
 ///
-/// For TCP only in-sequence payload is passed (retransmissions and out-of-order segments are
-/// not), so a parser sees each byte once; UDP datagrams are passed whole.
+/// For TCP every segment with payload is passed with its position (``segment(_:position:flow:fromOriginator:timestampNanos:)``),
+/// retransmissions and out-of-order ones included: the analyzer reassembles. UDP datagrams are
+/// passed whole (``payload(_:flow:fromOriginator:timestampNanos:)``).
 public protocol ApplicationAnalyzer: AnyObject {
-    /// Payload of one packet of a flow. Returns the application recognised on the flow (or
+    /// Payload of one datagram of a flow. Returns the application recognised on the flow (or
     /// `.none`); the tracker records the first non-`.none` answer in ``ConnSummary/application``.
     /// Transactions are reported by the analyzer itself (it was given the sink at creation).
     func payload(_ bytes: UnsafeRawBufferPointer, flow: ApplicationFlowContext, fromOriginator: Bool,
                  timestampNanos: Int64) -> ApplicationProtocol
+
+    /// Payload of one TCP segment (the captured bytes) and its place in the stream. Returns as
+    /// ``payload(_:flow:fromOriginator:timestampNanos:)`` does.
+    func segment(_ bytes: UnsafeRawBufferPointer, position: TCPSegmentPosition, flow: ApplicationFlowContext,
+                 fromOriginator: Bool, timestampNanos: Int64) -> ApplicationProtocol
 
     /// The flow ends (or an interim report is made when `summary.isInterim`): fill the
     /// application fields of `summary` (`dnsQueryName`, `httpHost`, `tlsServerName`) and, when

@@ -44,6 +44,25 @@ extension FlowAnalyzer {
         if recognised != .none && e.pointee.application == .none { e.pointee.application = recognised }
     }
 
+    /// Hands a TCP segment's payload (in order or not, retransmitted or not) to the application
+    /// analyzer, which reassembles the stream. `len` is the payload's wire length.
+    func deliverSegment(_ app: any ApplicationAnalyzer, _ index: UInt32, isOrig: Bool, _ p: DecodedPacket,
+                        bytes: UnsafeRawBufferPointer, len: Int, t: Int64) {
+        let start = p.payloadOffset, count = max(0, p.payloadLength)
+        guard start >= 0, start + count <= bytes.count else { return }
+        let e = table.entries + Int(index)
+        let syn = p.tcp.flags.contains(.syn)
+        let sender = isOrig ? e.pointee.originator : e.pointee.responder
+        let sawOwnSYN = e.pointee.flags.contains(isOrig ? .sawSYN : .sawSYNACK)
+        let position = TCPSegmentPosition(
+            sequence: p.tcp.sequence &+ (syn ? 1 : 0), wireLength: len,
+            streamStart: sawOwnSYN && sender.hasSequence ? sender.baseSeq &+ 1 : nil,
+            acknowledgment: p.tcp.flags.contains(.ack) ? p.tcp.acknowledgment : nil)
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[start ..< start + count])
+        let recognised = app.segment(payload, position: position, flow: context(index), fromOriginator: isOrig, timestampNanos: t)
+        if recognised != .none && e.pointee.application == .none { e.pointee.application = recognised }
+    }
+
     func context(_ index: UInt32) -> ApplicationFlowContext {
         let e = table.entries + Int(index)
         return ApplicationFlowContext(flowID: e.pointee.flowID, slot: index, client: e.pointee.originatorAddress,

@@ -127,9 +127,11 @@ extension FlowAnalyzer {
                 e.pointee.flags.remove(.awaitingResponse)
                 e.pointee.responseTimeNanos = t &- e.pointee.requestNanos
             }
-            if let app = applicationAnalyzer, p.payloadLength > 0 {
-                deliverPayload(app, index, isOrig: isOrig, p, bytes: bytes, t: t)
-            }
+        }
+        // Every segment with payload goes to the application analyzer, which reassembles the
+        // stream (retransmitted and out-of-order segments included).
+        if len > 0 && !rst, let app = applicationAnalyzer {
+            deliverSegment(app, index, isOrig: isOrig, p, bytes: bytes, len: len, t: t)
         }
 
         let o = e.pointee.originator.state, r = e.pointee.responder.state

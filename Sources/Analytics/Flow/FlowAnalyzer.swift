@@ -58,7 +58,7 @@ public final class FlowAnalyzer {
         t[Int(TimeoutClass.datagram.rawValue)] = config.udpIdleTimeoutNanos
         t[Int(TimeoutClass.icmp.rawValue)] = config.icmpIdleTimeoutNanos
         timeouts = t
-        if config.applicationAnalysis { applicationAnalyzer = StandardApplicationAnalyzer(sink: sink) }
+        if config.applicationAnalysis { applicationAnalyzer = StandardApplicationAnalyzer(sink: sink, reassembly: config.reassembly) }
     }
 
     /// Decodes one captured frame and tracks it.

@@ -35,18 +35,20 @@ enum HTTPHeaderLines {
     }
 
     /// Reads the header line starting at `start` and moves `start` to the next line (unchanged for
-    /// `.incomplete` and `.end`).
-    static func next(_ p: PayloadBytes, at start: inout Int) -> Line {
+    /// `.incomplete` and `.end`). With `spaceBeforeColon`, `name : value` is a field too.
+    static func next(_ p: PayloadBytes, at start: inout Int, spaceBeforeColon: Bool = false) -> Line {
         let first = start
         guard let (end, next) = line(p, from: first) else { return .incomplete }
         if end == first { return .end(headerLength: next) }
         start = next
         let c = p.u8(first)
         if c == ASCII.space || c == ASCII.tab { return .continuation }
-        var colon = first
-        while colon < end, ASCII.isTokenChar(p.u8(colon)) { colon += 1 }
-        guard colon > first, colon < end, p.u8(colon) == ASCII.colon else { return .invalid }
-        return .field(name: ByteSpan(offset: first, length: colon - first), value: trimmed(p, colon + 1, end))
+        var nameEnd = first
+        while nameEnd < end, ASCII.isTokenChar(p.u8(nameEnd)) { nameEnd += 1 }
+        var colon = nameEnd
+        while spaceBeforeColon, colon < end, p.u8(colon) == ASCII.space || p.u8(colon) == ASCII.tab { colon += 1 }
+        guard nameEnd > first, colon < end, p.u8(colon) == ASCII.colon else { return .invalid }
+        return .field(name: ByteSpan(offset: first, length: nameEnd - first), value: trimmed(p, colon + 1, end))
     }
 
     /// Whether the field name `name` is `lowercase`, ignoring ASCII case (RFC 9110 §5.1).

@@ -7,7 +7,10 @@ enum HTTPHeaderScanner {
     static func scan(_ p: PayloadBytes, from start: Int, into out: inout HTTPMessageStart) -> HTTPParseStatus {
         var line = start
         while true {
-            switch HTTPHeaderLines.next(p, at: &line) {
+            // RFC 9112 §5.1 forbids whitespace before the colon, but servers send it
+            // (`Access-Control-Allow-Credentials : true`) and clients read past it: such a line
+            // must not end the message's framing (its Content-Length comes after).
+            switch HTTPHeaderLines.next(p, at: &line, spaceBeforeColon: true) {
             case .incomplete:
                 return .headersIncomplete
             case .end(let headerLength):

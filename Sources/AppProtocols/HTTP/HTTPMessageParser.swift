@@ -84,9 +84,9 @@ public enum HTTPMessageParser {
     private static func parseRequestLine(_ p: PayloadBytes, into out: inout HTTPMessageStart) -> HTTPParseStatus {
         var i = 0
         while p.has(i, 1), ASCII.isTokenChar(p.u8(i)), i <= maxMethodLength { i += 1 }
-        guard p.has(i, 1) else {
-            return isPrefixOfKnownMethod(p, length: i) ? .startLineIncomplete : .notHTTP
-        }
+        // A token cut by the payload end may be any method (RFC 9110 §9.1: methods are tokens):
+        // the caller decides whether to wait for the rest of the line.
+        guard p.has(i, 1) else { return i <= maxMethodLength ? .startLineIncomplete : .notHTTP }
         guard i > 0, i <= maxMethodLength, p.u8(i) == ASCII.space else { return .notHTTP }
         let method = HTTPMethod.lookup(p, 0, i)
         // A known method is evidence enough to call later errors `malformed`; an unknown token only
@@ -117,18 +117,5 @@ public enum HTTPMessageParser {
         out.target = ByteSpan(offset: targetStart, length: j - targetStart)
         out.minorVersion = p.u8(j + 8) &- 0x30
         return .complete
-    }
-
-    private static func isPrefixOfKnownMethod(_ p: PayloadBytes, length: Int) -> Bool {
-        for (_, name) in HTTPMethod.known where name.utf8CodeUnitCount >= length {
-            let expected = name.utf8Start
-            var same = true
-            for k in 0..<length where p.u8(k) != expected[k] {
-                same = false
-                break
-            }
-            if same { return true }
-        }
-        return false
     }
 }
