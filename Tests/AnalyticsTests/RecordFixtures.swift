@@ -29,7 +29,7 @@ enum RecordFixtures {
                                    client: IPAddress(ipv4: 0x0A00_0101), clientPort: 5353,
                                    service: service, isError: error)
         switch app {
-        case .dns: x.dnsQueryName = name; x.dnsQueryType = 1; x.dnsRcode = error ? -1 : 0; x.dnsAnswerCount = error ? 0 : 2
+        case .dns: x.dnsQueryName = name; x.dnsQueryType = 1; x.dnsRcode = error ? -1 : 0; x.dnsAnswerCount = error ? 0 : 2; x.retries = error ? 2 : 0
         case .http: x.httpMethod = "GET"; x.httpHost = name; x.httpPath = "/a?b=\"c\""; x.httpStatus = error ? 503 : 200
         case .tls: x.tlsServerName = name; x.tlsVersion = 0x0304; x.tlsAlert = error ? 40 : -1
         case .none: break

@@ -11,7 +11,7 @@ extension StandardApplicationAnalyzer {
         if v.count < frameLength && !truncated { return .needMore }
         let frame = UnsafeRawBufferPointer(rebasing: v[0 ..< min(frameLength, v.count)])
         guard DNSMessageParser.parseTCP(frame, into: &dns, name: nameBuffer).hasHeader else { return .lost }
-        message(&state, flow: flow, t: t)
+        message(DNSMessageCopy(frame, nanos: t), &state.dns, flow: flow)
         return .consumed(frame.count, skip: Int64(frameLength - frame.count))
     }
 }

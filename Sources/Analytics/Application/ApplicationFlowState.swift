@@ -1,13 +1,5 @@
 import AppProtocols
 
-/// A DNS query waiting for its response.
-struct PendingDNSQuery {
-    var id: UInt16
-    var nanos: Int64
-    var name: String
-    var type: UInt16
-}
-
 /// An HTTP request waiting for its response (FIFO: HTTP/1.x answers in request order, which
 /// also pairs pipelined requests).
 struct PendingHTTPRequest {
@@ -56,8 +48,7 @@ struct ApplicationFlowState {
     var application: ApplicationProtocol = .none
     /// Payloads inspected without recognising anything; detection stops after a few.
     var misses: UInt8 = 0
-    var dnsPending: [PendingDNSQuery] = []
-    var dnsFirstName = ""
+    var dns = DNSFlowState()
     var httpPending: [PendingHTTPRequest] = []
     var httpFirstHost = ""
     var httpRequestPhase = HTTPFramingPhase.messageStart

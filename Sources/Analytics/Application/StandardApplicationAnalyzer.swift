@@ -75,12 +75,12 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
         guard var state = flows[flow.slot], state.flowID == flow.flowID else { return }
         // At the end, what is held across holes still yields its transactions.
         if !summary.isInterim { flushStreams(&state, flow: flow) }
-        summary.dnsQueryName = state.dnsFirstName
+        summary.dnsQueryName = state.dns.firstName
         summary.httpHost = state.httpFirstHost
         summary.tlsServerName = state.tls.serverName
         guard !summary.isInterim else { return }
         let t = summary.lastNanos
-        for q in state.dnsPending { reportDNS(q, flow: flow, header: nil, t: t) }
+        for q in state.dns.queries where q.isAwaitingResponse { reportDNS(q, flow: flow, header: nil, t: t) }
         for r in state.httpPending { reportHTTP(r, flow: flow, status: 0, t: t) }
         if state.application == .tls { reportTLS(&state, flow: flow) }
         flows[flow.slot] = nil

@@ -71,6 +71,7 @@ extension RecordEncoder {
             writer.field("dns_qtype", Int(t.dnsQueryType))
             if t.dnsRcode >= 0 { writer.field("dns_rcode", Int(t.dnsRcode)) }
             writer.field("dns_answers", Int(t.dnsAnswerCount))
+            writer.field("retries", Int(t.retries))
         case .http:
             writer.field("http_method", t.httpMethod)
             writer.field("http_host", t.httpHost)

@@ -17,6 +17,11 @@ public struct TransactionSummary: Sendable, Hashable {
     /// TLS alert of level fatal.
     public var isError: Bool
 
+    /// Requests retransmitted since the previous outcome of the same request (DNS: queries sent
+    /// again with the same id and question), so summing it over transactions counts each
+    /// retransmission once. 0 for HTTP and TLS.
+    public var retries: UInt16 = 0
+
     // DNS
     public var dnsQueryName: String = ""
     public var dnsQueryType: UInt16 = 0
