@@ -32,25 +32,28 @@ extension FlowAnalyzer {
         if !rst {
             let rtt = e.pointee.serverRTTNanos >= 0 && e.pointee.clientRTTNanos >= 0
                 ? e.pointee.serverRTTNanos &+ e.pointee.clientRTTNanos : -1
-            let peer = isOrig ? e.pointee.responder : e.pointee.originator
+            // The peer's few fields, read one by one (not a copy of its whole endpoint).
+            let (peerLastAck, peerDuplicateAcks, peerLastPacketNanos, peerWindowIsZero, peerSentKeepAlive) = withEndpoint(e, !isOrig) {
+                ($0.lastAck, $0.duplicateAcks, $0.lastPacketNanos, $0.advertisedWindow == 0, $0.lastWasKeepAlive)
+            }
             // Wireshark's fast retransmission: the peer repeated, in ≥ 2 duplicate ACKs less than
             // 20 ms ago, the acknowledgment this segment starts at. Time differences are compared
             // unsigned, as Wireshark does: time going backwards is never "soon after".
-            let answersDuplicateAcks = peer.duplicateAcks >= 2 && seq == peer.lastAck
-                && UInt64(bitPattern: t &- peer.lastPacketNanos) < 20_000_000
+            let answersDuplicateAcks = peerDuplicateAcks >= 2 && seq == peerLastAck
+                && UInt64(bitPattern: t &- peerLastPacketNanos) < 20_000_000
             let nextBefore = isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq
             let window = p.tcp.window
             let retransmitted = withEndpoint(e, isOrig) { ep in
                 let verdict = Self.sequence(&ep, seq: seq, payload: UInt32(truncatingIfNeeded: len), synOrFin: syn || fin, t: t,
                                             reorderingWindow: rtt > 0 ? rtt : max(0, config.outOfOrderWindowNanos),
-                                            answersDuplicateAcks: answersDuplicateAcks, peerLastAck: peer.lastAck,
-                                            peerWindowIsZero: peer.advertisedWindow == 0)
+                                            answersDuplicateAcks: answersDuplicateAcks, peerLastAck: peerLastAck,
+                                            peerWindowIsZero: peerWindowIsZero)
                 if ack {
                     // Wireshark's duplicate ACK: no data, SYN or FIN, same acknowledgment, same
                     // non-zero window and same sequence as this side's previous packet, and not
                     // the answer to a keep-alive.
                     if len == 0 && !syn && !fin && p.tcp.acknowledgment == ep.lastAck && window != 0
-                        && window == ep.advertisedWindow && seq == nextBefore && !peer.lastWasKeepAlive {
+                        && window == ep.advertisedWindow && seq == nextBefore && !peerSentKeepAlive {
                         ep.duplicateAcks &+= 1
                     } else if p.tcp.acknowledgment != ep.lastAck {
                         ep.lastAck = p.tcp.acknowledgment
