@@ -165,6 +165,72 @@ enum TCPScenario: String, CaseIterable, Sendable {
         #expect(c.history == "ShADTaw")
     }
 
+    /// tshark 4.0's verdicts on the same exchanges (checked with captures built to match, same
+    /// sequence numbers and times): fast retransmission only within 20 ms of the duplicate ACKs,
+    /// changing windows are no duplicate ACKs, a zero-window probe does not move the sequence on,
+    /// an already acknowledged segment is a (spurious) retransmission even if it moves the sequence
+    /// on, a pure ACK moves it on, and more than one byte at next − 1 is new data.
+    @Test(arguments: [
+        ("fast retransmission 10 ms after the duplicate ACKs", 1, 0),
+        ("30 ms after: out of order", 0, 1),
+        ("window updates are no duplicate ACKs", 0, 1),
+        ("zero-window probe", 0, 0),
+        ("spurious retransmission", 1, 0),
+        ("pure ACK past a gap", 1, 0),
+        ("more than one byte at next - 1", 0, 0),
+    ])
+    func wiresharkSequenceRules(_ name: String, retransmissions: Int, outOfOrder: Int) throws {
+        let h = Harness()
+        func burstThenDuplicateAcks(windows: [UInt16]) {
+            h.handshake(syn: 0, synAck: 50, ack: 100)  // RTT 100 ms
+            for i in 0..<3 { h.tcp(true, F.ack, seq: 101 + UInt32(i) * 100, ack: 501, payload: 100, ms: 200 + Double(i)) }
+            for (i, w) in windows.enumerated() { h.tcp(false, F.ack, seq: 501, ack: 101, window: w, ms: 250 + Double(i)) }
+        }
+        switch name {
+        case "fast retransmission 10 ms after the duplicate ACKs":
+            burstThenDuplicateAcks(windows: [65535, 65535, 65535])
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 262)
+        case "30 ms after: out of order":
+            burstThenDuplicateAcks(windows: [65535, 65535, 65535])
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 282)
+        case "window updates are no duplicate ACKs":
+            burstThenDuplicateAcks(windows: [900, 800, 700])
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 255)
+        case "zero-window probe":
+            h.handshake()
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 20)
+            h.tcp(false, F.ack, seq: 501, ack: 201, window: 0, ms: 21)
+            h.tcp(true, F.ack, seq: 201, ack: 501, payload: 1, ms: 30)  // probe
+            h.tcp(false, F.ack, seq: 501, ack: 201, window: 0, ms: 31)
+            h.tcp(false, F.ack, seq: 501, ack: 201, window: 1000, ms: 40)
+            h.tcp(true, F.ack, seq: 201, ack: 501, payload: 100, ms: 41)  // the probed byte again, and more
+        case "spurious retransmission":
+            h.handshake()
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 20)
+            h.tcp(false, F.ack, seq: 501, ack: 301, ms: 30)  // acknowledges 201..<301, not captured yet
+            h.tcp(true, F.ack, seq: 301, ack: 501, payload: 100, ms: 40)
+            h.tcp(true, F.ack, seq: 201, ack: 501, payload: 100, ms: 100)
+        case "pure ACK past a gap":
+            h.handshake()
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 20)
+            h.tcp(true, F.ack, seq: 301, ack: 501, ms: 30)
+            h.tcp(true, F.ack, seq: 201, ack: 501, payload: 100, ms: 100)
+        default:
+            h.handshake()
+            h.tcp(true, F.ack, seq: 101, ack: 501, payload: 100, ms: 20)
+            h.tcp(true, F.ack, seq: 200, ack: 501, payload: 100, ms: 100)
+        }
+        h.finish()
+        let c = try #require(h.only())
+        #expect(Int(c.originatorRetransmissions) == retransmissions, "\(name)")
+        #expect(Int(c.originatorOutOfOrder) == outOfOrder, "\(name)")
+    }
+
+    /// The sequence-analysis fields sit in former padding: an endpoint is still 96 bytes.
+    @Test func endpointStride() {
+        #expect(MemoryLayout<FlowEndpoint>.stride == 96)
+    }
+
     @Test func retransmissionLettersAreLogarithmic() throws {
         let h = Harness()
         h.handshake()

@@ -26,36 +26,43 @@ extension FlowAnalyzer {
         if rst { e.pointee.flags.insert(.sawRST) }
         history(e, isOrig: isOrig, syn: syn, fin: fin, rst: rst, ack: ack, len: len, seq: seq)
 
-        // Sequence analysis (RST segments carry no stream data).
+        // Sequence analysis, as tshark 4.0's (docs/flows.md, "Retransmissions and out-of-order
+        // segments"). RST segments carry no stream data and are left out.
         var inSequence = true
         if !rst {
-            let segLen = UInt32(truncatingIfNeeded: len) &+ (syn ? 1 : 0) &+ (fin ? 1 : 0)
             let rtt = e.pointee.serverRTTNanos >= 0 && e.pointee.clientRTTNanos >= 0
                 ? e.pointee.serverRTTNanos &+ e.pointee.clientRTTNanos : -1
-            let oooWindow = rtt > 0 ? rtt : config.outOfOrderWindowNanos
-            let peer = isOrig ? e.pointee.responder : e.pointee.originator
-            let fastRetransmit = peer.duplicateAcks >= 2 && seq == peer.lastAck
-            let nextBefore = isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq
-            let retransmitted = withEndpoint(e, isOrig) { ep in
-                Self.sequence(&ep, seq: seq, segLen: segLen, len: len, t: t, oooWindow: fastRetransmit ? 0 : oooWindow)
+            // The peer's few fields, read one by one (not a copy of its whole endpoint).
+            let (peerLastAck, peerDuplicateAcks, peerLastPacketNanos, peerWindowIsZero, peerSentKeepAlive) = withEndpoint(e, !isOrig) {
+                ($0.lastAck, $0.duplicateAcks, $0.lastPacketNanos, $0.advertisedWindow == 0, $0.lastWasKeepAlive)
             }
-            if ack {
-                // An ACK beyond what the peer was seen sending acknowledges segments the capture
-                // missed: the peer's next sequence moves there (Wireshark's "ACKed unseen segment"),
-                // so a late copy of them counts as a retransmission.
-                withEndpoint(e, !isOrig) { peer in
-                    if peer.hasSequence && Int32(bitPattern: p.tcp.acknowledgment &- peer.nextSeq) > 0 {
-                        peer.nextSeq = p.tcp.acknowledgment
-                    }
-                }
-                withEndpoint(e, isOrig) { ep in
-                    if len == 0 && !syn && !fin && p.tcp.acknowledgment == ep.lastAck {
+            // Wireshark's fast retransmission: the peer repeated, in ≥ 2 duplicate ACKs less than
+            // 20 ms ago, the acknowledgment this segment starts at. Time differences are compared
+            // unsigned, as Wireshark does: time going backwards is never "soon after".
+            let answersDuplicateAcks = peerDuplicateAcks >= 2 && seq == peerLastAck
+                && UInt64(bitPattern: t &- peerLastPacketNanos) < 20_000_000
+            let nextBefore = isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq
+            let window = p.tcp.window
+            let retransmitted = withEndpoint(e, isOrig) { ep in
+                let verdict = Self.sequence(&ep, seq: seq, payload: UInt32(truncatingIfNeeded: len), synOrFin: syn || fin, t: t,
+                                            reorderingWindow: rtt > 0 ? rtt : max(0, config.outOfOrderWindowNanos),
+                                            answersDuplicateAcks: answersDuplicateAcks, peerLastAck: peerLastAck,
+                                            peerWindowIsZero: peerWindowIsZero)
+                if ack {
+                    // Wireshark's duplicate ACK: no data, SYN or FIN, same acknowledgment, same
+                    // non-zero window and same sequence as this side's previous packet, and not
+                    // the answer to a keep-alive.
+                    if len == 0 && !syn && !fin && p.tcp.acknowledgment == ep.lastAck && window != 0
+                        && window == ep.advertisedWindow && seq == nextBefore && !peerSentKeepAlive {
                         ep.duplicateAcks &+= 1
                     } else if p.tcp.acknowledgment != ep.lastAck {
                         ep.lastAck = p.tcp.acknowledgment
                         ep.duplicateAcks = 0
                     }
                 }
+                ep.advertisedWindow = window
+                ep.lastPacketNanos = t
+                return verdict
             }
             // A retransmission that also carries new bytes past the old end still feeds the
             // application analysis (its start is then re-parsed from the segment start).
@@ -148,38 +155,51 @@ extension FlowAnalyzer {
 
     enum SequenceVerdict { case new, retransmission, outOfOrder }
 
-    /// Classifies a segment against the highest sequence its sender reached: advancing, or old
-    /// (retransmitted, or out of order when it arrives within the reordering window). Keep-alives
-    /// (one byte or none, just below the next sequence) are neither. Wrapping arithmetic throughout.
+    /// Classifies a segment as tshark 4.0 does (`tcp_analyze_sequence_number`), in its order:
+    /// keep-alives are nothing; a segment answering the peer's duplicate ACKs is a (fast)
+    /// retransmission; one whose payload the peer already acknowledged is a (spurious)
+    /// retransmission, even if it moves the sequence on; one starting below the next expected
+    /// sequence is out of order when it comes within the reordering window after the segment that
+    /// last advanced the sequence and does not end exactly there, a retransmission otherwise.
+    /// Any segment, a pure ACK too, that ends past the next expected sequence moves it on, except a
+    /// zero-window probe. Wrapping arithmetic throughout; also records whether it was a keep-alive.
     @inline(__always)
-    static func sequence(_ ep: inout FlowEndpoint, seq: UInt32, segLen: UInt32, len: Int, t: Int64,
-                         oooWindow: Int64) -> SequenceVerdict {
+    static func sequence(_ ep: inout FlowEndpoint, seq: UInt32, payload: UInt32, synOrFin: Bool, t: Int64,
+                         reorderingWindow: Int64, answersDuplicateAcks: Bool, peerLastAck: UInt32,
+                         peerWindowIsZero: Bool) -> SequenceVerdict {
+        let end = seq &+ payload &+ (synOrFin ? 1 : 0)
         guard ep.hasSequence else {
             ep.hasSequence = true
             ep.baseSeq = seq
-            ep.nextSeq = seq &+ segLen
+            ep.nextSeq = end
             ep.advancedNanos = t
             return .new
         }
-        guard segLen > 0 else { return .new }
-        let end = seq &+ segLen
-        let advances = Int32(bitPattern: end &- ep.nextSeq) > 0
-        // As Wireshark: a segment *starting* below the next expected sequence did not advance it,
-        // even if it overlaps past it (a repacketised retransmission).
-        guard Int32(bitPattern: seq &- ep.nextSeq) < 0 else {
-            if advances {
-                ep.nextSeq = end
-                ep.advancedNanos = t
+        // One byte at the next sequence while the peer offers no window: it probes the window,
+        // and the byte is sent again once the window opens.
+        let zeroWindowProbe = payload == 1 && seq == ep.nextSeq && peerWindowIsZero
+        let keepAlive = payload <= 1 && !synOrFin && seq == ep.nextSeq &- 1
+        ep.lastWasKeepAlive = keepAlive
+        var verdict = SequenceVerdict.new
+        if (payload > 0 || synOrFin) && !keepAlive {
+            // Starting below the next sequence, except more than one byte at next − 1 (new data
+            // after a zero-window probe).
+            let behind = Int32(bitPattern: seq &- ep.nextSeq) < 0 && !(payload > 1 && seq == ep.nextSeq &- 1)
+            if behind && answersDuplicateAcks {
+                verdict = .retransmission
+            } else if payload > 0 && peerLastAck != 0 && Int32(bitPattern: seq &+ payload &- peerLastAck) <= 0 {
+                verdict = .retransmission
+            } else if behind {
+                let soon = UInt64(bitPattern: t &- ep.advancedNanos) < UInt64(bitPattern: reorderingWindow)
+                verdict = soon && end != ep.nextSeq ? .outOfOrder : .retransmission
             }
-            return .new
         }
-        if segLen == UInt32(truncatingIfNeeded: len) && len <= 1 && seq == ep.nextSeq &- 1 { return .new }  // keep-alive
-        // Wireshark's rule: soon after the segment that advanced the sequence (within the
-        // handshake RTT, or the configured window before it is known), and not a repeat of that
-        // very segment's end, it is out of order; otherwise retransmitted.
-        let verdict: SequenceVerdict = t &- ep.advancedNanos < oooWindow && end != ep.nextSeq ? .outOfOrder : .retransmission
-        if verdict == .outOfOrder { ep.outOfOrder &+= 1 } else { ep.retransmissions &+= 1 }
-        if advances {
+        switch verdict {
+        case .retransmission: ep.retransmissions &+= 1
+        case .outOfOrder: ep.outOfOrder &+= 1
+        case .new: break
+        }
+        if Int32(bitPattern: end &- ep.nextSeq) > 0 && !zeroWindowProbe {
             ep.nextSeq = end
             ep.advancedNanos = t
         }

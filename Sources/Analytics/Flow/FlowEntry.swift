@@ -21,6 +21,10 @@ enum TimeoutClass: UInt8, CaseIterable {
 }
 
 /// One side of a flow: counters and TCP sequence tracking.
+///
+/// Field order keeps the stride at 96 bytes: `nextZeroWindowMark` fills the 4 bytes before
+/// `advancedNanos`, `advertisedWindow` the 2 after `duplicateAcks`, `lastWasKeepAlive` the byte
+/// after `hasSequence` (TCPStateTests checks the stride).
 struct FlowEndpoint {
     var packets: UInt64 = 0
     var bytes: UInt64 = 0
@@ -32,23 +36,33 @@ struct FlowEndpoint {
     var lastSYNSeq: UInt32 = 0
     var lastFINSeq: UInt32 = 0
     var lastRSTSeq: UInt32 = 0
+    /// The next zero-window count at which W is recorded again (1, 10, 100…).
+    var nextZeroWindowMark: UInt32 = 1
     /// Packet time at which `nextSeq` last advanced (for the out-of-order heuristic).
     var advancedNanos: Int64 = 0
-    /// Last acknowledgment number this side sent, and how many pure duplicate ACKs repeated it
-    /// (Wireshark's fast-retransmission test).
+    /// Time of this side's last (non-RST) packet: a fast retransmission answers duplicate ACKs
+    /// less than 20 ms old.
+    var lastPacketNanos: Int64 = 0
+    /// Last acknowledgment number this side sent (0: none yet, as Wireshark), and how many
+    /// duplicate ACKs repeated it (Wireshark's fast-retransmission test).
     var lastAck: UInt32 = 0
     var duplicateAcks: UInt16 = 0
+    /// Window field of this side's last packet, unscaled: 0 makes the peer's next 1-byte segment a
+    /// zero-window probe; an ACK that changes it is a window update, not a duplicate ACK. Starts
+    /// non-zero, so no probe is seen before this side has said anything.
+    var advertisedWindow: UInt16 = .max
     var retransmissions: UInt32 = 0
     var outOfOrder: UInt32 = 0
     var zeroWindows: UInt32 = 0
     var state: TCPEndpointState = .inactive
     var previousState: TCPEndpointState = .inactive
     var hasSequence = false
+    /// This side's last segment was a keep-alive: the peer's ACK of it is no duplicate ACK.
+    var lastWasKeepAlive = false
     /// Zeek letters this side already recorded once (bit = letter - 'A').
     var lettersSeen: UInt32 = 0
-    /// The next retransmission / zero-window count at which T/W is recorded again (1, 10, 100…).
+    /// The next retransmission count at which T is recorded again (1, 10, 100…).
     var nextRetransmitMark: UInt32 = 1
-    var nextZeroWindowMark: UInt32 = 1
 
     @inline(__always)
     mutating func setState(_ s: TCPEndpointState) {
