@@ -59,6 +59,11 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
            let host = HTTPRequestHost.find(in: payload, form: .messageParser), lenientMethod(http.methodText, payload) {
             precondition(host == http.hostName || http.hostName.isEmpty, "lenient and strict Host differ")
         }
+        // The malformed-request recogniser the analytics use when the strict parser refuses.
+        if let lenient = HTTPLenientRequest.match(payload) {
+            precondition(inside(lenient.method, payload.count) && lenient.method.length <= HTTPMessageParser.maxMethodLength)
+            precondition(lenient.headerLength >= 0 && lenient.headerLength <= payload.count)
+        }
     default:
         var tls = TLSSummary()
         let status = TLSRecordScanner.scan(payload, into: &tls)

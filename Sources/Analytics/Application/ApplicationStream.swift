@@ -136,6 +136,15 @@ extension StandardApplicationAnalyzer {
             && global + count <= limits.maxTotalBytes
     }
 
+    /// How many bytes the message start being collected may still grow by: the message-start cap,
+    /// and what the flow and global caps leave.
+    private func carryRoom(_ dir: TCPStreamDirection, _ state: ApplicationFlowState, fromOriginator: Bool) -> Int {
+        let other = fromOriginator ? state.responderStream.bytesHeld : state.originatorStream.bytesHeld
+        let global = reassembly.bytesHeld + dir.bytesHeld - streamBaseline
+        return max(0, min(limits.maxMessageStartBytes - dir.carry.count, limits.maxFlowBytes - dir.bytesHeld - other,
+                          limits.maxTotalBytes - global))
+    }
+
     /// Delivers the held segments that now continue the stream.
     private func drain(_ dir: inout TCPStreamDirection, _ state: inout ApplicationFlowState,
                        flow: ApplicationFlowContext, fromOriginator: Bool) {
@@ -222,7 +231,6 @@ extension StandardApplicationAnalyzer {
     private func feed(_ view: UnsafeRawBufferPointer, nanos t: Int64, atSegmentStart: Bool, _ dir: inout TCPStreamDirection,
                       _ state: inout ApplicationFlowState, flow: ApplicationFlowContext, fromOriginator: Bool) {
         dir.advance(by: Int64(view.count))
-        let cap = limits.maxMessageStartBytes
         var rest = view
         var segmentStart = atSegmentStart
         while !rest.isEmpty && !dir.finished && !state.streamsFinished {
@@ -237,24 +245,29 @@ extension StandardApplicationAnalyzer {
                 if dir.resync && !segmentStart { return }
                 var step = consume(rest, nanos: t, truncated: false, fromOriginator: fromOriginator, &state, flow: flow)
                 if case .needMore = step {
-                    guard rest.count >= cap else {
+                    let room = carryRoom(dir, state, fromOriginator: fromOriginator)
+                    guard rest.count >= room else {
                         dir.carry = Array(rest)
                         dir.carryNanos = t
                         return
                     }
+                    // No room to wait for the rest: parse the message start as far as it goes.
                     reassembly.messageStartsTruncated &+= 1
-                    step = consume(UnsafeRawBufferPointer(rebasing: rest[..<cap]), nanos: t, truncated: true,
+                    let cut = max(room, min(rest.count, limits.maxMessageStartBytes))
+                    step = consume(UnsafeRawBufferPointer(rebasing: rest[..<cut]), nanos: t, truncated: true,
                                    fromOriginator: fromOriginator, &state, flow: flow)
                 }
                 guard let used = apply(step, viewCount: rest.count, &dir, &state, fromOriginator: fromOriginator) else { return }
                 rest = UnsafeRawBufferPointer(rebasing: rest[used...])
             } else {
                 // Continue the collected message start with these bytes (up to the cap).
-                let appended = min(rest.count, max(0, cap - dir.carry.count))
+                let appended = min(rest.count, carryRoom(dir, state, fromOriginator: fromOriginator))
                 let firstNew = dir.carry.count
                 dir.carry.append(contentsOf: UnsafeRawBufferPointer(rebasing: rest[..<appended]))
                 rest = UnsafeRawBufferPointer(rebasing: rest[appended...])
-                guard parseCarry(firstNew: firstNew, nanos: t, &dir, &state, flow: flow, fromOriginator: fromOriginator) else { return }
+                // Full when bytes were left out for lack of room: the start cannot grow any more.
+                guard parseCarry(firstNew: firstNew, full: !rest.isEmpty, nanos: t, &dir, &state, flow: flow,
+                                 fromOriginator: fromOriginator) else { return }
             }
             segmentStart = false
         }
@@ -262,15 +275,15 @@ extension StandardApplicationAnalyzer {
 
     /// Parses the messages in the carry. Returns false when the rest of the segment is to be
     /// dropped (desynchronised or finished).
-    private func parseCarry(firstNew: Int, nanos t: Int64, _ dir: inout TCPStreamDirection, _ state: inout ApplicationFlowState,
-                            flow: ApplicationFlowContext, fromOriginator: Bool) -> Bool {
+    private func parseCarry(firstNew: Int, full: Bool, nanos t: Int64, _ dir: inout TCPStreamDirection,
+                            _ state: inout ApplicationFlowState, flow: ApplicationFlowContext, fromOriginator: Bool) -> Bool {
         var removed = 0
         while !dir.carry.isEmpty {
             var step = dir.carry.withUnsafeBytes {
                 consume($0, nanos: dir.carryNanos, truncated: false, fromOriginator: fromOriginator, &state, flow: flow)
             }
             if case .needMore = step {
-                guard dir.carry.count >= limits.maxMessageStartBytes else { return true }
+                guard full else { return true }
                 reassembly.messageStartsTruncated &+= 1
                 step = dir.carry.withUnsafeBytes {
                     consume($0, nanos: dir.carryNanos, truncated: true, fromOriginator: fromOriginator, &state, flow: flow)
