@@ -101,8 +101,6 @@ struct CorpusFlowTests {
     /// (docs/decoder.md, "What is deliberately not decoded"), or reads as different bytes.
     static let notComparable: [String: String] = [
         "tcpdump_arcnet-rfc1051-arp-icmp-http.pcap": "ARCNET link type is not decoded",
-        "tcpdump_ipoib.pcap": "IPoIB link type is not decoded",
-        "zeek_nflog-http.pcap": "NFLOG link type is not decoded",
         "suri_bug-6875-01_fuzz.pcap": "fuzzed file: tshark's wiretap guesses a different record layout, so the frames differ",
     ]
 
