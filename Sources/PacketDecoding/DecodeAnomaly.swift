@@ -50,6 +50,6 @@ public enum DecodeAnomaly: UInt8, Sendable, Hashable, CaseIterable {
     case unknownTunnelPayload
     /// A link header whose fixed fields or lengths are wrong: an NFLOG version other than 0, an
     /// NFLOG attribute shorter than its own 4-byte header, or more NFLOG attributes before the
-    /// payload than ``PacketDecoder/maxNFLOGAttributes``. Nothing past the link header is decoded.
+    /// payload than the decoder walks (32). Nothing past the link header is decoded.
     case badLinkHeader
 }
