@@ -4,8 +4,9 @@
 // out-of-bounds read.
 //
 // Input layout: byte 0 selects the link type (modulo the table below: LinkType.supported in its
-// order, FDDI, 802.11 and radiotap last, then one unsupported type); the remaining bytes are the
-// captured frame. run.sh's seeder writes the selector byte in the same order.
+// order, FDDI, 802.11, radiotap, NFLOG, IPoIB and the Broadcom tag last, then one unsupported
+// type); the remaining bytes are the captured frame. run.sh's seeder writes the selector byte in
+// the same order.
 
 private let linkTypes: [LinkType] = {
     let unsupported = LinkType(rawValue: 147)  // LINKTYPE_USER0

@@ -30,7 +30,7 @@ seed() {  # seed DIR PREFIX MAX_PER_FILE
 import os, struct, sys
 src, dst, prefix, limit = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 # LinkType.supported order (main.swift indexes that array with the selector byte).
-order = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 10, 105, 127]
+order = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276, 10, 105, 127, 239, 242, 281]
 selector = {link: i for i, link in enumerate(order)}
 def emit(name, i, link, data):
     if (link & 0x03FFFFFF) in selector:

@@ -9,7 +9,7 @@ public enum DecodeAnomaly: UInt8, Sendable, Hashable, CaseIterable {
     /// The link type is not one of ``LinkType/supported``; nothing was decoded.
     case unsupportedLink
     /// The link-layer header (Ethernet, VLAN tag, SLL, loopback family, PPPoE, MPLS label, LLC/SNAP,
-    /// FDDI, 802.11, radiotap) is cut short.
+    /// FDDI, 802.11, radiotap, NFLOG header or attribute, IPoIB, Broadcom tag) is cut short.
     case truncatedLink
     /// More stacked VLAN tags or MPLS labels (8 per stack), or more nested tunnels
     /// (``PacketDecoder/maxTunnelDepth``), than the decoder walks; decoding stopped there.
@@ -48,4 +48,8 @@ public enum DecodeAnomaly: UInt8, Sendable, Hashable, CaseIterable {
     /// A tunnel announces a payload the decoder does not know (a GRE protocol type, an ERSPAN frame
     /// type, a GTP-U payload that is not IP, an MPLS payload that is neither IP nor Ethernet).
     case unknownTunnelPayload
+    /// A link header whose fixed fields or lengths are wrong: an NFLOG version other than 0, an
+    /// NFLOG attribute shorter than its own 4-byte header, or more NFLOG attributes before the
+    /// payload than the decoder walks (32). Nothing past the link header is decoded.
+    case badLinkHeader
 }

@@ -1,23 +1,27 @@
 // Link layers: Ethernet, BSD loopback, Linux cooked v1/v2, raw IP, FDDI, 802.11 (plain and with
-// radiotap), and the 802.2 LLC/SNAP header the last two carry.
+// radiotap), and the 802.2 LLC/SNAP header the last two carry. NFLOG, IPoIB and the Broadcom tag
+// have a file each.
 
 extension PacketDecoder {
     /// Ethernet II: dst MAC, src MAC, EtherType (or an 802.3 length, then LLC). `offset` is not 0 for
-    /// an Ethernet frame inside a tunnel.
+    /// an Ethernet frame inside a tunnel. `switchTagLength` bytes of a switch's proprietary tag sit
+    /// between the source MAC and the EtherType (the Broadcom tag); 0 for plain Ethernet, a
+    /// constant at every call so the compiler folds it away.
     @inline(__always)
-    static func decodeEthernet(_ p: PacketBytes, at offset: Int, _ out: inout DecodedPacket) {
-        guard p.has(offset, 14) else {
+    static func decodeEthernet(_ p: PacketBytes, at offset: Int, switchTagLength: Int = 0, _ out: inout DecodedPacket) {
+        let headerLength = 14 + switchTagLength
+        guard p.has(offset, headerLength) else {
             out.anomaly = .truncatedLink
             return
         }
         out.hasEthernet = true
         out.dstMAC = p.mac(offset)
         out.srcMAC = p.mac(offset + 6)
-        let typeOrLength = p.u16(offset + 12)
+        let typeOrLength = p.u16(offset + headerLength - 2)
         if typeOrLength < 0x0600 {
-            decodeLLC(p, at: offset + 14, &out)
+            decodeLLC(p, at: offset + headerLength, &out)
         } else {
-            decodeEtherType(p, typeOrLength, at: offset + 14, &out)
+            decodeEtherType(p, typeOrLength, at: offset + headerLength, &out)
         }
     }
 

@@ -35,17 +35,27 @@ public struct LinkType: RawRepresentable, Sendable, Hashable {
     public static let ipv6 = LinkType(rawValue: 229)
     /// `LINKTYPE_LINUX_SLL2` (276): Linux "cooked" capture v2, 20-byte header.
     public static let linuxSLL2 = LinkType(rawValue: 276)
+    /// `LINKTYPE_NFLOG` (239): Linux netfilter log messages: a 4-byte header (address family,
+    /// version, resource id), then attributes in the capturing host's byte order, one of which
+    /// (`NFULA_PAYLOAD`) holds the IPv4 or IPv6 packet.
+    public static let nflog = LinkType(rawValue: 239)
+    /// `LINKTYPE_IPOIB` (242): IP over InfiniBand (RFC 4391) as Linux captures it: a 44-byte header
+    /// whose EtherType sits at offset 40.
+    public static let ipoib = LinkType(rawValue: 242)
+    /// `LINKTYPE_DSA_TAG_BRCM` (281): Ethernet from a Broadcom switch port, with a 4-byte Broadcom
+    /// tag between the source MAC and the EtherType.
+    public static let broadcomTag = LinkType(rawValue: 281)
 
     /// Every link type the decoder understands.
     public static let supported: [LinkType] = [
         .null, .ethernet, .rawAlt12, .rawAlt14, .raw, .loop, .linuxSLL, .ipv4, .ipv6, .linuxSLL2,
-        .fddi, .ieee80211, .radiotap,
+        .fddi, .ieee80211, .radiotap, .nflog, .ipoib, .broadcomTag,
     ]
 
     /// Whether ``PacketDecoder`` decodes this link type.
     public var isSupported: Bool {
         switch rawValue {
-        case 0, 1, 10, 12, 14, 101, 105, 108, 113, 127, 228, 229, 276: true
+        case 0, 1, 10, 12, 14, 101, 105, 108, 113, 127, 228, 229, 239, 242, 276, 281: true
         default: false
         }
     }

@@ -69,6 +69,9 @@ public enum PacketDecoder {
         case LinkType.linuxSLL2.rawValue: decodeSLL2(p, &out)
         case LinkType.ipv4.rawValue: decodeIPv4(p, at: 0, &out)
         case LinkType.ipv6.rawValue: decodeIPv6(p, at: 0, &out)
+        case LinkType.nflog.rawValue: decodeNFLOG(p, &out)
+        case LinkType.ipoib.rawValue: decodeIPoIB(p, &out)
+        case LinkType.broadcomTag.rawValue: decodeBroadcomTag(p, &out)
         default: decodeRawIP(p, at: 0, &out)  // raw, rawAlt12, rawAlt14
         }
     }

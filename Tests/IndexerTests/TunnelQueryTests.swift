@@ -172,17 +172,10 @@ struct TunnelQueryTests {
     /// network layer is ARP).
     @Test("corpus captures with tunnels against tshark", arguments: ["zeek_erspan.pcap", "pcpp_one_http_stream_rst.pcap"])
     func corpus(_ file: String) throws {
-        guard let corpus = TestEnvironment.corpus, TestEnvironment.tshark != nil,
-              FileManager.default.fileExists(atPath: corpus + "/" + file) else {
-            print("SKIP: corpus capture \(file) or tshark missing")
-            return
-        }
-        let path = corpus + "/" + file
         let dir = TempDirectory("vigie-tunnel-corpus")
         defer { dir.cleanup() }
-        let segments = TestPcap.segments(ofCaptureAt: path)
-        try #require(segments.count == 1)
-        let segment = try SegmentUnderTest(segments[0], in: dir, name: file)
+        guard let capture = try SegmentUnderTest.corpusCapture(file, in: dir) else { return }
+        let (segment, path) = capture
         let encapsulated = Encapsulated.indexes(of: segment.pcap)
         #expect(encapsulated.count >= 10)
         let tshark = try TsharkView(path)

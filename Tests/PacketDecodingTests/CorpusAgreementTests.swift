@@ -34,8 +34,14 @@ struct CorpusAgreementTests {
             #expect(view.frames.isEmpty, "\(file): our reader rejected it but tshark read \(view.frames.count) frames")
             return
         }
+        if view.frames.isEmpty && !capture.packets.isEmpty && capture.packets.allSatisfy({ $0.linkType == .broadcomTag }) {
+            // tshark 4.0 cannot read link type 281; LinkTypeCorpusTests compares these packets with
+            // tshark on an untagged Ethernet copy and with tcpdump.
+            print("tshark agreement \(file): tshark cannot read link type 281; compared by LinkTypeCorpusTests")
+            return
+        }
         if view.frames.isEmpty && !capture.packets.isEmpty && capture.packets.allSatisfy({ !$0.linkType.isSupported }) {
-            // A link type tshark cannot read (e.g. 281, Broadcom tag) and we do not decode either.
+            // A link type tshark cannot read and we do not decode either.
             for frame in capture.packets {
                 #expect(PacketDecoder.decode(UnsafeRawBufferPointer(start: nil, count: 0), linkType: frame.linkType).anomaly == .unsupportedLink)
             }

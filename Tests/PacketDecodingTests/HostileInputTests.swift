@@ -33,6 +33,10 @@ struct HostileInputTests {
             ("ipv6/ext/tcp", .ipv6, v6chain),
             ("sll/vlan/ipv4/tcp", .linuxSLL, Build.sll(protocol: 0x8100) + [0, 5, 8, 0] + v4tcp),
             ("sll2/ipv6", .linuxSLL2, Build.sll2(protocol: 0x86DD) + v6chain),
+            ("nflog/ipv4/tcp", .nflog, Build.nflog(family: 2, packet: v4tcp)),
+            ("nflog-be/ipv6", .nflog, Build.nflog(family: 10, packet: v6chain, littleEndian: false)),
+            ("ipoib/ipv6", .ipoib, Build.ipoib(type: 0x86DD) + v6chain),
+            ("brcm/vlan/ipv4/udp", .broadcomTag, Build.broadcomTagged(type: 0x0800, tags: [(0x8100, 3)]) + v4udp),
         ]
     }()
 

@@ -10,7 +10,7 @@ import VigieTestSupport
 /// quoting the same IP version), and `tunnel.outerSrc/outerDst` with its first.
 ///
 /// What is excluded, and why:
-/// - Link types we do not decode (NFLOG, IPoIB, ARCNET, netlink): we must report
+/// - Link types we do not decode (ARCNET, netlink): we must report
 ///   `.unsupportedLink`; tshark's fields are not compared.
 /// - Tunnels the decoder does not enter (EtherIP, L2TP, Teredo, PPTP's GRE, and GRE/IP-in-IP or
 ///   UDP tunnels in an outer fragment): tshark also dissects the *inner* packet, we stop at the

@@ -11,6 +11,9 @@ struct TsharkFields {
         "vlan.id", "ieee8021ad.id", "icmp.type", "icmpv6.type",
     ]
 
+    /// ``fields`` plus the IP lengths and MACs, for the link-type tests that also compare those.
+    static let fieldsWithLengths = fields + ["ip.len", "ipv6.plen", "eth.src", "eth.dst"]
+
     /// Frames in file order; each maps a field name to its occurrences (outermost first).
     private(set) var frames: [[String: [String]]] = []
 
@@ -19,11 +22,11 @@ struct TsharkFields {
     /// compare the header quoted by ICMP errors (second occurrence). IP/IPv6 reassembly is turned
     /// off so, like our decoder, tshark dissects each fragment on its own: ports on first fragments
     /// only, instead of on the frame that completes a reassembly.
-    init(file: String, tshark: String) throws {
+    init(file: String, tshark: String, fields: [String] = Self.fields) throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: tshark)
         var arguments = ["-n", "-r", file, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE", "-T", "fields"]
-        for field in Self.fields { arguments += ["-e", field] }
+        for field in fields { arguments += ["-e", field] }
         arguments += ["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"]
         process.arguments = arguments
         let output = Pipe()
@@ -36,7 +39,7 @@ struct TsharkFields {
         for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             var frame: [String: [String]] = [:]
-            for (index, field) in Self.fields.enumerated() where index < columns.count && !columns[index].isEmpty {
+            for (index, field) in fields.enumerated() where index < columns.count && !columns[index].isEmpty {
                 frame[field] = columns[index].split(separator: ",").map(String.init)
             }
             frames.append(frame)

@@ -34,6 +34,35 @@ public enum Build {
         be16(type) + be16(0) + be32(3) + be16(1) + [0, 6] + macB + [0, 0]
     }
 
+    /// One NFLOG attribute (netlink TLV): length (header included) and type in the capturing host's
+    /// byte order, the value, then zero padding to a multiple of 4.
+    public static func nflogAttribute(type: UInt16, value: [UInt8], littleEndian: Bool = true) -> [UInt8] {
+        let length = UInt16(4 + value.count)
+        let header = littleEndian ? Array(be16(length).reversed()) + be16(type).reversed() : be16(length) + be16(type)
+        return header + value + [UInt8](repeating: 0, count: (4 - value.count % 4) % 4)
+    }
+
+    /// An NFLOG message as the kernel writes it: header (family, version 0, resource id 42), the
+    /// NFULA_PACKET_HDR (1) and NFULA_PREFIX (10) attributes, then NFULA_PAYLOAD (9) holding `packet`.
+    public static func nflog(family: UInt8, packet: [UInt8], littleEndian: Bool = true) -> [UInt8] {
+        [family, 0] + be16(42)
+            + nflogAttribute(type: 1, value: be16(0x0800) + [3, 0], littleEndian: littleEndian)
+            + nflogAttribute(type: 10, value: Array("vigie".utf8) + [0], littleEndian: littleEndian)
+            + nflogAttribute(type: 9, value: packet, littleEndian: littleEndian)
+    }
+
+    /// The 44-byte IPoIB header Linux captures: 20 skipped bytes, the destination hardware address
+    /// (queue pair number and GID), then the EtherType and 2 reserved bytes.
+    public static func ipoib(type: UInt16) -> [UInt8] {
+        [UInt8](repeating: 0, count: 20) + be32(0x8000_0550) + address("fe80::10:e000:664a:b451") + be16(type) + [0, 0]
+    }
+
+    /// Ethernet with a Broadcom switch tag (4 bytes, here an egress tag from port 1) after the source MAC.
+    public static func broadcomTagged(type: UInt16, tags: [(UInt16, UInt16)] = []) -> [UInt8] {
+        let ethernet = ethernet(type: type, tags: tags)
+        return Array(ethernet[0..<12]) + [0x00, 0x00, 0x20, 0x01] + ethernet[12...]
+    }
+
     // MARK: Network layers
 
     public static func ipv4(

@@ -20,6 +20,8 @@ enum LinkFraming: Equatable {
     case ipv6Only
     /// FDDI (10), 802.11 (105), radiotap (127): every packet goes through the decoder, which finds
     /// the LLC/SNAP header and the network layer where BPF does (data frames, SNAP EtherType).
+    /// NFLOG (239), IPoIB (242) and the Broadcom tag (281) too: libpcap 1.10 filters none of them,
+    /// so the decoder's reading (tcpdump's and tshark's dissection) is the reference.
     case decoded
     /// Any other link type: no network fields are indexed (queries on network terms match nothing).
     case unsupported
@@ -34,7 +36,7 @@ enum LinkFraming: Equatable {
         case 12, 14, 101: self = .raw
         case 228: self = .ipv4Only
         case 229: self = .ipv6Only
-        case 10, 105, 127: self = .decoded
+        case 10, 105, 127, 239, 242, 281: self = .decoded
         default: self = .unsupported
         }
     }

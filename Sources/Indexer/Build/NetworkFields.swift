@@ -185,8 +185,17 @@ extension SegmentIndexBuilder {
     func indexARP(_ p: UnsafeRawPointer, _ n: Int, _ o: Int, _ kind: RowNetwork, _ row: inout PacketRow) {
         row.network = kind.rawValue
         guard wantAddresses else { return }
-        if n >= o + 18 { row.src4 = loadBE32(p, o + 14); row.flags |= PacketRow.Flags.src4 }
-        if n >= o + 28 { row.dst4 = loadBE32(p, o + 24); row.flags |= PacketRow.Flags.dst4 }
+        // BPF reads the IPv4 addresses where Ethernet's 6-byte hardware addresses put them. On the
+        // links only the decoder reads, the header's own address lengths place them, as tshark
+        // does: IPoIB's hardware addresses are 20 bytes (on FDDI and 802.11 they are 6 anyway).
+        var sender = o + 14, target = o + 24
+        if link == .decoded && n >= o + 6 && p.load(fromByteOffset: o + 5, as: UInt8.self) == 4 {
+            let hardwareLength = Int(p.load(fromByteOffset: o + 4, as: UInt8.self))
+            sender = o + 8 + hardwareLength
+            target = sender + 4 + hardwareLength
+        }
+        if n >= sender + 4 { row.src4 = loadBE32(p, sender); row.flags |= PacketRow.Flags.src4 }
+        if n >= target + 4 { row.dst4 = loadBE32(p, target); row.flags |= PacketRow.Flags.dst4 }
     }
 
     /// Ethernet addresses (`ether src` at 6, `ether dst` at 0).

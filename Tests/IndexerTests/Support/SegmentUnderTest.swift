@@ -1,6 +1,7 @@
 import Foundation
 import Indexer
 import PcapFormat
+import Testing
 
 /// A pcap written as a store segment with its index, queried through the engine and through
 /// tcpdump for comparison.
@@ -81,5 +82,21 @@ struct SegmentUnderTest {
             all.formUnion(try Tcpdump.indexes(of: selected, in: pcap.records))
         }
         return all.sorted()
+    }
+}
+
+extension SegmentUnderTest {
+    /// The single-segment corpus capture `file` written as a segment in `dir`, and the capture's
+    /// path; nil, after saying so, when the corpus, that file or tshark (the reference) is missing.
+    static func corpusCapture(_ file: String, in dir: TempDirectory) throws -> (segment: SegmentUnderTest, path: String)? {
+        guard let corpus = TestEnvironment.corpus, TestEnvironment.tshark != nil,
+              FileManager.default.fileExists(atPath: corpus + "/" + file) else {
+            print("SKIP: corpus capture \(file) or tshark missing")
+            return nil
+        }
+        let path = corpus + "/" + file
+        let segments = TestPcap.segments(ofCaptureAt: path)
+        try #require(segments.count == 1)
+        return (try SegmentUnderTest(segments[0], in: dir, name: file), path)
     }
 }
