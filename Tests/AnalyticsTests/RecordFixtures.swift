@@ -47,6 +47,9 @@ enum RecordFixtures {
         emitter.healthSource = {
             var h = AgentHealth()
             h.packetsReceived = 1000; h.packetsDropped = 2; h.flowsActive = 12
+            var r = StreamReassemblyCounters()
+            r.segmentsHeld = 7; r.holesSkipped = 1; r.holeBytes = 1460; r.bytesHeld = 2920; r.peakBytesHeld = 8760
+            h.reassembly = r
             return h
         }
         let scenario = ServiceScenario()

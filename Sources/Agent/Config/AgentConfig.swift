@@ -116,6 +116,10 @@ public struct AnalyticsSettings: Sendable, Hashable {
     /// `mirror_gre_keys` (identities of mirror sessions, never a tenant). Handed as is to the flow
     /// tracker (docs/flows.md, "Tunnels and tenants").
     public var tunnels = TunnelAnalyticsConfig()
+    /// `analytics.reassembly`: `enabled`, `max_message_bytes`, `max_flow_bytes`, `max_total_bytes`,
+    /// `hole_timeout` (TCP stream reassembly for the application parsers, docs/flows.md). Handed as
+    /// is to the flow tracker.
+    public var reassembly = StreamReassemblyConfig()
 
     public init() {}
 }

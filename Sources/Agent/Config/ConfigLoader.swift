@@ -105,8 +105,9 @@ public enum ConfigLoader {
     private static func parseAnalytics(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
         let m = try r.mapping(node, "analytics")
         try r.checkKeys(m, "analytics.", allowed: ["enabled", "max_flows", "window", "edge_interval", "txn_sample_rate",
-                                                    "record_files", "record_files_size", "tunnels"])
+                                                    "record_files", "record_files_size", "tunnels", "reassembly"])
         if let t = m["tunnels"] { try parseTunnels(t, r, &a) }
+        if let v = m["reassembly"] { try parseReassembly(v, r, &a) }
         if let v = m["enabled"] { a.enabled = try r.bool(v, "analytics.enabled") }
         if let v = m["max_flows"] {
             guard let n = Int(try r.string(v, "analytics.max_flows")), n >= 1024, n <= 100_000_000 else {
@@ -127,6 +128,33 @@ public enum ConfigLoader {
         if a.windowSeconds < 1 { throw ConfigError(option: "analytics.window", "must be at least 1s", file: r.file) }
         if a.edgeIntervalSeconds < a.windowSeconds {
             throw ConfigError(option: "analytics.edge_interval", "must be at least analytics.window", file: r.file)
+        }
+    }
+
+    /// `analytics.reassembly`: the TCP stream reassembly's switch and caps.
+    private static func parseReassembly(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
+        let m = try r.mapping(node, "analytics.reassembly")
+        try r.checkKeys(m, "analytics.reassembly.", allowed: ["enabled", "max_message_bytes", "max_flow_bytes",
+                                                               "max_total_bytes", "hole_timeout"])
+        if let v = m["enabled"] { a.reassembly.enabled = try r.bool(v, "analytics.reassembly.enabled") }
+        func size(_ key: String, from low: UInt64, to high: UInt64) throws -> Int? {
+            guard let v = m[key] else { return nil }
+            let opt = "analytics.reassembly." + key
+            let n = try r.bytes(v, opt)
+            guard n >= low && n <= high else {
+                throw ConfigError(option: opt, "must be from \(low) to \(high) bytes", file: r.file)
+            }
+            return Int(n)
+        }
+        if let n = try size("max_message_bytes", from: 256, to: 1 << 20) { a.reassembly.maxMessageStartBytes = n }
+        if let n = try size("max_flow_bytes", from: 0, to: 64 << 20) { a.reassembly.maxFlowBytes = n }
+        if let n = try size("max_total_bytes", from: 0, to: 64 << 30) { a.reassembly.maxTotalBytes = n }
+        if let v = m["hole_timeout"] {
+            let seconds = try r.seconds(v, "analytics.reassembly.hole_timeout")
+            guard seconds > 0 && seconds <= 3600 else {
+                throw ConfigError(option: "analytics.reassembly.hole_timeout", "must be more than 0 and at most 1h", file: r.file)
+            }
+            a.reassembly.holeTimeoutNanos = Int64(seconds * 1e9)
         }
     }
 

@@ -89,6 +89,7 @@ public final class AgentAnalytics {
         var flowConfig = AnalyticsConfig()
         flowConfig.maxFlows = a.maxFlows
         flowConfig.tunnels = a.tunnels
+        flowConfig.reassembly = a.reassembly
         analyzer = FlowAnalyzer(config: flowConfig, sink: emitter)
         queryAPI = config.queryAPIURL
         emitter.healthSource = { [unowned self] in self.health() }
@@ -134,6 +135,7 @@ public final class AgentAnalytics {
         h.flowsActive = UInt64(c.activeFlows)
         h.flowEvictions = c.flowsEvicted
         h.anomalies = c.anomalies.reduce(0) { $0 + UInt64($1) }
+        h.reassembly = (analyzer.applicationAnalyzer as? StandardApplicationAnalyzer)?.reassembly
         if let counters = healthCounters?() {
             h.packetsReceived = counters.received
             h.packetsDropped = counters.dropped

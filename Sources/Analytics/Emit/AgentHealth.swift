@@ -16,6 +16,8 @@ public struct AgentHealth: Sendable, Hashable {
     /// Base URL of this agent's packet query API (`GET {url}/api/v1/packets`), when it serves one:
     /// how the server finds the agent to drill down to packets.
     public var queryAPI: String?
+    /// What the TCP stream reassembly held and gave up, when application analysis runs.
+    public var reassembly: StreamReassemblyCounters?
 
     public init() {}
 }

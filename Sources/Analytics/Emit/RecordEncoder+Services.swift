@@ -101,6 +101,21 @@ extension RecordEncoder {
             writer.endObject()
         }
         writer.endObject()
+        if let r = h.reassembly {
+            writer.key("reassembly")
+            writer.beginObject()
+            writer.field("segments_held", r.segmentsHeld)
+            writer.field("holes_skipped", r.holesSkipped)
+            writer.field("hole_bytes", r.holeBytes)
+            writer.field("cap_holes", r.capHoles)
+            writer.field("holes_inside_bodies", r.holesInsideBodies)
+            writer.field("overlap_conflicts", r.overlapConflicts)
+            writer.field("message_starts_truncated", r.messageStartsTruncated)
+            writer.field("desynchronisations", r.desynchronisations)
+            writer.field("bytes_held", UInt64(max(0, r.bytesHeld)))
+            writer.field("peak_bytes_held", UInt64(max(0, r.peakBytesHeld)))
+            writer.endObject()
+        }
         writer.field("txn_sampled_out", s.transactionsSampledOut)
         writer.field("services_tracked", s.servicesTracked)
         writer.field("services_overflow", s.servicesOverflow)
