@@ -10,10 +10,7 @@ extension StandardApplicationAnalyzer {
     /// The originator's side: request messages and their bodies.
     func httpRequestStep(_ v: UnsafeRawBufferPointer, nanos t: Int64, truncated: Bool,
                          _ state: inout ApplicationFlowState, flow: ApplicationFlowContext) -> StreamStep {
-        if state.httpRequestPhase != .messageStart {
-            return chunkedStep(v, truncated: truncated, phase: &state.httpRequestPhase)
-        }
-        if let blank = Self.leadingLineEnds(v) { return .consumed(blank, skip: 0) }
+        if let step = framingStep(v, truncated: truncated, phase: &state.httpRequestPhase) { return step }
         let status = HTTPMessageParser.parse(v, into: &http)
         if http.kind == .request && (status == .complete || (truncated && status == .headersIncomplete)) {
             queueRequest(PendingHTTPRequest(nanos: t, method: http.methodText.string(in: v), host: http.hostName.string(in: v),
@@ -41,10 +38,7 @@ extension StandardApplicationAnalyzer {
     /// The responder's side: responses, paired with the oldest pending request.
     func httpResponseStep(_ v: UnsafeRawBufferPointer, nanos t: Int64, truncated: Bool,
                           _ state: inout ApplicationFlowState, flow: ApplicationFlowContext) -> StreamStep {
-        if state.httpResponsePhase != .messageStart {
-            return chunkedStep(v, truncated: truncated, phase: &state.httpResponsePhase)
-        }
-        if let blank = Self.leadingLineEnds(v) { return .consumed(blank, skip: 0) }
+        if let step = framingStep(v, truncated: truncated, phase: &state.httpResponsePhase) { return step }
         let status = HTTPMessageParser.parse(v, into: &http)
         guard http.kind == .response, status == .complete || status == .headersIncomplete else {
             if !truncated && status == .startLineIncomplete { return .needMore }
@@ -81,6 +75,14 @@ extension StandardApplicationAnalyzer {
             reportHTTP(state.httpPending.removeFirst(), flow: flow, status: 0, t: r.nanos)
         }
         state.httpPending.append(r)
+    }
+
+    /// The step when no message starts here: inside chunked framing, or at empty lines before a
+    /// message; nil when a message start is due.
+    private func framingStep(_ v: UnsafeRawBufferPointer, truncated: Bool, phase: inout HTTPFramingPhase) -> StreamStep? {
+        if phase != .messageStart { return chunkedStep(v, truncated: truncated, phase: &phase) }
+        if let blank = Self.leadingLineEnds(v) { return .consumed(blank, skip: 0) }
+        return nil
     }
 
     /// Empty lines before a message (RFC 9112 §2.2: a recipient ignores at least one): their

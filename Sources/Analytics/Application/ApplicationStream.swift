@@ -8,23 +8,25 @@ import AppProtocols
 /// looks for the next message at a segment start, as it did before reassembly.
 extension StandardApplicationAnalyzer {
     public func segment(_ bytes: UnsafeRawBufferPointer, position: TCPSegmentPosition, flow: ApplicationFlowContext,
-                        fromOriginator: Bool, timestampNanos t: Int64) -> ApplicationProtocol {
+                        fromOriginator: Bool, timestampNanos t: Int64) -> SegmentVerdict {
         // Modified in place in the dictionary: copying the state would retain its strings and arrays.
         analyzeSegment(bytes, position, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
                        fromOriginator: fromOriginator, t: t)
     }
 
     private func analyzeSegment(_ bytes: UnsafeRawBufferPointer, _ position: TCPSegmentPosition, _ state: inout ApplicationFlowState,
-                                flow: ApplicationFlowContext, fromOriginator: Bool, t: Int64) -> ApplicationProtocol {
+                                flow: ApplicationFlowContext, fromOriginator: Bool, t: Int64) -> SegmentVerdict {
         if state.flowID != flow.flowID {
             releaseStreams(&state)
             state = ApplicationFlowState(flowID: flow.flowID)
         }
-        guard !state.streamsFinished else { return state.application }
+        guard !state.streamsFinished else { return SegmentVerdict(application: state.application, wantsMore: false) }
         // The peer acknowledged bytes the capture never showed: they will not come, skip the hole.
         if let ack = position.acknowledgment {
-            let peer = fromOriginator ? state.responderStream : state.originatorStream
-            if !peer.held.isEmpty, Int32(bitPattern: ack &- peer.nextSeq) > 0 {
+            // Read in place: copying the direction would retain its buffers.
+            let peerHolds = fromOriginator ? !state.responderStream.held.isEmpty : !state.originatorStream.held.isEmpty
+            let peerNext = fromOriginator ? state.responderStream.nextSeq : state.originatorStream.nextSeq
+            if peerHolds, Int32(bitPattern: ack &- peerNext) > 0 {
                 withStream(!fromOriginator, &state) { dir, state in
                     giveUpHoles(before: dir.offset(ofSequence: ack), &dir, &state, flow: flow, fromOriginator: !fromOriginator)
                 }
@@ -34,27 +36,24 @@ extension StandardApplicationAnalyzer {
             place(bytes, position, &dir, &state, flow: flow, fromOriginator: fromOriginator, t: t)
         }
         if state.streamsFinished { releaseStreams(&state) }
-        return state.application
+        // Both directions done (a close-delimited body, an upgrade) is the same as finished.
+        let wantsMore = !state.streamsFinished && !(state.originatorStream.finished && state.responderStream.finished)
+        return SegmentVerdict(application: state.application, wantsMore: wantsMore)
     }
 
     /// Runs `body` on one direction moved out of `state` (so the parsers can take `state` inout
     /// meanwhile), then puts it back and settles the byte accounting.
     func withStream(_ fromOriginator: Bool, _ state: inout ApplicationFlowState,
                     _ body: (inout TCPStreamDirection, inout ApplicationFlowState) -> Void) {
-        var dir: TCPStreamDirection
-        if fromOriginator {
-            dir = state.originatorStream
-            state.originatorStream = TCPStreamDirection()
-        } else {
-            dir = state.responderStream
-            state.responderStream = TCPStreamDirection()
-        }
+        // Swapped, not copied: no buffer is retained or released on the way.
+        var dir = TCPStreamDirection()
+        if fromOriginator { swap(&dir, &state.originatorStream) } else { swap(&dir, &state.responderStream) }
         let before = dir.bytesHeld
         streamBaseline = before
         body(&dir, &state)
         if dir.finished || state.streamsFinished { dir.release() }
         account(dir.bytesHeld - before)
-        if fromOriginator { state.originatorStream = dir } else { state.responderStream = dir }
+        if fromOriginator { swap(&dir, &state.originatorStream) } else { swap(&dir, &state.responderStream) }
     }
 
     func account(_ delta: Int) {
@@ -175,6 +174,8 @@ extension StandardApplicationAnalyzer {
     /// The flow ends: what is held is delivered across its holes, and a message start still
     /// being collected is parsed as far as it went.
     func flushStreams(_ state: inout ApplicationFlowState, flow: ApplicationFlowContext) {
+        // Most flows end with nothing held: nothing to do.
+        guard state.originatorStream.bytesHeld + state.responderStream.bytesHeld > 0 else { return }
         for fromOriginator in [true, false] where !state.streamsFinished {
             withStream(fromOriginator, &state) { dir, state in
                 giveUpHoles(before: .max, &dir, &state, flow: flow, fromOriginator: fromOriginator)

@@ -72,18 +72,29 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
     }
 
     public func flowEnded(_ flow: ApplicationFlowContext, summary: inout ConnSummary) {
-        guard var state = flows[flow.slot], state.flowID == flow.flowID else { return }
+        if summary.isInterim {
+            // Read in place: the flow goes on.
+            guard let index = flows.index(forKey: flow.slot), flows.values[index].flowID == flow.flowID else { return }
+            summary.dnsQueryName = flows.values[index].dns.firstName
+            summary.httpHost = flows.values[index].httpFirstHost
+            summary.tlsServerName = flows.values[index].tls.serverName
+            return
+        }
+        // Taken out (not copied): the state ends with the flow.
+        guard var state = flows.removeValue(forKey: flow.slot) else { return }
+        guard state.flowID == flow.flowID else {
+            releaseStreams(&state)  // left by an earlier flow of the slot
+            return
+        }
         // At the end, what is held across holes still yields its transactions.
-        if !summary.isInterim { flushStreams(&state, flow: flow) }
+        flushStreams(&state, flow: flow)
         summary.dnsQueryName = state.dns.firstName
         summary.httpHost = state.httpFirstHost
         summary.tlsServerName = state.tls.serverName
-        guard !summary.isInterim else { return }
         let t = summary.lastNanos
         for q in state.dns.queries where q.isAwaitingResponse { reportDNS(q, flow: flow, header: nil, t: t) }
         for r in state.httpPending { reportHTTP(r, flow: flow, status: 0, t: t) }
         if state.application == .tls { reportTLS(&state, flow: flow) }
-        flows[flow.slot] = nil
     }
 
     /// Which application the payload starts, if any.

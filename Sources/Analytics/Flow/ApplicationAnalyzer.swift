@@ -48,6 +48,19 @@ public struct TCPSegmentPosition: Sendable {
     }
 }
 
+/// What an ``ApplicationAnalyzer`` answers for a TCP segment.
+public struct SegmentVerdict: Sendable {
+    /// The application recognised on the flow (or `.none`), as for a datagram.
+    public var application: ApplicationProtocol
+    /// False once the analyzer wants no more segments of the flow: the tracker stops passing them.
+    public var wantsMore: Bool
+
+    public init(application: ApplicationProtocol, wantsMore: Bool) {
+        self.application = application
+        self.wantsMore = wantsMore
+    }
+}
+
 /// The seam through which application-layer analysis (DNS, HTTP, TLS) plugs into the flow
 /// tracker. The tracker calls it on the analytics thread, synchronously, in packet order.
 ///
@@ -61,10 +74,10 @@ public protocol ApplicationAnalyzer: AnyObject {
     func payload(_ bytes: UnsafeRawBufferPointer, flow: ApplicationFlowContext, fromOriginator: Bool,
                  timestampNanos: Int64) -> ApplicationProtocol
 
-    /// Payload of one TCP segment (the captured bytes) and its place in the stream. Returns as
-    /// ``payload(_:flow:fromOriginator:timestampNanos:)`` does.
+    /// Payload of one TCP segment (the captured bytes) and its place in the stream: the
+    /// application recognised so far, and whether later segments of the flow are still wanted.
     func segment(_ bytes: UnsafeRawBufferPointer, position: TCPSegmentPosition, flow: ApplicationFlowContext,
-                 fromOriginator: Bool, timestampNanos: Int64) -> ApplicationProtocol
+                 fromOriginator: Bool, timestampNanos: Int64) -> SegmentVerdict
 
     /// The flow ends (or an interim report is made when `summary.isInterim`): fill the
     /// application fields of `summary` (`dnsQueryName`, `httpHost`, `tlsServerName`) and, when

@@ -59,8 +59,9 @@ extension FlowAnalyzer {
             streamStart: sawOwnSYN && sender.hasSequence ? sender.baseSeq &+ 1 : nil,
             acknowledgment: p.tcp.flags.contains(.ack) ? p.tcp.acknowledgment : nil)
         let payload = UnsafeRawBufferPointer(rebasing: bytes[start ..< start + count])
-        let recognised = app.segment(payload, position: position, flow: context(index), fromOriginator: isOrig, timestampNanos: t)
-        if recognised != .none && e.pointee.application == .none { e.pointee.application = recognised }
+        let verdict = app.segment(payload, position: position, flow: context(index), fromOriginator: isOrig, timestampNanos: t)
+        if verdict.application != .none && e.pointee.application == .none { e.pointee.application = verdict.application }
+        if !verdict.wantsMore { e.pointee.flags.insert(.applicationDone) }
     }
 
     func context(_ index: UInt32) -> ApplicationFlowContext {

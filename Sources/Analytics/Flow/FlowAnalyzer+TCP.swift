@@ -137,7 +137,7 @@ extension FlowAnalyzer {
         }
         // Every segment with payload goes to the application analyzer, which reassembles the
         // stream (retransmitted and out-of-order segments included).
-        if len > 0 && !rst, let app = applicationAnalyzer {
+        if len > 0 && !rst && !e.pointee.flags.contains(.applicationDone), let app = applicationAnalyzer {
             deliverSegment(app, index, isOrig: isOrig, p, bytes: bytes, len: len, t: t)
         }
 

@@ -90,6 +90,9 @@ struct FlowFlags: OptionSet {
     static let awaitingResponse = FlowFlags(rawValue: 1 << 9)
     /// The ICMP attribution refused the attempt (for the conn_state of UDP flows).
     static let refusedByICMP = FlowFlags(rawValue: 1 << 10)
+    /// The application analyzer wants no more of this flow's TCP segments (nothing recognised,
+    /// handshake reported, protocol switched): they are no longer handed to it.
+    static let applicationDone = FlowFlags(rawValue: 1 << 11)
 }
 
 /// Everything the tracker keeps per flow. Stored in a preallocated array and addressed by
