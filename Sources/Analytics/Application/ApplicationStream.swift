@@ -43,6 +43,7 @@ extension StandardApplicationAnalyzer {
 
     /// Runs `body` on one direction moved out of `state` (so the parsers can take `state` inout
     /// meanwhile), then puts it back and settles the byte accounting.
+    @inline(__always)
     func withStream(_ fromOriginator: Bool, _ state: inout ApplicationFlowState,
                     _ body: (inout TCPStreamDirection, inout ApplicationFlowState) -> Void) {
         // Swapped, not copied: no buffer is retained or released on the way.
