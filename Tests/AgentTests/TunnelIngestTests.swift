@@ -69,39 +69,29 @@ struct TsharkInnermost {
     var frames = 0
 
     init(_ path: String) throws {
-        let fields = ["frame.protocols", "ip.src", "ip.dst", "ip.len", "ipv6.src", "ipv6.dst", "ipv6.plen",
-                      "tcp.srcport", "tcp.dstport", "tcp.flags.reset"]
-        let run = try Support.run(["tshark", "-n", "-r", path, "-o", "gtp.dissect_tpdu_as:TPDU Heuristic", "-T", "fields",
-                                   "-E", "occurrence=l"] + fields.flatMap { ["-e", $0] })
-        var originator: [String: String] = [:]
+        let all = try TsharkInnermostLayer.frames(file: path, options: ["-o", "gtp.dissect_tpdu_as:TPDU Heuristic"],
+                                                  fields: ["tcp.flags.reset"])
+        let tcp = all.filter { $0.tcpPorts != nil }
+        frames = tcp.count
+        let folded = TsharkInnermostLayer.conversations(tcp) { frame in
+            ("\(frame.source)|\(frame.tcpPorts!.source)", "\(frame.destination)|\(frame.tcpPorts!.destination)")
+        }
+        for c in folded {
+            var conversation = Conversation(origPackets: c.fromOriginator.count, respPackets: c.fromResponder.count,
+                                            origIPBytes: c.fromOriginator.reduce(0) { $0 + $1.ipLength },
+                                            respIPBytes: c.fromResponder.reduce(0) { $0 + $1.ipLength })
+            conversation.refused = (c.fromOriginator + c.fromResponder).contains { $0["tcp.flags.reset"] == "1" || $0["tcp.flags.reset"] == "True" }
+            conversations[c.originator + "|" + c.responder] = conversation
+        }
         var byServer: [String: Int] = [:]
-        for line in run.stdout.split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard c.count == fields.count, let sport = Int(c[7]), let dport = Int(c[8]) else { continue }
-            let protocols = c[0].split(separator: ":")
-            let v6 = protocols.last { $0 == "ip" || $0 == "ipv6" } == "ipv6"
-            let src = v6 ? c[4] : c[1], dst = v6 ? c[5] : c[2]
-            let ipBytes = v6 ? (Int(c[6]) ?? 0) + 40 : Int(c[3]) ?? 0
-            frames += 1
-            let a = "\(src)|\(sport)", b = "\(dst)|\(dport)"
-            let canonical = a < b ? a + "|" + b : b + "|" + a
-            let orig = originator[canonical] ?? a
-            originator[canonical] = orig
-            let key = orig == a ? a + "|" + b : b + "|" + a
-            var conversation = conversations[key] ?? Conversation()
-            if orig == a { conversation.origPackets += 1; conversation.origIPBytes += ipBytes }
-            else { conversation.respPackets += 1; conversation.respIPBytes += ipBytes }
-            if c[9] == "1" || c[9] == "True" { conversation.refused = true }
-            conversations[key] = conversation
-            if dport == 80 { byServer[dst, default: 0] += 0 }
+        for frame in tcp {
+            let (sport, dport) = frame.tcpPorts!
+            if dport == 80 { byServer[frame.destination, default: 0] += 0 }
             if sport == 8080 || dport == 8080 { framesWithPort8080 += 1 }
         }
         answeringServer = byServer.keys.sorted().first ?? ""
-        for line in run.stdout.split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard c.count == fields.count, Int(c[7]) != nil else { continue }
-            let v6 = c[0].split(separator: ":").last { $0 == "ip" || $0 == "ipv6" } == "ipv6"
-            if (v6 ? [c[4], c[5]] : [c[1], c[2]]).contains(answeringServer) { framesWithAnsweringServer += 1 }
+        for frame in all where Int(frame["tcp.srcport"]) != nil {
+            if [frame.source, frame.destination].contains(answeringServer) { framesWithAnsweringServer += 1 }
         }
     }
 }

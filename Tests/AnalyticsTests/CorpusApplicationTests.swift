@@ -105,16 +105,8 @@ struct CorpusApplicationTests {
 
     /// tshark's output lines for `arguments` (fields mode, all occurrences joined by commas).
     static func tsharkLines(_ path: String, _ arguments: [String]) throws -> [Substring] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(Corpus.tshark))
-        process.arguments = ["-n", "-r", path, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"] + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).split(separator: "\n")
+        let arguments = ["-n", "-r", path, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,"] + arguments
+        return try TsharkInnermostLayer.output(arguments, tshark: try #require(Corpus.tshark)).split(separator: "\n")
     }
 
     /// Wireshark 4.0's default `http.tcp.port` range.

@@ -80,40 +80,24 @@ struct TsharkStream {
     /// is taken at its innermost occurrence (`-E occurrence=l`), and the inner network layer is
     /// whichever of `ip` / `ipv6` comes last in `frame.protocols`.
     static func load(_ file: String, tshark: String) throws -> [TsharkStream] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark)
-        process.arguments = ["-n", "-r", file,
-                             "-Y", "tcp && !icmp && !icmpv6",
-                             "-T", "fields", "-E", "separator=/t", "-E", "occurrence=l",
-                             "-e", "tcp.stream", "-e", "ip.src", "-e", "ipv6.src", "-e", "tcp.srcport",
-                             "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
-                             "-e", "tcp.flags.syn", "-e", "tcp.flags.ack", "-e", "tcp.flags.reset",
-                             "-e", "tcp.analysis.initial_rtt", "-e", "frame.protocols"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let frames = try TsharkInnermostLayer.frames(
+            file: file, filter: "tcp && !icmp && !icmpv6",
+            fields: ["tcp.stream", "tcp.flags.syn", "tcp.flags.ack", "tcp.flags.reset", "tcp.analysis.initial_rtt"], tshark: tshark)
         var streams: [Int: TsharkStream] = [:]
-        func flag(_ s: Substring) -> Bool { s == "1" || s == "True" }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard c.count >= 12, let index = Int(c[0]) else { continue }
+        func flag(_ s: String) -> Bool { s == "1" || s == "True" }
+        for frame in frames {
+            guard let index = Int(frame["tcp.stream"]) else { continue }
             var s = streams[index] ?? TsharkStream(index: index)
-            let layers = c[11].split(separator: ":")
-            let v6 = (layers.lastIndex(of: "ipv6") ?? -1) > (layers.lastIndex(of: "ip") ?? -1)
-            let src = v6 ? String(c[2]) : String(c[1])
-            let dst = v6 ? String(c[5]) : String(c[4])
-            let syn = flag(c[7]), ack = flag(c[8]), rst = flag(c[9])
+            let syn = flag(frame["tcp.flags.syn"]), ack = flag(frame["tcp.flags.ack"]), rst = flag(frame["tcp.flags.reset"])
             if s.endpoints.isEmpty {
-                s.endpoints = [Self.endpoint(src, c[3]), Self.endpoint(dst, c[6])]
+                s.endpoints = [Self.endpoint(frame.source, Substring(frame["tcp.srcport"])),
+                               Self.endpoint(frame.destination, Substring(frame["tcp.dstport"]))]
                 s.firstIsSYN = syn && !ack
             }
             if syn && !ack { s.sawSYN = true }
             if syn && ack { s.sawSYNACK = true }
             if rst { s.sawRST = true }
-            if s.initialRTT == nil, let rtt = Double(c[10]) {
+            if s.initialRTT == nil, let rtt = Double(frame["tcp.analysis.initial_rtt"]) {
                 s.initialRTT = rtt
                 s.rttFromRST = rst
                 s.rttBeforeSynAck = !s.sawSYNACK
@@ -125,19 +109,11 @@ struct TsharkStream {
 
     /// tshark's retransmission (incl. fast and spurious) and out-of-order segment counts.
     static func sequenceAnalysis(_ file: String, tshark: String) throws -> (retransmissions: Int, outOfOrder: Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark)
-        process.arguments = ["-n", "-r", file,
-                             "-Y", "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && !icmp && !icmpv6",
-                             "-T", "fields", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.out_of_order"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let output = try TsharkInnermostLayer.output(
+            ["-n", "-r", file, "-Y", "(tcp.analysis.retransmission || tcp.analysis.out_of_order) && !icmp && !icmpv6",
+             "-T", "fields", "-e", "tcp.analysis.retransmission", "-e", "tcp.analysis.out_of_order"], tshark: tshark)
         var r = 0, o = 0
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+        for line in output.split(separator: "\n") {
             let c = line.split(separator: "\t", omittingEmptySubsequences: false)
             if c.count > 0 && !c[0].isEmpty { r += 1 } else if c.count > 1 && !c[1].isEmpty { o += 1 }
         }

@@ -46,65 +46,30 @@ struct TsharkConversation: Hashable, CustomStringConvertible {
     /// conn_state from the flags, Zeek's way for these simple stories: SYN, SYN-ACK and FIN both
     /// ways without RST → `SF`; SYN answered by a RST without SYN-ACK → `REJ`; else `OTH`.
     static func load(_ file: String, tshark: String) throws -> [TsharkConversation] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark)
-        process.arguments = ["-n", "-r", file, "-Y", "tcp", "-T", "fields", "-E", "separator=/t", "-E", "occurrence=l",
-                             "-e", "frame.protocols", "-e", "ip.src", "-e", "ip.dst", "-e", "ipv6.src", "-e", "ipv6.dst",
-                             "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.flags", "-e", "tcp.len",
-                             "-e", "ip.len", "-e", "ipv6.plen", "-e", "vxlan.vni", "-e", "gre.key"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        struct Flags { var syn = false, synAck = false, origFin = false, respFin = false, rst = false }
-        var conversations: [String: TsharkConversation] = [:]
-        var order: [String] = []
-        var flags: [String: Flags] = [:]
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard c.count >= 13 else { continue }
-            let layers = c[0].split(separator: ":")
-            let lastV4 = layers.lastIndex(of: "ip") ?? -1, lastV6 = layers.lastIndex(of: "ipv6") ?? -1
-            let v6 = lastV6 > lastV4
-            let src = v6 ? c[3] : c[1], dst = v6 ? c[4] : c[2]
-            let sport = c[5], dport = c[6]
-            let f = Int(c[7].dropFirst(2), radix: 16) ?? 0
-            let payload = Int(c[8]) ?? 0
-            let ipBytes = v6 ? (Int(c[10]) ?? 0) + 40 : Int(c[9]) ?? 0
-            let tenant = c[11].isEmpty ? "" : "vxlan:\(c[11])"
-            let a = "\(IPAddress(src)?.description ?? src):\(sport)", b = "\(IPAddress(dst)?.description ?? dst):\(dport)"
-            let forward = tenant + "|" + a + ">" + b, backward = tenant + "|" + b + ">" + a
-            let key: String, fromOrig: Bool
-            if conversations[forward] != nil { key = forward; fromOrig = true }
-            else if conversations[backward] != nil { key = backward; fromOrig = false }
-            else {
-                key = forward; fromOrig = true
-                conversations[key] = TsharkConversation(tenant: tenant, originator: a, responder: b)
-                order.append(key)
-            }
-            var conv = conversations[key]!
-            var fl = flags[key] ?? Flags()
-            if fromOrig {
-                conv.originatorPackets += 1; conv.originatorBytes += payload; conv.originatorIPBytes += ipBytes
-                if f & 0x12 == 0x02 { fl.syn = true }
-                if f & 0x01 != 0 { fl.origFin = true }
-            } else {
-                conv.responderPackets += 1; conv.responderBytes += payload; conv.responderIPBytes += ipBytes
-                if f & 0x12 == 0x12 { fl.synAck = true }
-                if f & 0x01 != 0 { fl.respFin = true }
-            }
-            if f & 0x04 != 0 { fl.rst = true }
-            conversations[key] = conv
-            flags[key] = fl
+        let frames = try TsharkInnermostLayer.frames(file: file, filter: "tcp",
+                                                     fields: ["tcp.flags", "tcp.len", "vxlan.vni", "gre.key"], tshark: tshark)
+        func tenant(_ frame: TsharkInnermostLayer.Frame) -> String {
+            frame["vxlan.vni"].isEmpty ? "" : "vxlan:\(frame["vxlan.vni"])"
         }
-        return order.map { key in
-            var conv = conversations[key]!
-            let fl = flags[key]!
-            conv.connState = fl.syn && fl.synAck && fl.origFin && fl.respFin && !fl.rst ? "SF"
-                : fl.syn && !fl.synAck && fl.rst ? "REJ" : "OTH"
-            return conv
+        let conversations = TsharkInnermostLayer.conversations(frames, scope: tenant) { frame in
+            ("\(IPAddress(frame.source)?.description ?? frame.source):\(frame["tcp.srcport"])",
+             "\(IPAddress(frame.destination)?.description ?? frame.destination):\(frame["tcp.dstport"])")
+        }
+        return conversations.map { c in
+            func flags(_ frame: TsharkInnermostLayer.Frame) -> Int { Int(frame["tcp.flags"].dropFirst(2), radix: 16) ?? 0 }
+            func payload(_ frames: [TsharkInnermostLayer.Frame]) -> Int { frames.reduce(0) { $0 + (Int($1["tcp.len"]) ?? 0) } }
+            func ipBytes(_ frames: [TsharkInnermostLayer.Frame]) -> Int { frames.reduce(0) { $0 + $1.ipLength } }
+            let syn = c.fromOriginator.contains { flags($0) & 0x12 == 0x02 }
+            let origFin = c.fromOriginator.contains { flags($0) & 0x01 != 0 }
+            let synAck = c.fromResponder.contains { flags($0) & 0x12 == 0x12 }
+            let respFin = c.fromResponder.contains { flags($0) & 0x01 != 0 }
+            let rst = (c.fromOriginator + c.fromResponder).contains { flags($0) & 0x04 != 0 }
+            return TsharkConversation(
+                tenant: c.scope, originator: c.originator, responder: c.responder,
+                originatorPackets: c.fromOriginator.count, responderPackets: c.fromResponder.count,
+                originatorBytes: payload(c.fromOriginator), responderBytes: payload(c.fromResponder),
+                originatorIPBytes: ipBytes(c.fromOriginator), responderIPBytes: ipBytes(c.fromResponder),
+                connState: syn && synAck && origFin && respFin && !rst ? "SF" : syn && !synAck && rst ? "REJ" : "OTH")
         }
     }
 }

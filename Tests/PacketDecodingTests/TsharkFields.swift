@@ -23,20 +23,12 @@ struct TsharkFields {
     /// off so, like our decoder, tshark dissects each fragment on its own: ports on first fragments
     /// only, instead of on the frame that completes a reassembly.
     init(file: String, tshark: String, fields: [String] = Self.fields) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tshark)
         var arguments = ["-n", "-r", file, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE", "-T", "fields"]
         for field in fields { arguments += ["-e", field] }
         arguments += ["-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"]
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
         // tshark exits non-zero on damaged files after printing the frames it could read: keep those.
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: true) {
+        let output = try TsharkInnermostLayer.output(arguments, tshark: tshark)
+        for line in output.split(separator: "\n", omittingEmptySubsequences: true) {
             let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
             var frame: [String: [String]] = [:]
             for (index, field) in fields.enumerated() where index < columns.count && !columns[index].isEmpty {

@@ -74,18 +74,8 @@ struct TsharkOccurrence {
     private(set) var frames: [[String: String]] = []
 
     init(file: String, occurrence: Character) throws {
-        let tshark = try #require(Corpus.tshark)
-        var argv = [tshark, "-n", "-r", file] + Self.preferences + ["-T", "fields", "-E", "occurrence=\(occurrence)", "-E", "separator=/t"]
-        for field in Self.fields { argv += ["-e", field] }
-        let run = try Support.run(argv)
-        for line in run.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
-            let columns = line.split(separator: "\t", omittingEmptySubsequences: false)
-            var frame: [String: String] = [:]
-            for (index, field) in Self.fields.enumerated() {
-                frame[field] = index < columns.count ? String(columns[index]) : ""
-            }
-            frames.append(frame)
-        }
+        frames = try TsharkInnermostLayer.frames(file: file, options: Self.preferences, fields: Self.fields, occurrence: occurrence)
+            .map { frame in Dictionary(uniqueKeysWithValues: Self.fields.map { ($0, frame[$0]) }) }
     }
 
     /// A tshark number: decimal, or hexadecimal with `0x` (gre.key, gtp.teid, pppoe.session_id, geneve.vni).

@@ -149,28 +149,24 @@ struct TunnelReassemblyTests {
 
     /// tshark's innermost IP layer per frame (`-E occurrence=l`), with its default reassembly.
     static func tsharkInnermost(_ path: String) throws -> [Int: TsharkFrame] {
-        let fields = ["frame.number", "frame.protocols", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst", "tcp.srcport",
-                      "tcp.dstport", "udp.srcport", "udp.dstport", "ip.flags.mf", "ip.frag_offset", "ip.fragment.count"]
-        let run = try Support.run(["tshark", "-n", "-r", path, "-o", "ip.defragment:TRUE", "-T", "fields", "-E", "occurrence=l"]
-                                  + fields.flatMap { ["-e", $0] })
-        var frames: [Int: TsharkFrame] = [:]
-        for line in run.stdout.split(separator: "\n") {
-            let c = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            guard c.count == fields.count, let number = Int(c[0]) else { continue }
-            let protocols = c[1].split(separator: ":")
+        let frames = try TsharkInnermostLayer.frames(file: path, options: ["-o", "ip.defragment:TRUE"],
+                                                     fields: ["frame.number", "ip.flags.mf", "ip.frag_offset", "ip.fragment.count"])
+        var result: [Int: TsharkFrame] = [:]
+        for frame in frames {
+            guard let number = Int(frame["frame.number"]) else { continue }
+            let mf = frame["ip.flags.mf"], reassembly = frame["ip.fragment.count"]
             // A fragment that does not complete its datagram: its last IP layer is the fragment
             // itself (more fragments, or an offset), and it names no reassembly.
-            if (c[10] == "1" || c[10] == "True" || (Int(c[11]) ?? 0) > 0) && c[12].isEmpty { continue }
+            if (mf == "1" || mf == "True" || (Int(frame["ip.frag_offset"]) ?? 0) > 0) && reassembly.isEmpty { continue }
+            let protocols = frame.protocols
             let lastIP = protocols.lastIndex { $0 == "ip" || $0 == "ipv6" }
             let lastLink = protocols.lastIndex { $0 == "eth" }
             let innermostIsIP = lastIP != nil && (lastLink == nil || lastIP! > lastLink!)
-            let v6 = protocols[lastIP ?? 0] == "ipv6"
-            let src = v6 ? c[4] : c[2], dst = v6 ? c[5] : c[3]
-            let srcPort = UInt16(c[6]) ?? UInt16(c[8]) ?? 0, dstPort = UInt16(c[7]) ?? UInt16(c[9]) ?? 0
-            frames[number] = TsharkFrame(seen: Seen(src: src, dst: dst, srcPort: srcPort, dstPort: dstPort),
-                                         innermostIsIP: innermostIsIP, reassembled: !c[12].isEmpty)
+            let seen = Seen(src: frame.source, dst: frame.destination,
+                            srcPort: frame.sourcePort ?? 0, dstPort: frame.destinationPort ?? 0)
+            result[number] = TsharkFrame(seen: seen, innermostIsIP: innermostIsIP, reassembled: !reassembly.isEmpty)
         }
-        return frames
+        return result
     }
 }
 
