@@ -165,12 +165,7 @@ public enum ConfigLoader {
         try r.checkKeys(m, "analytics.tunnels.", allowed: ["tenant_keys", "mirror_vnis", "mirror_gre_keys"])
         if let v = m["tenant_keys"] {
             let opt = "analytics.tunnels.tenant_keys"
-            let names: [String]
-            switch v {
-            case .sequence(let seq): names = try seq.map { try r.string($0, opt) }
-            default: names = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-            }
+            let names = try r.list(v, opt)
             var keys = EncapsulationSet()
             for n in names {
                 guard let kind = TunnelAnalyticsConfig.tenantKind(named: n) else {
@@ -183,12 +178,7 @@ public enum ConfigLoader {
         }
         if let v = m["mirror_vnis"] {
             let opt = "analytics.tunnels.mirror_vnis"
-            let items: [String]
-            switch v {
-            case .sequence(let seq): items = try seq.map { try r.string($0, opt) }
-            default: items = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-            }
+            let items = try r.list(v, opt)
             a.tunnels.mirrorVNIs = try items.map { s in
                 guard let n = UInt32(s), n <= 0xFF_FFFF else {
                     throw ConfigError(option: opt, "'\(s)' is not a VNI (a whole number from 0 to 16777215)", file: r.file)
@@ -198,12 +188,7 @@ public enum ConfigLoader {
         }
         if let v = m["mirror_gre_keys"] {
             let opt = "analytics.tunnels.mirror_gre_keys"
-            let items: [String]
-            switch v {
-            case .sequence(let seq): items = try seq.map { try r.string($0, opt) }
-            default: items = try r.string(v, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-                .filter { !$0.isEmpty }
-            }
+            let items = try r.list(v, opt)
             a.tunnels.mirrorGREKeys = try items.map { s in
                 let n: UInt32? = s.hasPrefix("0x") || s.hasPrefix("0X") ? UInt32(s.dropFirst(2), radix: 16) : UInt32(s)
                 guard let n else {
@@ -298,6 +283,15 @@ public enum ConfigLoader {
         func string(_ n: Node, _ opt: String) throws -> String {
             guard case .scalar(let s) = n else { throw ConfigError(option: opt, "must be a string", file: file) }
             return s.string
+        }
+
+        /// A YAML list of strings, or one comma-separated string; items trimmed, empty ones dropped.
+        func list(_ n: Node, _ opt: String) throws -> [String] {
+            switch n {
+            case .sequence(let seq): return try seq.map { try string($0, opt) }
+            default: return try string(n, opt).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }
+            }
         }
 
         func bool(_ n: Node, _ opt: String) throws -> Bool {
