@@ -87,11 +87,10 @@ extension StandardApplicationAnalyzer {
         let offset = dir.offset(ofSequence: position.sequence)
         let wireEnd = offset + Int64(max(position.wireLength, bytes.count))
         guard wireEnd > dir.delivered else { return }  // a retransmission of delivered bytes
-        if offset > dir.delivered {
-            if let first = dir.held.first, t &- dir.holeSinceNanos > limits.holeTimeoutNanos {
-                giveUpHoles(before: first.offset + 1, &dir, &state, flow: flow, fromOriginator: fromOriginator)
-                guard !dir.finished else { return }
-            }
+        // A hole waiting too long is given up before anything is placed after it.
+        if offset > dir.delivered, let first = dir.held.first, t &- dir.holeSinceNanos > limits.holeTimeoutNanos {
+            giveUpHoles(before: first.offset + 1, &dir, &state, flow: flow, fromOriginator: fromOriginator)
+            guard !dir.finished else { return }
         }
         if offset > dir.delivered {
             let gap = offset - dir.delivered
@@ -127,22 +126,22 @@ extension StandardApplicationAnalyzer {
         drain(&dir, &state, flow: flow, fromOriginator: fromOriginator)
     }
 
-    /// Whether `count` more bytes fit the per-flow, global and segment-count caps.
-    private func canHold(_ count: Int, _ dir: TCPStreamDirection, _ state: ApplicationFlowState, fromOriginator: Bool) -> Bool {
+    /// Bytes the flow and global caps still leave (negative when already past one).
+    private func headroom(_ dir: TCPStreamDirection, _ state: ApplicationFlowState, fromOriginator: Bool) -> Int {
         let other = fromOriginator ? state.responderStream.bytesHeld : state.originatorStream.bytesHeld
         let global = reassembly.bytesHeld + dir.bytesHeld - streamBaseline
-        return dir.held.count < limits.maxSegmentsPerDirection
-            && dir.bytesHeld + other + count <= limits.maxFlowBytes
-            && global + count <= limits.maxTotalBytes
+        return min(limits.maxFlowBytes - dir.bytesHeld - other, limits.maxTotalBytes - global)
+    }
+
+    /// Whether `count` more bytes fit the per-flow, global and segment-count caps.
+    private func canHold(_ count: Int, _ dir: TCPStreamDirection, _ state: ApplicationFlowState, fromOriginator: Bool) -> Bool {
+        dir.held.count < limits.maxSegmentsPerDirection && count <= headroom(dir, state, fromOriginator: fromOriginator)
     }
 
     /// How many bytes the message start being collected may still grow by: the message-start cap,
     /// and what the flow and global caps leave.
     private func carryRoom(_ dir: TCPStreamDirection, _ state: ApplicationFlowState, fromOriginator: Bool) -> Int {
-        let other = fromOriginator ? state.responderStream.bytesHeld : state.originatorStream.bytesHeld
-        let global = reassembly.bytesHeld + dir.bytesHeld - streamBaseline
-        return max(0, min(limits.maxMessageStartBytes - dir.carry.count, limits.maxFlowBytes - dir.bytesHeld - other,
-                          limits.maxTotalBytes - global))
+        max(0, min(limits.maxMessageStartBytes - dir.carry.count, headroom(dir, state, fromOriginator: fromOriginator)))
     }
 
     /// Delivers the held segments that now continue the stream.
