@@ -143,16 +143,35 @@ public final class RecordEmitter: FlowEventSink {
         emit(.agentHealth, ts: ts, key: config.agentID) { $0.agentHealth(health, emitter: snapshot) }
     }
 
-    /// Whether a successful transaction is in the deterministic 1-in-`rate` sample: a hash of
-    /// flow id and request time, so replays and restarts keep the same ones.
+    /// Whether a successful transaction is in the deterministic 1-in-`rate` sample: a hash of the
+    /// connection (client, client port, service) and request time, so replays, restarts and any
+    /// number of analytics workers (whose flow ids differ) keep the same ones.
     static func sampled(_ t: TransactionSummary, rate: Int) -> Bool {
-        var x = t.flowID ^ UInt64(bitPattern: t.requestNanos)
-        // SplitMix64 finaliser: spreads sequential flow ids over the whole range.
+        var x = t.client.high ^ (t.client.low &* 0x9E37_79B9_7F4A_7C15) ^ t.service.address.low ^ (t.service.address.high << 1)
+        x ^= (UInt64(t.clientPort) << 48) ^ (UInt64(t.service.port) << 32) ^ t.service.tenant.rawValue
+        x ^= UInt64(bitPattern: t.requestNanos) &* 0xD6E8_FEB8_6659_FD93
+        // SplitMix64 finaliser: spreads nearby inputs over the whole range.
         x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
         x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
         x ^= x >> 31
         return x % UInt64(rate) == 0
     }
+
+    /// Numbers and writes a record whose tail (from `ts` on, line feed included) another thread
+    /// encoded with ``RecordEncoder/beginTail(ts:agentTs:)``: a worker of ``ShardedAnalytics``.
+    public func emit(tail: UnsafeRawBufferPointer, kind: RecordKind, key: String) {
+        lastSeq += 1
+        encoder.head(kind, seq: lastSeq)
+        encoder.writer.bytes.append(contentsOf: tail)
+        if output.write(encoder.writer.bytes, kind: kind, key: key) {
+            stats.emitted[kind.index] += 1
+        } else {
+            stats.dropped[kind.index] += 1
+        }
+    }
+
+    /// Counts a successful transaction a worker left out of the sample.
+    public func noteSampledOut(_ count: UInt64) { stats.transactionsSampledOut += count }
 
     private func emit(_ kind: RecordKind, ts: Int64, key: String, body: (inout RecordEncoder) -> Void) {
         lastSeq += 1

@@ -48,6 +48,9 @@ public struct AnalyticsConfig: Sendable, Hashable {
     /// VXLAN VNI, Geneve VNI and GRE key (``TunnelAnalyticsConfig``).
     public var tunnels = TunnelAnalyticsConfig()
 
+    /// Which worker of a sharded analyzer this is (flow ids); the default is unsharded.
+    public var shard = AnalyzerShard()
+
     /// The defaults above.
     public init() {}
 

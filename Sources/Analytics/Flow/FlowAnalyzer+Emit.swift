@@ -67,18 +67,20 @@ extension FlowAnalyzer {
     }
 
     /// Interim report on a long flow (it stays open).
-    func emitInterim(_ index: UInt32) {
+    func emitInterim(_ index: UInt32, at t: Int64) {
         var s = summary(index, reason: "interim", interim: true)
         if let app = applicationAnalyzer { app.flowEnded(context(index), summary: &s) }
-        emitTraffic(index, t: nowNanos)
+        emitTraffic(index, t: t)
         sink.connection(s)
     }
 
     /// Ends a flow: owed attempt outcome (`.unanswered`), last traffic delta, final record; then
-    /// frees its entry.
+    /// frees its entry. The time of those is the due time of the timeout firing it
+    /// (``eventNanos``), else the current packet time.
     func endFlow(_ index: UInt32, reason: String) {
         let e = table.entries + Int(index)
-        let t = max(e.pointee.lastNanos, nowNanos == .min ? e.pointee.lastNanos : nowNanos)
+        let at = eventNanos != .min ? eventNanos : nowNanos
+        let t = max(e.pointee.lastNanos, at == .min ? e.pointee.lastNanos : at)
         if e.pointee.flags.contains(.attemptPending) {
             e.pointee.flags.remove(.attemptPending)
             observe(.unanswered, e, t: t)
@@ -89,5 +91,6 @@ extension FlowAnalyzer {
         sink.connection(s)
         tunnels.release(e.pointee.tunnelSlot)
         table.remove(index)
+        budget?.give()
     }
 }

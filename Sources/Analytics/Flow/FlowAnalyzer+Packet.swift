@@ -27,6 +27,7 @@ extension FlowAnalyzer {
         }
         if index == FlowTable.none {
             index = createFlow(key, hash: hash, fromA: fromA, transport: transport, p, t: t)
+            if index == FlowTable.none { return }
         }
         let e = table.entries + Int(index)
         let isOrig = fromA == e.pointee.originatorIsA
@@ -79,7 +80,19 @@ extension FlowAnalyzer {
     }
 
     /// Creates the flow of a packet not matching any; evicts the longest-idle flow when full.
+    /// Returns `FlowTable.none` when a shared budget is spent and this worker has no flow to
+    /// evict (the packet is counted in ``FlowCounters/untrackedPackets``).
     func createFlow(_ key: FlowKey, hash: UInt32, fromA: Bool, transport: FlowTransport, _ p: DecodedPacket, t: Int64) -> UInt32 {
+        if let budget, !budget.take() {
+            let victim = table.oldestIdle()
+            guard victim != FlowTable.none else {
+                storedCounters.untrackedPackets &+= 1
+                return FlowTable.none
+            }
+            storedCounters.flowsEvicted &+= 1
+            endFlow(victim, reason: "evicted")
+            budget.force()
+        }
         if table.isFull {
             let victim = table.oldestIdle()
             if victim != FlowTable.none {
@@ -91,7 +104,7 @@ extension FlowAnalyzer {
         let e = table.entries + Int(index)
         e.pointee.transport = transport
         e.pointee.flowID = nextFlowID
-        nextFlowID &+= 1
+        nextFlowID &+= config.shard.flowIDStride
         e.pointee.startNanos = t
         e.pointee.lastNanos = t
         e.pointee.lastReportNanos = t

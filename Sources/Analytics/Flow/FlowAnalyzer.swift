@@ -35,16 +35,25 @@ public final class FlowAnalyzer {
     /// Latest packet time seen (timeouts use this; out-of-order timestamps never move it back).
     public private(set) var nowNanos: Int64 = .min
     var lastClockNanos: Int64 = .min
-    var nextFlowID: UInt64 = 1
+    var nextFlowID: UInt64
+    /// Time of the timeout or interim event being fired by ``expireDue()`` (`.min` otherwise):
+    /// the flow ends at that time, not at the packet that revealed it.
+    var eventNanos: Int64 = .min
+    /// The flow limit shared across workers, if sharded.
+    let budget: FlowBudget?
     /// Timeout per class, indexed by `TimeoutClass.rawValue`.
     let timeouts: [Int64]
     private var decoded = DecodedPacket()
 
     /// Creates an analyzer reporting to `sink` (kept strongly; the sink must not own the
     /// analyzer strongly in return).
-    public init(config: AnalyticsConfig = AnalyticsConfig(), sink: any FlowEventSink) {
+    /// `budget`: the flow limit shared with the other workers of a sharded analyzer (nil: this
+    /// table's own capacity, ``AnalyticsConfig/maxFlows``, is the limit).
+    public init(config: AnalyticsConfig = AnalyticsConfig(), sink: any FlowEventSink, budget: FlowBudget? = nil) {
         self.config = config
         self.sink = sink
+        nextFlowID = config.shard.firstFlowID
+        self.budget = budget
         table = FlowTable(capacity: max(1, config.maxFlows))
         fragments = FragmentTable(slots: config.fragmentSlots, timeoutNanos: config.fragmentTimeoutNanos)
         var limits = TunnelFragmentReassembler.Limits()
@@ -155,34 +164,47 @@ public final class FlowAnalyzer {
         }
     }
 
-    /// Ends flows whose idle timeout passed and emits due interim reports.
+    /// Ends flows whose idle timeout passed and emits due interim reports, in the order of their
+    /// due times, each **at** its due time (`eventNanos`), not at the packet that revealed it.
+    /// So the records do not depend on which packet moved the clock: a worker of a sharded
+    /// analyzer that sees only its share of the packets (``ShardedAnalytics``) fires the same
+    /// events with the same times as one analyzer seeing them all.
     func expireDue() {
         let now = nowNanos
-        for raw in 0 ..< UInt8(TimeoutClass.allCases.count) {
-            let c = TimeoutClass(rawValue: raw) ?? .datagram
-            let timeout = timeouts[Int(raw)]
-            while true {
+        let interval = config.interimIntervalNanos
+        let classCount = UInt8(TimeoutClass.allCases.count)
+        while true {
+            // The earliest due event among the heads of the timeout lists and the interim list.
+            var dueIndex = FlowTable.none
+            var due = Int64.max
+            var dueClass: UInt8 = .max  // .max: the interim list
+            for raw in 0 ..< classCount {
                 let head = table.activityHead[Int(raw)]
-                if head == FlowTable.none || table.entries[Int(head)].lastNanos &+ timeout > now { break }
-                let reason: String
-                if c == .tcpClosing {
-                    reason = table.entries[Int(head)].flags.contains(.sawRST) ? "rst" : "fin"
-                } else {
-                    reason = "timeout"
-                    storedCounters.flowsExpired &+= 1
+                if head == FlowTable.none { continue }
+                let d = table.entries[Int(head)].lastNanos &+ timeouts[Int(raw)]
+                if d < due { due = d; dueIndex = head; dueClass = raw }
+            }
+            if interval > 0 {
+                let head = table.interimHead
+                if head != FlowTable.none {
+                    let d = table.entries[Int(head)].lastReportNanos &+ interval
+                    if d < due { due = d; dueIndex = head; dueClass = .max }
                 }
-                endFlow(head, reason: reason)
+            }
+            if dueIndex == FlowTable.none || due > now { break }
+            eventNanos = due
+            if dueClass == .max {
+                emitInterim(dueIndex, at: due)
+                table.entries[Int(dueIndex)].lastReportNanos = due
+                table.appendInterim(dueIndex)
+            } else if TimeoutClass(rawValue: dueClass) == .tcpClosing {
+                endFlow(dueIndex, reason: table.entries[Int(dueIndex)].flags.contains(.sawRST) ? "rst" : "fin")
+            } else {
+                storedCounters.flowsExpired &+= 1
+                endFlow(dueIndex, reason: "timeout")
             }
         }
-        let interval = config.interimIntervalNanos
-        guard interval > 0 else { return }
-        while true {
-            let head = table.interimHead
-            if head == FlowTable.none || table.entries[Int(head)].lastReportNanos &+ interval > now { break }
-            emitInterim(head)
-            table.entries[Int(head)].lastReportNanos = now
-            table.appendInterim(head)
-        }
+        eventNanos = .min
     }
 }
 

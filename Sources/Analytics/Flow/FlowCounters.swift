@@ -15,6 +15,9 @@ public struct FlowCounters: Sendable, Hashable {
     public var flowsEvicted: UInt64 = 0
     /// TCP flows ended because a new SYN (different ISN) reused their 5-tuple.
     public var flowsReused: UInt64 = 0
+    /// Packets of new flows not tracked: the flow budget shared by the workers was spent and this
+    /// worker had no flow of its own to evict.
+    public var untrackedPackets: UInt64 = 0
     /// Flows open now.
     public var activeFlows: Int = 0
     /// Non-first fragments whose first fragment was not seen (not attributed).

@@ -24,6 +24,15 @@ public struct JSONWriter {
         depth = 0
     }
 
+    /// Empties the buffer and continues an object whose opening and first members were written
+    /// elsewhere: the next member starts with a comma. (``RecordEncoder/beginTail(ts:agentTs:)``:
+    /// a record body encoded apart from its envelope head.)
+    public mutating func resumeObject() {
+        reset()
+        depth = 1
+        commaBits = 1
+    }
+
     // MARK: structure
 
     /// Opens and closes objects and arrays (nesting up to 64 levels).

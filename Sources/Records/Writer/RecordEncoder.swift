@@ -20,6 +20,24 @@ public struct RecordEncoder {
     /// Starts a record: resets the buffer and writes the envelope. Body members follow; finish
     /// with ``end()``.
     public mutating func begin(_ kind: RecordKind, seq: UInt64, ts: Int64, agentTs: Int64) {
+        head(kind, seq: seq)
+        writer.time(RecordField.ts.key, ts)
+        writer.time(RecordField.agentTS.key, agentTs)
+    }
+
+    /// Starts a record **without** the head of its envelope (`schema_version` … `seq`): the bytes
+    /// begin with `,"ts":`. The thread that numbers records prepends the head later
+    /// (``head(_:seq:)``), so records can be encoded where they arise and numbered in one place.
+    /// Finish with ``end()``.
+    public mutating func beginTail(ts: Int64, agentTs: Int64) {
+        writer.resumeObject()
+        writer.time(RecordField.ts.key, ts)
+        writer.time(RecordField.agentTS.key, agentTs)
+    }
+
+    /// Writes the head of a record's envelope, up to and including `seq`, into a reset buffer; the
+    /// tail from ``beginTail(ts:agentTs:)`` completes it.
+    public mutating func head(_ kind: RecordKind, seq: UInt64) {
         writer.reset()
         writer.beginObject()
         writer.field(RecordField.schemaVersion.key, RecordKind.schemaVersion)
@@ -27,8 +45,6 @@ public struct RecordEncoder {
         writer.field(RecordField.agentID.key, agentID)
         writer.field(RecordField.epoch.key, epoch)
         writer.field(RecordField.seq.key, seq)
-        writer.time(RecordField.ts.key, ts)
-        writer.time(RecordField.agentTS.key, agentTs)
     }
 
     /// Closes the record and its line; the bytes are in ``writer``.
