@@ -23,7 +23,7 @@ final class CaptureService: Service, @unchecked Sendable {
         opts.bufferBytes = Int32(clamping: config.capture.bufferBytes)
         // Open the store first: a bad store fails before we touch the interface.
         let store = try SegmentStore.open(config: config, logger: logger)
-        let pipeline = try PacketPipeline.open(config: config, store: store, logger: logger)
+        let pipeline = try PacketPipeline.open(config: config, store: store, live: true, logger: logger)
         capture = try LiveCapture(options: opts)
         try pipeline.prepare(for: capture.format)
         runner = CaptureRunner(pipeline: pipeline, logger: logger, mode: "capture", sources: [opts.interface],

@@ -22,34 +22,11 @@ enum CorpusReplay {
     }
 
     static func run(_ path: String, config: AnalyticsConfig) -> Result? {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var magic = [UInt8](repeating: 0, count: 4)
-        guard pread(fd, &magic, 4, 0) == 4 else { return nil }
-        let reader: any CaptureRecordReader
-        do {
-            switch CaptureFileFormat.detect(magic: magic) {
-            case .pcap: reader = try ClassicPcapReader(fd: fd)
-            case .pcapng: reader = try PcapngReader(fd: fd)
-            case .other: return nil
-            }
-        } catch { return nil }
         let sink = RecordingSink()
         let analyzer = FlowAnalyzer(config: config, sink: sink)
-        var packets = 0
-        loop: while true {
-            let next: NextPacket
-            do { next = try reader.next() } catch { break }
-            switch next {
-            case .packet(let header, let bytes):
-                packets += 1
-                let linkType = LinkType(rawValue: reader.format.linkType & 0x03FF_FFFF)
-                analyzer.process(packetBytes: bytes, linkType: linkType, timestampNanos: header.timestampNanos)
-            case .timeout: continue
-            case .end: break loop
-            }
-        }
+        guard let packets = forEachPacket(path, { header, bytes, linkType in
+            analyzer.process(packetBytes: bytes, linkType: linkType, timestampNanos: header.timestampNanos)
+        }) else { return nil }
         analyzer.finish()
         let application = analyzer.applicationAnalyzer as? StandardApplicationAnalyzer
         return Result(connections: sink.connections, transactions: sink.transactions, observations: sink.observations, counters: analyzer.counters, packets: packets,
@@ -149,4 +126,37 @@ enum GroundTruth {
         }
         return out
     }()
+}
+
+extension CorpusReplay {
+    /// Reads every packet of a pcap or pcapng file, in order, until its end or the first corrupt
+    /// record; nil when the file is not a capture our readers accept. Returns the packet count.
+    static func forEachPacket(_ path: String, _ body: (PacketHeader, UnsafeRawBufferPointer, LinkType) -> Void) -> Int? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var magic = [UInt8](repeating: 0, count: 4)
+        guard pread(fd, &magic, 4, 0) == 4 else { return nil }
+        let reader: any CaptureRecordReader
+        do {
+            switch CaptureFileFormat.detect(magic: magic) {
+            case .pcap: reader = try ClassicPcapReader(fd: fd)
+            case .pcapng: reader = try PcapngReader(fd: fd)
+            case .other: return nil
+            }
+        } catch { return nil }
+        var packets = 0
+        loop: while true {
+            let next: NextPacket
+            do { next = try reader.next() } catch { break }
+            switch next {
+            case .packet(let header, let bytes):
+                packets += 1
+                body(header, bytes, LinkType(rawValue: reader.format.linkType & 0x03FF_FFFF))
+            case .timeout: continue
+            case .end: break loop
+            }
+        }
+        return packets
+    }
 }

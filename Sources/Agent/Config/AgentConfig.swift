@@ -120,6 +120,11 @@ public struct AnalyticsSettings: Sendable, Hashable {
     /// `hole_timeout` (TCP stream reassembly for the application parsers, docs/flows.md). Handed as
     /// is to the flow tracker.
     public var reassembly = StreamReassemblyConfig()
+    /// `analytics.workers`: analytics threads (flow tracking, parsing, `conn`/`txn` encoding).
+    /// Default: the machine's cores minus one (the capture thread's), at least 1 (docs/pipeline.md).
+    public var workers: Int = ShardedAnalyticsConfig.defaultWorkers
+    /// `analytics.ring_size`: bytes of each worker's packet ring. Default 32 MiB.
+    public var ringBytes: Int = ShardedAnalyticsConfig().ringBytes
 
     public init() {}
 }

@@ -105,7 +105,8 @@ public enum ConfigLoader {
     private static func parseAnalytics(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
         let m = try r.mapping(node, "analytics")
         try r.checkKeys(m, "analytics.", allowed: ["enabled", "max_flows", "window", "edge_interval", "txn_sample_rate",
-                                                    "record_files", "record_files_size", "tunnels", "reassembly"])
+                                                    "record_files", "record_files_size", "tunnels", "reassembly",
+                                                    "workers", "ring_size"])
         if let t = m["tunnels"] { try parseTunnels(t, r, &a) }
         if let v = m["reassembly"] { try parseReassembly(v, r, &a) }
         if let v = m["enabled"] { a.enabled = try r.bool(v, "analytics.enabled") }
@@ -114,6 +115,24 @@ public enum ConfigLoader {
                 throw ConfigError(option: "analytics.max_flows", "must be a number from 1024 to 100000000", file: r.file)
             }
             a.maxFlows = n
+        }
+        if let v = m["workers"] {
+            let text = try r.string(v, "analytics.workers")
+            if text == "auto" {
+                a.workers = ShardedAnalyticsConfig.defaultWorkers
+            } else {
+                guard let n = Int(text), n >= 1, n <= 64 else {
+                    throw ConfigError(option: "analytics.workers", "must be a number from 1 to 64, or auto", file: r.file)
+                }
+                a.workers = n
+            }
+        }
+        if let v = m["ring_size"] {
+            let n = try r.bytes(v, "analytics.ring_size")
+            guard n >= 1 << 20 && n <= 1 << 30 else {
+                throw ConfigError(option: "analytics.ring_size", "must be from 1MiB to 1GiB", file: r.file)
+            }
+            a.ringBytes = Int(n)
         }
         if let v = m["window"] { a.windowSeconds = try r.seconds(v, "analytics.window") }
         if let v = m["edge_interval"] { a.edgeIntervalSeconds = try r.seconds(v, "analytics.edge_interval") }

@@ -6,10 +6,12 @@ import PacketDecoding
 import SystemIO
 
 /// The agent's analytics and export chain: flow tracking → records → record files and the spool
-/// → Kafka / HTTP sinks. Owned by the capture thread (like the store); the sinks and the spool's
-/// flusher run on their own threads, so export never blocks capture.
+/// → Kafka / HTTP sinks. Called by the capture thread (like the store), which only decodes each
+/// packet and hands it to an analytics worker (``ShardedAnalytics``, docs/pipeline.md); the
+/// workers, the record merger, the sinks and the spool's flusher run on their own threads, so
+/// neither analytics nor export blocks capture.
 public final class AgentAnalytics {
-    public let analyzer: FlowAnalyzer
+    public let analytics: ShardedAnalytics
     public let emitter: RecordEmitter
     public let spool: Spool?
     public let sinks: [any ExportSink]
@@ -23,12 +25,23 @@ public final class AgentAnalytics {
     private var idleSince: Int64 = 0
     /// Announced in `agent_health` (see ``AgentConfig/queryAPIURL``).
     public var queryAPI: String?
-    /// Filled by the owner so `agent_health` reports capture and storage figures.
-    public var healthCounters: (() -> (received: UInt64, dropped: UInt64, storeBytes: UInt64))?
+    /// Filled by the owner so `agent_health` reports capture and storage figures (read on the
+    /// capture thread).
+    public var healthCounters: (() -> (received: UInt64, dropped: UInt64, storeBytes: UInt64))? {
+        didSet {
+            let source = healthCounters
+            analytics.captureFigures = source.map { f in
+                { let c = f(); return CaptureFigures(packetsReceived: c.received, packetsDropped: c.dropped, storeBytes: c.storeBytes) }
+            }
+        }
+    }
 
     /// Builds the chain a configuration describes; `layout` says where record files and the spool go
     /// (`recordsDirectory` overrides the record files' place: `reanalyze` writes elsewhere).
-    public init(config: AgentConfig, layout: StoreLayout, recordsDirectory: String? = nil, logger: Logger) throws {
+    /// `live`: packets come from a live interface, so a worker that falls behind makes analytics
+    /// shed packets (counted) rather than make capture wait; from a file, capture waits.
+    public init(config: AgentConfig, layout: StoreLayout, recordsDirectory: String? = nil, live: Bool = false,
+                logger: Logger) throws {
         self.logger = logger
         let a = config.analytics
         let agentID = config.agentID ?? ProcessInfo.processInfo.hostName
@@ -90,17 +103,27 @@ public final class AgentAnalytics {
         flowConfig.maxFlows = a.maxFlows
         flowConfig.tunnels = a.tunnels
         flowConfig.reassembly = a.reassembly
-        analyzer = FlowAnalyzer(config: flowConfig, sink: emitter)
+        var sharding = ShardedAnalyticsConfig()
+        sharding.workers = a.workers
+        sharding.ringBytes = a.ringBytes
+        sharding.waitWhenFull = !live
+        analytics = ShardedAnalytics(config: sharding, analytics: flowConfig, emitter: emitter)
         queryAPI = config.queryAPIURL
-        emitter.healthSource = { [unowned self] in self.health() }
+        let queryAPI = config.queryAPIURL
+        // Called by the emitter on the merger thread: only the merger's figures are read there.
+        let mergerHealth = analytics.mergerHealth
+        emitter.healthSource = {
+            var h = mergerHealth()
+            h.queryAPI = queryAPI
+            return h
+        }
         for sink in sinks { sink.start() }
     }
 
     /// Analyses one packet (`segmentID` -1 when it was not stored).
     @inline(__always)
     public func packet(_ bytes: UnsafeRawBufferPointer, linkType: UInt32, timestampNanos: Int64, segmentID: Int64) {
-        analyzer.process(packetBytes: bytes, linkType: LinkType(rawValue: linkType), timestampNanos: timestampNanos,
-                         segmentID: segmentID)
+        analytics.packet(bytes, linkType: LinkType(rawValue: linkType), timestampNanos: timestampNanos, segmentID: segmentID)
         lastPacketNanos = timestampNanos
     }
 
@@ -115,33 +138,16 @@ public final class AgentAnalytics {
             return
         }
         let elapsed = now - idleSince
-        if elapsed > 500_000_000 { analyzer.advance(toNanos: lastPacketNanos + elapsed) }
+        if elapsed > 500_000_000 { analytics.advance(toNanos: lastPacketNanos + elapsed) }
     }
 
     /// Ends every flow, writes the final records and stops the sinks after they drained (for up to
     /// `drainSeconds`); what they could not send stays in the spool for the next start.
     public func finish(drainSeconds: Double = 10) {
-        analyzer.finish()
-        emitter.finish()
+        analytics.finish()  // the workers end their flows, the merger writes the last records
         files?.close()
         for sink in sinks { sink.stop(drainSeconds: drainSeconds) }
         spool?.close()
-    }
-
-    private func health() -> AgentHealth {
-        var h = AgentHealth()
-        h.queryAPI = queryAPI
-        let c = analyzer.counters
-        h.flowsActive = UInt64(c.activeFlows)
-        h.flowEvictions = c.flowsEvicted
-        h.anomalies = c.anomalies.reduce(0) { $0 + UInt64($1) }
-        h.reassembly = (analyzer.applicationAnalyzer as? StandardApplicationAnalyzer)?.reassembly
-        if let counters = healthCounters?() {
-            h.packetsReceived = counters.received
-            h.packetsDropped = counters.dropped
-            h.storeBytes = counters.storeBytes
-        }
-        return h
     }
 
     /// Export figures for `status`.
@@ -163,22 +169,38 @@ public struct AnalyticsStatus: Codable, Sendable, Hashable {
     public var flowsEvicted: UInt64
     public var recordsEmitted: UInt64
     public var recordsDropped: UInt64
+    /// Analytics threads.
+    public var workers: Int
+    /// Packets the workers analysed (received = analysed + shed, once the workers caught up).
+    public var packetsAnalysed: UInt64
+    /// Packets analytics did not account for (they were stored), per reason.
+    public var shedRingFull: UInt64
+    public var shedTooLarge: UInt64
+    public var shedFlowBudget: UInt64
 
+    /// As of the merger's last mark (about every 100 ms of packet time).
     public init(_ a: AgentAnalytics) {
-        let c = a.analyzer.counters
-        flowsActive = Int(c.activeFlows)
-        flowsCreated = c.flowsCreated
-        flowsEvicted = c.flowsEvicted
-        let s = a.emitter.stats
-        recordsEmitted = s.emitted.reduce(0, +)
-        recordsDropped = s.dropped.reduce(0, +)
+        let s = a.analytics.snapshot
+        flowsActive = Int(s.flows.activeFlows)
+        flowsCreated = s.flows.flowsCreated
+        flowsEvicted = s.flows.flowsEvicted
+        recordsEmitted = s.emitter.emitted.reduce(0, +)
+        recordsDropped = s.emitter.dropped.reduce(0, +)
+        workers = a.analytics.workerCount
+        packetsAnalysed = s.flows.packets
+        let shed = a.analytics.shed
+        shedRingFull = shed.ringFull
+        shedTooLarge = shed.tooLarge
+        shedFlowBudget = shed.flowBudget
     }
 }
 
 extension PacketPipeline {
     /// The pipeline a configuration describes: prefilter, store, and analytics/export when enabled.
-    public static func open(config: AgentConfig, store: SegmentStore, logger: Logger) throws -> PacketPipeline {
-        let analytics = config.analytics.enabled ? try AgentAnalytics(config: config, layout: store.layout, logger: logger) : nil
+    /// `live`: see ``AgentAnalytics/init(config:layout:recordsDirectory:live:logger:)``.
+    public static func open(config: AgentConfig, store: SegmentStore, live: Bool = false, logger: Logger) throws -> PacketPipeline {
+        let analytics = config.analytics.enabled
+            ? try AgentAnalytics(config: config, layout: store.layout, live: live, logger: logger) : nil
         do {
             let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter, analytics: analytics)
             analytics?.healthCounters = { [unowned pipeline] in

@@ -18,6 +18,8 @@ public struct AgentHealth: Sendable, Hashable {
     public var queryAPI: String?
     /// What the TCP stream reassembly held and gave up, when application analysis runs.
     public var reassembly: StreamReassemblyCounters?
+    /// Packets analytics did not account for, per reason (written as `analytics_shed`).
+    public var shed: AnalyticsShedCounters?
 
     public init() {}
 }

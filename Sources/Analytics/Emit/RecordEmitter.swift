@@ -59,10 +59,18 @@ public final class RecordEmitter: FlowEventSink {
                                   maxServices: config.services.maxServices)
         // The components report through the emitter; `unowned` because the emitter owns them.
         services.onReport = { [unowned self] report in
-            self.emit(.serviceState, ts: report.windowEndNanos, key: report.service.id) { $0.serviceState(report) }
+            let incomplete = self.isIncomplete(report.windowStartNanos, report.windowEndNanos)
+            self.emit(.serviceState, ts: report.windowEndNanos, key: report.service.id) {
+                $0.serviceState(report)
+                if incomplete { $0.writer.field("incomplete", true) }
+            }
         }
         edges.onReport = { [unowned self] report in
-            self.emit(.edge, ts: report.intervalEndNanos, key: report.edge.service.id) { $0.edge(report) }
+            let incomplete = self.isIncomplete(report.intervalStartNanos, report.intervalEndNanos)
+            self.emit(.edge, ts: report.intervalEndNanos, key: report.edge.service.id) {
+                $0.edge(report)
+                if incomplete { $0.writer.field("incomplete", true) }
+            }
         }
     }
 
@@ -140,7 +148,17 @@ public final class RecordEmitter: FlowEventSink {
         stats.servicesOverflow = services.overflowObservations
         stats.edgesOverflow = edges.overflowObservations
         let snapshot = stats
-        emit(.agentHealth, ts: ts, key: config.agentID) { $0.agentHealth(health, emitter: snapshot) }
+        emit(.agentHealth, ts: ts, key: config.agentID) {
+            $0.agentHealth(health, emitter: snapshot)
+            if let shed = health.shed {
+                $0.writer.key("analytics_shed")
+                $0.writer.beginObject()
+                $0.writer.field("ring_full", shed.ringFull)
+                $0.writer.field("too_large", shed.tooLarge)
+                $0.writer.field("flow_budget", shed.flowBudget)
+                $0.writer.endObject()
+            }
+        }
     }
 
     /// Whether a successful transaction is in the deterministic 1-in-`rate` sample: a hash of the
@@ -168,6 +186,26 @@ public final class RecordEmitter: FlowEventSink {
         } else {
             stats.dropped[kind.index] += 1
         }
+    }
+
+    /// Packet-time spans `(from, to]` in which analytics shed packets (most recent last, at most
+    /// 64, merged when they touch): windows and intervals overlapping one are incomplete.
+    private var incompleteSpans: [(from: Int64, to: Int64)] = []
+
+    /// Notes that analytics shed packets between packet times `from` and `to`: the service
+    /// windows and edge intervals overlapping that span get `"incomplete": true`.
+    public func noteIncomplete(from: Int64, to: Int64) {
+        if let last = incompleteSpans.last, from <= last.to {
+            incompleteSpans[incompleteSpans.count - 1].to = max(last.to, to)
+        } else {
+            incompleteSpans.append((from, to))
+            if incompleteSpans.count > 64 { incompleteSpans.removeFirst() }
+        }
+    }
+
+    /// Whether `[start, end)` overlaps a span in which packets were shed.
+    func isIncomplete(_ start: Int64, _ end: Int64) -> Bool {
+        incompleteSpans.contains { $0.from < end && $0.to >= start }
     }
 
     /// Counts a successful transaction a worker left out of the sample.

@@ -23,25 +23,40 @@ public struct AnalyzerShard: Sendable, Hashable {
 public final class FlowBudget: Sendable {
     public let limit: Int
     private let open = Atomic<Int>(0)
+    private let highest = Atomic<Int>(0)
 
     public init(limit: Int) { self.limit = max(1, limit) }
 
     /// Flows open across every worker.
     public var count: Int { open.load(ordering: .relaxed) }
+    /// The most flows open at once so far.
+    public var peak: Int { highest.load(ordering: .relaxed) }
+
+    private func noteCount(_ n: Int) {
+        var seen = highest.load(ordering: .relaxed)
+        while n > seen {
+            let (exchanged, original) = highest.compareExchange(expected: seen, desired: n, ordering: .relaxed)
+            if exchanged { return }
+            seen = original
+        }
+    }
 
     /// Takes one flow from the budget; false when it is spent.
     func take() -> Bool {
         var current = open.load(ordering: .relaxed)
         while current < limit {
             let (exchanged, original) = open.compareExchange(expected: current, desired: current + 1, ordering: .relaxed)
-            if exchanged { return true }
+            if exchanged {
+                noteCount(current + 1)
+                return true
+            }
             current = original
         }
         return false
     }
 
     /// Takes one flow whatever the count (after evicting one to make room).
-    func force() { open.add(1, ordering: .relaxed) }
+    func force() { noteCount(open.add(1, ordering: .relaxed).newValue) }
 
     func give() { open.subtract(1, ordering: .relaxed) }
 }

@@ -1,0 +1,84 @@
+import PacketDecoding
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One analytics worker: a thread that owns a ``FlowAnalyzer`` and drains its ring of packets
+/// and marks. At a mark it moves its clock to the mark's time (timeouts due by then fire) and
+/// closes its batch for the merger.
+final class AnalyticsWorker: @unchecked Sendable {
+    // @unchecked: `analyzer` and `sink` are touched only by the worker thread once it started
+    // (and by the owner after `join()`); `ring` and `outbox` are thread-safe by design.
+    let index: Int
+    let ring: PacketRing
+    let outbox: WorkerOutbox
+    let analyzer: FlowAnalyzer
+    private let sink: WorkerSink
+    private var thread = pthread_t()
+    private var started = false
+
+    init(index: Int, ring: PacketRing, outbox: WorkerOutbox, analyzer: FlowAnalyzer, sink: WorkerSink) {
+        self.index = index
+        self.ring = ring
+        self.outbox = outbox
+        self.analyzer = analyzer
+        self.sink = sink
+    }
+
+    func start() {
+        let me = Unmanaged.passRetained(self).toOpaque()
+        pthread_create(&thread, nil, { raw in
+            guard let raw else { return nil }
+            let worker = Unmanaged<AnalyticsWorker>.fromOpaque(raw).takeRetainedValue()
+            worker.run()
+            return nil
+        }, me)
+        started = true
+    }
+
+    /// Waits for the thread to end (after it received the final mark).
+    func join() {
+        guard started else { return }
+        pthread_join(thread, nil)
+        started = false
+    }
+
+    private func run() {
+        var backoff = Backoff()
+        while true {
+            guard let (tag, payload) = ring.peek() else {
+                backoff.wait()
+                continue
+            }
+            backoff.reset()
+            if tag == RingTag.packet {
+                let entry = payload.load(as: PacketEntry.self)
+                let bytes = UnsafeRawBufferPointer(start: payload + PacketEntry.frameOffset, count: Int(entry.length))
+                analyzer.advance(toNanos: entry.streamNanos)
+                analyzer.process(packetBytes: bytes, linkType: LinkType(rawValue: entry.linkType),
+                                 timestampNanos: entry.timestampNanos, segmentID: entry.segmentID)
+                ring.release()
+            } else if tag == RingTag.decodedPacket {
+                let entry = payload.load(as: PacketEntry.self)
+                let decoded = (payload + PacketEntry.decodedOffset).assumingMemoryBound(to: DecodedPacket.self)
+                let bytes = UnsafeRawBufferPointer(start: payload + PacketEntry.bytesOffset, count: Int(entry.length))
+                analyzer.advance(toNanos: entry.streamNanos)
+                analyzer.process(decoded.pointee, bytes: bytes, timestampNanos: entry.timestampNanos, segmentID: entry.segmentID)
+                decoded.deinitialize(count: 1)
+                ring.release()
+            } else {
+                let mark = payload.load(as: Mark.self)
+                ring.release()
+                analyzer.advance(toNanos: mark.nanos)
+                if mark.isFinal { analyzer.finish() }
+                sink.mark(mark, counters: counters())
+                if mark.isFinal { return }
+            }
+        }
+    }
+
+    private func counters() -> WorkerCounters {
+        WorkerCounters(flows: analyzer.counters,
+                       reassembly: (analyzer.applicationAnalyzer as? StandardApplicationAnalyzer)?.reassembly)
+    }
+}
