@@ -33,14 +33,21 @@ public final class RecordEmitter: FlowEventSink {
     public let seen: ServiceSeenTracker
     /// Called at each `agent_health` interval for the agent's counters; `nil` = zeros.
     public var healthSource: (() -> AgentHealth)?
-    /// Counters reported in `agent_health`.
-    public private(set) var stats = Stats()
+    /// Counters reported in `agent_health` (records of every thread writing through ``writer``).
+    public var stats: Stats {
+        var s = ownStats
+        (s.emitted, s.dropped) = writer.counts
+        return s
+    }
+    private var ownStats = Stats()
     /// The last `seq` assigned (0 before the first record; the first record has seq 1).
-    public private(set) var lastSeq: UInt64 = 0
+    public var lastSeq: UInt64 { writer.lastSeq }
+    /// Numbers every record and hands it to the output; shared with the analytics workers, which
+    /// write their `conn` and `txn` records through it.
+    public let writer: SequencedRecordWriter
     /// Latest packet time seen.
     public private(set) var now: Int64 = .min
 
-    private let output: any RecordOutput
     private let agentClock: () -> Int64
     private var encoder: RecordEncoder
     private var nextHealth: Int64?
@@ -50,7 +57,7 @@ public final class RecordEmitter: FlowEventSink {
     public init(config: RecordEmitterConfig, output: any RecordOutput,
                 agentClock: @escaping () -> Int64 = RecordEmitterConfig.wallClockNanos) {
         self.config = config
-        self.output = output
+        writer = SequencedRecordWriter(output: output, agentID: config.agentID, epoch: config.epoch)
         self.agentClock = agentClock
         encoder = RecordEncoder(agentID: config.agentID, epoch: config.epoch)
         services = ServiceMonitor(config: config.services)
@@ -86,7 +93,7 @@ public final class RecordEmitter: FlowEventSink {
     public func transaction(_ summary: TransactionSummary) {
         let rate = max(1, config.transactionSampleRate)
         if !summary.isError && rate > 1 && !Self.sampled(summary, rate: rate) {
-            stats.transactionsSampledOut += 1
+            ownStats.transactionsSampledOut += 1
             return
         }
         emit(.txn, ts: summary.requestNanos, key: summary.service.id) { $0.txn(summary, sampleRate: summary.isError ? 1 : rate) }
@@ -111,7 +118,7 @@ public final class RecordEmitter: FlowEventSink {
         let second = nanos / 1_000_000_000
         if second != lastFlushSecond {
             lastFlushSecond = second
-            output.flush()
+            writer.flush()
         }
     }
 
@@ -138,15 +145,15 @@ public final class RecordEmitter: FlowEventSink {
     public func finish() {
         edges.finish()
         emitHealth(ts: now == .min ? agentClock() : now)
-        output.flush()
+        writer.flush()
     }
 
     /// Writes an `agent_health` record now, at packet time `ts`.
     public func emitHealth(ts: Int64) {
         let health = healthSource?() ?? AgentHealth()
-        stats.servicesTracked = UInt64(services.serviceCount)
-        stats.servicesOverflow = services.overflowObservations
-        stats.edgesOverflow = edges.overflowObservations
+        ownStats.servicesTracked = UInt64(services.serviceCount)
+        ownStats.servicesOverflow = services.overflowObservations
+        ownStats.edgesOverflow = edges.overflowObservations
         let snapshot = stats
         emit(.agentHealth, ts: ts, key: config.agentID) {
             $0.agentHealth(health, emitter: snapshot)
@@ -175,19 +182,6 @@ public final class RecordEmitter: FlowEventSink {
         return x % UInt64(rate) == 0
     }
 
-    /// Numbers and writes a record whose tail (from `ts` on, line feed included) another thread
-    /// encoded with ``RecordEncoder/beginTail(ts:agentTs:)``: a worker of ``ShardedAnalytics``.
-    public func emit(tail: UnsafeRawBufferPointer, kind: RecordKind, key: String) {
-        lastSeq += 1
-        encoder.head(kind, seq: lastSeq)
-        encoder.writer.bytes.append(contentsOf: tail)
-        if output.write(encoder.writer.bytes, kind: kind, key: key) {
-            stats.emitted[kind.index] += 1
-        } else {
-            stats.dropped[kind.index] += 1
-        }
-    }
-
     /// Packet-time spans `(from, to]` in which analytics shed packets (most recent last, at most
     /// 64, merged when they touch): windows and intervals overlapping one are incomplete.
     private var incompleteSpans: [(from: Int64, to: Int64)] = []
@@ -209,17 +203,12 @@ public final class RecordEmitter: FlowEventSink {
     }
 
     /// Counts a successful transaction a worker left out of the sample.
-    public func noteSampledOut(_ count: UInt64) { stats.transactionsSampledOut += count }
+    public func noteSampledOut(_ count: UInt64) { ownStats.transactionsSampledOut += count }
 
     private func emit(_ kind: RecordKind, ts: Int64, key: String, body: (inout RecordEncoder) -> Void) {
-        lastSeq += 1
-        encoder.begin(kind, seq: lastSeq, ts: ts, agentTs: agentClock())
+        encoder.beginTail(ts: ts, agentTs: agentClock())
         body(&encoder)
         encoder.end()
-        if output.write(encoder.writer.bytes, kind: kind, key: key) {
-            stats.emitted[kind.index] += 1
-        } else {
-            stats.dropped[kind.index] += 1
-        }
+        writer.write(tail: encoder.writer.bytes, kind: kind, key: key)
     }
 }

@@ -3,11 +3,10 @@ import Synchronization
 import Glibc
 #endif
 
-/// The merger thread: numbers and writes the workers' record tails, and feeds the service
-/// monitor, `service_seen` tracker and edge aggregator (inside the ``RecordEmitter`` it owns) with
-/// the workers' observations. Those are applied mark by mark: once every worker has reached a
-/// mark, the observations made before it are sorted by (time, content) and applied, then packet
-/// time moves to the mark. Windows and intervals therefore close on the same inputs whatever the
+/// The merger thread: feeds the service monitor, `service_seen` tracker and edge aggregator
+/// (inside the ``RecordEmitter`` it owns) with the workers' observations, mark by mark: once every
+/// worker has reached a mark, the observations made before it are merged in canonical order, by
+/// (time, content), and applied; then packet time moves to the mark. Windows and intervals therefore close on the same inputs whatever the
 /// number of workers, and their records are equal.
 final class RecordMerger: @unchecked Sendable {
     // @unchecked: `emitter` is touched only by the merger thread once started (and by the owner
@@ -78,66 +77,56 @@ final class RecordMerger: @unchecked Sendable {
 
     private func run() {
         let n = outboxes.count
-        // Batches received and not yet consumed (a worker's batches after its mark wait here).
+        // Batches received and not yet applied, per worker, oldest first.
         var queued = Array(repeating: [WorkerBatch](), count: n)
-        var position = Array(repeating: 0, count: n)
-        var reached: [Mark?] = Array(repeating: nil, count: n)
-        var pending: [ServiceObservation] = []
         var backoff = Backoff()
         while true {
-            var progressed = false
-            for w in 0 ..< n where reached[w] == nil {
-                if position[w] == queued[w].count {
-                    queued[w] = outboxes[w].takeAll()
-                    position[w] = 0
-                }
-                while position[w] < queued[w].count {
-                    let batch = queued[w][position[w]]
-                    position[w] += 1
-                    progressed = true
-                    write(batch)
-                    pending.append(contentsOf: batch.observations)
-                    if let mark = batch.mark {
-                        reached[w] = mark
-                        if let c = batch.counters { workerCounters[w] = c }
-                        break
-                    }
-                }
+            for w in 0 ..< n where queued[w].isEmpty { queued[w] = outboxes[w].takeAll() }
+            guard queued.allSatisfy({ !$0.isEmpty }) else {
+                backoff.wait()
+                continue
             }
-            if reached.allSatisfy({ $0 != nil }), let mark = reached[0] {
-                noteShedding(before: mark)
-                lastMark = mark
-                apply(&pending, upTo: mark)
+            backoff.reset()
+            // Every worker reached the same mark (marks reach every worker in the same order).
+            var runs: [[ServiceObservation]] = []
+            runs.reserveCapacity(n)
+            var mark = queued[0][0].mark
+            for w in 0 ..< n {
+                let batch = queued[w].removeFirst()
+                runs.append(batch.observations)
+                workerCounters[w] = batch.counters
+                if batch.transactionsSampledOut > 0 { emitter.noteSampledOut(batch.transactionsSampledOut) }
+                mark = batch.mark
+            }
+            noteShedding(before: mark)
+            lastMark = mark
+            apply(runs, upTo: mark)
+            publish()
+            if mark.isFinal {
+                emitter.finish()
                 publish()
-                if mark.isFinal {
-                    emitter.finish()
-                    publish()
-                    return
+                return
+            }
+        }
+    }
+
+    /// Applies the observations made before `mark` (each worker's run is already in canonical
+    /// order: they are merged, not sorted), then moves time to the mark.
+    private func apply(_ runs: [[ServiceObservation]], upTo mark: Mark) {
+        if runs.count == 1 {
+            for o in runs[0] { emitter.observe(o) }
+        } else {
+            var heads = Array(repeating: 0, count: runs.count)
+            while true {
+                var best = -1
+                for r in 0 ..< runs.count where heads[r] < runs[r].count {
+                    if best < 0 || ServiceObservation.canonicalOrder(runs[r][heads[r]], runs[best][heads[best]]) { best = r }
                 }
-                for w in 0 ..< n { reached[w] = nil }
-                progressed = true
-            }
-            if progressed { backoff.reset() } else { backoff.wait() }
-        }
-    }
-
-    private func write(_ batch: WorkerBatch) {
-        if batch.transactionsSampledOut > 0 { emitter.noteSampledOut(batch.transactionsSampledOut) }
-        guard !batch.records.isEmpty else { return }
-        batch.bytes.withUnsafeBytes { raw in
-            var start = 0
-            for r in batch.records {
-                emitter.emit(tail: UnsafeRawBufferPointer(rebasing: raw[start ..< r.end]), kind: r.kind, key: r.key)
-                start = r.end
+                if best < 0 { break }
+                emitter.observe(runs[best][heads[best]])
+                heads[best] += 1
             }
         }
-    }
-
-    /// Applies the observations made before `mark` in canonical order, then moves time to it.
-    private func apply(_ pending: inout [ServiceObservation], upTo mark: Mark) {
-        pending.sort(by: ServiceObservation.canonicalOrder)
-        for o in pending { emitter.observe(o) }
-        pending.removeAll(keepingCapacity: true)
         emitter.clock(mark.nanos)
     }
 

@@ -64,7 +64,7 @@ public final class ShardedAnalytics {
             a.shard = AnalyzerShard(index: i, count: n)
             a.reassembly.maxTotalBytes = max(1, analytics.reassembly.maxTotalBytes / n)
             let outbox = WorkerOutbox()
-            let sink = WorkerSink(config: emitter.config, outbox: outbox, agentClock: agentClock)
+            let sink = WorkerSink(config: emitter.config, writer: emitter.writer, outbox: outbox, agentClock: agentClock)
             let analyzer = FlowAnalyzer(config: a, sink: sink, budget: n > 1 ? budget : nil)
             outboxes.append(outbox)
             workers.append(AnalyticsWorker(index: i, ring: PacketRing(bytes: config.ringBytes), outbox: outbox,

@@ -1,30 +1,15 @@
 import Records
 import Synchronization
 
-/// What a worker hands the merger, in order: encoded record tails (`conn`, `txn`), service
-/// observations, and at a mark the worker's counters. Batches, not items, cross threads: one lock
-/// per batch, none per packet.
+/// What a worker hands the merger at each mark: the observations it made since the previous
+/// mark, sorted in canonical order (the merger only merges the workers' runs), what it left out
+/// of the transaction sample, and its counters. One lock per mark, none per packet. (The worker
+/// writes its `conn` and `txn` records itself, through the shared ``SequencedRecordWriter``.)
 struct WorkerBatch: Sendable {
-    struct Record: Sendable {
-        var kind: RecordKind
-        var key: String
-        var end: Int
-    }
-
-    /// Record tails back to back (``RecordEncoder/beginTail(ts:agentTs:)``); record `i` ends at
-    /// `records[i].end`.
-    var bytes: [UInt8] = []
-    var records: [Record] = []
     var observations: [ServiceObservation] = []
     var transactionsSampledOut: UInt64 = 0
-    /// Set on the batch that closes a mark: everything the worker did up to the mark is in this
-    /// batch or the ones before it.
-    var mark: Mark?
-    /// The worker's counters as of the mark.
-    var counters: WorkerCounters?
-
-    var isEmpty: Bool { records.isEmpty && observations.isEmpty && transactionsSampledOut == 0 && mark == nil }
-    var itemCount: Int { records.count + observations.count }
+    var mark: Mark
+    var counters: WorkerCounters
 }
 
 /// A point in the packet stream the dispatcher sends to every worker: packet time is `nanos`
