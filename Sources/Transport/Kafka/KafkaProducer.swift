@@ -19,33 +19,42 @@ final class KafkaProducer {
         var delivered: [Report] = []
         var fatalError: String?
         var lastError: String?
-        /// Whether message opaques point to a payload slot (``produce(topic:key:payload:headers:seq:)``
-        /// with a topic handle) rather than holding the sequence number.
-        let slotOpaques: Bool
-        init(logger: Logger, slotOpaques: Bool) {
+        /// Whether message payloads live in ``PayloadBlock``s (``produce(topic:key:payload:headers:seq:)``
+        /// with a topic handle) rather than in librdkafka's own copies.
+        let payloadBlocks: Bool
+        init(logger: Logger, payloadBlocks: Bool) {
             self.logger = logger
-            self.slotOpaques = slotOpaques
+            self.payloadBlocks = payloadBlocks
         }
     }
 
     /// Copies of payloads that librdkafka points into, without copying them itself, until their
     /// delivery reports: one allocation per 256 KiB of records instead of one a record. (Its own
     /// copy, one allocation of about 1 KiB a message, kept glibc's allocator busy merging freed
-    /// chunks: a quarter of the sink thread's time.) Each message's slot starts with its sequence
-    /// number and its block, so a delivery report finds both from the message opaque. A block
-    /// lives until its last message is reported: ``blockBytes`` is what the sink bounds.
+    /// chunks: a quarter of the sink thread's time.) Blocks are aligned on ``size`` and start
+    /// with a pointer to their object, and every payload starts in a block's first ``size`` bytes,
+    /// so a delivery report finds the block from the payload address alone (the cache line it
+    /// reads is shared by the block's messages; a per-message slot header was a cache miss each).
+    /// A block lives until its last message is reported: ``blockBytes`` is what the sink bounds.
     final class PayloadBlock {
         static let size = 256 << 10
-        static let slotHeader = 16
+        static let header = 16
         let base: UnsafeMutableRawPointer
         let capacity: Int
-        var used = 0
+        var used = header
         /// Messages in this block whose delivery report has not been served yet.
         var outstanding = 0
 
         init(capacity: Int) {
-            base = .allocate(byteCount: capacity, alignment: 16)
+            base = .allocate(byteCount: capacity, alignment: Self.size)
             self.capacity = capacity
+            base.storeBytes(of: Unmanaged.passUnretained(self).toOpaque(), as: UnsafeMutableRawPointer.self)
+        }
+
+        /// The block holding the payload at `address` (one of ours, by construction).
+        static func containing(_ address: UnsafeRawPointer) -> PayloadBlock? {
+            guard let base = UnsafeRawPointer(bitPattern: UInt(bitPattern: address) & ~UInt(size - 1)) else { return nil }
+            return Unmanaged<PayloadBlock>.fromOpaque(base.load(as: UnsafeRawPointer.self)).takeUnretainedValue()
         }
 
         deinit { base.deallocate() }
@@ -68,10 +77,10 @@ final class KafkaProducer {
     private let arguments: UnsafeMutablePointer<rd_kafka_vu_t>
 
     /// Creates a producer with `properties` (librdkafka names, e.g. `bootstrap.servers`).
-    /// `slotOpaques`: the producer sends with ``produce(topic:key:payload:headers:seq:)`` and a
-    /// topic handle (payloads in blocks); otherwise with the copying variants.
-    init(properties: [String: String], logger: Logger, slotOpaques: Bool = false) throws(ExportError) {
-        reports = Reports(logger: logger, slotOpaques: slotOpaques)
+    /// `payloadBlocks`: the producer sends with ``produce(topic:key:payload:headers:seq:)`` and a
+    /// topic handle (payloads in blocks); otherwise with the copying variant.
+    init(properties: [String: String], logger: Logger, payloadBlocks: Bool = false) throws(ExportError) {
+        reports = Reports(logger: logger, payloadBlocks: payloadBlocks)
         guard let conf = rd_kafka_conf_new() else { throw ExportError(.kafka, context: "", "cannot allocate configuration") }
         var errstr = [CChar](repeating: 0, count: 512)
         for (name, value) in properties.sorted(by: { $0.key < $1.key }) {
@@ -83,14 +92,9 @@ final class KafkaProducer {
         rd_kafka_conf_set_dr_msg_cb(conf) { _, message, opaque in
             guard let message, let opaque else { return }
             let reports = Unmanaged<Reports>.fromOpaque(opaque).takeUnretainedValue()
-            let seq: UInt64
-            if reports.slotOpaques {
-                guard let slot = message.pointee._private else { return }
-                seq = slot.load(as: UInt64.self)
-                let block = slot.load(fromByteOffset: 8, as: UnsafeRawPointer.self)
-                Unmanaged<PayloadBlock>.fromOpaque(block).takeUnretainedValue().outstanding -= 1
-            } else {
-                seq = UInt64(UInt(bitPattern: message.pointee._private)) &- 1
+            let seq = UInt64(UInt(bitPattern: message.pointee._private)) &- 1
+            if reports.payloadBlocks, let payload = message.pointee.payload {
+                PayloadBlock.containing(payload)?.outstanding -= 1
             }
             let err = message.pointee.err
             reports.delivered.append(Report(
@@ -190,24 +194,24 @@ final class KafkaProducer {
 
     /// Queues one message whose payload is copied into a block (not by librdkafka) and whose
     /// headers are a copy of `headers`; `seq` comes back in its delivery report. Needs a producer
-    /// made with `slotOpaques`; `topic` from ``topic(named:)``.
+    /// made with `payloadBlocks`; `topic` from ``topic(named:)``.
     func produce(topic: OpaquePointer?, key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer,
                  headers: HeaderList, seq: UInt64) -> ProduceResult {
-        guard reports.slotOpaques, let topic else { return .failed("no topic handle") }
-        let slotSize = (PayloadBlock.slotHeader + payload.count + 15) & ~15
+        guard reports.payloadBlocks, let topic else { return .failed("no topic handle") }
+        // At least 8 bytes, so that even an empty payload starts inside its block.
+        let slotSize = max(8, (payload.count + 7) & ~7)
         let block: PayloadBlock
         if let current = blocks.last, current.capacity - current.used >= slotSize {
             block = current
         } else {
-            block = slotSize <= PayloadBlock.size ? spareBlocks.popLast() ?? PayloadBlock(capacity: PayloadBlock.size)
-                : PayloadBlock(capacity: slotSize)
+            // A payload larger than a block gets one of its own, starting right after the header.
+            block = PayloadBlock.header + slotSize <= PayloadBlock.size
+                ? spareBlocks.popLast() ?? PayloadBlock(capacity: PayloadBlock.size)
+                : PayloadBlock(capacity: PayloadBlock.header + slotSize)
             blocks.append(block)
             blockBytes += block.capacity
         }
-        let slot = block.base + block.used
-        slot.storeBytes(of: seq, as: UInt64.self)
-        slot.storeBytes(of: Unmanaged.passUnretained(block).toOpaque(), toByteOffset: 8, as: UnsafeMutableRawPointer.self)
-        let body = slot + PayloadBlock.slotHeader
+        let body = block.base + block.used
         if let source = payload.baseAddress { body.copyMemory(from: source, byteCount: payload.count) }
         let list = rd_kafka_headers_copy(headers.list)
         arguments[0].u.rkt = topic
@@ -216,7 +220,7 @@ final class KafkaProducer {
         arguments[2].u.mem.ptr = UnsafeMutableRawPointer(mutating: key.baseAddress)
         arguments[2].u.mem.size = key.count
         arguments[4].u.headers = list
-        arguments[5].u.ptr = slot
+        arguments[5].u.ptr = UnsafeMutableRawPointer(bitPattern: UInt(seq &+ 1))
         if let error = rd_kafka_produceva(handle, arguments, 6) {
             let code = rd_kafka_error_code(error)
             let text = String(cString: rd_kafka_error_string(error))
@@ -254,7 +258,7 @@ final class KafkaProducer {
             }
             blockBytes -= block.capacity
             if block.capacity == PayloadBlock.size && spareBlocks.count < 8 {
-                block.used = 0
+                block.used = PayloadBlock.header
                 spareBlocks.append(block)
             }
         }

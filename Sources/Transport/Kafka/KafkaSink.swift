@@ -64,7 +64,7 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             if requested && (pastDeadline || (window.isEmpty && spool.stats().pending[name] == 0)) { break }
             if producer == nil {
                 do throws(ExportError) {
-                    producer = try KafkaProducer(properties: config.effectiveProperties, logger: logger, slotOpaques: true)
+                    producer = try KafkaProducer(properties: config.effectiveProperties, logger: logger, payloadBlocks: true)
                 } catch {
                     note(error: error.description)
                     Thread.sleep(forTimeInterval: 1)
