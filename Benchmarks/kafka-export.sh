@@ -17,7 +17,7 @@ fi
 command -v kcat >/dev/null || { echo "kcat is needed (apt-get install -y kcat)" >&2; exit 1; }
 RUNS=${RUNS:-5}; RECORDS=${RECORDS:-500000}; PARTITIONS=${PARTITIONS:-3}
 KCAT_OPTS=${KCAT_OPTS:--X enable.idempotence=true -X acks=all -X compression.type=lz4 -X linger.ms=50}
-SINK_OPTS=${SINK_OPTS:-}   # e.g. "--set linger.ms=5": librdkafka overrides for the sink
+SINK_OPTS=${SINK_OPTS:-}   # e.g. "--set linger.ms=5" (librdkafka overrides) or "--topic vigie.all" (one topic, as kcat)
 PCAP=${KAFKA_PCAP:-$WORK/kafka-export.pcap}
 DIR="$WORK/kafka-export"; mkdir -p "$DIR"
 RECFILE="$DIR/records-$RECORDS.tsv"
@@ -38,7 +38,8 @@ start_mock() {
   local file="$DIR/bootstrap" args=()
   rm -f "$file"
   for t in $TOPICS; do args+=(--topic "vigie.$t:$PARTITIONS"); done
-  "$BIN/vigie-kafka-mock" --bootstrap-file "$file" "${args[@]}" --topic "kcat.bench:$PARTITIONS" >/dev/null 2>"$DIR/mock.log" &
+  "$BIN/vigie-kafka-mock" --bootstrap-file "$file" "${args[@]}" --topic "vigie.all:$PARTITIONS" --topic "kcat.bench:$PARTITIONS" \
+    >/dev/null 2>"$DIR/mock.log" &
   MOCK_PID=$!
   for _ in $(seq 400); do [ -s "$file" ] && break; sleep 0.05; done
   BOOT=$(cat "$file")
@@ -68,13 +69,15 @@ vigie_run() {
   awk '/^result/ { for (i = 2; i <= NF; i++) if ($i ~ /^rate=/) print substr($i, 6) }' "$out"
 }
 
-# kcat_run -> records/s (kcat exits once every message is delivered)
+# kcat_run -> records/s (kcat exits once every message is delivered); its CPU seconds in $DIR/kcat.cpu
 kcat_run() {
   local t0 t1
   t0=$(now)
   # shellcheck disable=SC2086
-  kcat -P -b "$BOOT" -t kcat.bench -K $'\t' -H vigie-schema=1 -H content-type=application/json $KCAT_OPTS -l "$RECFILE"
+  /usr/bin/time -f "%U %S" -o "$DIR/kcat.time" \
+    kcat -P -b "$BOOT" -t kcat.bench -K $'\t' -H vigie-schema=1 -H content-type=application/json $KCAT_OPTS -l "$RECFILE"
   t1=$(now)
+  awk '{print $1 + $2}' "$DIR/kcat.time" > "$DIR/kcat.cpu"
   awk -v n="$RECORDS" -v a="$t0" -v b="$t1" 'BEGIN { printf "%d\n", n / (b - a) }'
 }
 
@@ -82,13 +85,16 @@ kcat_run() {
 for i in $(seq "$RUNS"); do
   start_mock
   if [ $((i % 2)) = 1 ]; then v=$(vigie_run); k=$(kcat_run); order="vigie first"; else k=$(kcat_run); v=$(vigie_run); order="kcat first"; fi
-  got_v=$(count $(for t in $TOPICS; do echo "vigie.$t"; done)); got_k=$(count kcat.bench)
+  got_v=$(count $(for t in $TOPICS all; do echo "vigie.$t"; done)); got_k=$(count kcat.bench)
+  cpu_v=$(awk '/^result/ { for (i = 2; i <= NF; i++) if ($i ~ /^cpu=/) print substr($i, 5) }' "$DIR/vigie.out"); cpu_k=$(cat "$DIR/kcat.cpu")
   rss=$(awk '/VmRSS/ {print int($2 / 1024)}' "/proc/$MOCK_PID/status")
   stop_mock
   [ "$got_v" = "$RECORDS" ] && [ "$got_k" = "$RECORDS" ] || { echo "run $i: count mismatch: vigie $got_v, kcat $got_k, expected $RECORDS" >&2; exit 1; }
-  echo "$v $k" >> "$DIR/pairs"
+  echo "$v $k $cpu_v $cpu_k" >> "$DIR/pairs"
   echo "run $i ($order): vigie $v records/s, kcat $k records/s, vigie/kcat $(awk -v a="$v" -v b="$k" 'BEGIN {printf "%.2f", a / b}');" \
-       "on the cluster: $got_v + $got_k messages; mock RSS $rss MiB"
+       "CPU s vigie $cpu_v, kcat $cpu_k; on the cluster: $got_v + $got_k messages; mock RSS $rss MiB"
 done
 echo "vigie median $(cut -d' ' -f1 "$DIR/pairs" | median) records/s, kcat median $(cut -d' ' -f2 "$DIR/pairs" | median) records/s," \
      "median paired ratio vigie/kcat $(awk '{printf "%.3f\n", $1 / $2}' "$DIR/pairs" | median) (target: vigie >= 300000 records/s)"
+echo "CPU seconds for $RECORDS records (whole process, a figure less moved by other load): vigie median $(cut -d' ' -f3 "$DIR/pairs" | median)," \
+     "kcat median $(cut -d' ' -f4 "$DIR/pairs" | median)"

@@ -27,6 +27,7 @@ struct KafkaExportBench: ParsableCommand {
     @Option(help: "Spool directory (emptied first).") var spool = "/tmp/vigie-bench/kafka-spool"
     @Option(name: .customLong("set"), help: "librdkafka property NAME=VALUE for the sink (repeatable).")
     var properties: [String] = []
+    @Option(help: "Send every kind to this one topic (as kcat does) instead of one topic per kind.") var topic: String?
     @Option(help: "Give up after this many seconds.") var timeout = 300.0
 
     struct BenchError: Error, CustomStringConvertible {
@@ -65,6 +66,7 @@ struct KafkaExportBench: ParsableCommand {
         print("spooled \(lines.count) records (\(payloadBytes) payload bytes, \(spooled.segments) segments) in \(fmt(monotonicSeconds() - appendStart)) s")
 
         var sinkConfig = KafkaSinkConfig(bootstrapServers: bootstrap)
+        if let topic { for kind in RecordKind.allCases { sinkConfig.topics[kind.name] = topic } }
         for property in properties {
             let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw BenchError("--set needs NAME=VALUE, got \(property)") }
