@@ -151,11 +151,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // Benchmarks of the analytics engine: decode + flow tracking speed, flow-table memory.
+        // Benchmarks of the analytics engine (decode + flow tracking speed, flow-table memory) and of
+        // the Kafka export (spool -> KafkaSink -> mock cluster).
         .executableTarget(
             name: "VigieBench",
             dependencies: [
-                "Analytics", "Indexer", "PcapFormat", "PacketDecoding", "Records",
+                "Analytics", "Indexer", "PcapFormat", "PacketDecoding", "Records", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

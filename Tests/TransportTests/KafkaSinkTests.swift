@@ -66,6 +66,47 @@ struct KafkaSinkTests {
         #expect(sink.stats().delivered == 3000)
     }
 
+    /// The sink copies payloads into the producer's blocks and librdkafka points into them until
+    /// their delivery reports: payloads of many sizes, up to and past a block's, must arrive byte
+    /// for byte, each key's records in spool order.
+    @Test("payloads of every size, past a block's included, arrive intact and in order per key")
+    func payloadBlocks() throws {
+        let mock = try KafkaMockProcess(topics: ["vigie.txn:2"])
+        defer { mock.stop() }
+        let dir = Support.temporaryDirectory("kafka-blocks")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let spool = try makeSpool(dir)
+        let sink = try KafkaSink(config: KafkaSinkConfig(bootstrapServers: mock.bootstrap), spool: spool, logger: Support.logger)
+        sink.start()
+        let block = KafkaProducer.PayloadBlock.size
+        let pads = (0..<600).map { ($0 * 37) % 3000 } + [block - 60, block - 16, block + 1000]
+        var expected: [Int: String] = [:]
+        for (i, pad) in pads.enumerated() {
+            let payload = "{\"seq\":\(i),\"pad\":\"" + String(repeating: "x", count: pad) + "\"}"
+            expected[i] = payload
+            #expect(spool.append(kind: .txn, key: "svc-\(i % 3)", payload: Array(payload.utf8)))
+        }
+        #expect(Self.waitDelivered(sink, spool, timeout: 30))
+        sink.stop(drainSeconds: 5)
+        spool.close()
+        var lastSeq: [String: Int] = [:]
+        var seen = Set<Int>()
+        for line in try mock.consume(topic: "vigie.txn") {
+            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let seq = Int(parts[1].dropFirst(7).prefix { $0.isNumber }) else {
+                Issue.record("unexpected message \(line.prefix(80))")
+                continue
+            }
+            #expect(parts[1] == expected[seq], "payload of record \(seq) differs")
+            #expect(parts[0] == "svc-\(seq % 3)")
+            #expect(seq > lastSeq[parts[0], default: -1], "record \(seq) of \(parts[0]) out of order")
+            lastSeq[parts[0]] = seq
+            seen.insert(seq)
+        }
+        #expect(seen == Set(0..<pads.count))
+        #expect(sink.stats().delivered == UInt64(pads.count))
+    }
+
     /// A broker outage longer than librdkafka's message timeout: messages expire in the client,
     /// the sink replays them from the spool, and every record arrives once the brokers are back.
     @Test("a 30 s broker outage loses nothing")

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Records
 
 /// Drains the spool into Kafka. Its thread reads records from the spool, produces them (the
 /// family's topic, the service id as key, kind/schema headers), serves delivery reports, and
@@ -35,16 +36,36 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
 
     public func stats() -> SinkStats { runState.snapshot(pending: spool.stats().pending[name] ?? 0) }
 
+    /// Most messages handed to librdkafka and not yet reported (queued, in flight, or reported but
+    /// not yet served): bounds the client's memory, well under `queue.buffering.max.messages`.
+    static let maxOutstanding = 50_000
+    /// Most bytes of payload blocks (copies of the payloads librdkafka points into until reported;
+    /// a block is held by its last unreported message, so a stalled partition holds more than its
+    /// own messages): bounds memory when one partition stalls and the others keep delivering.
+    static let maxBlockBytes = 128 << 20
+    /// Records read from the spool at a time.
+    static let readBatch = 5_000
+
+    private static func hasRoom(_ kafka: KafkaProducer) -> Bool {
+        kafka.outstanding < maxOutstanding && kafka.blockBytes < maxBlockBytes
+    }
+
     private func run() {
         let reader = spool.reader(for: name)
         var window = DeliveryWindow(start: reader.position)
         var producer: KafkaProducer?
-        let headersBase = [("vigie-schema", "1"), ("content-type", "application/json")]
+        // Per kind, built once: the topic and the header list each message gets a copy of.
+        let topics = RecordKind.allCases.map { config.topic(for: $0) }
+        let headerTemplates = RecordKind.allCases.map {
+            KafkaProducer.HeaderList([("vigie-schema", "1"), ("content-type", "application/json"), ("vigie-kind", $0.name)])
+        }
         while true {
             let (requested, pastDeadline) = runState.stopping
             if requested && (pastDeadline || (window.isEmpty && spool.stats().pending[name] == 0)) { break }
             if producer == nil {
-                do throws(ExportError) { producer = try KafkaProducer(properties: config.effectiveProperties, logger: logger) } catch {
+                do throws(ExportError) {
+                    producer = try KafkaProducer(properties: config.effectiveProperties, logger: logger, payloadBlocks: true)
+                } catch {
                     note(error: error.description)
                     Thread.sleep(forTimeInterval: 1)
                     continue
@@ -52,14 +73,15 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             }
             guard let kafka = producer else { continue }
             // Produce what the spool has, keeping librdkafka's queue bounded.
-            if kafka.outstanding < 50_000 {
-                for record in reader.next(limit: 2_000, waitSeconds: window.isEmpty ? 0.2 : 0) {
-                    var headers = headersBase
-                    headers.append(("vigie-kind", record.kind.name))
+            var read = 0
+            if Self.hasRoom(kafka) {
+                let topicHandles = topics.map { kafka.topic(named: $0) }
+                // Straight from the reader's buffer into the producer's payload blocks.
+                read = reader.forEachNext(limit: Self.readBatch, waitSeconds: window.isEmpty ? 0.2 : 0) { record in
                     var sent = false
                     while !sent {
-                        switch kafka.produce(topic: config.topic(for: record.kind), key: record.key, payload: record.payload,
-                                             headers: headers, seq: record.seq) {
+                        switch kafka.produce(topic: topicHandles[record.kind.index], key: record.key, payload: record.payload,
+                                             headers: headerTemplates[record.kind.index], seq: record.seq) {
                         case .queued: sent = true
                         case .queueFull: kafka.poll(timeoutMs: 50)
                         case .failed(let why):
@@ -70,7 +92,11 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
                     window.sent(record.seq)
                 }
             }
-            kafka.poll(timeoutMs: window.isEmpty ? 0 : 20)
+            // Wait for reports only when there is nothing to send: the spool is drained, or the
+            // queue is at its bound. While records remain, serve what has come in and read on
+            // (waiting here each round capped the sink at one read batch per wait).
+            let busy = read > 0 && Self.hasRoom(kafka)
+            kafka.poll(timeoutMs: window.isEmpty || busy ? 0 : 20)
             // Delivery reports.
             var failedFrom: UInt64?
             var delivered: UInt64 = 0
@@ -84,9 +110,11 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             }
             kafka.reports.delivered.removeAll(keepingCapacity: true)
             if let confirmed = window.advance() { spool.acknowledge(sink: name, upTo: confirmed) }
-            runState.update {
-                $0.delivered &+= delivered
-                if delivered > 0 { $0.lastError = nil }
+            if delivered > 0 {
+                runState.update {
+                    $0.delivered &+= delivered
+                    $0.lastError = nil
+                }
             }
             if let fatal = kafka.reports.fatalError {
                 logger.error("Kafka producer fatal error; rebuilding it and replaying from the spool",

@@ -66,10 +66,19 @@ enum SpoolFormat {
         T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 
+    /// A record found in a buffer: its numbers, and where its key and payload lie in that buffer
+    /// (nothing copied: a sink hands them straight to its client).
+    struct RecordView {
+        var seq: UInt64
+        var kind: RecordKind
+        var key: Range<Int>
+        var payload: Range<Int>
+    }
+
     /// What `parse` found at an offset.
     enum Parsed {
         /// A whole, valid record and its total framed length.
-        case record(SpoolRecord, length: Int)
+        case record(RecordView, length: Int)
         /// Not enough bytes for a whole record (a tail still being written, or torn by a crash).
         case incomplete
         /// Not a valid record here (bad magic, absurd length or CRC mismatch).
@@ -88,10 +97,10 @@ enum SpoolFormat {
         guard CRC32.checksum(body) == loadLE(bytes, offset + 8, as: UInt32.self) else { return .damaged }
         let keyLength = Int(loadLE(body, 10, as: UInt16.self))
         guard let kind = RecordKind(spoolCode: body[8]), bodyFixedSize + keyLength <= bodyLength else { return .damaged }
-        let record = SpoolRecord(
-            seq: loadLE(body, 0, as: UInt64.self), kind: kind,
-            key: Array(body[bodyFixedSize..<(bodyFixedSize + keyLength)]),
-            payload: Array(body[(bodyFixedSize + keyLength)...]))
+        let keyStart = offset + recordHeaderSize + bodyFixedSize
+        let end = offset + recordHeaderSize + bodyLength
+        let record = RecordView(seq: loadLE(body, 0, as: UInt64.self), kind: kind,
+                                key: keyStart..<(keyStart + keyLength), payload: (keyStart + keyLength)..<end)
         return .record(record, length: recordHeaderSize + bodyLength)
     }
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Records
 import SystemIO
 
 /// Reads one sink's records back from the spool, in sequence order, from its cursor on. Owned by
@@ -33,36 +34,62 @@ public final class SpoolReader {
     /// Up to `limit` records from the current position, waiting up to `waitSeconds` when none is
     /// durable yet. An empty result means nothing new (yet).
     public func next(limit: Int, waitSeconds: Double) -> [SpoolRecord] {
-        let (durable, segments) = spool.waitForData(after: position, seconds: waitSeconds)
         var out: [SpoolRecord] = []
-        guard position < durable, !segments.isEmpty else { return out }
-        if fd < 0 || !segments.contains(where: { $0.firstSeq == segmentFirstSeq }) {
-            guard openSegment(containing: position, segments) else { return out }
+        forEachNext(limit: limit, waitSeconds: waitSeconds) { record in
+            out.append(SpoolRecord(seq: record.seq, kind: record.kind, key: Array(record.key), payload: Array(record.payload)))
         }
-        while out.count < limit && position < durable {
+        return out
+    }
+
+    /// One record as ``forEachNext(limit:waitSeconds:_:)`` shows it: `key` and `payload` point into
+    /// the reader's buffer and are valid only during that call.
+    public struct RecordView {
+        public var seq: UInt64
+        public var kind: RecordKind
+        public var key: UnsafeRawBufferPointer
+        public var payload: UnsafeRawBufferPointer
+    }
+
+    /// Hands up to `limit` records from the current position to `body`, in order, without copying
+    /// them (the Kafka sink's path: two allocations a record fewer than ``next(limit:waitSeconds:)``);
+    /// waits up to `waitSeconds` when none is durable yet. Returns how many; `body` must not use
+    /// the reader.
+    @discardableResult
+    public func forEachNext(limit: Int, waitSeconds: Double, _ body: (RecordView) -> Void) -> Int {
+        let (durable, segments) = spool.waitForData(after: position, seconds: waitSeconds)
+        var count = 0
+        guard position < durable, !segments.isEmpty else { return count }
+        if fd < 0 || !segments.contains(where: { $0.firstSeq == segmentFirstSeq }) {
+            guard openSegment(containing: position, segments) else { return count }
+        }
+        while count < limit && position < durable {
             let parsed = buffer.withUnsafeBytes { SpoolFormat.parse($0, at: bufferStart) }
             switch parsed {
             case .record(let record, let length):
-                if record.seq >= durable { return out }
+                if record.seq >= durable { return count }
                 bufferStart += length
                 if record.seq >= position {
                     position = record.seq &+ 1
-                    out.append(record)
+                    buffer.withUnsafeBytes { raw in
+                        body(RecordView(seq: record.seq, kind: record.kind, key: UnsafeRawBufferPointer(rebasing: raw[record.key]),
+                                        payload: UnsafeRawBufferPointer(rebasing: raw[record.payload])))
+                    }
+                    count += 1
                 }
             case .incomplete:
                 if readMore() { continue }
                 // End of this file: move on if a later segment exists, else wait for more.
-                guard let next = segments.first(where: { $0.firstSeq > segmentFirstSeq }) else { return out }
+                guard let next = segments.first(where: { $0.firstSeq > segmentFirstSeq }) else { return count }
                 if buffer.count > bufferStart { spool.noteCorrupt() }  // a torn record at a sealed segment's end
                 position = max(position, next.firstSeq)
-                guard openSegment(containing: position, segments) else { return out }
+                guard openSegment(containing: position, segments) else { return count }
             case .damaged:
                 spool.noteCorrupt()
                 let resumed = buffer.withUnsafeBytes { SpoolFormat.resync($0, from: bufferStart + 1) }
                 bufferStart = resumed ?? max(bufferStart, buffer.count - 3)
             }
         }
-        return out
+        return count
     }
 
     private func openSegment(containing seq: UInt64, _ segments: [SpoolSegments.Segment]) -> Bool {
