@@ -49,6 +49,9 @@ public final class EdgeAggregator {
 
     /// Packet time is now `nanos`: reports the open interval if it has ended.
     public func advance(to nanos: Int64) {
+        // A time within one interval of the smallest Int64 is no packet time (and its interval
+        // start would not be representable).
+        guard nanos >= Int64.min + 2 * intervalNanos else { return }
         guard let start = intervalStart else {
             intervalStart = nanos - ((nanos % intervalNanos) + intervalNanos) % intervalNanos
             return

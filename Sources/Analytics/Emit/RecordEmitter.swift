@@ -107,7 +107,7 @@ public final class RecordEmitter: FlowEventSink {
             emit(.serviceSeen, ts: announcement.nanos, key: announcement.service.id) { $0.serviceSeen(announcement) }
         }
         services.observe(observation)
-        edges.observe(observation)
+        if aggregatesEdges { edges.observe(observation) }
     }
 
     /// Advances packet time: closes windows and intervals, writes `agent_health` when due, and
@@ -126,7 +126,7 @@ public final class RecordEmitter: FlowEventSink {
         guard nanos > now else { return }
         now = nanos
         services.advance(to: nanos)
-        edges.advance(to: nanos)
+        if aggregatesEdges { edges.advance(to: nanos) }
         let interval = config.healthIntervalNanos
         if let due = nextHealth {
             if nanos >= due {
@@ -143,7 +143,7 @@ public final class RecordEmitter: FlowEventSink {
     /// Reports the open edge interval and a final `agent_health` (agent shutdown). The output is
     /// flushed, not closed: its owner closes it.
     public func finish() {
-        edges.finish()
+        if aggregatesEdges { edges.finish() }
         emitHealth(ts: now == .min ? agentClock() : now)
         writer.flush()
     }
@@ -153,7 +153,7 @@ public final class RecordEmitter: FlowEventSink {
         let health = healthSource?() ?? AgentHealth()
         ownStats.servicesTracked = UInt64(services.serviceCount)
         ownStats.servicesOverflow = services.overflowObservations
-        ownStats.edgesOverflow = edges.overflowObservations
+        ownStats.edgesOverflow = edges.overflowObservations + workerEdgesOverflow
         let snapshot = stats
         emit(.agentHealth, ts: ts, key: config.agentID) {
             $0.agentHealth(health, emitter: snapshot)
@@ -182,25 +182,20 @@ public final class RecordEmitter: FlowEventSink {
         return x % UInt64(rate) == 0
     }
 
-    /// Packet-time spans `(from, to]` in which analytics shed packets (most recent last, at most
-    /// 64, merged when they touch): windows and intervals overlapping one are incomplete.
-    private var incompleteSpans: [(from: Int64, to: Int64)] = []
+    private var incompleteSpans = IncompleteSpans()
 
     /// Notes that analytics shed packets between packet times `from` and `to`: the service
     /// windows and edge intervals overlapping that span get `"incomplete": true`.
-    public func noteIncomplete(from: Int64, to: Int64) {
-        if let last = incompleteSpans.last, from <= last.to {
-            incompleteSpans[incompleteSpans.count - 1].to = max(last.to, to)
-        } else {
-            incompleteSpans.append((from, to))
-            if incompleteSpans.count > 64 { incompleteSpans.removeFirst() }
-        }
-    }
+    public func noteIncomplete(from: Int64, to: Int64) { incompleteSpans.note(from: from, to: to) }
 
-    /// Whether `[start, end)` overlaps a span in which packets were shed.
-    func isIncomplete(_ start: Int64, _ end: Int64) -> Bool {
-        incompleteSpans.contains { $0.from < end && $0.to >= start }
-    }
+    func isIncomplete(_ start: Int64, _ end: Int64) -> Bool { incompleteSpans.overlap(start, end) }
+
+    /// Whether this emitter aggregates edges itself. The sharded analytics turns it off: each
+    /// worker aggregates the edges of its own flows (an edge's flows all land on one worker) and
+    /// writes their records, so the merger does not.
+    public var aggregatesEdges = true
+    /// Observations the workers' edge aggregators dropped at their bounds (for `agent_health`).
+    public var workerEdgesOverflow: UInt64 = 0
 
     /// Counts a successful transaction a worker left out of the sample.
     public func noteSampledOut(_ count: UInt64) { ownStats.transactionsSampledOut += count }

@@ -100,6 +100,7 @@ final class RecordMerger: @unchecked Sendable {
             }
             noteShedding(before: mark)
             lastMark = mark
+            emitter.workerEdgesOverflow = WorkerCounters.sum(workerCounters).edgesOverflow
             apply(runs, upTo: mark)
             publish()
             if mark.isFinal {

@@ -7,12 +7,14 @@ import Synchronization
 /// picks its worker by ``ShardKey`` (both directions and every fragment of a flow go to the same
 /// worker; fragmented tunnel packets are reassembled here first so their inner flow is known),
 /// and copies the packet with its decoded form into that worker's ``PacketRing``. Each worker owns
-/// a ``FlowAnalyzer`` and encodes its `conn` and `txn` records; the ``RecordMerger`` thread numbers
-/// and writes them and runs the service, `service_seen` and edge aggregation on the workers'
-/// observations, in a canonical order mark by mark. The records are the same for any number of
+/// a ``FlowAnalyzer``, writes its `conn` and `txn` records and aggregates the edges of its flows
+/// (every flow of an edge is on one worker); the ``RecordMerger`` thread runs the service and
+/// `service_seen` tracking on the workers' observations, in a canonical order mark by mark. Every
+/// record is numbered by one ``SequencedRecordWriter``. The records are the same for any number of
 /// workers, apart from their order, `seq`, `uid` and `agent_ts` (see docs/pipeline.md).
 ///
-/// The flow-table limit is shared (``FlowBudget``); the reassembly byte cap is split evenly.
+/// The flow-table limit is shared (``FlowBudget``); the reassembly byte cap and the edge bound are
+/// split evenly.
 public final class ShardedAnalytics {
     /// Why the capture thread did not hand a packet to analytics.
     public struct Counters: Sendable, Hashable {
@@ -64,7 +66,8 @@ public final class ShardedAnalytics {
             a.shard = AnalyzerShard(index: i, count: n)
             a.reassembly.maxTotalBytes = max(1, analytics.reassembly.maxTotalBytes / n)
             let outbox = WorkerOutbox()
-            let sink = WorkerSink(config: emitter.config, writer: emitter.writer, outbox: outbox, agentClock: agentClock)
+            let sink = WorkerSink(config: emitter.config, writer: emitter.writer, outbox: outbox,
+                                  maxEdges: max(1, emitter.config.maxEdges / n), agentClock: agentClock)
             let analyzer = FlowAnalyzer(config: a, sink: sink, budget: n > 1 ? budget : nil)
             outboxes.append(outbox)
             workers.append(AnalyticsWorker(index: i, ring: PacketRing(bytes: config.ringBytes), outbox: outbox,
@@ -77,6 +80,8 @@ public final class ShardedAnalytics {
         limits.timeoutNanos = analytics.fragmentTimeoutNanos
         tunnelReassembler = TunnelFragmentReassembler(limits: limits)
         counters.perWorker = Array(repeating: 0, count: n)
+        // Edges are aggregated by the workers (WorkerSink), not by the merger's emitter.
+        emitter.aggregatesEdges = false
         // `agent_health` from the merger's figures, unless the owner provides its own.
         if emitter.healthSource == nil { emitter.healthSource = mergerHealth }
         if !config.startsSuspended { start() }

@@ -30,6 +30,8 @@ struct Mark: Sendable, Hashable {
 struct WorkerCounters: Sendable {
     var flows = FlowCounters()
     var reassembly: StreamReassemblyCounters?
+    /// Observations the worker's edge aggregator dropped at its bound.
+    var edgesOverflow: UInt64 = 0
 }
 
 /// The queue of batches from one worker to the merger.

@@ -5,6 +5,7 @@ extension WorkerCounters {
         var total = WorkerCounters()
         for c in all {
             total.flows.add(c.flows)
+            total.edgesOverflow &+= c.edgesOverflow
             if let r = c.reassembly {
                 var t = total.reassembly ?? StreamReassemblyCounters()
                 t.add(r)

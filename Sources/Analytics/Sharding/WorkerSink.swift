@@ -3,8 +3,13 @@ import Records
 /// The ``FlowEventSink`` of one worker's analyzer: encodes `conn` and `txn` records where they
 /// arise (the costly part of records, spread over the workers) and writes them through the shared
 /// ``SequencedRecordWriter``; keeps the observations of the current mark interval for the merger.
-/// `txn` sampling is decided here with the same deterministic rule as ``RecordEmitter``. Owned by
-/// the worker thread.
+/// `txn` sampling is decided here with the same deterministic rule as ``RecordEmitter``.
+///
+/// It also aggregates the **edges** of its flows and writes their records: every flow of an edge
+/// (one client, one service) lands on this worker, since the shard key is the address pair. The
+/// aggregator gets this worker's observations in the merger's order (canonical, mark by mark) and
+/// moves to each mark's time as the merger does, so an edge's intervals hold what they would with
+/// one analyzer. Owned by the worker thread.
 final class WorkerSink: FlowEventSink {
     private let config: RecordEmitterConfig
     private let writer: SequencedRecordWriter
@@ -13,13 +18,28 @@ final class WorkerSink: FlowEventSink {
     private var encoder: RecordEncoder
     private var observations: [ServiceObservation] = []
     private var sampledOut: UInt64 = 0
+    let edges: EdgeAggregator
+    private var incomplete = IncompleteSpans()
+    private var lastMark: Mark?
 
-    init(config: RecordEmitterConfig, writer: SequencedRecordWriter, outbox: WorkerOutbox, agentClock: @escaping () -> Int64) {
+    /// `maxEdges`: this worker's share of the edge bound.
+    init(config: RecordEmitterConfig, writer: SequencedRecordWriter, outbox: WorkerOutbox, maxEdges: Int,
+         agentClock: @escaping () -> Int64) {
         self.config = config
         self.writer = writer
         self.outbox = outbox
         self.agentClock = agentClock
         encoder = RecordEncoder(agentID: config.agentID, epoch: config.epoch)
+        edges = EdgeAggregator(intervalNanos: config.edgeIntervalNanos, maxEdges: maxEdges)
+        edges.onReport = { [unowned self] report in self.writeEdge(report) }
+    }
+
+    private func writeEdge(_ report: EdgeReport) {
+        encoder.beginTail(ts: report.intervalEndNanos, agentTs: agentClock())
+        encoder.edge(report)
+        if incomplete.overlap(report.intervalStartNanos, report.intervalEndNanos) { encoder.writer.field("incomplete", true) }
+        encoder.end()
+        writer.write(tail: encoder.writer.bytes, kind: .edge, key: report.edge.service.id)
     }
 
     func connection(_ summary: ConnSummary) {
@@ -51,6 +71,15 @@ final class WorkerSink: FlowEventSink {
     /// merger merges sorted runs), with the mark and the worker's counters.
     func mark(_ mark: Mark, counters: WorkerCounters) {
         observations.sort(by: ServiceObservation.canonicalOrder)
+        // Shedding since the previous mark, as the merger notes it for service windows.
+        let shedBefore = (lastMark?.shedRingFull ?? 0) &+ (lastMark?.shedTooLarge ?? 0)
+        if mark.shedRingFull &+ mark.shedTooLarge > shedBefore { incomplete.note(from: lastMark?.nanos ?? .min, to: mark.nanos) }
+        lastMark = mark
+        for o in observations { edges.observe(o) }
+        if mark.nanos != .min { edges.advance(to: mark.nanos) }  // .min: no packet yet
+        if mark.isFinal { edges.finish() }
+        var counters = counters
+        counters.edgesOverflow = edges.overflowObservations
         outbox.send(WorkerBatch(observations: observations, transactionsSampledOut: sampledOut, mark: mark, counters: counters))
         observations = []
         observations.reserveCapacity(1024)
