@@ -8,7 +8,7 @@ import PacketDecoding
 @Suite struct FlowMemoryTests {
     @Test func entryLayout() {
         print("layout FlowEntry stride \(MemoryLayout<FlowEntry>.stride), FlowEndpoint \(MemoryLayout<FlowEndpoint>.stride), FlowHistory \(MemoryLayout<FlowHistory>.stride), FlowExtras \(MemoryLayout<FlowExtras>.stride), ApplicationFlowState \(MemoryLayout<ApplicationFlowState>.stride)")
-        #expect(MemoryLayout<FlowEntry>.stride <= 248)
+        #expect(MemoryLayout<FlowEntry>.stride <= 240)
         #expect(MemoryLayout<FlowHistory>.stride == 16)
     }
 

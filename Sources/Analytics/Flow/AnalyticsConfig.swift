@@ -7,11 +7,11 @@
 public struct AnalyticsConfig: Sendable, Hashable {
     /// Most flows tracked at once; when the table is full the flow idle for longest is evicted
     /// (its record is emitted with end reason `"evicted"`). Default 1,000,000. The table costs
-    /// 256 bytes a flow (a 248-byte entry and 8 bytes of index), reserved up front and touched as
-    /// flows arrive: ≈ 245 MiB when full; side tables come on top only for the flows that use them
-    /// (extras 160 bytes, tunnels 64 bytes, application state below ``maxApplicationFlows``,
-    /// stream buffers below ``StreamReassemblyConfig/maxTotalBytes``). See docs/flows.md, "Data
-    /// structures and memory".
+    /// ≈ 248 bytes a flow (a 240-byte entry and ≈ 8 bytes of index), reserved up front and touched
+    /// as flows arrive: ≈ 237 MiB when full (≈ 256 MiB process RSS); side tables come on top only
+    /// for the flows that use them (extras 160 bytes, tunnels 64 bytes more, application state up
+    /// to ``maxApplicationFlows``, stream buffers up to ``StreamReassemblyConfig/maxTotalBytes``).
+    /// See docs/flows.md, "Memory per flow".
     public var maxFlows: Int = 1_000_000
     /// Most flows with application-analysis state at once (DNS / HTTP / TLS parsing state and the
     /// two TCP stream directions, ≈ 300 bytes each before buffers). A flow with payload that finds

@@ -62,6 +62,6 @@ extension FlowAnalyzer {
         let e = table.entries + Int(index)
         return ApplicationFlowContext(flowID: e.pointee.flowID, slot: index, client: e.pointee.originatorAddress,
                                       clientPort: e.pointee.originatorPort, service: e.pointee.service,
-                                      application: e.pointee.application, tunnel: tunnels.tunnel(e.pointee.tunnelSlot))
+                                      application: e.pointee.application, tunnel: tunnel(of: e))
     }
 }

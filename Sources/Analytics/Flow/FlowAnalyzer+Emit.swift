@@ -15,7 +15,7 @@ extension FlowAnalyzer {
             outerVLAN: en.key.outerVLAN, innerVLAN: en.key.innerVLAN, application: en.application,
             connState: connState(e), history: en.history.string, isInterim: interim, endReason: reason)
         s.tenant = TenantKey(rawValue: en.key.tenant)
-        s.tunnel = tunnels.tunnel(en.tunnelSlot)
+        s.tunnel = tunnel(of: e)
         let o = counts(e, isOrig: true), r = counts(e, isOrig: false)
         s.originatorPackets = o.packets
         s.responderPackets = r.packets
@@ -104,7 +104,7 @@ extension FlowAnalyzer {
         sink.observe(ServiceObservation(kind: .traffic, timeNanos: t, client: e.pointee.originatorAddress,
                                         service: e.pointee.service, application: e.pointee.application,
                                         bytesToServer: dServer, bytesToClient: dClient, retransmissions: dRetrans,
-                                        tunnel: tunnels.tunnel(e.pointee.tunnelSlot)))
+                                        tunnel: tunnel(of: e)))
     }
 
     /// Interim report on a long flow (it stays open).
@@ -130,7 +130,7 @@ extension FlowAnalyzer {
         if let app = applicationAnalyzer { app.flowEnded(context(index), summary: &s) }
         emitTraffic(index, t: t, final: true)
         sink.connection(s)
-        tunnels.release(e.pointee.tunnelSlot)
+        if let x = existingExtras(of: e) { tunnels.release(x.pointee.tunnelSlot) }
         extraPool.release(e.pointee.extrasSlot)
         table.remove(index)
         budget?.give()

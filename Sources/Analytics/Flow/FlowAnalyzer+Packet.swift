@@ -62,24 +62,34 @@ extension FlowAnalyzer {
     func account(_ e: UnsafeMutablePointer<FlowEntry>, isOrig: Bool, _ p: DecodedPacket, t: Int64, segment: Int64) {
         let payload = UInt64(max(0, p.payloadWireLength))
         let ipBytes = UInt64(max(0, p.payloadOffset - p.networkOffset)) &+ payload
-        let carry = withEndpoint(e, isOrig) { ep in
-            let (packets, c0) = ep.packetsLow.addingReportingOverflow(1)
-            let (bytes, c1) = ep.bytesLow.addingReportingOverflow(UInt32(truncatingIfNeeded: payload))
-            let (ip, c2) = ep.ipBytesLow.addingReportingOverflow(UInt32(truncatingIfNeeded: ipBytes))
-            ep.packetsLow = packets; ep.bytesLow = bytes; ep.ipBytesLow = ip
-            return (c0, c1, c2)
+        let payload32 = UInt32(truncatingIfNeeded: payload), ip32 = UInt32(truncatingIfNeeded: ipBytes)
+        let c0: Bool, c1: Bool, c2: Bool
+        if isOrig {
+            (e.pointee.originator.packetsLow, c0) = e.pointee.originator.packetsLow.addingReportingOverflow(1)
+            (e.pointee.originator.bytesLow, c1) = e.pointee.originator.bytesLow.addingReportingOverflow(payload32)
+            (e.pointee.originator.ipBytesLow, c2) = e.pointee.originator.ipBytesLow.addingReportingOverflow(ip32)
+        } else {
+            (e.pointee.responder.packetsLow, c0) = e.pointee.responder.packetsLow.addingReportingOverflow(1)
+            (e.pointee.responder.bytesLow, c1) = e.pointee.responder.bytesLow.addingReportingOverflow(payload32)
+            (e.pointee.responder.ipBytesLow, c2) = e.pointee.responder.ipBytesLow.addingReportingOverflow(ip32)
         }
-        if carry.0 || carry.1 || carry.2 || (payload | ipBytes) >> 32 != 0 {
-            // Past 2^32: the high halves, in the extras (wrapping at 2^64, as the counters did).
-            withEndpointExtras(e, isOrig) { x in
-                x.packetsHigh &+= carry.0 ? 1 : 0
-                x.bytesHigh &+= UInt32(truncatingIfNeeded: payload >> 32) &+ (carry.1 ? 1 : 0)
-                x.ipBytesHigh &+= UInt32(truncatingIfNeeded: ipBytes >> 32) &+ (carry.2 ? 1 : 0)
-            }
+        if c0 || c1 || c2 || ipBytes >> 32 != 0 {
+            carry(e, isOrig: isOrig, packets: c0, bytes: c1, ipBytes: c2, payloadHigh: payload >> 32, ipBytesHigh: ipBytes >> 32)
         }
         if t > e.pointee.lastNanos { e.pointee.lastNanos = t }
         if segment >= 0 { recordSegment(e, segment) }
         storedCounters.flowPackets &+= 1
+    }
+
+    /// A counter passed 2^32: the high halves, in the extras (wrapping at 2^64, as the counters did).
+    @inline(never)
+    func carry(_ e: UnsafeMutablePointer<FlowEntry>, isOrig: Bool, packets: Bool, bytes: Bool, ipBytes: Bool,
+               payloadHigh: UInt64, ipBytesHigh: UInt64) {
+        withEndpointExtras(e, isOrig) { x in
+            x.packetsHigh &+= packets ? 1 : 0
+            x.bytesHigh &+= UInt32(truncatingIfNeeded: payloadHigh) &+ (bytes ? 1 : 0)
+            x.ipBytesHigh &+= UInt32(truncatingIfNeeded: ipBytesHigh) &+ (ipBytes ? 1 : 0)
+        }
     }
 
     /// The flow's first and last store segment: 32 bits in the entry, or both in the extras once
@@ -178,7 +188,7 @@ extension FlowAnalyzer {
         if p.tunnel.layers.rawValue != 0,
            let tunnel = TunnelAnalyticsConfig.summary(of: p.tunnel, tenant: TenantKey(rawValue: key.tenant),
                                                        reversed: (fromA != e.pointee.originatorIsA)) {
-            e.pointee.tunnelSlot = tunnels.store(tunnel)
+            extras(of: e).pointee.tunnelSlot = tunnels.store(tunnel)
         }
         table.appendInterim(index)
         storedCounters.flowsCreated &+= 1
@@ -241,6 +251,6 @@ extension FlowAnalyzer {
     func observe(_ kind: ServiceObservation.Kind, _ e: UnsafeMutablePointer<FlowEntry>, t: Int64, latency: Int64 = -1) {
         sink.observe(ServiceObservation(kind: kind, timeNanos: t, client: e.pointee.originatorAddress,
                                         service: e.pointee.service, application: e.pointee.application,
-                                        latencyNanos: latency, tunnel: tunnels.tunnel(e.pointee.tunnelSlot)))
+                                        latencyNanos: latency, tunnel: tunnel(of: e)))
     }
 }

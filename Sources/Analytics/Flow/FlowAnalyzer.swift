@@ -18,7 +18,7 @@ public final class FlowAnalyzer {
     public var applicationAnalyzer: (any ApplicationAnalyzer)?
     let table: FlowTable
     var fragments: FragmentTable
-    /// Tunnels of the open tunnelled flows (``FlowEntry/tunnelSlot``).
+    /// Tunnels of the open tunnelled flows (``FlowExtras/tunnelSlot``).
     var tunnels = TunnelPool()
     /// The cold part of the flows that need it (``FlowEntry/extrasSlot``).
     let extraPool: FlowExtrasPool
@@ -226,6 +226,13 @@ extension FlowAnalyzer {
     @inline(__always)
     func existingExtras(of e: UnsafePointer<FlowEntry>) -> UnsafeMutablePointer<FlowExtras>? {
         e.pointee.extrasSlot == FlowTable.none ? nil : extraPool[e.pointee.extrasSlot]
+    }
+
+    /// The tunnel of flow `e` (nil: untunnelled).
+    @inline(__always)
+    func tunnel(of e: UnsafePointer<FlowEntry>) -> TunnelSummary? {
+        guard let x = existingExtras(of: e) else { return nil }
+        return tunnels.tunnel(x.pointee.tunnelSlot)
     }
 
     /// Time of the flow's last interim report (its start before the first).

@@ -103,6 +103,9 @@ struct FlowExtras {
     var reportedRetransmissions: UInt32 = 0
     var icmpErrors: UInt32 = 0
     var fragments: UInt32 = 0
+    /// The flow's tunnel in ``FlowAnalyzer/tunnels`` (``FlowTable/none``: untunnelled). A tunnelled
+    /// flow takes its extras when it is created.
+    var tunnelSlot: UInt32 = FlowTable.none
     /// Store segment ids when one did not fit the entry's 32 bits (``FlowFlags/wideSegments``).
     var firstSegment: Int64 = -1
     var lastSegment: Int64 = -1
@@ -150,27 +153,26 @@ struct FlowFlags: OptionSet {
     static let originatorIsB = FlowFlags(rawValue: 1 << 18)
     /// The entry holds a live flow (``FlowEntry/inUse``).
     static let inUse = FlowFlags(rawValue: 1 << 19)
+    // Bits 20–27 hold ``FlowEntry/transport`` (3 bits), ``FlowEntry/timeoutClass`` (3 bits) and
+    // ``FlowEntry/application`` (2 bits).
+    static let enumShift: UInt32 = 20
 }
 
 /// Everything the tracker keeps per flow. Stored in a preallocated array and addressed by
 /// index; plain value fields only, so the table allocates nothing per flow.
 ///
-/// 288 bytes (was 432): the fields every packet touches are here; what few flows need is in
-/// ``FlowExtras`` (``extrasSlot``), the tunnel in ``TunnelPool`` (``tunnelSlot``), application and
+/// 240 bytes (was 440): the fields every packet touches are here; what few flows need is in
+/// ``FlowExtras`` (``extrasSlot``, which also holds a tunnelled flow's slot in ``TunnelPool``), application and
 /// stream-reassembly state in the application analyzer's own side table. Times that are dead
 /// once another is known share a field (the SYN time and then the server leg; the SYN-ACK time
 /// and then the client leg; the request time and then the response time), with flags telling
 /// which it holds, so every value reported is exact. Layout checked by TunnelLayoutTests.
 struct FlowEntry {
     var key: FlowKey = .empty
-    /// The flow's tunnel in ``FlowAnalyzer/tunnels`` (``FlowTable/none`` for an untunnelled flow).
-    var tunnelSlot: UInt32 = FlowTable.none
-    /// The flow's ``FlowExtras`` in ``FlowAnalyzer/extras`` (``FlowTable/none`` until needed).
+    /// The flow's ``FlowExtras`` in ``FlowAnalyzer/extraPool`` (``FlowTable/none`` until needed).
     var extrasSlot: UInt32 = FlowTable.none
-    var flags: FlowFlags = []
-    var transport: FlowTransport = .other
-    var timeoutClass: TimeoutClass = .datagram
-    var application: ApplicationProtocol = .none
+    /// Flags, and in bits 20–27 the transport, timeout class and application.
+    var flags = FlowFlags(rawValue: FlowEntry.defaultEnumBits)
     var flowID: UInt64 = 0
     var startNanos: Int64 = 0
     var lastNanos: Int64 = 0
@@ -202,6 +204,37 @@ struct FlowEntry {
     var originatorPort: UInt16 { originatorIsA ? key.portA : key.portB }
     var responderAddress: IPAddress { originatorIsA ? key.addressB : key.addressA }
     var responderPort: UInt16 { originatorIsA ? key.portB : key.portA }
+
+    static let defaultEnumBits = UInt32(FlowTransport.other.rawValue) << FlowFlags.enumShift
+        | UInt32(TimeoutClass.datagram.rawValue) << (FlowFlags.enumShift + 3)
+        | UInt32(ApplicationProtocol.none.rawValue) << (FlowFlags.enumShift + 6)
+
+    @inline(__always)
+    private func enumBits(_ shift: UInt32, _ mask: UInt32) -> UInt8 {
+        UInt8(truncatingIfNeeded: (flags.rawValue >> (FlowFlags.enumShift + shift)) & mask)
+    }
+
+    @inline(__always)
+    private mutating func setEnumBits(_ shift: UInt32, _ mask: UInt32, _ value: UInt8) {
+        let s = FlowFlags.enumShift + shift
+        flags.rawValue = flags.rawValue & ~(mask << s) | (UInt32(value) & mask) << s
+    }
+
+    var transport: FlowTransport {
+        @inline(__always) get { FlowTransport(rawValue: enumBits(0, 7)) ?? .other }
+        @inline(__always) set { setEnumBits(0, 7, newValue.rawValue) }
+    }
+
+    /// Which idle-timeout list the flow is on.
+    var timeoutClass: TimeoutClass {
+        @inline(__always) get { TimeoutClass(rawValue: enumBits(3, 7)) ?? .datagram }
+        @inline(__always) set { setEnumBits(3, 7, newValue.rawValue) }
+    }
+
+    var application: ApplicationProtocol {
+        @inline(__always) get { ApplicationProtocol(rawValue: enumBits(6, 3)) ?? .none }
+        @inline(__always) set { setEnumBits(6, 3, newValue.rawValue) }
+    }
 
     /// Whether the originator is side A of ``key``.
     var originatorIsA: Bool {
