@@ -39,6 +39,16 @@ struct FlowMemoryBench: ParsableCommand {
         let perFlow = Double(after.rss - before.rss) * 1024 / Double(max(1, active))
         print("flows active \(active) (created \(analyzer.counters.flowsCreated), evicted \(analyzer.counters.flowsEvicted)) in \(String(format: "%.2f", elapsed)) s")
         print("VmRSS \(after.rss / 1024) MiB (before \(before.rss / 1024) MiB), VmHWM \(after.hwm / 1024) MiB; \(String(format: "%.0f", perFlow)) bytes per flow")
-        print("FlowEntry stride \(FlowAnalyzer.entryStride) bytes")
+        // The three budgets of issue 18: the table itself, the tunnel side table, the stream buffers.
+        let indexPerFlow = Double(analyzer.indexBytes) / Double(max(1, flows))
+        print("table: FlowEntry stride \(FlowAnalyzer.entryStride) bytes + index \(String(format: "%.1f", indexPerFlow)) bytes = \(String(format: "%.1f", Double(FlowAnalyzer.entryStride) + indexPerFlow)) bytes per flow (\(analyzer.indexBytes / 1024) KiB of index)")
+        let side = analyzer.sideTables
+        print("extras side table: \(side.extras) held (peak \(side.peakExtras)) x \(FlowAnalyzer.extrasStride) bytes = \(side.peakExtras * FlowAnalyzer.extrasStride / 1024) KiB; cap \(flows) (one per flow at most)")
+        print("tunnel side table: \(side.tunnels) tunnelled flows, \(side.tunnelSlots) slots x \(side.tunnelStride) bytes = \(side.tunnelSlots * side.tunnelStride / 1024) KiB")
+        if let app = analyzer.applicationAnalyzer as? StandardApplicationAnalyzer {
+            let r = app.reassembly
+            print("application state: \(app.flowStates) flows (peak \(app.peakFlowStates), refused \(app.flowStatesRefused)) x \(StandardApplicationAnalyzer.flowStateStride) bytes; cap \(app.maxFlowStates) flows")
+            print("reassembly buffers: \(r.bytesHeld) bytes held (peak \(r.peakBytesHeld)); caps \(config.reassembly.maxFlowBytes / 1024) KiB a flow, \(config.reassembly.maxTotalBytes / 1024 / 1024) MiB in all")
+        }
     }
 }

@@ -3,10 +3,10 @@ import PacketDecoding
 @testable import Analytics
 
 /// Tenants and tunnels cost untunnelled flows no memory: the tenant sits in the key's padding, the
-/// tunnel slot in the entry's.
+/// tunnel slot in the flow's extras (taken only by tunnelled flows).
 @Suite struct TunnelLayoutTests {
     @Test func keyAndEntryLayout() {
-        print("layout FlowKey size \(MemoryLayout<FlowKey>.size) stride \(MemoryLayout<FlowKey>.stride); FlowEntry stride \(MemoryLayout<FlowEntry>.stride); tunnelSlot at \(MemoryLayout<FlowEntry>.offset(of: \.tunnelSlot) ?? -1), flowID at \(MemoryLayout<FlowEntry>.offset(of: \.flowID) ?? -1), TunnelSummary stride \(MemoryLayout<TunnelSummary>.stride); entry size \(MemoryLayout<FlowEntry>.size), inUse at \(MemoryLayout<FlowEntry>.offset(of: \.inUse) ?? -1), interimNext at \(MemoryLayout<FlowEntry>.offset(of: \.interimNext) ?? -1), history at \(MemoryLayout<FlowEntry>.offset(of: \.history) ?? -1), originator at \(MemoryLayout<FlowEntry>.offset(of: \.originator) ?? -1), responder at \(MemoryLayout<FlowEntry>.offset(of: \.responder) ?? -1)")
+        print("layout FlowKey size \(MemoryLayout<FlowKey>.size) stride \(MemoryLayout<FlowKey>.stride); FlowEntry stride \(MemoryLayout<FlowEntry>.stride); flowID at \(MemoryLayout<FlowEntry>.offset(of: \.flowID) ?? -1), TunnelSummary stride \(MemoryLayout<TunnelSummary>.stride); entry size \(MemoryLayout<FlowEntry>.size), inUse at \(MemoryLayout<FlowEntry>.offset(of: \.inUse) ?? -1), interimNext at \(MemoryLayout<FlowEntry>.offset(of: \.interimNext) ?? -1), history at \(MemoryLayout<FlowEntry>.offset(of: \.history) ?? -1), originator at \(MemoryLayout<FlowEntry>.offset(of: \.originator) ?? -1), responder at \(MemoryLayout<FlowEntry>.offset(of: \.responder) ?? -1)")
         #expect(MemoryLayout<FlowKey>.stride == 48)
     }
 

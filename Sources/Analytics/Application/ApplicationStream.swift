@@ -9,9 +9,11 @@ import AppProtocols
 extension StandardApplicationAnalyzer {
     public func segment(_ bytes: UnsafeRawBufferPointer, position: TCPSegmentPosition, flow: ApplicationFlowContext,
                         fromOriginator: Bool, timestampNanos t: Int64) -> SegmentVerdict {
+        guard admits(flow) else { return SegmentVerdict(application: .none, wantsMore: false) }
+        defer { notePeak() }
         // Modified in place in the dictionary: copying the state would retain its strings and arrays.
-        analyzeSegment(bytes, position, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
-                       fromOriginator: fromOriginator, t: t)
+        return analyzeSegment(bytes, position, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
+                              fromOriginator: fromOriginator, t: t)
     }
 
     private func analyzeSegment(_ bytes: UnsafeRawBufferPointer, _ position: TCPSegmentPosition, _ state: inout ApplicationFlowState,

@@ -5,14 +5,28 @@ import AppProtocols
 ///
 /// Detection is by content: a flow is DNS when its service port is 53/5353/5355 and the payload
 /// has a DNS header; HTTP when the originator's first payload is an HTTP/1.x request; TLS when it is
-/// a ClientHello. After a few payloads without a match the flow is left alone. Per-flow state is
-/// created only for flows with payload and freed at flow end. Strings are made only for
-/// fields that go into records (once per transaction).
+/// a ClientHello. After a few payloads without a match the flow is left alone. Per-flow state
+/// (``ApplicationFlowState``, with the two TCP stream directions) lives in this analyzer's own side
+/// table keyed by the flow's slot, not in the flow table: it is created only for flows with
+/// payload, freed at flow end, and bounded by ``maxFlowStates`` (a flow that finds the table full
+/// is tracked without application analysis, counted in ``flowStatesRefused``). Stream buffers
+/// have their own caps (``StreamReassemblyConfig``). Strings are made only for fields that go into
+/// records (once per transaction).
 ///
 /// Single-threaded, like the ``FlowAnalyzer`` that drives it.
 public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
     let sink: any FlowEventSink
     var flows: [UInt32: ApplicationFlowState] = [:]
+    /// Most flows with application state at once (``AnalyticsConfig/maxApplicationFlows``).
+    public let maxFlowStates: Int
+    /// Payloads (UDP datagrams, first TCP segments) of flows that found ``maxFlowStates`` states
+    /// held: not analysed (a TCP flow is then left alone for good).
+    public internal(set) var flowStatesRefused: UInt64 = 0
+    /// Flows with application state now, and the most at once.
+    public var flowStates: Int { flows.count }
+    public internal(set) var peakFlowStates = 0
+    /// Bytes of one flow's application state (a dictionary entry also holds its 4-byte key).
+    public static var flowStateStride: Int { MemoryLayout<ApplicationFlowState>.stride }
     var dns = DNSSummary()
     var http = HTTPMessageStart()
     var tls = TLSSummary()
@@ -38,18 +52,38 @@ public final class StandardApplicationAnalyzer: ApplicationAnalyzer {
     /// Payloads (message starts) looked at before a flow is declared "no known application".
     static let maxMisses: UInt8 = 4
 
-    public init(sink: any FlowEventSink, reassembly: StreamReassemblyConfig = StreamReassemblyConfig()) {
+    public init(sink: any FlowEventSink, reassembly: StreamReassemblyConfig = StreamReassemblyConfig(),
+                maxFlowStates: Int = AnalyticsConfig().maxApplicationFlows) {
         self.sink = sink
         limits = reassembly.effective
+        self.maxFlowStates = max(0, maxFlowStates)
+    }
+
+    /// Whether `flow` has, or may take, a state. Only at the cap is the table looked up twice; a
+    /// refusal is counted.
+    @inline(__always)
+    func admits(_ flow: ApplicationFlowContext) -> Bool {
+        if flows.count < maxFlowStates { return true }
+        if flows.index(forKey: flow.slot) != nil { return true }
+        flowStatesRefused &+= 1
+        return false
+    }
+
+    /// Notes the number of states after one may have been made.
+    @inline(__always)
+    func notePeak() {
+        if flows.count > peakFlowStates { peakFlowStates = flows.count }
     }
 
     deinit { nameBuffer.deallocate() }
 
     public func payload(_ bytes: UnsafeRawBufferPointer, flow: ApplicationFlowContext, fromOriginator: Bool,
                         timestampNanos t: Int64) -> ApplicationProtocol {
+        guard admits(flow) else { return .none }
         // Modified in place in the dictionary: copying the state would retain its strings and arrays.
-        analyze(bytes, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
-                fromOriginator: fromOriginator, t: t)
+        defer { notePeak() }
+        return analyze(bytes, &flows[flow.slot, default: ApplicationFlowState(flowID: flow.flowID)], flow: flow,
+                       fromOriginator: fromOriginator, t: t)
     }
 
     private func analyze(_ bytes: UnsafeRawBufferPointer, _ state: inout ApplicationFlowState, flow: ApplicationFlowContext,

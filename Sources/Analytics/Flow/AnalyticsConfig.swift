@@ -6,9 +6,18 @@
 /// `tcp_close_delay`).
 public struct AnalyticsConfig: Sendable, Hashable {
     /// Most flows tracked at once; when the table is full the flow idle for longest is evicted
-    /// (its record is emitted with end reason `"evicted"`). Default 1,000,000 (≈ 420 MiB RSS when
-    /// full, see docs/flows.md).
+    /// (its record is emitted with end reason `"evicted"`). Default 1,000,000. The table costs
+    /// ≈ 248 bytes a flow (a 240-byte entry and ≈ 8 bytes of index), reserved up front and touched
+    /// as flows arrive: ≈ 237 MiB when full (≈ 256 MiB process RSS); side tables come on top only
+    /// for the flows that use them (extras 160 bytes, tunnels 64 bytes more, application state up
+    /// to ``maxApplicationFlows``, stream buffers up to ``StreamReassemblyConfig/maxTotalBytes``).
+    /// See docs/flows.md, "Memory per flow".
     public var maxFlows: Int = 1_000_000
+    /// Most flows with application-analysis state at once (DNS / HTTP / TLS parsing state and the
+    /// two TCP stream directions, ≈ 300 bytes each before buffers). A flow with payload that finds
+    /// them all taken is tracked without application analysis (counted in
+    /// ``StandardApplicationAnalyzer/flowStatesRefused``). Default 262,144 (≈ 100 MiB at most).
+    public var maxApplicationFlows: Int = 262_144
     /// A TCP attempt (SYN seen, nothing from the responder) expires after this much silence and
     /// is reported `S0` / `.unanswered`. Default 5 s (Zeek `tcp_attempt_delay`).
     public var unansweredSYNTimeoutNanos: Int64 = 5_000_000_000

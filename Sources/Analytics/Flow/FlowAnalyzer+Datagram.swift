@@ -10,10 +10,7 @@ extension FlowAnalyzer {
             once(e, isOrig: isOrig, UInt8(ascii: "D"))
         }
         if isOrig {
-            if len > 0 && e.pointee.requestNanos < 0 {
-                e.pointee.requestNanos = t
-                e.pointee.flags.insert(.awaitingResponse)
-            }
+            if len > 0 { recordRequest(e, t: t) }
         } else {
             if !e.pointee.flags.contains(.responderSeen) {
                 e.pointee.flags.insert(.responderSeen)
@@ -22,10 +19,7 @@ extension FlowAnalyzer {
                     observe(.established, e, t: t, latency: t &- e.pointee.startNanos)
                 }
             }
-            if len > 0 && e.pointee.flags.contains(.awaitingResponse) {
-                e.pointee.flags.remove(.awaitingResponse)
-                e.pointee.responseTimeNanos = t &- e.pointee.requestNanos
-            }
+            if len > 0 { recordResponse(e, t: t) }
         }
         if let app = applicationAnalyzer, p.payloadLength > 0, e.pointee.transport == .udp {
             deliverPayload(app, index, isOrig: isOrig, p, bytes: bytes, t: t)
@@ -68,6 +62,6 @@ extension FlowAnalyzer {
         let e = table.entries + Int(index)
         return ApplicationFlowContext(flowID: e.pointee.flowID, slot: index, client: e.pointee.originatorAddress,
                                       clientPort: e.pointee.originatorPort, service: e.pointee.service,
-                                      application: e.pointee.application, tunnel: tunnels.tunnel(e.pointee.tunnelSlot))
+                                      application: e.pointee.application, tunnel: tunnel(of: e))
     }
 }

@@ -33,7 +33,7 @@ extension FlowAnalyzer {
         let isOrig = fromA == e.pointee.originatorIsA
         account(e, isOrig: isOrig, p, t: t, segment: segment)
         if p.fragment.isFragment {
-            e.pointee.fragments &+= 1
+            extras(of: e).pointee.fragments &+= 1
             fragments.remember(p, key: key, fromA: fromA, nanos: t)
         }
         switch transport {
@@ -62,21 +62,76 @@ extension FlowAnalyzer {
     func account(_ e: UnsafeMutablePointer<FlowEntry>, isOrig: Bool, _ p: DecodedPacket, t: Int64, segment: Int64) {
         let payload = UInt64(max(0, p.payloadWireLength))
         let ipBytes = UInt64(max(0, p.payloadOffset - p.networkOffset)) &+ payload
+        let payload32 = UInt32(truncatingIfNeeded: payload), ip32 = UInt32(truncatingIfNeeded: ipBytes)
+        let c0: Bool, c1: Bool, c2: Bool
         if isOrig {
-            e.pointee.originator.packets &+= 1
-            e.pointee.originator.bytes &+= payload
-            e.pointee.originator.ipBytes &+= ipBytes
+            (e.pointee.originator.packetsLow, c0) = e.pointee.originator.packetsLow.addingReportingOverflow(1)
+            (e.pointee.originator.bytesLow, c1) = e.pointee.originator.bytesLow.addingReportingOverflow(payload32)
+            (e.pointee.originator.ipBytesLow, c2) = e.pointee.originator.ipBytesLow.addingReportingOverflow(ip32)
         } else {
-            e.pointee.responder.packets &+= 1
-            e.pointee.responder.bytes &+= payload
-            e.pointee.responder.ipBytes &+= ipBytes
+            (e.pointee.responder.packetsLow, c0) = e.pointee.responder.packetsLow.addingReportingOverflow(1)
+            (e.pointee.responder.bytesLow, c1) = e.pointee.responder.bytesLow.addingReportingOverflow(payload32)
+            (e.pointee.responder.ipBytesLow, c2) = e.pointee.responder.ipBytesLow.addingReportingOverflow(ip32)
+        }
+        if c0 || c1 || c2 || ipBytes >> 32 != 0 {
+            carry(e, isOrig: isOrig, packets: c0, bytes: c1, ipBytes: c2, payloadHigh: payload >> 32, ipBytesHigh: ipBytes >> 32)
         }
         if t > e.pointee.lastNanos { e.pointee.lastNanos = t }
-        if segment >= 0 {
-            if e.pointee.firstSegment < 0 { e.pointee.firstSegment = segment }
-            e.pointee.lastSegment = segment
-        }
+        if segment >= 0 { recordSegment(e, segment) }
         storedCounters.flowPackets &+= 1
+    }
+
+    /// A counter passed 2^32: the high halves, in the extras (wrapping at 2^64, as the counters did).
+    @inline(never)
+    func carry(_ e: UnsafeMutablePointer<FlowEntry>, isOrig: Bool, packets: Bool, bytes: Bool, ipBytes: Bool,
+               payloadHigh: UInt64, ipBytesHigh: UInt64) {
+        withEndpointExtras(e, isOrig) { x in
+            x.packetsHigh &+= packets ? 1 : 0
+            x.bytesHigh &+= UInt32(truncatingIfNeeded: payloadHigh) &+ (bytes ? 1 : 0)
+            x.ipBytesHigh &+= UInt32(truncatingIfNeeded: ipBytesHigh) &+ (ipBytes ? 1 : 0)
+        }
+    }
+
+    /// The flow's first and last store segment: 32 bits in the entry, or both in the extras once
+    /// an id does not fit.
+    @inline(__always)
+    func recordSegment(_ e: UnsafeMutablePointer<FlowEntry>, _ segment: Int64) {
+        if segment < Int64(UInt32.max), !e.pointee.flags.contains(.wideSegments) {
+            let id = UInt32(truncatingIfNeeded: segment) &+ 1
+            if e.pointee.firstSegmentPlusOne == 0 { e.pointee.firstSegmentPlusOne = id }
+            e.pointee.lastSegmentPlusOne = id
+            return
+        }
+        let x = extras(of: e)
+        if !e.pointee.flags.contains(.wideSegments) {
+            x.pointee.firstSegment = Int64(e.pointee.firstSegmentPlusOne) - 1
+            x.pointee.lastSegment = Int64(e.pointee.lastSegmentPlusOne) - 1
+            e.pointee.flags.insert(.wideSegments)
+        }
+        if x.pointee.firstSegment < 0 { x.pointee.firstSegment = segment }
+        x.pointee.lastSegment = segment
+    }
+
+    /// The flow's first and last store segment (-1: none).
+    func segments(_ e: UnsafePointer<FlowEntry>) -> (first: Int64, last: Int64) {
+        if e.pointee.flags.contains(.wideSegments), let x = existingExtras(of: e) {
+            return (x.pointee.firstSegment, x.pointee.lastSegment)
+        }
+        return (Int64(e.pointee.firstSegmentPlusOne) - 1, Int64(e.pointee.lastSegmentPlusOne) - 1)
+    }
+
+    /// The exact packet and byte counts of one side of flow `e`.
+    @inline(__always)
+    func counts(_ e: UnsafePointer<FlowEntry>, isOrig: Bool) -> (packets: UInt64, bytes: UInt64, ipBytes: UInt64) {
+        let ep = isOrig ? e.pointee.originator : e.pointee.responder
+        var c = (packets: UInt64(ep.packetsLow), bytes: UInt64(ep.bytesLow), ipBytes: UInt64(ep.ipBytesLow))
+        if let x = existingExtras(of: e) {
+            let h = isOrig ? x.pointee.originator : x.pointee.responder
+            c.packets |= UInt64(h.packetsHigh) << 32
+            c.bytes |= UInt64(h.bytesHigh) << 32
+            c.ipBytes |= UInt64(h.ipBytesHigh) << 32
+        }
+        return c
     }
 
     /// Creates the flow of a packet not matching any; evicts the longest-idle flow when full.
@@ -107,7 +162,6 @@ extension FlowAnalyzer {
         nextFlowID &+= config.shard.flowIDStride
         e.pointee.startNanos = t
         e.pointee.lastNanos = t
-        e.pointee.lastReportNanos = t
         e.pointee.originatorIsA = fromA
         var flip = false
         switch transport {
@@ -122,8 +176,7 @@ extension FlowAnalyzer {
             // whose request was not seen (Zeek's likely-server-port heuristic, simplified).
             flip = p.srcPort < 1024 && p.dstPort >= 1024
         case .icmp, .icmpv6:
-            e.pointee.icmpType = p.icmpType
-            e.pointee.icmpCode = p.icmpCode
+            e.pointee.setICMP(type: p.icmpType, code: p.icmpCode)
         case .other:
             break
         }
@@ -135,7 +188,7 @@ extension FlowAnalyzer {
         if p.tunnel.layers.rawValue != 0,
            let tunnel = TunnelAnalyticsConfig.summary(of: p.tunnel, tenant: TenantKey(rawValue: key.tenant),
                                                        reversed: (fromA != e.pointee.originatorIsA)) {
-            e.pointee.tunnelSlot = tunnels.store(tunnel)
+            extras(of: e).pointee.tunnelSlot = tunnels.store(tunnel)
         }
         table.appendInterim(index)
         storedCounters.flowsCreated &+= 1
@@ -159,7 +212,7 @@ extension FlowAnalyzer {
         }
         let e = table.entries + Int(index)
         account(e, isOrig: fromA == e.pointee.originatorIsA, p, t: t, segment: segment)
-        e.pointee.fragments &+= 1
+        extras(of: e).pointee.fragments &+= 1
         table.touch(index, class: e.pointee.timeoutClass)
     }
 
@@ -180,12 +233,9 @@ extension FlowAnalyzer {
         }
         storedCounters.icmpErrorsAttributed &+= 1
         let e = table.entries + Int(index)
-        e.pointee.icmpErrors &+= 1
+        extras(of: e).pointee.icmpErrors &+= 1
         if t > e.pointee.lastNanos { e.pointee.lastNanos = t }
-        if segment >= 0 {
-            if e.pointee.firstSegment < 0 { e.pointee.firstSegment = segment }
-            e.pointee.lastSegment = segment
-        }
+        if segment >= 0 { recordSegment(e, segment) }
         let unreachable = (p.transport == .icmp && p.icmpType == 3) || (p.transport == .icmpv6 && p.icmpType == 1)
         if unreachable, e.pointee.flags.contains(.attemptPending) {
             e.pointee.flags.remove(.attemptPending)
@@ -201,6 +251,6 @@ extension FlowAnalyzer {
     func observe(_ kind: ServiceObservation.Kind, _ e: UnsafeMutablePointer<FlowEntry>, t: Int64, latency: Int64 = -1) {
         sink.observe(ServiceObservation(kind: kind, timeNanos: t, client: e.pointee.originatorAddress,
                                         service: e.pointee.service, application: e.pointee.application,
-                                        latencyNanos: latency, tunnel: tunnels.tunnel(e.pointee.tunnelSlot)))
+                                        latencyNanos: latency, tunnel: tunnel(of: e)))
     }
 }

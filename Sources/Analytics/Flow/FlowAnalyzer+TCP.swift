@@ -33,14 +33,15 @@ extension FlowAnalyzer {
             let rtt = e.pointee.serverRTTNanos >= 0 && e.pointee.clientRTTNanos >= 0
                 ? e.pointee.serverRTTNanos &+ e.pointee.clientRTTNanos : -1
             // The peer's few fields, read one by one (not a copy of its whole endpoint).
-            let (peerLastAck, peerDuplicateAcks, peerLastPacketNanos, peerWindowIsZero, peerSentKeepAlive) = withEndpoint(e, !isOrig) {
-                ($0.lastAck, $0.duplicateAcks, $0.lastPacketNanos, $0.advertisedWindow == 0, $0.lastWasKeepAlive)
+            let (peerLastAck, peerDuplicateAcks, peerWindowIsZero, peerSentKeepAlive) = withEndpoint(e, !isOrig) {
+                ($0.lastAck, $0.duplicateAcks, $0.advertisedWindow == 0, $0.lastWasKeepAlive)
             }
             // Wireshark's fast retransmission: the peer repeated, in ≥ 2 duplicate ACKs less than
             // 20 ms ago, the acknowledgment this segment starts at. Time differences are compared
-            // unsigned, as Wireshark does: time going backwards is never "soon after".
+            // unsigned, as Wireshark does: time going backwards is never "soon after". The peer's
+            // last packet time is kept (in the extras) exactly while its duplicate ACKs are counted.
             let answersDuplicateAcks = peerDuplicateAcks >= 2 && seq == peerLastAck
-                && UInt64(bitPattern: t &- peerLastPacketNanos) < 20_000_000
+                && UInt64(bitPattern: t &- peerLastPacketNanos(e, isOrig: !isOrig)) < 20_000_000
             let nextBefore = isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq
             let window = p.tcp.window
             let retransmitted = withEndpoint(e, isOrig) { ep in
@@ -61,21 +62,25 @@ extension FlowAnalyzer {
                     }
                 }
                 ep.advertisedWindow = window
-                ep.lastPacketNanos = t
                 return verdict
             }
+            let duplicateAcks = isOrig ? e.pointee.originator.duplicateAcks : e.pointee.responder.duplicateAcks
+            if duplicateAcks != 0 { withEndpointExtras(e, isOrig) { $0.lastPacketNanos = t } }
             // A retransmission that also carries new bytes past the old end still feeds the
             // application analysis (its start is then re-parsed from the segment start).
             let advanced = (isOrig ? e.pointee.originator.nextSeq : e.pointee.responder.nextSeq) != nextBefore
             switch retransmitted {
             case .retransmission:
+                withEndpointExtras(e, isOrig) { $0.retransmissions &+= 1 }
                 inSequence = advanced
                 if len > 0 { logLetter(e, isOrig: isOrig, letter: UInt8(ascii: "T"), isRetransmit: true) }
-            case .outOfOrder: inSequence = advanced
+            case .outOfOrder:
+                withEndpointExtras(e, isOrig) { $0.outOfOrder &+= 1 }
+                inSequence = advanced
             case .new: break
             }
             if p.tcp.window == 0 && !syn && !fin {
-                withEndpoint(e, isOrig) { $0.zeroWindows &+= 1 }
+                withEndpointExtras(e, isOrig) { $0.zeroWindows &+= 1 }
                 logLetter(e, isOrig: isOrig, letter: UInt8(ascii: "W"), isRetransmit: false)
             }
         }
@@ -87,7 +92,7 @@ extension FlowAnalyzer {
             if syn && !ack {
                 // The most recent SYN before the SYN-ACK (a retransmitted SYN restarts the
                 // server leg, as tshark's initial_rtt does).
-                if e.pointee.synAckNanos < 0 { e.pointee.synNanos = t }
+                if !e.pointee.flags.contains(.synAckSeen) { e.pointee.synOrServerRTTNanos = t }
                 if !e.pointee.flags.contains(.attemptEmitted) {
                     e.pointee.flags.insert([.attemptEmitted, .attemptPending])
                     observe(.attempt, e, t: t)
@@ -95,16 +100,23 @@ extension FlowAnalyzer {
             } else if ack && !syn && e.pointee.flags.contains(.awaitingHandshakeACK) {
                 e.pointee.flags.remove(.awaitingHandshakeACK)
                 // A negative leg means the capture's timestamps go backwards: not a measurement.
-                let leg = t &- e.pointee.synAckNanos
-                e.pointee.clientRTTNanos = leg >= 0 && e.pointee.serverRTTNanos >= 0 ? leg : -1
+                let leg = t &- e.pointee.synAckOrClientRTTNanos
+                e.pointee.synAckOrClientRTTNanos = leg >= 0 && e.pointee.serverRTTNanos >= 0 ? leg : -1
+                e.pointee.flags.insert(.clientLegMeasured)
             }
         } else {
-            if syn && ack && e.pointee.synAckNanos < 0 {
-                e.pointee.synAckNanos = t
-                if e.pointee.synNanos >= 0 {
-                    let leg = t &- e.pointee.synNanos
+            if syn && ack && !e.pointee.flags.contains(.synAckSeen) {
+                // (A SYN-ACK at a negative time is no measurement: the next one is looked at again.)
+                let synNanos = e.pointee.synOrServerRTTNanos
+                if t >= 0 {
+                    e.pointee.synAckOrClientRTTNanos = t
+                    e.pointee.synOrServerRTTNanos = -1
+                    e.pointee.flags.insert(.synAckSeen)
+                }
+                if synNanos >= 0 {
+                    let leg = t &- synNanos
                     if leg >= 0 {
-                        e.pointee.serverRTTNanos = leg
+                        e.pointee.synOrServerRTTNanos = leg
                         e.pointee.flags.insert(.awaitingHandshakeACK)
                     }
                 }
@@ -125,15 +137,7 @@ extension FlowAnalyzer {
 
         // First application response time.
         if len > 0 && !rst && inSequence {
-            if isOrig {
-                if e.pointee.requestNanos < 0 {
-                    e.pointee.requestNanos = t
-                    e.pointee.flags.insert(.awaitingResponse)
-                }
-            } else if e.pointee.flags.contains(.awaitingResponse) {
-                e.pointee.flags.remove(.awaitingResponse)
-                e.pointee.responseTimeNanos = t &- e.pointee.requestNanos
-            }
+            if isOrig { recordRequest(e, t: t) } else { recordResponse(e, t: t) }
         }
         // Every segment with payload goes to the application analyzer, which reassembles the
         // stream (retransmitted and out-of-order segments included).
@@ -194,16 +198,26 @@ extension FlowAnalyzer {
                 verdict = soon && end != ep.nextSeq ? .outOfOrder : .retransmission
             }
         }
-        switch verdict {
-        case .retransmission: ep.retransmissions &+= 1
-        case .outOfOrder: ep.outOfOrder &+= 1
-        case .new: break
-        }
         if Int32(bitPattern: end &- ep.nextSeq) > 0 && !zeroWindowProbe {
             ep.nextSeq = end
             ep.advancedNanos = t
         }
         return verdict
+    }
+
+    /// The extras of one side of flow `e` (taken on first need).
+    @inline(__always)
+    func withEndpointExtras<R>(_ e: UnsafeMutablePointer<FlowEntry>, _ isOrig: Bool, _ body: (inout EndpointExtras) -> R) -> R {
+        let x = extras(of: e)
+        return isOrig ? body(&x.pointee.originator) : body(&x.pointee.responder)
+    }
+
+    /// Time of the last packet of one side of flow `e`; exact while its duplicate ACKs are counted
+    /// (the only time it is read).
+    @inline(__always)
+    func peerLastPacketNanos(_ e: UnsafeMutablePointer<FlowEntry>, isOrig: Bool) -> Int64 {
+        guard let x = existingExtras(of: e) else { return 0 }
+        return isOrig ? x.pointee.originator.lastPacketNanos : x.pointee.responder.lastPacketNanos
     }
 
     @inline(__always)

@@ -18,14 +18,18 @@ extension FlowAnalyzer {
             withEndpoint(e, isOrig) { $0.lastSYNSeq = seq }
         } else if fin {
             let first = !seen(e, isOrig: isOrig, UInt8(ascii: "F"))
-            let last = isOrig ? e.pointee.originator.lastFINSeq : e.pointee.responder.lastFINSeq
+            let last = withEndpointExtras(e, isOrig) { x in
+                defer { x.lastFINSeq = seq }
+                return x.lastFINSeq
+            }
             if first || last != seq { add(e, isOrig: isOrig, UInt8(ascii: "F")) }
-            withEndpoint(e, isOrig) { $0.lastFINSeq = seq }
         } else if rst {
             let first = !seen(e, isOrig: isOrig, UInt8(ascii: "R"))
-            let last = isOrig ? e.pointee.originator.lastRSTSeq : e.pointee.responder.lastRSTSeq
+            let last = withEndpointExtras(e, isOrig) { x in
+                defer { x.lastRSTSeq = seq }
+                return x.lastRSTSeq
+            }
             if first || last != seq { add(e, isOrig: isOrig, UInt8(ascii: "R")) }
-            withEndpoint(e, isOrig) { $0.lastRSTSeq = seq }
         }
         if len > 0 && !rst {
             once(e, isOrig: isOrig, UInt8(ascii: "D"))
@@ -55,7 +59,7 @@ extension FlowAnalyzer {
 
     /// T / W at the 1st, 10th, 100th… retransmission or zero-window packet of the direction.
     func logLetter(_ e: UnsafeMutablePointer<FlowEntry>, isOrig: Bool, letter: UInt8, isRetransmit: Bool) {
-        let record: Bool = withEndpoint(e, isOrig) { ep in
+        let record: Bool = withEndpointExtras(e, isOrig) { ep in
             let count = isRetransmit ? ep.retransmissions : ep.zeroWindows
             let mark = isRetransmit ? ep.nextRetransmitMark : ep.nextZeroWindowMark
             guard count >= mark else { return false }
@@ -124,7 +128,7 @@ extension FlowAnalyzer {
         let rInactive = rs == .inactive || rs == .partial
         if rs == .reset {
             if os == .synSent || os == .synAckSent
-                || (os == .reset && e.pointee.originator.bytes == 0 && e.pointee.responder.bytes == 0) { return "REJ" }
+                || (os == .reset && counts(e, isOrig: true).bytes == 0 && counts(e, isOrig: false).bytes == 0) { return "REJ" }
             return oInactive ? "RSTRH" : "RSTR"
         }
         if os == .reset {

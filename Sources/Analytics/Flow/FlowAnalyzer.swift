@@ -18,8 +18,10 @@ public final class FlowAnalyzer {
     public var applicationAnalyzer: (any ApplicationAnalyzer)?
     let table: FlowTable
     var fragments: FragmentTable
-    /// Tunnels of the open tunnelled flows (``FlowEntry/tunnelSlot``).
+    /// Tunnels of the open tunnelled flows (``FlowExtras/tunnelSlot``).
     var tunnels = TunnelPool()
+    /// The cold part of the flows that need it (``FlowEntry/extrasSlot``).
+    let extraPool: FlowExtrasPool
     /// Reassembles fragmented outer packets of IP-level tunnels (IP protocols 4, 41, 47), so the
     /// packet inside is analysed (a mirror session fragments full-size ERSPAN copies).
     let tunnelReassembler: TunnelFragmentReassembler
@@ -55,6 +57,7 @@ public final class FlowAnalyzer {
         nextFlowID = config.shard.firstFlowID
         self.budget = budget
         table = FlowTable(capacity: max(1, config.maxFlows))
+        extraPool = FlowExtrasPool(capacity: table.capacity)
         fragments = FragmentTable(slots: config.fragmentSlots, timeoutNanos: config.fragmentTimeoutNanos)
         var limits = TunnelFragmentReassembler.Limits()
         limits.timeoutNanos = config.fragmentTimeoutNanos
@@ -67,7 +70,10 @@ public final class FlowAnalyzer {
         t[Int(TimeoutClass.datagram.rawValue)] = config.udpIdleTimeoutNanos
         t[Int(TimeoutClass.icmp.rawValue)] = config.icmpIdleTimeoutNanos
         timeouts = t
-        if config.applicationAnalysis { applicationAnalyzer = StandardApplicationAnalyzer(sink: sink, reassembly: config.reassembly) }
+        if config.applicationAnalysis {
+            applicationAnalyzer = StandardApplicationAnalyzer(sink: sink, reassembly: config.reassembly,
+                                                              maxFlowStates: config.maxApplicationFlows)
+        }
     }
 
     /// Decodes one captured frame and tracks it.
@@ -187,7 +193,7 @@ public final class FlowAnalyzer {
             if interval > 0 {
                 let head = table.interimHead
                 if head != FlowTable.none {
-                    let d = table.entries[Int(head)].lastReportNanos &+ interval
+                    let d = lastReportNanos(head) &+ interval
                     if d < due { due = d; dueIndex = head; dueClass = .max }
                 }
             }
@@ -195,7 +201,7 @@ public final class FlowAnalyzer {
             eventNanos = due
             if dueClass == .max {
                 emitInterim(dueIndex, at: due)
-                table.entries[Int(dueIndex)].lastReportNanos = due
+                extras(of: table.entries + Int(dueIndex)).pointee.lastReportNanos = due
                 table.appendInterim(dueIndex)
             } else if TimeoutClass(rawValue: dueClass) == .tcpClosing {
                 endFlow(dueIndex, reason: table.entries[Int(dueIndex)].flags.contains(.sawRST) ? "rst" : "fin")
@@ -209,6 +215,53 @@ public final class FlowAnalyzer {
 }
 
 extension FlowAnalyzer {
+    /// The extras of flow `e`, taken from the pool on first need.
+    @inline(__always)
+    func extras(of e: UnsafeMutablePointer<FlowEntry>) -> UnsafeMutablePointer<FlowExtras> {
+        if e.pointee.extrasSlot == FlowTable.none { e.pointee.extrasSlot = extraPool.take(startNanos: e.pointee.startNanos) }
+        return extraPool[e.pointee.extrasSlot]
+    }
+
+    /// The extras of flow `e` if it has any (else every field reads as its default).
+    @inline(__always)
+    func existingExtras(of e: UnsafePointer<FlowEntry>) -> UnsafeMutablePointer<FlowExtras>? {
+        e.pointee.extrasSlot == FlowTable.none ? nil : extraPool[e.pointee.extrasSlot]
+    }
+
+    /// The tunnel of flow `e` (nil: untunnelled).
+    @inline(__always)
+    func tunnel(of e: UnsafePointer<FlowEntry>) -> TunnelSummary? {
+        guard let x = existingExtras(of: e) else { return nil }
+        return tunnels.tunnel(x.pointee.tunnelSlot)
+    }
+
+    /// Time of the flow's last interim report (its start before the first).
+    @inline(__always)
+    func lastReportNanos(_ index: UInt32) -> Int64 {
+        let e = table.entries + Int(index)
+        return existingExtras(of: e)?.pointee.lastReportNanos ?? e.pointee.startNanos
+    }
+
     /// Bytes one flow occupies in the table's entry array (for memory reports).
     public static var entryStride: Int { MemoryLayout<FlowEntry>.stride }
+    /// Bytes of one flow's extras (``FlowExtras``), taken only by flows that need them.
+    public static var extrasStride: Int { FlowExtrasPool.stride }
+    /// Index bytes per flow of capacity: `UInt32` slots, a power of two ≥ 2 × capacity.
+    public var indexBytes: Int { table.slotCount * MemoryLayout<UInt32>.stride }
+
+    /// Occupancy of the flow table's side tables, for memory reports.
+    public struct SideTables: Sendable {
+        /// Flows holding extras now, the most at once, and their size (``extrasStride``).
+        public var extras: Int
+        public var peakExtras: Int
+        /// Tunnelled flows now, the tunnel pool's slots (its high-water mark) and their size.
+        public var tunnels: Int
+        public var tunnelSlots: Int
+        public var tunnelStride: Int
+    }
+
+    public var sideTables: SideTables {
+        SideTables(extras: extraPool.count, peakExtras: extraPool.peak, tunnels: tunnels.count,
+                   tunnelSlots: tunnels.slots.count, tunnelStride: MemoryLayout<TunnelSummary>.stride)
+    }
 }

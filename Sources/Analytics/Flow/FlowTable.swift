@@ -16,6 +16,8 @@ final class FlowTable {
     /// Index slots: entry index, or `none`.
     private let slots: UnsafeMutablePointer<UInt32>
     private let slotMask: Int
+    /// Index slots (a power of two ≥ 2 × capacity).
+    var slotCount: Int { slotMask + 1 }
     /// Free entry indices (a stack, linked through `activityNext`).
     private var freeHead: UInt32
     /// Head/tail of each timeout list (index by `TimeoutClass.rawValue`).
@@ -60,13 +62,14 @@ final class FlowTable {
             let e = slots[s]
             if e == Self.none { return Self.none }
             let entry = entries + Int(e)
-            if entry.pointee.hash == hash && entry.pointee.key == key { return e }
+            if entry.pointee.key == key { return e }
             s = (s + 1) & slotMask
         }
     }
 
     /// Inserts a fresh entry for `key` (which must not be present and the table not full) and
-    /// returns its index; the entry is reset to defaults with `key` and `hash` set.
+    /// returns its index; the entry is reset to defaults with `key` set (`hash` places it; the
+    /// entry does not keep it: `key.hash32` recomputes it when a deletion shifts it).
     func insert(_ key: FlowKey, hash: UInt32) -> UInt32 {
         let index: UInt32
         if freeHead != Self.none {
@@ -80,7 +83,6 @@ final class FlowTable {
             nextFresh += 1
         }
         entries[Int(index)].key = key
-        entries[Int(index)].hash = hash
         entries[Int(index)].inUse = true
         var s = Int(hash) & slotMask
         while slots[s] != Self.none { s = (s + 1) & slotMask }
@@ -91,7 +93,7 @@ final class FlowTable {
 
     /// Removes entry `index` from the index and every list and recycles it.
     func remove(_ index: UInt32) {
-        let hash = entries[Int(index)].hash
+        let hash = entries[Int(index)].key.hash32
         var s = Int(hash) & slotMask
         while slots[s] != index { s = (s + 1) & slotMask }
         // Backward-shift deletion: move later members of the probe run into the hole when their
@@ -99,7 +101,7 @@ final class FlowTable {
         var hole = s
         var next = (hole + 1) & slotMask
         while slots[next] != Self.none {
-            let home = Int(entries[Int(slots[next])].hash) & slotMask
+            let home = Int(entries[Int(slots[next])].key.hash32) & slotMask
             // Can the element at `next` move to `hole`? Only if `home` is not in (hole, next].
             let distHome = (next - home) & slotMask
             let distHole = (next - hole) & slotMask

@@ -1,5 +1,5 @@
-/// The tunnels of tunnelled flows, kept beside the flow table so an untunnelled flow pays four
-/// bytes (``FlowEntry/tunnelSlot``) and no more. Slots are reused through a free list; the array
+/// The tunnels of tunnelled flows, kept beside the flow table so an untunnelled flow pays nothing
+/// (the slot is in the flow's ``FlowExtras``, ``FlowExtras/tunnelSlot``). Slots are reused through a free list; the array
 /// grows (amortised) only when more tunnelled flows are open than ever before, never per packet.
 struct TunnelPool {
     private(set) var slots: [TunnelSummary] = []
