@@ -6,5 +6,5 @@ struct VigieBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vigie-bench",
         abstract: "Benchmarks of the Vigie packet decoder, analytics engine and index builder.",
-        subcommands: [AnalyticsBench.self, DecodeBench.self, EncapsulateCommand.self, FlowMemoryBench.self, IndexBuildBench.self])
+        subcommands: [AnalyticsBench.self, DecodeBench.self, EncapsulateCommand.self, FlowMemoryBench.self, IndexBuildBench.self, RecordsBench.self])
 }
