@@ -138,7 +138,12 @@ import VigieTestSupport
         // ~40 files of ~10 kB of NDJSON each (~400 kB), a few hundred bytes each once compressed:
         // a 100 kB bound keeps all of them.
         let out = try NDJSONFileOutput(directory: dir, config: config(fileBytes: 10_000, total: 100_000))
-        for i in 0 ..< 4000 { _ = out.write(line(i), kind: .conn, key: "k") }
+        for i in 0 ..< 4000 {
+            _ = out.write(line(i), kind: .conn, key: "k")
+            // One file at a time: with several waiting, the finisher publishes plain and
+            // compresses after (deferred compression), and plain sizes would meet the bound.
+            if i % 50 == 49 { out.waitForFinisher() }
+        }
         out.close()
         let s = out.stats
         #expect(s.bytesBeforeCompression > 300_000)
@@ -147,7 +152,8 @@ import VigieTestSupport
         #expect(names.count == Int(s.filesPublished))
         var all: [UInt8] = []
         for name in names { all += try RecordFileCompression.contents(of: dir + "/" + name) }
-        #expect(all == (0 ..< 4000).flatMap { line($0) })
+        let intact = all == (0 ..< 4000).flatMap { line($0) }
+        #expect(intact, "\(all.count) bytes read back")
 
         // A bound below the compressed total deletes the oldest, counting their stored sizes.
         let stored = try names.reduce(0) { $0 + (try size(dir + "/" + $1)) }

@@ -34,6 +34,8 @@ final class RecordFileFinisher: @unchecked Sendable {
         /// A published plain file found at start (a previous run without compression, or a
         /// recovered partial): compressed and replaced by its `.gz`.
         case compress(index: UInt64)
+
+        var isPublish: Bool { if case .publish = self { true } else { false } }
     }
 
     /// A published file: its index, stored size and whether it is the `.gz`.
@@ -133,15 +135,18 @@ final class RecordFileFinisher: @unchecked Sendable {
                 s.running += s.jobs.count
                 return (s.jobs, s.stopping)
             }
-            for job in jobs {
-                run(job)
+            for (i, job) in jobs.enumerated() {
+                // Publications waiting behind this one (in this batch and queued since).
+                let behind = jobs[(i + 1)...].reduce(0) { $0 + ($1.isPublish ? 1 : 0) }
+                    + state.withLock { s in s.jobs.reduce(0) { $0 + ($1.isPublish ? 1 : 0) } }
+                run(job, publicationsBehind: behind)
                 state.withLock { $0.running -= 1 }
             }
             if stop && state.withLock({ $0.jobs.isEmpty }) { return }
         }
     }
 
-    private func run(_ job: Job) {
+    private func run(_ job: Job, publicationsBehind: Int) {
         switch job {
         case let .sync(fd):
             try? FileSystem.fsync(fd, path: directory)
@@ -151,11 +156,16 @@ final class RecordFileFinisher: @unchecked Sendable {
             FileSystem.close(fd)
             // Compressed straight from the hidden partial: the lines never sit under two visible
             // names. When gzip fails (disk full), the file is published plain rather than lost.
+            // When other files wait to be published (records come faster than gzip, ~100 MB/s of
+            // NDJSON a core), this one is published plain now and compressed after them: publication
+            // (and the descriptors the waiting files hold) never queues behind compression.
+            let deferred = compressionLevel != nil && publicationsBehind > 0
             var published: Published?
-            if compressionLevel != nil, let stored = compress(from, index: index, bytes: bytes) {
+            if compressionLevel != nil, !deferred, let stored = compress(from, index: index, bytes: bytes) {
                 published = Published(index: index, bytes: stored, compressed: true)
             } else if (try? FileSystem.rename(from, directory + "/" + NDJSONFileOutput.publishedName(index))) != nil {
                 published = Published(index: index, bytes: bytes, compressed: false)
+                if deferred { submit(.compress(index: index)) }
             }
             state.withLock { s in
                 if let published {
