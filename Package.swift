@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "VigieBench",
             dependencies: [
-                "Analytics", "Indexer", "PcapFormat", "PacketDecoding",
+                "Analytics", "Indexer", "PcapFormat", "PacketDecoding", "Records",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
