@@ -2,8 +2,8 @@
 import PackageDescription
 
 // Layering (one-way, lower first; docs/architecture.md follows one packet, one record, one request):
-//   C wrappers, one importer each: CPcap -> PcapKit; CRdKafka, CCurl, CZlib -> Transport;
-//     CLibPQ -> Correlation.
+//   C wrappers: CPcap -> PcapKit; CRdKafka, CCurl, CZlib -> Transport; CZlib -> Analytics too (the
+//     record files are gzipped when closed); CLibPQ -> Correlation.
 //   Foundations: SystemIO (POSIX files, SystemError, CRC-32, wall clock, own threads), TimeFormat
 //     (RFC 3339), PcapFormat, PacketDecoding, AppProtocols (DNS, HTTP, TLS parsers).
 //   Records (the record: kinds, field names, writer, parser) <- TimeFormat.
@@ -70,10 +70,11 @@ let package = Package(
         // Release builds skip dynamic exclusivity checks here: the per-packet path mutates a
         // handful of class properties, and the runtime checks cost ~20 % of its time.
         .target(
-            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "Records", "SystemIO"],
+            name: "Analytics", dependencies: ["PacketDecoding", "AppProtocols", "Records", "SystemIO", "CZlib"],
             swiftSettings: strict + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
         ),
-        // Thin system-library targets over librdkafka, libcurl and zlib; only Transport imports them.
+        // Thin system-library targets over librdkafka, libcurl and zlib; Transport imports them (and
+        // Analytics zlib, for the record files).
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

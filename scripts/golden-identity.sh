@@ -24,21 +24,31 @@ for capture in "$corpus"/*.pcap "$corpus"/*.pcapng "$work/generated.pcap"; do
         printf '%s\t%s\t%s\n' "$name" "$idx" "$(sha256sum "$store/$idx" | cut -d' ' -f1)" >> "$now"
     done
     python3 - "$store" "$name" >> "$now" <<'PY'
-import hashlib, json, os, sys
+import gzip, hashlib, json, os, sys
 store, name = sys.argv[1], sys.argv[2]
 volatile = {"agent_ts", "epoch"}
 health_volatile = {"uptime_s", "rss_bytes", "cpu_s", "spool_bytes", "spool_records", "exported", "export_errors"}
 records = os.path.join(store, "records")
+# records-N.ndjson or, compressed when closed, records-N.ndjson.gz (one per N; the .gz when both):
+# the same lines, hashed under the plain name so stores of either kind compare.
+files = {}
 for f in sorted(os.listdir(records)) if os.path.isdir(records) else []:
+    if f.startswith("records-") and (f.endswith(".ndjson") or f.endswith(".ndjson.gz")):
+        plain = f.removesuffix(".gz")
+        if f.endswith(".gz") or plain not in files:
+            files[plain] = f
+for plain in sorted(files):
+    f = files[plain]
     digest = hashlib.sha256()
-    for line in open(os.path.join(records, f), "rb"):
+    opener = gzip.open if f.endswith(".gz") else open
+    for line in opener(os.path.join(records, f), "rb"):
         r = json.loads(line)
         if r.get("kind") == "agent_health":
             continue   # process figures of the run (RSS, CPU, uptime), not of the traffic
         for key in volatile:
             r.pop(key, None)
         digest.update(json.dumps(r, sort_keys=True, separators=(",", ":")).encode() + b"\n")
-    print(f"{name}\trecords/{f}\t{digest.hexdigest()}")
+    print(f"{name}\trecords/{plain}\t{digest.hexdigest()}")
 PY
 done
 case "$mode" in

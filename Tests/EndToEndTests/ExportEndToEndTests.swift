@@ -50,8 +50,7 @@ struct ExportEndToEndTests {
         // The record files are published when analytics finishes; the sinks then try to drain.
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            let published = (try? FileManager.default.contentsOfDirectory(atPath: store + "/records"))?
-                .contains { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") } ?? false
+            let published = !((try? Support.recordFileNames(store + "/records")) ?? []).isEmpty
             if published { break }
             Thread.sleep(forTimeInterval: 0.1)
         }

@@ -156,8 +156,8 @@ struct TwoAgentEndToEndTests {
     static func serviceStates(_ store: String, _ service: String) throws -> [String] {
         var lines: [String] = []
         let dir = store + "/records"
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where name.hasSuffix(".ndjson") && !name.hasPrefix(".") {
-            lines += try String(contentsOfFile: dir + "/" + name, encoding: .utf8).split(separator: "\n").map(String.init)
+        for name in try Support.recordFileNames(dir) {
+            lines += String(decoding: try Support.recordFileContents(dir + "/" + name), as: UTF8.self).split(separator: "\n").map(String.init)
         }
         return lines.compactMap { line in
             guard let o = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],

@@ -124,15 +124,43 @@ public enum Support {
 
     // MARK: Agent stores
 
-    /// The bytes of the agent's published record files (`STORE/records/*.ndjson`, not the hidden
-    /// partial one), in file order.
+    /// The bytes of the agent's published record files (`STORE/records/records-N.ndjson` and
+    /// `records-N.ndjson.gz`, not the hidden partial ones), in file order.
     public static func recordFileBytes(_ store: String) throws -> [UInt8] {
         let dir = store + "/records"
         var out: [UInt8] = []
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir).sorted() where name.hasSuffix(".ndjson") && !name.hasPrefix(".") {
-            out += try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)))
-        }
+        for name in try recordFileNames(dir) { out += try recordFileContents(dir + "/" + name) }
         return out
+    }
+
+    /// The published record files of a directory, in order: one name per index, the `.gz` when
+    /// both names exist (they hold the same lines; docs/records.md, "Embedded output").
+    public static func recordFileNames(_ dir: String) throws -> [String] {
+        var byIndex: [String: String] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir) where name.hasPrefix("records-") {
+            if name.hasSuffix(".ndjson.gz") {
+                byIndex[String(name.dropLast(3))] = name
+            } else if name.hasSuffix(".ndjson"), byIndex[name] == nil {
+                byIndex[name] = name
+            }
+        }
+        return byIndex.keys.sorted().compactMap { byIndex[$0] }
+    }
+
+    /// The lines of one record file; a `.gz` is read with `gzip -dc` (what an operator's `zcat`
+    /// does, so the tests check that too).
+    public static func recordFileContents(_ path: String) throws -> [UInt8] {
+        guard path.hasSuffix(".gz") else { return try [UInt8](Data(contentsOf: URL(fileURLWithPath: path))) }
+        let r = try run(["gzip", "-dc", path])
+        guard r.status == 0 else { throw RecordFileUnreadable(path: path, detail: r.stderr) }
+        return Array(r.stdout.utf8)
+    }
+
+    /// A record file `gzip -dc` refused.
+    public struct RecordFileUnreadable: Error, CustomStringConvertible {
+        public var path: String
+        public var detail: String
+        public var description: String { "gzip -dc \(path): \(detail)" }
     }
 
     /// The agent's records, one JSON line each (see ``recordFileBytes(_:)``).

@@ -111,6 +111,10 @@ public struct AnalyticsSettings: Sendable, Hashable {
     public var recordFiles: Bool = true
     /// Total size of the record files kept. Default 1 GiB.
     public var recordFilesBytes: UInt64 = 1 << 30
+    /// gzip each record file when it is closed (`records-N.ndjson.gz`; docs/records.md, "Files"):
+    /// NDJSON compresses about tenfold, which is what keeps records within 10 % of the pcap bytes.
+    /// The size bound counts the compressed sizes. Default true.
+    public var recordFilesCompress: Bool = true
     /// `analytics.tunnels`: `tenant_keys` (the encapsulations whose identity separates tenants: part
     /// of the flow key and of service ids; default VXLAN, Geneve, GRE), `mirror_vnis` and
     /// `mirror_gre_keys` (identities of mirror sessions, never a tenant). Handed as is to the flow

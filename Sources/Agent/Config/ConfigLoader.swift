@@ -105,8 +105,8 @@ public enum ConfigLoader {
     private static func parseAnalytics(_ node: Node, _ r: Reader, _ a: inout AnalyticsSettings) throws {
         let m = try r.mapping(node, "analytics")
         try r.checkKeys(m, "analytics.", allowed: ["enabled", "max_flows", "window", "edge_interval", "txn_sample_rate",
-                                                    "record_files", "record_files_size", "tunnels", "reassembly",
-                                                    "workers", "ring_size"])
+                                                    "record_files", "record_files_size", "record_files_compress", "tunnels",
+                                                    "reassembly", "workers", "ring_size"])
         if let t = m["tunnels"] { try parseTunnels(t, r, &a) }
         if let v = m["reassembly"] { try parseReassembly(v, r, &a) }
         if let v = m["enabled"] { a.enabled = try r.bool(v, "analytics.enabled") }
@@ -144,6 +144,7 @@ public enum ConfigLoader {
         }
         if let v = m["record_files"] { a.recordFiles = try r.bool(v, "analytics.record_files") }
         if let v = m["record_files_size"] { a.recordFilesBytes = try r.bytes(v, "analytics.record_files_size") }
+        if let v = m["record_files_compress"] { a.recordFilesCompress = try r.bool(v, "analytics.record_files_compress") }
         if a.windowSeconds < 1 { throw ConfigError(option: "analytics.window", "must be at least 1s", file: r.file) }
         if a.edgeIntervalSeconds < a.windowSeconds {
             throw ConfigError(option: "analytics.edge_interval", "must be at least analytics.window", file: r.file)

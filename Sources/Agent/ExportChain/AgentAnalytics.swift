@@ -54,6 +54,7 @@ public final class AgentAnalytics {
         if a.recordFiles {
             var fileConfig = NDJSONFileOutput.Config()
             fileConfig.maxTotalBytes = Int64(min(a.recordFilesBytes, UInt64(Int64.max)))
+            fileConfig.compress = a.recordFilesCompress
             let output = try NDJSONFileOutput(directory: recordsDirectory ?? layout.root + "/records", config: fileConfig)
             files = output
             outputs.append(output)

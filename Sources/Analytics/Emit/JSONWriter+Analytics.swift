@@ -13,8 +13,9 @@ extension JSONWriter {
     /// A service id (`10.0.0.5:443/tcp`, `[2001:db8::1]:53/udp`, `vxlan:100/10.0.0.5:443/tcp`),
     /// same text as ``ServiceKey/id``.
     public mutating func value(serviceID s: ServiceKey) {
-        if s.tenant.isTenant { return value(s.id) }
-        value(serviceIPv4: s.address.ipv4, host: s.address.description, port: s.port, transport: s.transport.name)
+        // The tenant prefix is written in place too (no `s.id` string per record).
+        value(serviceIPv4: s.address.ipv4, host: s.address.description, port: s.port, transport: s.transport.name,
+              tenantKind: s.tenant.kind?.name ?? "", tenantID: s.tenant.id)
     }
 
     /// The `tunnel` member (``Records/TunnelRecord``), when `t` is not nil.
@@ -47,5 +48,8 @@ extension JSONWriter {
         endObject()
     }
 
-    public mutating func field(_ k: StaticString, _ v: IPAddress) { key(k); value(v) }
+    public mutating func field(_ k: StaticString, _ v: IPAddress) {
+        guard let v4 = v.ipv4 else { key(k); return value(v.description) }
+        field(k, ipv4: v4)
+    }
 }

@@ -10,16 +10,19 @@ extension RecordEncoder {
         writer.time("interval_start", e.intervalStartNanos)
         writer.time("interval_end", e.intervalEndNanos)
         let c = e.counters
-        writer.field(RecordField.attempts.key, c.attempts)
-        writer.field("established", c.established)
-        writer.field(RecordField.refused.key, c.refused)
-        writer.field(RecordField.unanswered.key, c.unanswered)
-        writer.field("resets", c.resets)
-        writer.field(RecordField.transactions.key, c.transactions)
-        writer.field(RecordField.transactionErrors.key, c.transactionErrors)
-        writer.field("bytes_to_server", c.bytesToServer)
-        writer.field("bytes_to_client", c.bytesToClient)
-        writer.field("retransmissions", c.retransmissions)
+        // The counters in one run (one append): most of an edge's members.
+        writer.numbers { n in
+            n.field(RecordField.attempts.key, c.attempts)
+            n.field("established", c.established)
+            n.field(RecordField.refused.key, c.refused)
+            n.field(RecordField.unanswered.key, c.unanswered)
+            n.field("resets", c.resets)
+            n.field(RecordField.transactions.key, c.transactions)
+            n.field(RecordField.transactionErrors.key, c.transactionErrors)
+            n.field("bytes_to_server", c.bytesToServer)
+            n.field("bytes_to_client", c.bytesToClient)
+            n.field("retransmissions", c.retransmissions)
+        }
         if c.rtt.count > 0 { writer.key("rtt"); histogram(c.rtt) }
         if c.responseTime.count > 0 { writer.key("response_time"); histogram(c.responseTime) }
     }
@@ -29,19 +32,15 @@ extension RecordEncoder {
     mutating func histogram(_ h: LatencyHistogram) {
         writer.beginObject()
         writer.field("layout", LatencyHistogram.layoutName)
-        writer.field("count", h.count)
-        writer.field("sum_us", h.sumNanos / 1000)
-        writer.micros("min_us", h.minNanos)
-        writer.micros("max_us", h.maxNanos)
-        writer.key("buckets")
-        writer.beginArray()
-        for b in h.buckets {
-            writer.beginArray()
-            writer.value(Int(b.index))
-            writer.value(b.count)
-            writer.endArray()
+        writer.numbers { n in
+            n.field("count", h.count)
+            n.field("sum_us", h.sumNanos / 1000)
+            n.micros("min_us", h.minNanos)
+            n.micros("max_us", h.maxNanos)
         }
-        writer.endArray()
+        writer.key("buckets")
+        // Written in runs of 16 `[index,count]` pairs: a histogram has up to 129 of them.
+        writer.value(pairs: h.buckets)
         writer.endObject()
     }
 
@@ -56,21 +55,25 @@ extension RecordEncoder {
         writer.time("window_end", r.windowEndNanos)
         if r.sinceNanos > 0 { writer.time("since", r.sinceNanos) }
         let e = r.evidence
-        writer.field(RecordField.attempts.key, e.attempts)
-        writer.field("established", e.established)
-        writer.field("answered", e.answered)
-        writer.field(RecordField.refused.key, e.refused)
-        writer.field(RecordField.unanswered.key, e.unanswered)
-        writer.field("resets", e.resets)
-        writer.field(RecordField.transactions.key, e.transactions)
-        writer.field(RecordField.transactionErrors.key, e.transactionErrors)
-        writer.field(RecordField.errorRate.key, e.errorRate)
-        writer.micros("rtt_p50_us", e.rttP50)
-        writer.micros("rtt_p95_us", e.rttP95)
-        writer.micros("rtt_p99_us", e.rttP99)
-        writer.micros("response_p50_us", e.responseP50)
-        writer.micros("response_p95_us", e.responseP95)
-        writer.micros("response_p99_us", e.responseP99)
+        writer.numbers { n in
+            n.field(RecordField.attempts.key, e.attempts)
+            n.field("established", e.established)
+            n.field("answered", e.answered)
+            n.field(RecordField.refused.key, e.refused)
+            n.field(RecordField.unanswered.key, e.unanswered)
+            n.field("resets", e.resets)
+            n.field(RecordField.transactions.key, e.transactions)
+            n.field(RecordField.transactionErrors.key, e.transactionErrors)
+        }
+        writer.numbers { n in
+            n.field(RecordField.errorRate.key, e.errorRate)
+            n.micros("rtt_p50_us", e.rttP50)
+            n.micros("rtt_p95_us", e.rttP95)
+            n.micros("rtt_p99_us", e.rttP99)
+            n.micros("response_p50_us", e.responseP50)
+            n.micros("response_p95_us", e.responseP95)
+            n.micros("response_p99_us", e.responseP99)
+        }
     }
 
     /// Body of a `service_seen` record.
