@@ -8,14 +8,7 @@ build_release
 LIVE_PCAP=${VIGIE_LIVE_PCAP:-$WORK/live.pcap}
 if [ ! -s "$LIVE_PCAP" ]; then "$BIN/vigie-gen" --output "$LIVE_PCAP" --bytes 200M --seed 2 >&2; fi
 sent_expected=$(capinfos -c -M "$LIVE_PCAP" | awk -F: '/Number of packets/{gsub(/ /,"",$2); print $2}')
-T=$$; A=vba-$T; B=vbb-$T; SA=vsa$T; SB=vsb$T
-cleanup() { ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true; }
-trap cleanup EXIT
-ip netns add $A; ip netns add $B
-ip link add $SA type veth peer name $SB
-ip link set $SA netns $A; ip link set $SB netns $B
-for ns in $A $B; do ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1; done
-ip netns exec $A ip link set $SA mtu 9000 up; ip netns exec $B ip link set $SB mtu 9000 up
+veth_pair
 
 replay() { ip netns exec $A tcpreplay -i $SA --topspeed "$LIVE_PCAP" 2>/dev/null | awk '/Successful packets:/{print $3}'; }
 

@@ -41,7 +41,7 @@ stored=$(awk '/^stored:/{print $2}' "$WORK/agent-summary.txt")
 td=$(median < "$WORK/td.times"); ag=$(median < "$WORK/pipeline.times")
 paired=$(paste "$WORK/td.times" "$WORK/pipeline.times" | awk '{printf "%.3f\n", $2 / $1}' | median)
 records=$(du -cb "$WORK"/agent/records/records-* 2>/dev/null | tail -1 | cut -f1)
-nrec=$(cat "$WORK"/agent/records/records-*.ndjson 2>/dev/null | wc -l || true)
+nrec=$(zcat -f "$WORK"/agent/records/records-* 2>/dev/null | wc -l || true)
 echo "machine:  $(machine)"
 echo "capture:  $CAPTURE: $packets packets, $bytes bytes"
 echo "tcpdump -r -w -C 256 (+fsync): median $td s over $RUNS runs ($(tr '\n' ' ' < "$WORK/td.times"))"

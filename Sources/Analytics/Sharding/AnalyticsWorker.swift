@@ -14,8 +14,7 @@ final class AnalyticsWorker: @unchecked Sendable {
     let outbox: WorkerOutbox
     let analyzer: FlowAnalyzer
     private let sink: WorkerSink
-    private var thread = pthread_t()
-    private var started = false
+    private let thread = JoinableThread()
 
     init(index: Int, ring: PacketRing, outbox: WorkerOutbox, analyzer: FlowAnalyzer, sink: WorkerSink) {
         self.index = index
@@ -25,23 +24,11 @@ final class AnalyticsWorker: @unchecked Sendable {
         self.sink = sink
     }
 
-    func start() {
-        let me = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let worker = Unmanaged<AnalyticsWorker>.fromOpaque(raw).takeRetainedValue()
-            worker.run()
-            return nil
-        }, me)
-        started = true
-    }
+    /// Starts the thread (it keeps this object alive until it returns).
+    func start() { thread.start { self.run() } }
 
-    /// Waits for the thread to end (after it received the final mark).
-    func join() {
-        guard started else { return }
-        pthread_join(thread, nil)
-        started = false
-    }
+    /// Waits for the thread to end (after the final mark).
+    func join() { thread.join() }
 
     private func run() {
         var backoff = Backoff()

@@ -13,8 +13,7 @@ final class RecordMerger: @unchecked Sendable {
     // after `join()`); the published snapshot is behind a mutex.
     let emitter: RecordEmitter
     private let outboxes: [WorkerOutbox]
-    private var thread = pthread_t()
-    private var started = false
+    private let thread = JoinableThread()
     private let published = Mutex(MergerSnapshot())
     /// Counters of the workers as of their last mark (merger thread).
     private var workerCounters: [WorkerCounters]
@@ -28,22 +27,11 @@ final class RecordMerger: @unchecked Sendable {
     /// What the merger last published (any thread).
     var snapshot: MergerSnapshot { published.withLock { $0 } }
 
-    func start() {
-        let me = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { raw in
-            guard let raw else { return nil }
-            let merger = Unmanaged<RecordMerger>.fromOpaque(raw).takeRetainedValue()
-            merger.run()
-            return nil
-        }, me)
-        started = true
-    }
+    /// Starts the thread (it keeps this object alive until it returns).
+    func start() { thread.start { self.run() } }
 
-    func join() {
-        guard started else { return }
-        pthread_join(thread, nil)
-        started = false
-    }
+    /// Waits for the thread to end (after the final mark).
+    func join() { thread.join() }
 
     /// The last mark every worker reached (merger thread).
     private var lastMark: Mark?
