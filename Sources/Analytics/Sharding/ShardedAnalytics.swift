@@ -6,15 +6,16 @@ import Synchronization
 /// The capture thread (``packet(_:linkType:timestampNanos:segmentID:)``) decodes each packet once,
 /// picks its worker by ``ShardKey`` (both directions and every fragment of a flow go to the same
 /// worker; fragmented tunnel packets are reassembled here first so their inner flow is known),
-/// and copies the packet with its decoded form into that worker's ``PacketRing``. Each worker owns
-/// a ``FlowAnalyzer``, writes its `conn` and `txn` records and aggregates the edges of its flows
+/// and copies the frame into that worker's ``PacketRing`` (the worker decodes it again: cheaper than
+/// carrying the decoded form; only a rebuilt inner packet travels decoded). Each worker owns a
+/// ``FlowAnalyzer``, writes its `conn` and `txn` records and aggregates the edges of its flows
 /// (every flow of an edge is on one worker); the ``RecordMerger`` thread runs the service and
 /// `service_seen` tracking on the workers' observations, in a canonical order mark by mark. Every
 /// record is numbered by one ``SequencedRecordWriter``. The records are the same for any number of
 /// workers, apart from their order, `seq`, `uid` and `agent_ts` (see docs/pipeline.md).
 ///
-/// The flow-table limit is shared (``FlowBudget``); the reassembly byte cap and the edge bound are
-/// split evenly.
+/// The flow-table limit is shared (``FlowBudget``); the reassembly byte cap, the application-state
+/// cap and the edge bound are split evenly.
 public final class ShardedAnalytics {
     /// Why the capture thread did not hand a packet to analytics.
     public struct Counters: Sendable, Hashable {
@@ -65,6 +66,7 @@ public final class ShardedAnalytics {
             var a = analytics
             a.shard = AnalyzerShard(index: i, count: n)
             a.reassembly.maxTotalBytes = max(1, analytics.reassembly.maxTotalBytes / n)
+            a.maxApplicationFlows = max(1, analytics.maxApplicationFlows / n)
             let outbox = WorkerOutbox()
             let sink = WorkerSink(config: emitter.config, writer: emitter.writer, outbox: outbox,
                                   maxEdges: max(1, emitter.config.maxEdges / n), agentClock: agentClock)

@@ -36,10 +36,37 @@ struct WorkerCounters: Sendable {
 
 /// The queue of batches from one worker to the merger.
 final class WorkerOutbox: Sendable {
-    private let batches = Mutex<[WorkerBatch]>([])
+    private struct Queue {
+        var batches: [WorkerBatch] = []
+        var observations = 0
+    }
+    private let queue = Mutex(Queue())
 
-    func send(_ batch: WorkerBatch) { batches.withLock { $0.append(batch) } }
+    /// What a worker may have waiting: past this it waits for the merger (and its ring, then the
+    /// capture thread's shedding, takes the strain), so a slow merger cannot make the queue grow
+    /// without bound. 64 marks are 6.4 s of packet time; 262,144 observations about 32 MiB.
+    static let maxBatches = 64
+    static let maxObservations = 1 << 18
+
+    func send(_ batch: WorkerBatch) {
+        var backoff = Backoff()
+        while queue.withLock({ !$0.batches.isEmpty && ($0.batches.count >= Self.maxBatches || $0.observations >= Self.maxObservations) }) {
+            backoff.wait()
+        }
+        queue.withLock {
+            $0.batches.append(batch)
+            $0.observations += batch.observations.count
+        }
+    }
 
     /// Every batch sent so far, oldest first.
-    func takeAll() -> [WorkerBatch] { batches.withLock { b in defer { b.removeAll(keepingCapacity: true) }; return b } }
+    func takeAll() -> [WorkerBatch] {
+        queue.withLock { q in
+            defer {
+                q.batches.removeAll(keepingCapacity: true)
+                q.observations = 0
+            }
+            return q.batches
+        }
+    }
 }

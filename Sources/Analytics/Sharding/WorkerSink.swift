@@ -34,6 +34,15 @@ final class WorkerSink: FlowEventSink {
         edges.onReport = { [unowned self] report in self.writeEdge(report) }
     }
 
+    private static func isSorted(_ o: [ServiceObservation]) -> Bool {
+        var i = 1
+        while i < o.count {
+            if ServiceObservation.canonicalOrder(o[i], o[i - 1]) { return false }
+            i += 1
+        }
+        return true
+    }
+
     private func writeEdge(_ report: EdgeReport) {
         encoder.beginTail(ts: report.intervalEndNanos, agentTs: agentClock())
         encoder.edge(report)
@@ -70,7 +79,8 @@ final class WorkerSink: FlowEventSink {
     /// Sends the interval's observations, sorted here (the sort is spread over the workers; the
     /// merger merges sorted runs), with the mark and the worker's counters.
     func mark(_ mark: Mark, counters: WorkerCounters) {
-        observations.sort(by: ServiceObservation.canonicalOrder)
+        // Usually already in order (observations follow packet time): then the check is the sort.
+        if !Self.isSorted(observations) { observations.sort(by: ServiceObservation.canonicalOrder) }
         // Shedding since the previous mark, as the merger notes it for service windows.
         let shedBefore = (lastMark?.shedRingFull ?? 0) &+ (lastMark?.shedTooLarge ?? 0)
         if mark.shedRingFull &+ mark.shedTooLarge > shedBefore { incomplete.note(from: lastMark?.nanos ?? .min, to: mark.nanos) }
