@@ -67,17 +67,11 @@ public final class RecordEmitter: FlowEventSink {
         // The components report through the emitter; `unowned` because the emitter owns them.
         services.onReport = { [unowned self] report in
             let incomplete = self.isIncomplete(report.windowStartNanos, report.windowEndNanos)
-            self.emit(.serviceState, ts: report.windowEndNanos, key: report.service.id) {
-                $0.serviceState(report)
-                if incomplete { $0.writer.field("incomplete", true) }
-            }
+            self.emit(.serviceState, ts: report.windowEndNanos, key: report.service.id) { $0.serviceState(report, incomplete: incomplete) }
         }
         edges.onReport = { [unowned self] report in
             let incomplete = self.isIncomplete(report.intervalStartNanos, report.intervalEndNanos)
-            self.emit(.edge, ts: report.intervalEndNanos, key: report.edge.service.id) {
-                $0.edge(report)
-                if incomplete { $0.writer.field("incomplete", true) }
-            }
+            self.emit(.edge, ts: report.intervalEndNanos, key: report.edge.service.id) { $0.edge(report, incomplete: incomplete) }
         }
     }
 
@@ -155,17 +149,7 @@ public final class RecordEmitter: FlowEventSink {
         ownStats.servicesOverflow = services.overflowObservations
         ownStats.edgesOverflow = edges.overflowObservations + workerEdgesOverflow
         let snapshot = stats
-        emit(.agentHealth, ts: ts, key: config.agentID) {
-            $0.agentHealth(health, emitter: snapshot)
-            if let shed = health.shed {
-                $0.writer.key("analytics_shed")
-                $0.writer.beginObject()
-                $0.writer.field("ring_full", shed.ringFull)
-                $0.writer.field("too_large", shed.tooLarge)
-                $0.writer.field("flow_budget", shed.flowBudget)
-                $0.writer.endObject()
-            }
-        }
+        emit(.agentHealth, ts: ts, key: config.agentID) { $0.agentHealth(health, emitter: snapshot) }
     }
 
     /// Whether a successful transaction is in the deterministic 1-in-`rate` sample: a hash of the

@@ -2,8 +2,8 @@ import Records
 
 /// Bodies of the service-level records: `edge`, `service_state`, `service_seen`, `agent_health`.
 extension RecordEncoder {
-    /// Body of an `edge` record.
-    public mutating func edge(_ e: EdgeReport) {
+    /// Body of an `edge` record; `incomplete`: analytics shed packets during its interval.
+    public mutating func edge(_ e: EdgeReport, incomplete: Bool = false) {
         writer.field(RecordField.origH.key, e.edge.client)
         service(e.edge.service, application: e.application)
         writer.tunnel(e.tunnel)
@@ -25,6 +25,7 @@ extension RecordEncoder {
         }
         if c.rtt.count > 0 { writer.key("rtt"); histogram(c.rtt) }
         if c.responseTime.count > 0 { writer.key("response_time"); histogram(c.responseTime) }
+        if incomplete { writer.field("incomplete", true) }
     }
 
     /// A histogram object: `layout`, `count`, `sum_us`, `min_us`, `max_us`, `buckets` as
@@ -44,8 +45,8 @@ extension RecordEncoder {
         writer.endObject()
     }
 
-    /// Body of a `service_state` record.
-    public mutating func serviceState(_ r: ServiceStateReport) {
+    /// Body of a `service_state` record; `incomplete`: analytics shed packets during its window.
+    public mutating func serviceState(_ r: ServiceStateReport, incomplete: Bool = false) {
         service(r.service, application: r.application)
         writer.tunnel(r.tunnel)
         writer.field(RecordField.state.key, r.state.rawValue)
@@ -74,6 +75,7 @@ extension RecordEncoder {
             n.micros("response_p95_us", e.responseP95)
             n.micros("response_p99_us", e.responseP99)
         }
+        if incomplete { writer.field("incomplete", true) }
     }
 
     /// Body of a `service_seen` record.
@@ -123,5 +125,13 @@ extension RecordEncoder {
         writer.field("services_tracked", s.servicesTracked)
         writer.field("services_overflow", s.servicesOverflow)
         writer.field("edges_overflow", s.edgesOverflow)
+        if let shed = h.shed {
+            writer.key("analytics_shed")
+            writer.beginObject()
+            writer.field("ring_full", shed.ringFull)
+            writer.field("too_large", shed.tooLarge)
+            writer.field("flow_budget", shed.flowBudget)
+            writer.endObject()
+        }
     }
 }

@@ -13,7 +13,6 @@ public struct AnalyticsShedCounters: Sendable, Hashable {
 
     /// Packets the agent's own queues dropped (`packets_dropped_agent`).
     public var queueDrops: UInt64 { ringFull &+ tooLarge }
-    public var total: UInt64 { ringFull &+ tooLarge &+ flowBudget }
 }
 
 /// The capture side's figures, taken on the capture thread at each mark and carried to the

@@ -8,18 +8,14 @@ import Glibc
 /// closes its batch for the merger.
 final class AnalyticsWorker: @unchecked Sendable {
     // @unchecked: `analyzer` and `sink` are touched only by the worker thread once it started
-    // (and by the owner after `join()`); `ring` and `outbox` are thread-safe by design.
-    let index: Int
+    // (and by the owner after `join()`); `ring` is thread-safe by design.
     let ring: PacketRing
-    let outbox: WorkerOutbox
     let analyzer: FlowAnalyzer
     private let sink: WorkerSink
     private let thread = JoinableThread()
 
-    init(index: Int, ring: PacketRing, outbox: WorkerOutbox, analyzer: FlowAnalyzer, sink: WorkerSink) {
-        self.index = index
+    init(ring: PacketRing, analyzer: FlowAnalyzer, sink: WorkerSink) {
         self.ring = ring
-        self.outbox = outbox
         self.analyzer = analyzer
         self.sink = sink
     }

@@ -75,8 +75,6 @@ final class PacketRing: @unchecked Sendable {
         written.store(writePosition, ordering: .releasing)
     }
 
-    /// Bytes in use (either side may call it; approximate while the other side runs).
-    var used: Int { written.load(ordering: .relaxed) - consumed.load(ordering: .relaxed) }
 
     // MARK: consumer
 

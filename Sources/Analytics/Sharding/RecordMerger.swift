@@ -86,7 +86,7 @@ final class RecordMerger: @unchecked Sendable {
                 if batch.transactionsSampledOut > 0 { emitter.noteSampledOut(batch.transactionsSampledOut) }
                 mark = batch.mark
             }
-            noteShedding(before: mark)
+            if let span = mark.shedSpan(since: lastMark) { emitter.noteIncomplete(from: span.from, to: span.to) }
             lastMark = mark
             emitter.workerEdgesOverflow = WorkerCounters.sum(workerCounters).edgesOverflow
             apply(runs, upTo: mark)
@@ -117,14 +117,6 @@ final class RecordMerger: @unchecked Sendable {
             }
         }
         emitter.clock(mark.nanos)
-    }
-
-    /// Packets shed since the previous mark make the windows and intervals overlapping that span
-    /// incomplete: their records say so.
-    private func noteShedding(before mark: Mark) {
-        let before = (lastMark?.shedRingFull ?? 0) &+ (lastMark?.shedTooLarge ?? 0)
-        guard mark.shedRingFull &+ mark.shedTooLarge > before else { return }
-        emitter.noteIncomplete(from: lastMark?.nanos ?? .min, to: mark.nanos)
     }
 
     private func publish() {

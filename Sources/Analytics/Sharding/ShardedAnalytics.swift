@@ -72,8 +72,7 @@ public final class ShardedAnalytics {
                                   maxEdges: max(1, emitter.config.maxEdges / n), agentClock: agentClock)
             let analyzer = FlowAnalyzer(config: a, sink: sink, budget: n > 1 ? budget : nil)
             outboxes.append(outbox)
-            workers.append(AnalyticsWorker(index: i, ring: PacketRing(bytes: config.ringBytes), outbox: outbox,
-                                           analyzer: analyzer, sink: sink))
+            workers.append(AnalyticsWorker(ring: PacketRing(bytes: config.ringBytes), analyzer: analyzer, sink: sink))
         }
         self.workers = workers
         rings = workers.map { Unmanaged.passUnretained($0.ring) }

@@ -24,6 +24,14 @@ struct Mark: Sendable, Hashable {
     var shedTooLarge: UInt64 = 0
     /// The capture side's counters when the mark was sent.
     var capture = CaptureFigures()
+
+    /// The packet-time span since `previous` in which packets were shed from analytics, if any:
+    /// the windows and intervals overlapping it are incomplete (merger and workers alike).
+    func shedSpan(since previous: Mark?) -> (from: Int64, to: Int64)? {
+        let before = (previous?.shedRingFull ?? 0) &+ (previous?.shedTooLarge ?? 0)
+        guard shedRingFull &+ shedTooLarge > before else { return nil }
+        return (previous?.nanos ?? .min, nanos)
+    }
 }
 
 /// A worker's running totals, published at each mark.

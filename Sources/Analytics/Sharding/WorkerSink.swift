@@ -45,8 +45,7 @@ final class WorkerSink: FlowEventSink {
 
     private func writeEdge(_ report: EdgeReport) {
         encoder.beginTail(ts: report.intervalEndNanos, agentTs: agentClock())
-        encoder.edge(report)
-        if incomplete.overlap(report.intervalStartNanos, report.intervalEndNanos) { encoder.writer.field("incomplete", true) }
+        encoder.edge(report, incomplete: incomplete.overlap(report.intervalStartNanos, report.intervalEndNanos))
         encoder.end()
         writer.write(tail: encoder.writer.bytes, kind: .edge, key: report.edge.service.id)
     }
@@ -82,8 +81,7 @@ final class WorkerSink: FlowEventSink {
         // Usually already in order (observations follow packet time): then the check is the sort.
         if !Self.isSorted(observations) { observations.sort(by: ServiceObservation.canonicalOrder) }
         // Shedding since the previous mark, as the merger notes it for service windows.
-        let shedBefore = (lastMark?.shedRingFull ?? 0) &+ (lastMark?.shedTooLarge ?? 0)
-        if mark.shedRingFull &+ mark.shedTooLarge > shedBefore { incomplete.note(from: lastMark?.nanos ?? .min, to: mark.nanos) }
+        if let span = mark.shedSpan(since: lastMark) { incomplete.note(from: span.from, to: span.to) }
         lastMark = mark
         for o in observations { edges.observe(o) }
         if mark.nanos != .min { edges.advance(to: mark.nanos) }  // .min: no packet yet
