@@ -178,7 +178,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "Transport", "PcapFormat", "HTTPListener",
+                "Correlation", "Transport", "PcapFormat", "HTTPListener", "SystemIO",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

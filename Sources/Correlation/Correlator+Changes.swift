@@ -2,26 +2,29 @@ import Foundation
 
 /// From leaf inputs to recorded changes: staleness re-evaluation (`tick`), leaf inputs, and what a
 /// status change causes (history, flapping, acknowledgement clearing, events). State lock held by
-/// the caller of every method here but `tick`.
+/// the caller of every method here but `tick`, which is a ``commit(_:)`` of its own.
 extension Correlator {
     /// Re-evaluates what depends on the clock: agent and view staleness, maintenance windows,
-    /// flapping, old flow records. Call every few seconds.
+    /// flapping, old flow records. Call every few seconds (it may wait for a batch being written:
+    /// not from the async pool). Returns the events published (none if the write failed: the
+    /// next tick makes the same changes).
     @discardableResult
     public func tick() -> [StateChangeEvent] {
-        lock.lock()
-        defer { lock.unlock() }
-        let now = clock()
-        var batch = StoreBatch()
-        var changes = board.propagator.setMaintenance(operatorActions.activeMaintenance(at: now))
-        changes += refreshAllLeaves(now: now)
-        let events = handle(changes, now: now, batch: &batch)
-        board.pruneFlaps(at: now)
-        if let cutoff = flowLog.dropExpired() {
-            try? writer.inOrder { try store?.prune(flowsBefore: cutoff, keysBefore: now - 7 * 86400) }
+        let (outcome, failure) = commit { (change) -> (events: [StateChangeEvent], flowCutoff: Double?, now: Double) in
+            let now = clock()
+            var changes = board.propagator.setMaintenance(operatorActions.activeMaintenance(at: now))
+            changes += refreshAllLeaves(now: now)
+            _ = handle(changes, now: now, into: &change)
+            board.pruneFlaps(at: now)
+            let cutoff = flowLog.dropExpired()
+            updateGauges(now: now)
+            return (change.events, cutoff, now)
         }
-        updateGauges(now: now)
-        writer.write(batch)
-        return events
+        if failure != nil { return [] }
+        if let cutoff = outcome.flowCutoff {
+            try? writer.inOrder { try store?.prune(flowsBefore: cutoff, keysBefore: outcome.now - 7 * 86400) }
+        }
+        return outcome.events
     }
 
     /// The leaf input of node `id`: its agents' views merged for an endpoint, liveness for an agent.
@@ -55,8 +58,10 @@ extension Correlator {
         return board.propagator.setLeaves(inputs)
     }
 
-    /// History, flapping, acknowledgement clearing and events for a list of changes.
-    func handle(_ changes: [StatusChange], now: Double, batch: inout StoreBatch) -> [StateChangeEvent] {
+    /// History, flapping, acknowledgement clearing and events for a list of changes, into the
+    /// pending change (the events are published once it is stored); the number of events.
+    @discardableResult
+    func handle(_ changes: [StatusChange], now: Double, into change: inout PendingChange) -> Int {
         var events: [StateChangeEvent] = []
         var clearAcks: [String] = []
         // Only the final status of each node counts.
@@ -69,7 +74,7 @@ extension Correlator {
             let previous = board.lastStates[id]
             board.lastStates[id] = s.state
             let flapping = board.recordFlap(id, at: now)
-            batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: previous, causes: s.causes))
+            change.batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: previous, causes: s.causes))
             let event = StateChangeEvent(node: id, kind: node.kind, state: s.state, previous: previous, causes: s.causes,
                                          rootCauses: s.rootCauses, flapping: flapping, at: now)
             events.append(event)
@@ -78,12 +83,11 @@ extension Correlator {
         if !clearAcks.isEmpty {
             for id in clearAcks { operatorActions.setAcknowledgement(nil, node: id) }
             _ = board.propagator.setAcknowledged(operatorActions.acknowledgedNodes)
-            batch.acknowledgements = Array(operatorActions.acks.values)
+            change.batch.acknowledgements = Array(operatorActions.acks.values)
         }
         counters.stateChanges += events.count
-        // Published before the batch is written (the atomic batch publishes after the write).
-        subscribers.publish(events)
-        return events
+        change.events += events
+        return events.count
     }
 
     func updateGauges(now: Double) {

@@ -1,5 +1,5 @@
 /// Observed dependencies (`edge` records): listing, confirmation, promotion into the model.
-/// State lock held by each; the change is written under the store lock before the lock is released.
+/// Each change is one ``commitEdit``: refused with nothing changed when the store cannot write it.
 extension Correlator {
     public struct DependencyView: Sendable, Codable, Hashable {
         public var dependency: ObservedDependency
@@ -15,10 +15,9 @@ extension Correlator {
     }
 
     public func confirmDependency(_ id: Int64) throws(InventoryError) -> ObservedDependency {
-        try locked { () throws(InventoryError) -> ObservedDependency in
+        try commitEdit("dependency \(id)") { (change) throws(InventoryError) -> ObservedDependency in
             guard let d = deps.confirm(id) else { throw InventoryError(.notFound, subject: "dependency \(id)", "no such dependency") }
-            var b = StoreBatch(); b.dependencies = [d]
-            writer.write(b)
+            change.batch.dependencies = [d]
             return d
         }
     }
@@ -27,7 +26,7 @@ extension Correlator {
     /// if missing and the impact edge endpoint → `parent`.
     public func promoteDependency(_ id: Int64, parent: String, map: MapFunction = .identity, weight: Double = 1,
                                   group: String? = nil) throws(InventoryError) -> ObservedDependency {
-        try locked { () throws(InventoryError) -> ObservedDependency in
+        try commitEdit("promotion of dependency \(id)") { (change) throws(InventoryError) -> ObservedDependency in
             guard let d = deps.byID[id] else { throw InventoryError(.notFound, subject: "dependency \(id)", "no such dependency") }
             var inv = board.inventory
             guard inv.node(parent) != nil else { throw InventoryError(subject: "promotion of dependency \(id)", field: "parent", "no node '\(parent)'") }
@@ -35,10 +34,9 @@ extension Correlator {
             let edge = ImpactEdge(child: d.service, parent: parent, map: map, weight: weight, group: group)
             if let i = inv.edges.firstIndex(where: { $0.key == edge.key }) { inv.edges[i] = edge } else { inv.edges.append(edge) }
             try inv.validate()
-            try install(inv)
+            install(inv, into: &change)
             let p = deps.markPromoted(id)!
-            var b = StoreBatch(); b.dependencies = [p]
-            writer.write(b)
+            change.batch.dependencies = [p]
             return p
         }
     }

@@ -1,12 +1,11 @@
-/// Inventory edits: each is validated whole before anything changes, then stored, then installed
-/// (the graph, the leaves, a first history entry for new nodes). State lock held throughout; the
-/// inventory is written under the store lock before it is installed (the order the atomic batch
-/// gives every batch: persist, then apply).
+/// Inventory edits: each is validated whole before anything changes, then installed (the graph,
+/// the leaves, a first history entry for new nodes) and stored as one ``commitEdit``: refused with
+/// nothing changed when the store cannot write it.
 extension Correlator {
     /// Replaces the whole inventory (validated first: nothing changes on error).
     public func replaceInventory(_ inv: Inventory) throws(InventoryError) {
         try inv.validate()
-        try locked { () throws(InventoryError) in try install(inv) }
+        try commitEdit("inventory") { (change) throws(InventoryError) in install(inv, into: &change) }
     }
 
     /// Adds or replaces a node.
@@ -44,35 +43,27 @@ extension Correlator {
     }
 
     func edit(_ change: (inout Inventory) throws(InventoryError) -> Void) throws(InventoryError) {
-        try locked { () throws(InventoryError) in
+        try commitEdit("inventory") { (pending) throws(InventoryError) in
             var inv = board.inventory
             try change(&inv)
             try inv.validate()
-            try install(inv)
+            install(inv, into: &pending)
         }
     }
 
-    /// Lock held; `inv` validated. `persist`: false when the inventory comes from the shared store.
-    func install(_ inv: Inventory, persist: Bool = true) throws(InventoryError) {
+    /// State lock held (inside a commit); `inv` validated. Installs it and puts it in the change.
+    func install(_ inv: Inventory, into change: inout PendingChange) {
         let now = clock()
-        var batch = StoreBatch()
-        if persist {
-            batch.inventory = inv
-            do {
-                try writer.writeOrThrow(batch)
-            } catch { throw InventoryError(subject: "inventory", "not saved: \(error)") }
-            batch = StoreBatch()
-        }
+        change.batch.inventory = inv
         var changes = board.install(inv)
         changes += refreshAllLeaves(now: now)
+        handle(changes, now: now, into: &change)
         // Nodes that appeared get a first history entry.
-        _ = handle(changes, now: now, batch: &batch)
         for id in board.graph.order where board.lastStates[id] == nil {
             let s = board.propagator.status[id]!
             board.lastStates[id] = s.state
-            batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: nil, causes: s.causes))
+            change.batch.history.append(HistoryEntry(node: id, at: now, state: s.state, previous: nil, causes: s.causes))
         }
         updateGauges(now: now)
-        if persist { writer.write(batch) }
     }
 }

@@ -5,16 +5,17 @@ extension Correlator {
     /// propagates like an ingest. Their history is theirs to write: nothing is written here.
     /// Call it from one thread (on `NOTIFY`, and periodically).
     ///
-    /// The feed is read without the state lock (a PostgreSQL round trip), then applied under it.
+    /// The feed is read without the state lock (a PostgreSQL round trip), then applied as one
+    /// ``commit(_:)``: if the history it causes cannot be written, it is undone, the cursor too, and
+    /// read again next time.
     @discardableResult
     public func absorbSharedChanges() throws -> [StateChangeEvent] {
         guard let store, store.isShared else { return [] }
         let changes = try store.changes(since: locked { sharedCursor })
-        return locked {
+        let (events, failure) = commit { (change) -> [StateChangeEvent] in
             sharedCursor = max(sharedCursor, changes.cursor)
             guard !changes.isEmpty else { return [] }
             let now = clock()
-            var batch = StoreBatch()
             var statusChanges: [StatusChange] = []
             if let inv = changes.inventory, inv != board.inventory, (try? inv.validate()) != nil {
                 statusChanges += board.install(inv)
@@ -36,9 +37,11 @@ extension Correlator {
                 if revived { touchedServices.formUnion(agentBook.services(of: a.agent)) }
             }
             statusChanges += board.propagator.setLeaves(leafInputs(services: touchedServices, agents: touchedAgents, now: now))
-            let events = handle(statusChanges, now: now, batch: &batch)
+            handle(statusChanges, now: now, into: &change)
             updateGauges(now: now)
-            return events
+            return change.events
         }
+        if let failure { throw StoreWriteFailed(message: failure) }
+        return events
     }
 }

@@ -7,17 +7,20 @@ import Foundation
 /// The coordinator: each concern's state is a value it owns (``IngestLedger``, ``AgentBook``,
 /// ``StateBoard``, ``OperatorActions``, ``DependencyBook``, ``FlowLog``, ``Subscribers``), all
 /// guarded by the one state lock `lock`; ``StoreWriter`` owns the storage side under the store
-/// lock, taken after `lock` and never the other way round. One lock for the whole state because a
-/// batch touches nearly every concern: one lock makes a batch atomic in memory with no order to get
-/// wrong. This file holds the batch sequence (``ingest`` and ``apply``); the other operations are
-/// in `Correlator+*.swift`. The locking story, step by step: docs/server.md, "Locking".
+/// lock. One lock for the whole state because a batch touches nearly every concern: one lock makes
+/// a batch atomic in memory with no order to get wrong. Every change goes through ``commit(_:)``
+/// (Correlator+Commit.swift): applied, written, and undone if the write fails. This file holds the
+/// batch sequence (``ingest`` and ``apply``); the other operations are in `Correlator+*.swift`.
+/// The locking story, step by step: docs/server.md, "Locking".
 public final class Correlator: @unchecked Sendable {
     public let config: CorrelatorConfig
     let clock: @Sendable () -> Double
-    /// The state lock: guards every stored `var` below. Public methods hold it briefly; storage is
-    /// only called under it through `writer` (ordered), except reads of history and flows.
+    /// The change lock: serializes changes from their start to the end of their write, so none
+    /// builds on one that may be undone. Taken before the state lock.
+    let changeLock = NSLock()
+    /// The state lock: guards every stored `var` below. Held briefly: never during a write.
     let lock = NSLock()
-    /// Storage writes in state order, and what failed to be written (the store lock).
+    /// Storage writes in state order (the store lock).
     let writer: StoreWriter
     var store: (any CorrelationStorage)? { writer.store }
 
@@ -43,7 +46,7 @@ public final class Correlator: @unchecked Sendable {
                 replaceStoredInventory: Bool = false, clock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) throws {
         self.config = config
         self.clock = clock
-        writer = StoreWriter(store: store, maxFlows: config.maxFlowsInMemory)
+        writer = StoreWriter(store: store)
         var inv = inventory ?? Inventory()
         var saved: StoredState?
         if let store {
@@ -138,14 +141,14 @@ public final class Correlator: @unchecked Sendable {
     /// (and no NUL byte reaches PostgreSQL, whose text cannot hold one).
     public static func scopedKey(agent: String, _ key: String) -> String { "\(agent.utf8.count)|\(agent)|\(key)" }
 
-    /// The answer to a batch whose scoped key was already applied, else nil.
+    /// The answer to a batch whose scoped key was already applied, else nil. Under the change lock:
+    /// a key is only seen once its batch is stored (a batch being written may still be undone).
     private func replayed(_ scopedKey: String) -> IngestResult? {
-        guard locked({ ledger.hasApplied(scopedKey) }) else { return nil }
+        changeLock.lock()
+        defer { changeLock.unlock() }
         return locked {
+            guard ledger.hasApplied(scopedKey) else { return nil }
             counters.replayedBatches += 1
-            // The first copy may still be being written: answer once it is on disk (its apply
-            // took the store lock before this one could see the key).
-            try? writer.inOrder {}
             var r = IngestResult(); r.replayed = true; return r
         }
     }
@@ -156,22 +159,44 @@ public final class Correlator: @unchecked Sendable {
     /// Applies parsed records. `idempotencyKey` is remembered as given (``ingest`` passes it scoped);
     /// `errorCount`: the malformed lines in all when `errors` holds only the first ones.
     ///
-    /// The batch, step by step (docs/server.md, "Locking"): take the state lock; (1) with a shared
+    /// The batch, step by step (docs/server.md, "Locking"), as one ``commit(_:)``: (1) with a shared
     /// store and a scope, raise the scope's marks to the stored ones (refuse the batch if they cannot
     /// be read); (2) per record: dedup in the ledger, then the record's concern (agent views,
     /// dependencies, flows, health lines); (3) propagate the touched leaves and turn the changes into
-    /// history, flapping, acknowledgement clearing and events; (4) remember the key, count; (5) take
-    /// the store lock, release the state lock, write. Today the write comes after the apply: a failed
-    /// write keeps the batch applied in memory and pending in the writer. The atomic batch moves (5)
-    /// before (2)–(4): compute the batch on copies of the ledger and the touched concerns, persist
-    /// it, and only then install the copies and publish the events.
+    /// history, flapping, acknowledgement clearing and events; (4) remember the key, count; (5) write.
+    /// If the write fails, (1)–(4) are undone: the answer is `refused` with the `storageError`, and
+    /// the batch sent again is applied once.
     public func apply(_ records: [IngestRecord], errors parseErrors: [LineError] = [], errorCount: Int? = nil, agent: String? = nil,
                       idempotencyKey: String? = nil, scope: String? = nil) -> IngestResult {
         var result = IngestResult()
         result.errors = parseErrors
         result.errorCount = max(errorCount ?? parseErrors.count, parseErrors.count)
-        var batch = StoreBatch()
-        lock.lock()
+        do throws(BatchRefused) {
+            let (applied, failure) = try commit { (change) throws(BatchRefused) -> IngestResult in
+                var r = result
+                try applyRecords(records, agent: agent, idempotencyKey: idempotencyKey, scope: scope, into: &change, result: &r)
+                return r
+            }
+            if let failure {
+                result.storageError = failure
+                result.refused = true
+            } else {
+                result = applied
+            }
+        } catch {
+            // Without the stored marks a replay could be applied twice: refuse the batch (Kafka redelivers it).
+            result.storageError = error.reason
+            result.refused = true
+        }
+        return result
+    }
+
+    /// The stored duplicate marks of the batch's scope could not be read.
+    struct BatchRefused: Error { var reason: String }
+
+    /// Steps (1)–(4) of ``apply``, state lock held (inside ``commit(_:)``).
+    private func applyRecords(_ records: [IngestRecord], agent: String?, idempotencyKey: String?, scope: String?,
+                              into change: inout PendingChange, result: inout IngestResult) throws(BatchRefused) {
         let now = clock()
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
@@ -179,11 +204,7 @@ public final class Correlator: @unchecked Sendable {
             do {
                 ledger.raiseScoped(to: try store.dedupMarks(prefix: scope + "|"))
             } catch {
-                // Without the stored marks a replay could be applied twice: refuse the batch (Kafka redelivers it).
-                lock.unlock()
-                result.storageError = "\(error)"
-                result.refused = true
-                return result
+                throw BatchRefused(reason: "\(error)")
             }
         }
         for r in records {
@@ -218,7 +239,7 @@ public final class Correlator: @unchecked Sendable {
             case .flow(let service, let line):
                 let f = FlowRecord(agent: e.agentID, kind: e.kind, service: service, ts: e.ts, line: line)
                 flowLog.append(f)
-                batch.flows.append(f)
+                change.batch.flows.append(f)
             case .unknown:
                 result.unknownKinds += 1
             }
@@ -226,20 +247,19 @@ public final class Correlator: @unchecked Sendable {
             touchedAgents.insert(e.agentID)
         }
         // The views to store: the last one per (service, agent) of the batch (the ones updated now).
-        batch.views = agentBook.views(of: touchedServices, updatedAt: now)
+        change.batch.views = agentBook.views(of: touchedServices, updatedAt: now)
         for a in revived { touchedServices.formUnion(agentBook.services(of: a)) }
         let started = DispatchTime.now().uptimeNanoseconds
         let changes = board.propagator.setLeaves(leafInputs(services: touchedServices, agents: touchedAgents, now: now))
         counters.nodesRecomputed += board.propagator.lastRecomputed
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-        let events = handle(changes, now: now, batch: &batch)
-        result.changes = events.count
-        batch.agents = touchedAgents.compactMap { agentBook.agents[$0] }
-        batch.dedup = ledger.takeDirtyMarks()
-        batch.dependencies = Array(changedDeps.values)
+        result.changes = handle(changes, now: now, into: &change)
+        change.batch.agents = touchedAgents.compactMap { agentBook.agents[$0] }
+        change.batch.dedup = ledger.takeDirtyMarks()
+        change.batch.dependencies = Array(changedDeps.values)
         if let key = idempotencyKey, result.errorCount == 0 {
             ledger.remember(key)
-            batch.idempotencyKey = key
+            change.batch.idempotencyKey = key
         }
         counters.batches += 1
         counters.recordsIngested += result.accepted
@@ -250,9 +270,6 @@ public final class Correlator: @unchecked Sendable {
         counters.propagationSeconds += elapsed
         counters.lastPropagationSeconds = elapsed
         updateGauges(now: now)
-        // Write (and fsync) after releasing the state lock; the store lock keeps batches in apply order.
-        result.storageError = writer.write(batch, releasing: lock)
-        return result
     }
 
     /// Runs `body` with the state lock held (typed throws, unlike `NSLock.withLock` on Linux).

@@ -42,6 +42,6 @@ public struct CorrelatorMetrics: Sendable {
     public var staleAgents = 0
     public var dependencies = 0
     public var subscribers = 0
-    /// Batches whose storage failed (kept in memory and written with a later batch).
+    /// Writes the store refused (each change undone, its sender answered to retry).
     public var storageFailures = 0
 }

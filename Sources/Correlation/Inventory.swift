@@ -84,6 +84,8 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
         case invalid
         case cycle([String])
         case notFound
+        /// Valid, but the store refused the write (disk full, database down): nothing changed; retry later.
+        case notStored
     }
     public var kind: Kind
     /// `node 'web'` or `edge 'a -> b'`.

@@ -12,11 +12,11 @@ extension ServerAPI {
                 if let refused = unsupportedMediaType(request, jsonTypes) { return refused }
                 guard let bytes = try await body(&request, limit: api.config.maxBodyBytes) else { return tooLarge(api.config.maxBodyBytes) }
                 guard let q = try? decode(AckRequest.self, bytes) else { return Problem.badRequest("body: {\"node\": ID, \"author\": TEXT?, \"comment\": TEXT?}") }
-                do { try api.correlator.acknowledge(node: q.node, author: q.author, comment: q.comment); return Response(status: .noContent) }
+                do { try await api.correlator.edit { try $0.acknowledge(node: q.node, author: q.author, comment: q.comment) }; return Response(status: .noContent) }
                 catch { return Problem.inventory(error) }
             },
             APIRoute(.delete, "api/v1/acks/**") { _, context, api -> Response in
-                do { try api.correlator.removeAcknowledgement(node: catchAllID(context)); return Response(status: .noContent) }
+                do { let node = catchAllID(context); try await api.correlator.edit { try $0.removeAcknowledgement(node: node) }; return Response(status: .noContent) }
                 catch { return Problem.inventory(error) }
             },
         ]

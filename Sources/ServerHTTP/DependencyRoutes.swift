@@ -15,7 +15,7 @@ extension ServerAPI {
             },
             APIRoute(.post, "api/v1/dependencies/{id}/confirm") { _, context, api -> Response in
                 guard let id = context.parameters.get("id", as: Int64.self) else { return Problem.badRequest("dependency ids are integers") }
-                do { return json(DependencyEntry(try api.correlator.confirmDependency(id), api.correlator)) } catch { return Problem.inventory(error) }
+                do { return json(DependencyEntry(try await api.correlator.edit { try $0.confirmDependency(id) }, api.correlator)) } catch { return Problem.inventory(error) }
             },
             APIRoute(.post, "api/v1/dependencies/{id}/promote") { request, context, api -> Response in
                 var request = request
@@ -27,7 +27,7 @@ extension ServerAPI {
                 }
                 guard let map = MapFunction(text: q.map ?? "identity") else { return Problem.make(422, "'map': '\(q.map ?? "")' is not a map function").response() }
                 do {
-                    let d = try api.correlator.promoteDependency(id, parent: q.parent, map: map, weight: q.weight ?? 1, group: q.group)
+                    let d = try await api.correlator.edit { try $0.promoteDependency(id, parent: q.parent, map: map, weight: q.weight ?? 1, group: q.group) }
                     return json(DependencyEntry(d, api.correlator))
                 } catch { return Problem.inventory(error) }
             },

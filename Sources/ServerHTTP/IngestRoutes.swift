@@ -3,6 +3,7 @@ import Foundation
 import HTTPListener
 import Hummingbird
 import Logging
+import SystemIO
 import Transport
 
 extension ServerAPI {
@@ -56,7 +57,9 @@ extension ServerAPI {
             }
         }
         let key = request.headers.first { $0.name.canonicalName == "idempotency-key" }?.value
-        let result = correlator.ingest(bytes, agent: agent, idempotencyKey: key, maxRecordBytes: config.maxRecordBytes)
+        let body = bytes, maxRecordBytes = config.maxRecordBytes, tokenAgent = agent
+        // Parsing, the apply and the write (fsync) block: off the async pool.
+        let result = await BlockingWork.run { correlator.ingest(body, agent: tokenAgent, idempotencyKey: key, maxRecordBytes: maxRecordBytes) }
         if let rejection = result.rejection {
             var p: Problem
             switch rejection.kind {
@@ -69,8 +72,8 @@ extension ServerAPI {
             return p.response()
         }
         if let e = result.storageError {
-            logger.error("storage failed", metadata: ["error": "\(e)"])
-            return Problem.make(503, "storage failed: \(e)").response()
+            logger.error("storage failed; batch not applied", metadata: ["agent": "\(agent ?? "-")", "error": "\(e)"])
+            return Problem.storageFailed(e)
         }
         // The parser keeps the first malformed lines only (in line order) and counts the others.
         if let first = result.errors.first {

@@ -26,7 +26,7 @@ extension ServerAPI {
                     // JSON texts, e.g. C1 control characters), anything else as YAML.
                     let inv = mediaType(request) == "application/json" ? try Inventory.parse(json: Data(bytes))
                         : try Inventory.parse(yaml: String(decoding: bytes, as: UTF8.self))
-                    try api.correlator.replaceInventory(inv)
+                    try await api.correlator.edit { try $0.replaceInventory(inv) }
                     return json(api.correlator.inventory)
                 } catch { return Problem.inventory(error) }
             },
@@ -50,7 +50,7 @@ extension ServerAPI {
                 object["id"] = id
                 do {
                     let node = try JSONDecoder().decode(Node.self, from: JSONSerialization.data(withJSONObject: object))
-                    try api.correlator.upsertNode(node)
+                    try await api.correlator.edit { try $0.upsertNode(node) }
                     return json(node)
                 } catch let e as InventoryError {
                     return Problem.inventory(e)
@@ -60,7 +60,8 @@ extension ServerAPI {
             },
             APIRoute(.delete, "api/v1/inventory/nodes/**") { _, context, api -> Response in
                 do {
-                    try api.correlator.removeNode(catchAllID(context))
+                    let id = catchAllID(context)
+                    try await api.correlator.edit { try $0.removeNode(id) }
                     return Response(status: .noContent)
                 } catch { return Problem.inventory(error) }
             },
@@ -71,7 +72,7 @@ extension ServerAPI {
                 guard let bytes = try await body(&request, limit: api.config.maxBodyBytes) else { return tooLarge(api.config.maxBodyBytes) }
                 do {
                     let edge = try JSONDecoder().decode(ImpactEdge.self, from: Data(bytes))
-                    try api.correlator.upsertEdge(edge)
+                    try await api.correlator.edit { try $0.upsertEdge(edge) }
                     return json(edge)
                 } catch let e as InventoryError {
                     return Problem.inventory(e)
@@ -84,7 +85,7 @@ extension ServerAPI {
                     return Problem.badRequest("'child' and 'parent' query parameters are required")
                 }
                 do {
-                    try api.correlator.removeEdge(child: child, parent: parent)
+                    try await api.correlator.edit { try $0.removeEdge(child: child, parent: parent) }
                     return Response(status: .noContent)
                 } catch { return Problem.inventory(error) }
             },

@@ -19,12 +19,12 @@ extension ServerAPI {
                 case .success(let w): (start, end) = w
                 case .failure(let e): return Problem.badRequest(e.message)
                 }
-                do { return json(try api.correlator.addMaintenance(node: q.node, start: start, end: end, comment: q.comment), status: .created) }
+                do { return json(try await api.correlator.edit { try $0.addMaintenance(node: q.node, start: start, end: end, comment: q.comment) }, status: .created) }
                 catch { return Problem.inventory(error) }
             },
             APIRoute(.delete, "api/v1/maintenance/{id}") { _, context, api -> Response in
                 guard let id = context.parameters.get("id", as: Int64.self) else { return Problem.badRequest("maintenance ids are integers") }
-                do { try api.correlator.removeMaintenance(id: id); return Response(status: .noContent) } catch { return Problem.inventory(error) }
+                do { try await api.correlator.edit { try $0.removeMaintenance(id: id) }; return Response(status: .noContent) } catch { return Problem.inventory(error) }
             },
         ]
     }

@@ -49,10 +49,20 @@ struct Problem: Encodable, Sendable {
         }
     }
 
+    /// `Retry-After` (seconds) of a 503 for a write the store refused: long enough for a database
+    /// restart, short enough that a freed disk is used again quickly.
+    static let storageRetryAfter = "2"
+
+    /// A change the store refused (disk full, database unreachable): 503, retry later, nothing applied.
+    static func storageFailed(_ error: String) -> Response {
+        make(503, "storage failed: \(error); nothing was applied").response(headers: [.retryAfter: storageRetryAfter])
+    }
+
     static func badRequest(_ detail: String) -> Response { make(400, detail).response() }
     static func notFound(_ detail: String) -> Response { make(404, detail).response() }
 
-    /// Inventory errors: a cycle is 409 Conflict, a missing node/edge 404, anything else 422.
+    /// Inventory errors: a cycle is 409 Conflict, a missing node/edge 404, a write the store refused
+    /// 503 with `Retry-After`, anything else 422.
     static func inventory(_ error: any Error) -> Response {
         guard let e = error as? InventoryError else { return make(500, "\(error)").response() }
         var p: Problem
@@ -64,6 +74,10 @@ struct Problem: Encodable, Sendable {
             p = make(404, e.description)
         case .invalid:
             p = make(422, e.description)
+        case .notStored:
+            p = make(503, e.description + "; nothing was changed")
+            p.subject = e.subject
+            return p.response(headers: [.retryAfter: Problem.storageRetryAfter])
         }
         p.subject = e.subject
         p.field = e.field

@@ -39,8 +39,9 @@ struct KafkaIngestService: Service {
     }
 
     /// Polls batches (up to 500 messages or 200 ms), applies each partition's messages with that
-    /// partition as dedup scope, then commits the partition's last offset. A partition whose batch
-    /// could not be applied (shared store unreachable) is retried before anything else is polled.
+    /// partition as dedup scope, then commits the partition's last offset once they are stored. A
+    /// partition whose batch could not be stored (nothing of it applied) is retried before anything
+    /// else is polled.
     static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) {
         logger.notice("Kafka ingest started")
         while !stop.isSet {
@@ -64,8 +65,10 @@ struct KafkaIngestService: Service {
                 var result = correlator.ingest(payloads: payloads, scope: scope)
                 var delay = 0.2
                 while result.refused && !stop.isSet {
-                    logger.error("Kafka records not applied: shared store unavailable; retrying",
-                                 metadata: ["scope": "\(scope)", "error": "\(result.storageError ?? "")"])
+                    // Nothing of the batch was applied (store unwritable, or the shared marks
+                    // unreadable): the same messages again, before anything else, offset uncommitted.
+                    logger.error("Kafka records not applied: storage failed; retrying",
+                                 metadata: ["scope": "\(scope)", "error": "\(result.storageError ?? "")", "retry_in_s": "\(delay)"])
                     Thread.sleep(forTimeInterval: delay)
                     delay = min(delay * 2, 5)
                     result = correlator.ingest(payloads: payloads, scope: scope)
@@ -73,12 +76,6 @@ struct KafkaIngestService: Service {
                 if result.refused { return }
                 if result.errorCount > 0 {
                     logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errorCount)", "scope": "\(scope)"])
-                }
-                if let storageError = result.storageError {
-                    // Applied in memory and kept pending: it is stored with the next batch that
-                    // succeeds. The offset is committed then (a later commit covers this one).
-                    logger.error("records applied but not stored yet; Kafka offset not committed", metadata: ["error": "\(storageError)"])
-                    continue
                 }
                 do { try consumer.commit(last) } catch {
                     // Not fatal: the records are applied; a replay after a restart is deduplicated.

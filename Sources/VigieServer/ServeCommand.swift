@@ -5,6 +5,7 @@ import HTTPListener
 import Logging
 import ServerHTTP
 import ServiceLifecycle
+import SystemIO
 
 /// `vigie-server serve`: the HTTP API (Schemas/server-api.yaml) over a data directory.
 struct ServeCommand: AsyncParsableCommand {
@@ -289,7 +290,8 @@ struct TickService: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(nanoseconds: UInt64(max(interval, 0.1) * 1e9))
-                correlator.tick()
+                // It may wait for a batch being written: off the async pool.
+                _ = await BlockingWork.run { correlator.tick() }
             }
         }
         correlator.closeSubscribers()

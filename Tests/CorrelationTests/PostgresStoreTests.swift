@@ -111,25 +111,32 @@ struct PostgresStoreTests {
         #expect(b.ingest(Lines.batch([Lines.serviceState(seq: 2, service: "10.0.0.7:5432/tcp", state: "UP")]), scope: other).accepted == 1)
     }
 
-    @Test("a PostgreSQL restart: the batch that failed is kept and stored with the next one; nothing is lost")
+    @Test("a PostgreSQL restart: the batch whose write failed is not applied; sent again, it is applied once and survives a reload")
     func databaseRestart() throws {
         let pg = try #require(suitePostgres)
         let url = try database()
         let clock = TestClock()
         let c = try make(clock, url: url)
         #expect(c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")])).storageError == nil)
+        let weatherBefore = c.weather()
         try pg.stop(immediate: true)
-        let failed = c.ingest(Lines.batch([Lines.serviceState(seq: 2, service: "10.0.0.7:5432/tcp", state: "DEGRADED")]))
-        #expect(failed.storageError != nil)
-        #expect(failed.accepted == 1)                                  // applied in memory
-        #expect(c.metrics.storageFailures == 1)
+        let batch = Lines.batch([Lines.serviceState(seq: 2, service: "10.0.0.7:5432/tcp", state: "DEGRADED")])
+        let failed = c.ingest(batch)
+        #expect(failed.storageError != nil && failed.refused)
+        #expect(failed.accepted == 0)                                  // nothing applied in memory
+        #expect(c.weather() == weatherBefore)
+        #expect(c.metrics.storageFailures == 1 && c.metrics.recordsIngested == 1)
         try pg.start()
+        // The sender's retry: applied, not counted as a duplicate.
+        let retried = c.ingest(batch)
+        #expect(retried.storageError == nil && retried.accepted == 1 && retried.duplicates == 0)
         #expect(c.ingest(Lines.batch([Lines.serviceState(seq: 3, service: "[2001:db8::1]:53/udp", state: "UP")])).storageError == nil)
         let reloaded = try make(clock, url: url, inventory: false)
         #expect(reloaded.status("10.0.0.7:5432/tcp")?.state == .degraded)
         #expect(reloaded.status("[2001:db8::1]:53/udp")?.state == .ok)
         #expect(reloaded.weather() == c.weather())
         #expect(reloaded.history(node: "db").first?.state == .degraded)
+        #expect(reloaded.ingest(batch).duplicates == 1)
     }
 
     @Test("a wrong URL or an unreachable server is a clear, retriable error")

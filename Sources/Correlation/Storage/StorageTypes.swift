@@ -52,43 +52,6 @@ public struct StoreBatch: Sendable {
     }
 }
 
-extension StoreBatch {
-    /// Appends `later` to this batch (a batch that failed to be stored is merged into the next one,
-    /// so nothing applied in memory is missing from storage once a write succeeds).
-    public mutating func merge(_ later: StoreBatch) {
-        views += later.views
-        agents += later.agents
-        dedup += later.dedup
-        dependencies += later.dependencies
-        history += later.history
-        flows += later.flows
-        if later.idempotencyKey != nil { idempotencyKey = later.idempotencyKey }
-        if later.inventory != nil { inventory = later.inventory }
-        if later.maintenance != nil { maintenance = later.maintenance }
-        if later.acknowledgements != nil { acknowledgements = later.acknowledgements }
-    }
-}
-
-extension StoreBatch {
-    /// Keeps the last of each upserted row (views by agent and service, agents, marks,
-    /// dependencies) and the newest `maxFlows` flows: a batch pending through a long storage
-    /// outage stays bounded by the number of distinct rows.
-    public mutating func compact(maxFlows: Int) {
-        func lastOf<T, K: Hashable>(_ items: [T], _ key: (T) -> K) -> [T] {
-            var index: [K: Int] = [:], out: [T] = []
-            for item in items {
-                if let i = index[key(item)] { out[i] = item } else { index[key(item)] = out.count; out.append(item) }
-            }
-            return out
-        }
-        views = lastOf(views) { $0.agent + "\u{0}" + $0.service }
-        agents = lastOf(agents) { $0.agent }
-        dedup = lastOf(dedup) { $0.0 }
-        dependencies = lastOf(dependencies) { $0.id }
-        if flows.count > maxFlows { flows.removeFirst(flows.count - maxFlows) }
-    }
-}
-
 /// What other server instances changed in a shared store since a cursor (see `CorrelationStorage.changes(since:)`).
 public struct SharedChanges: Sendable {
     /// Pass it to the next `changes(since:)`.

@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import VigieTestSupport
+@testable import Correlation
+
+/// Every state change is applied, written, and undone if the write fails: a sender that retries
+/// after a failed write gets its batch applied exactly once, and a restart shows only what was
+/// stored. The store here is SQLite behind a switch that makes writes fail (disk full, database
+/// down) or wait (a slow fsync).
+@Suite("Atomic commit: a change the store refuses is undone")
+struct AtomicCommitTests {
+    /// SQLite whose writes fail while `failing`, or wait for `release` while `holding`.
+    final class FaultyStore: CorrelationStorage, @unchecked Sendable {
+        struct Refused: Error, CustomStringConvertible { var description: String { "database or disk is full" } }
+        let inner: SQLiteStore
+        private let lock = NSLock()
+        private var failingValue = false
+        private var holding: (entered: DispatchSemaphore, release: DispatchSemaphore)?
+        private(set) var writes = 0
+        init(directory: String) throws { inner = try SQLiteStore(directory: directory) }
+
+        var failing: Bool {
+            get { lock.withLock { failingValue } }
+            set { lock.withLock { failingValue = newValue } }
+        }
+        /// The next write signals `entered`, then waits for `release`.
+        func holdNextWrite() -> (entered: DispatchSemaphore, release: DispatchSemaphore) {
+            let h = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+            lock.withLock { holding = h }
+            return h
+        }
+
+        func write(_ batch: StoreBatch) throws {
+            let (fail, hold) = lock.withLock { () -> (Bool, (entered: DispatchSemaphore, release: DispatchSemaphore)?) in
+                defer { holding = nil }
+                return (failingValue, holding)
+            }
+            if let hold { hold.entered.signal(); hold.release.wait() }
+            if fail { throw Refused() }
+            try inner.write(batch)
+            lock.withLock { writes += 1 }
+        }
+        func load() throws -> StoredState { try inner.load() }
+        func history(node: String, limit: Int) throws -> [HistoryEntry] { try inner.history(node: node, limit: limit) }
+        func historyRows(node: String, from: Double, to: Double) throws -> [(at: Double, state: Health)] {
+            try inner.historyRows(node: node, from: from, to: to)
+        }
+        func flows(service: String?, limit: Int) throws -> [FlowRecord] { try inner.flows(service: service, limit: limit) }
+        func prune(flowsBefore: Double, keysBefore: Double) throws { try inner.prune(flowsBefore: flowsBefore, keysBefore: keysBefore) }
+    }
+
+    func make(_ clock: TestClock, _ store: any CorrelationStorage) throws -> Correlator {
+        try Correlator(store: store, inventory: try Inventory.parse(yaml: shopYAML), clock: clock.function)
+    }
+
+    /// Collects what a subscription publishes.
+    final class EventLog: @unchecked Sendable {
+        private let lock = NSLock()
+        private var events: [StateChangeEvent] = []
+        init(_ stream: AsyncStream<StateChangeEvent>) {
+            Task { for await e in stream { lock.withLock { events.append(e) } } }
+        }
+        /// What was published so far (after letting the collector run).
+        func published() async -> [StateChangeEvent] {
+            try? await Task.sleep(nanoseconds: 200_000_000)
+            return lock.withLock { events }
+        }
+    }
+
+    @Test("a batch whose write fails changes nothing and publishes nothing; the retry is applied once and survives a restart")
+    func failedWriteThenRetry() async throws {
+        let dir = Support.temporaryDirectory("atomic")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = TestClock()
+        let store = try FaultyStore(directory: dir)
+        let c = try make(clock, store)
+        #expect(c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")])).storageError == nil)
+        let (id, stream) = c.subscribe()
+        defer { c.unsubscribe(id) }
+        let events = EventLog(stream)
+        let weather = c.weather(), flows = c.recentFlows(service: nil), dependencies = c.dependencies()
+        let batch = Lines.batch([Lines.serviceState(seq: 2, state: "DEGRADED"), Lines.conn(seq: 3), Lines.edge(seq: 4),
+                                 Lines.agentHealth(seq: 5)])
+
+        store.failing = true
+        let failed = c.ingest(batch, idempotencyKey: "k1")
+        #expect(failed.refused && failed.storageError?.contains("disk is full") == true)
+        #expect(failed.accepted == 0 && failed.duplicates == 0 && failed.changes == 0)
+        #expect(c.weather() == weather)
+        #expect(c.recentFlows(service: nil) == flows)
+        #expect(c.dependencies() == dependencies)
+        #expect(c.metrics.recordsIngested == 1 && c.metrics.storageFailures == 1)
+        #expect(await events.published().isEmpty)
+
+        store.failing = false
+        let retried = c.ingest(batch, idempotencyKey: "k1")
+        #expect(!retried.replayed && retried.accepted == 4 && retried.duplicates == 0 && retried.storageError == nil)
+        #expect(c.status("10.0.0.5:443/tcp")?.state == .degraded)
+        #expect(await events.published().map(\.node).contains("10.0.0.5:443/tcp"))
+        #expect(c.ingest(batch, idempotencyKey: "k1").replayed)
+        #expect(c.ingest(batch).duplicates == 4)
+
+        let reopened = try make(clock, try SQLiteStore(directory: dir))
+        #expect(reopened.weather().nodes.map(\.state) == c.weather().nodes.map(\.state))
+        #expect(reopened.dependencies().map(\.dependency) == c.dependencies().map(\.dependency))
+        #expect(reopened.ingest(batch).duplicates == 4)
+    }
+
+    @Test("an operator's edit the store refuses is a 'not stored' error and changes nothing")
+    func failedEdit() throws {
+        let dir = Support.temporaryDirectory("atomic-edit")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try FaultyStore(directory: dir)
+        let c = try make(TestClock(), store)
+        let inventory = c.inventory
+        store.failing = true
+        #expect { try c.addMaintenance(node: "web", start: 0, end: 2e9) } throws: { ($0 as? InventoryError)?.kind == .notStored }
+        #expect(c.maintenanceWindows().isEmpty)
+        #expect(c.status("web")?.maintenance == false)
+        #expect { try c.upsertNode(Node(id: "cache", kind: .service)) } throws: { ($0 as? InventoryError)?.kind == .notStored }
+        #expect(c.inventory == inventory && c.node("cache") == nil)
+        store.failing = false
+        try c.upsertNode(Node(id: "cache", kind: .service))
+        #expect(try SQLiteStore(directory: dir).load().inventory?.node("cache") != nil)
+    }
+
+    @Test("a tick whose write fails publishes nothing; the next one makes the same change and stores it")
+    func failedTick() async throws {
+        let dir = Support.temporaryDirectory("atomic-tick")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let clock = TestClock()
+        let store = try FaultyStore(directory: dir)
+        let c = try make(clock, store)
+        _ = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")]))
+        #expect(c.status("edge-paris-01")?.state == .ok)
+        clock.advance(3600)  // the agent falls silent: stale
+        store.failing = true
+        #expect(c.tick().isEmpty)
+        #expect(c.status("edge-paris-01")?.state == .ok)
+        store.failing = false
+        #expect(c.tick().contains { $0.node == "edge-paris-01" })
+        #expect(c.history(node: "edge-paris-01").first?.state == .unknown)
+    }
+
+    @Test("reads go on while a batch is being written")
+    func readsDuringWrite() async throws {
+        let dir = Support.temporaryDirectory("atomic-read")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = try FaultyStore(directory: dir)
+        let c = try make(TestClock(), store)
+        let hold = store.holdNextWrite()
+        let writing = Thread { _ = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")])) }
+        writing.start()
+        #expect(hold.entered.wait(timeout: .now() + 10) == .success)
+        // The write is in progress (held): a read must not wait for it.
+        let read = DispatchSemaphore(value: 0)
+        Thread { _ = c.weather(); read.signal() }.start()
+        #expect(read.wait(timeout: .now() + 5) == .success)
+        hold.release.signal()
+    }
+}
