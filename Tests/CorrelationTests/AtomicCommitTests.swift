@@ -8,7 +8,7 @@ import VigieTestSupport
 /// stored. The store here is SQLite behind a switch that makes writes fail (disk full, database
 /// down) or wait (a slow fsync).
 @Suite("Atomic commit: a change the store refuses is undone")
-struct AtomicCommitTests {
+final class AtomicCommitTests {
     /// SQLite whose writes fail while `failing`, or wait for `release` while `holding`.
     final class FaultyStore: CorrelationStorage, @unchecked Sendable {
         struct Refused: Error, CustomStringConvertible { var description: String { "database or disk is full" } }
@@ -49,7 +49,20 @@ struct AtomicCommitTests {
         func prune(flowsBefore: Double, keysBefore: Double) throws { try inner.prune(flowsBefore: flowsBefore, keysBefore: keysBefore) }
     }
 
-    func make(_ clock: TestClock, _ store: any CorrelationStorage) throws -> Correlator {
+    /// Each test: its own directory, clock, store and correlator with the shop inventory.
+    let dir = Support.temporaryDirectory("atomic")
+    let clock = TestClock()
+    let store: FaultyStore
+    let c: Correlator
+
+    init() throws {
+        store = try FaultyStore(directory: dir)
+        c = try Self.make(clock, store)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+
+    static func make(_ clock: TestClock, _ store: any CorrelationStorage) throws -> Correlator {
         try Correlator(store: store, inventory: try Inventory.parse(yaml: shopYAML), clock: clock.function)
     }
 
@@ -69,11 +82,6 @@ struct AtomicCommitTests {
 
     @Test("a batch whose write fails changes nothing and publishes nothing; the retry is applied once and survives a restart")
     func failedWriteThenRetry() async throws {
-        let dir = Support.temporaryDirectory("atomic")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = TestClock()
-        let store = try FaultyStore(directory: dir)
-        let c = try make(clock, store)
         #expect(c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")])).storageError == nil)
         let (id, stream) = c.subscribe()
         defer { c.unsubscribe(id) }
@@ -100,7 +108,7 @@ struct AtomicCommitTests {
         #expect(c.ingest(batch, idempotencyKey: "k1").replayed)
         #expect(c.ingest(batch).duplicates == 4)
 
-        let reopened = try make(clock, try SQLiteStore(directory: dir))
+        let reopened = try Self.make(clock, try SQLiteStore(directory: dir))
         #expect(reopened.weather().nodes.map(\.state) == c.weather().nodes.map(\.state))
         #expect(reopened.dependencies().map(\.dependency) == c.dependencies().map(\.dependency))
         #expect(reopened.ingest(batch).duplicates == 4)
@@ -108,10 +116,6 @@ struct AtomicCommitTests {
 
     @Test("an operator's edit the store refuses is a 'not stored' error and changes nothing")
     func failedEdit() throws {
-        let dir = Support.temporaryDirectory("atomic-edit")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try FaultyStore(directory: dir)
-        let c = try make(TestClock(), store)
         let inventory = c.inventory
         store.failing = true
         #expect { try c.addMaintenance(node: "web", start: 0, end: 2e9) } throws: { ($0 as? InventoryError)?.kind == .notStored }
@@ -126,11 +130,6 @@ struct AtomicCommitTests {
 
     @Test("a tick whose write fails publishes nothing; the next one makes the same change and stores it")
     func failedTick() async throws {
-        let dir = Support.temporaryDirectory("atomic-tick")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let clock = TestClock()
-        let store = try FaultyStore(directory: dir)
-        let c = try make(clock, store)
         _ = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")]))
         #expect(c.status("edge-paris-01")?.state == .ok)
         clock.advance(3600)  // the agent falls silent: stale
@@ -144,11 +143,8 @@ struct AtomicCommitTests {
 
     @Test("reads go on while a batch is being written")
     func readsDuringWrite() async throws {
-        let dir = Support.temporaryDirectory("atomic-read")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let store = try FaultyStore(directory: dir)
-        let c = try make(TestClock(), store)
         let hold = store.holdNextWrite()
+        let c = c
         let writing = Thread { _ = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")])) }
         writing.start()
         #expect(hold.entered.wait(timeout: .now() + 10) == .success)
