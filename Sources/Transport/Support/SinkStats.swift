@@ -6,9 +6,12 @@ public struct SinkStats: Sendable, Hashable, Codable {
     /// Records sent again after a failed attempt (they may arrive twice: duplicates are removed by
     /// the receiver on `(agent_id, epoch, seq)`).
     public var retried: UInt64 = 0
-    /// Records the destination rejected for good (HTTP 4xx other than 408/429), written to the
-    /// dead-letter file.
+    /// Records the destination rejected for good (HTTP 400, 413, 415, 422: a malformed batch),
+    /// written to the dead-letter file.
     public var deadLettered: UInt64 = 0
+    /// Requests the destination refused for their credentials (HTTP 401, 403); their records stay
+    /// spooled and are retried.
+    public var authFailures: UInt64 = 0
     /// Confirmed but spooled records not yet sent or confirmed (from the spool).
     public var pending: UInt64 = 0
     /// The last error seen, cleared by the next success.
