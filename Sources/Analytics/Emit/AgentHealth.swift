@@ -20,6 +20,8 @@ public struct AgentHealth: Sendable, Hashable {
     public var reassembly: StreamReassemblyCounters?
     /// Packets analytics did not account for, per reason (written as `analytics_shed`).
     public var shed: AnalyticsShedCounters?
+    /// The export sinks' delivery counters, when the agent exports (written as `sinks`).
+    public var sinks: [SinkHealth] = []
 
     public init() {}
 }

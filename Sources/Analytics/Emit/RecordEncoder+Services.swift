@@ -133,5 +133,21 @@ extension RecordEncoder {
             writer.field("flow_budget", shed.flowBudget)
             writer.endObject()
         }
+        if !h.sinks.isEmpty {
+            writer.key("sinks")
+            writer.beginArray()
+            for sink in h.sinks {
+                writer.beginObject()
+                writer.field("name", sink.name)
+                writer.field("delivered", sink.delivered)
+                writer.field("pending", sink.pending)
+                writer.field("retried", sink.retried)
+                writer.field("dead_lettered", sink.deadLettered)
+                writer.field("auth_failures", sink.authFailures)
+                if let e = sink.lastError { writer.field("last_error", e) }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
     }
 }
