@@ -131,6 +131,29 @@ struct HTTPSinkTests {
         for i in seqs { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
     }
 
+    /// The server refuses for now: nothing received, every record still spooled, retried, none
+    /// dead-lettered, and the refusal visible in the stats.
+    static func expectHeld(_ sink: HTTPSink, _ receiver: TestReceiver, records: UInt64, authFailures: Bool, lastError: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        let stats = sink.stats()
+        #expect(receiver.received().isEmpty, sourceLocation: sourceLocation)
+        #expect(stats.pending == records, sourceLocation: sourceLocation)
+        #expect(stats.deadLettered == 0, sourceLocation: sourceLocation)
+        #expect(stats.retried > 0, sourceLocation: sourceLocation)
+        #expect((stats.authFailures > 0) == authFailures, sourceLocation: sourceLocation)
+        #expect(stats.lastError == lastError, sourceLocation: sourceLocation)
+    }
+
+    /// After the refusal ended: every record received once, in order, none dead-lettered.
+    static func expectDeliveredOnce(_ sink: HTTPSink, _ receiver: TestReceiver, _ seqs: Range<Int>,
+                                    sourceLocation: SourceLocation = #_sourceLocation) {
+        let stats = sink.stats()
+        #expect(Self.seqs(receiver.received()) == Array(seqs), sourceLocation: sourceLocation)
+        #expect(stats.delivered == UInt64(seqs.count), sourceLocation: sourceLocation)
+        #expect(stats.deadLettered == 0, sourceLocation: sourceLocation)
+        #expect(stats.lastError == nil, sourceLocation: sourceLocation)
+    }
+
     @Test("400, 413, 415 and 422 dead-letter their batch, counted, with the server's answer; delivery goes on")
     func deadLetter() throws {
         let (dir, spool, sink, receiver) = try setUp("http-400")
@@ -171,12 +194,7 @@ struct HTTPSinkTests {
         sink.start()
         Self.append(spool, 0..<250)  // three batches of at most 100
         Thread.sleep(forTimeInterval: 2)
-        var stats = sink.stats()
-        #expect(receiver.received().isEmpty)
-        #expect(stats.pending == 250)
-        #expect(stats.deadLettered == 0)
-        #expect(stats.authFailures > 0)
-        #expect(stats.lastError?.hasPrefix("HTTP 401: ") == true, "\(stats.lastError ?? "nil")")
+        Self.expectHeld(sink, receiver, records: 250, authFailures: true, lastError: "HTTP 401: {\"error\":\"bad token\"}")
         // An empty token file is no token: the previous one stays and the records keep waiting.
         try "".write(toFile: tokenFile, atomically: true, encoding: .utf8)
         Thread.sleep(forTimeInterval: 1)
@@ -187,11 +205,7 @@ struct HTTPSinkTests {
         #expect(Self.waitDelivered(sink, spool, timeout: 10))
         sink.stop(drainSeconds: 2)
         spool.close()
-        stats = sink.stats()
-        #expect(Self.seqs(receiver.received()) == Array(0..<300))
-        #expect(stats.deadLettered == 0)
-        #expect(stats.delivered == 300)
-        #expect(stats.lastError == nil)
+        Self.expectDeliveredOnce(sink, receiver, 0..<300)
         #expect(!FileManager.default.fileExists(atPath: dir + "/dead-letter.ndjson"))
     }
 
@@ -203,21 +217,13 @@ struct HTTPSinkTests {
         sink.start()
         Self.append(spool, 0..<150)
         Thread.sleep(forTimeInterval: 2)
-        var stats = sink.stats()
-        #expect(receiver.received().isEmpty)
-        #expect(stats.pending == 150)
-        #expect(stats.deadLettered == 0)
-        #expect(stats.retried > 0)
-        #expect((stats.authFailures > 0) == (status == 403))
-        #expect(stats.lastError == "HTTP \(status): {\"error\":\"as configured\"}")
+        Self.expectHeld(sink, receiver, records: 150, authFailures: status == 403,
+                        lastError: "HTTP \(status): {\"error\":\"as configured\"}")
         try receiver.answer("ok")
         #expect(Self.waitDelivered(sink, spool, timeout: 15))
         sink.stop(drainSeconds: 2)
         spool.close()
-        stats = sink.stats()
-        #expect(Self.seqs(receiver.received()) == Array(0..<150))
-        #expect(stats.deadLettered == 0)
-        #expect(stats.lastError == nil)
+        Self.expectDeliveredOnce(sink, receiver, 0..<150)
     }
 
     @Test("status → action table")

@@ -3,6 +3,7 @@ import Transport
 import Foundation
 import Logging
 import PacketDecoding
+import Records
 import SystemIO
 
 /// The agent's analytics and export chain: flow tracking → records → record files and the spool
@@ -118,7 +119,7 @@ public final class AgentAnalytics {
         emitter.healthSource = {
             var h = mergerHealth()
             h.queryAPI = queryAPI
-            h.sinks = sinks.map { SinkHealth($0.stats()) }
+            h.sinks = sinks.map { $0.stats() }
             return h
         }
         for sink in sinks { sink.start() }

@@ -1,3 +1,5 @@
+import Records
+
 /// Agent-wide counters the agent fills and the ``RecordEmitter`` encodes as `agent_health`.
 /// Counters are cumulative since the agent started (this epoch); the receiver takes differences.
 public struct AgentHealth: Sendable, Hashable {
@@ -21,7 +23,7 @@ public struct AgentHealth: Sendable, Hashable {
     /// Packets analytics did not account for, per reason (written as `analytics_shed`).
     public var shed: AnalyticsShedCounters?
     /// The export sinks' delivery counters, when the agent exports (written as `sinks`).
-    public var sinks: [SinkHealth] = []
+    public var sinks: [SinkStats] = []
 
     public init() {}
 }

@@ -139,11 +139,11 @@ extension RecordEncoder {
             for sink in h.sinks {
                 writer.beginObject()
                 writer.field("name", sink.name)
-                writer.field("delivered", sink.delivered)
-                writer.field("pending", sink.pending)
-                writer.field("retried", sink.retried)
-                writer.field("dead_lettered", sink.deadLettered)
-                writer.field("auth_failures", sink.authFailures)
+                let counters: KeyValuePairs<StaticString, UInt64> = [
+                    "delivered": sink.delivered, "pending": sink.pending, "retried": sink.retried,
+                    "dead_lettered": sink.deadLettered, "auth_failures": sink.authFailures,
+                ]
+                for (key, value) in counters { writer.field(key, value) }
                 if let e = sink.lastError { writer.field("last_error", e) }
                 writer.endObject()
             }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Records
 
 /// Drains the spool to an HTTP endpoint in NDJSON batches (gzip). What an answer leads to
 /// (``HTTPStatusAction`` has the table):

@@ -1,4 +1,6 @@
-/// Delivery counters of one sink, for `agent_health` and `vigie-agent status`.
+/// Delivery counters of one export sink (the agent's Kafka and HTTP sinks, module `Transport`), for
+/// `vigie-agent status` and the `sinks` of `agent_health`: here so that the analytics, which write
+/// `agent_health`, and the sinks share them.
 public struct SinkStats: Sendable, Hashable, Codable {
     public var name: String
     /// Records the destination confirmed (Kafka delivery report, HTTP 2xx).
@@ -18,16 +20,4 @@ public struct SinkStats: Sendable, Hashable, Codable {
     public var lastError: String?
 
     public init(name: String) { self.name = name }
-}
-
-/// A destination draining the spool on its own thread.
-public protocol ExportSink: AnyObject, Sendable {
-    /// The sink's name: its spool cursor is `cursors/NAME.cursor`.
-    var name: String { get }
-    /// Starts the sink's thread.
-    func start()
-    /// Sends what the spool holds for up to `drainSeconds`, then stops the thread.
-    func stop(drainSeconds: Double)
-    /// Current counters.
-    func stats() -> SinkStats
 }
