@@ -21,3 +21,17 @@ public struct SinkStats: Sendable, Hashable, Codable {
 
     public init(name: String) { self.name = name }
 }
+
+extension SinkStats {
+    /// Counters missing from the JSON read as 0: a `status.json` written by an agent that did not
+    /// count them yet (before `authFailures`) still reads after an upgrade.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(name: try c.decode(String.self, forKey: .name))
+        for (key, counter) in [(CodingKeys.delivered, \Self.delivered), (.retried, \.retried), (.deadLettered, \.deadLettered),
+                               (.authFailures, \.authFailures), (.pending, \.pending)] as [(CodingKeys, WritableKeyPath<Self, UInt64>)] {
+            self[keyPath: counter] = try c.decodeIfPresent(UInt64.self, forKey: key) ?? 0
+        }
+        lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+    }
+}
