@@ -93,9 +93,15 @@ struct StoreWriteOptions: ParsableArguments {
             }
             c.export.httpURL = v
         }
-        if let v = httpToken { c.export.httpToken = v }
+        if let v = httpToken {
+            c.export.httpToken = v
+            c.export.httpTokenFile = nil  // the flag overrides a token file of the config
+        }
         if let v = httpCAFile { c.export.httpCAFile = v }
-        if let v = httpTokenFile { c.export.httpToken = try ConfigLoader.token(fromFile: v, option: "--http-token-file") }
+        if let v = httpTokenFile {
+            c.export.httpToken = try ConfigLoader.token(fromFile: v, option: "--http-token-file")
+            c.export.httpTokenFile = v
+        }
         guard c.store != nil else { throw ConfigError(option: "--store", "a store directory is required (flag or config 'store')") }
         guard Logger.Level(rawValue: c.logging.level) != nil else {
             throw ConfigError(option: "logging.level", "'\(c.logging.level)' is not a log level")

@@ -63,7 +63,7 @@ struct StatusCommand: ParsableCommand {
             }
             for k in x.sinks {
                 print("sink \(k.name):".padding(toLength: 21, withPad: " ", startingAt: 0)
-                      + "delivered \(k.delivered), pending \(k.pending), retried \(k.retried), dead-lettered \(k.deadLettered)"
+                      + "delivered \(k.delivered), pending \(k.pending), retried \(k.retried), dead-lettered \(k.deadLettered), auth failures \(k.authFailures)"
                       + (k.lastError.map { ", last error: \($0)" } ?? ""))
             }
         }

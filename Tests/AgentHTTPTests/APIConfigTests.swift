@@ -41,13 +41,15 @@ struct APIConfigTests {
         do { _ = try ConfigLoader.parse(yaml) } catch let e as ConfigError { #expect(e.option == option, "\(e)") } catch { Issue.record("\(error)") }
     }
 
-    @Test("the export token comes from a file (trimmed); an empty or missing file is refused")
+    @Test("the export token comes from a file (trimmed), kept for re-reading after a 401/403; an empty or missing file is refused")
     func exportTokenFile() throws {
         let dir = Support.temporaryDirectory("tokfile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try "  s3cret-export-token-0123\n".write(toFile: dir + "/t", atomically: true, encoding: .utf8)
         let c = try ConfigLoader.parse("export: {http: {url: \"https://srv:8480/api/v1/ingest\", token_file: \(dir)/t}}")
         #expect(c.export.httpToken == "s3cret-export-token-0123")
+        #expect(c.export.httpTokenFile == dir + "/t")
+        #expect(try ConfigLoader.parse("export: {http: {url: \"https://srv:8480/api/v1/ingest\", token: x}}").export.httpTokenFile == nil)
         try "\n".write(toFile: dir + "/empty", atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try ConfigLoader.token(fromFile: dir + "/empty", option: "--http-token-file") }
         #expect(throws: ConfigError.self) { try ConfigLoader.token(fromFile: dir + "/absent", option: "--http-token-file") }

@@ -1,4 +1,5 @@
 import PacketDecoding
+import Records
 @testable import Analytics
 import VigieTestSupport
 
@@ -50,6 +51,12 @@ enum RecordFixtures {
             var r = StreamReassemblyCounters()
             r.segmentsHeld = 7; r.holesSkipped = 1; r.holeBytes = 1460; r.bytesHeld = 2920; r.peakBytesHeld = 8760
             h.reassembly = r
+            var kafka = SinkStats(name: "kafka")
+            kafka.delivered = 900; kafka.pending = 3
+            var http = SinkStats(name: "http")
+            http.pending = 250; http.retried = 500; http.authFailures = 5; http.deadLettered = 50
+            http.lastError = "HTTP 401: {\"type\":\"about:blank\",\"status\":401}"  // escaped in the record
+            h.sinks = [kafka, http]
             return h
         }
         let scenario = ServiceScenario()

@@ -13,6 +13,20 @@ import VigieTestSupport
         #expect(errors.isEmpty, "\(errors.prefix(20).joined(separator: "\n"))")
     }
 
+    @Test("agent_health carries each export sink's counters and last error")
+    func agentHealthCarriesSinks() throws {
+        let (_, output) = RecordFixtures.run()
+        let objects = try output.objects()
+        let index = try #require(output.kinds.firstIndex(of: .agentHealth))
+        let sinks = try #require(objects[index]["sinks"] as? [[String: Any]])
+        #expect(sinks.map { $0["name"] as? String } == ["kafka", "http"])
+        #expect((sinks[1]["auth_failures"] as? NSNumber)?.intValue == 5)
+        #expect((sinks[1]["dead_lettered"] as? NSNumber)?.intValue == 50)
+        #expect((sinks[1]["pending"] as? NSNumber)?.intValue == 250)
+        #expect(sinks[1]["last_error"] as? String == "HTTP 401: {\"type\":\"about:blank\",\"status\":401}")
+        #expect(sinks[0]["last_error"] == nil)
+    }
+
     @Test("what the agent emits, the server's parser reads: every record, its kind, seq and service")
     func serverParsesTheAgentsRecords() throws {
         let (_, output) = RecordFixtures.run()

@@ -68,7 +68,7 @@ final class TestReceiver {
 
 @Suite("HTTP sink", .enabled(if: Support.tool("python3") != nil, "needs python3 for the test receiver"))
 struct HTTPSinkTests {
-    func setUp(_ name: String, configure: (inout HTTPSinkConfig) -> Void = { _ in })
+    func setUp(_ name: String, configure: (inout HTTPSinkConfig, _ dir: String) -> Void = { _, _ in })
         throws -> (String, Spool, HTTPSink, TestReceiver) {
         let dir = Support.temporaryDirectory(name)
         var spoolConfig = SpoolConfig(directory: dir + "/spool")
@@ -83,7 +83,7 @@ struct HTTPSinkTests {
         config.backoffMax = 1
         config.timeoutSeconds = 2
         config.deadLetterPath = dir + "/dead-letter.ndjson"
-        configure(&config)
+        configure(&config, dir)
         return (dir, spool, try HTTPSink(config: config, spool: spool, logger: Support.logger), receiver)
     }
 
@@ -127,34 +127,133 @@ struct HTTPSinkTests {
         #expect(keys.allSatisfy { $0.hasPrefix("agent-") })
     }
 
-    @Test("a 400 dead-letters that batch and delivery goes on; a wrong token is never accepted")
+    static func append(_ spool: Spool, _ seqs: Range<Int>) {
+        for i in seqs { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
+    }
+
+    /// The server refuses for now: nothing received, every record still spooled, retried, none
+    /// dead-lettered, and the refusal visible in the stats.
+    static func expectHeld(_ sink: HTTPSink, _ receiver: TestReceiver, records: UInt64, authFailures: Bool, lastError: String,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        let stats = sink.stats()
+        #expect(receiver.received().isEmpty, sourceLocation: sourceLocation)
+        #expect(stats.pending == records, sourceLocation: sourceLocation)
+        #expect(stats.deadLettered == 0, sourceLocation: sourceLocation)
+        #expect(stats.retried > 0, sourceLocation: sourceLocation)
+        #expect((stats.authFailures > 0) == authFailures, sourceLocation: sourceLocation)
+        #expect(stats.lastError == lastError, sourceLocation: sourceLocation)
+    }
+
+    /// After the refusal ended: every record received once, in order, none dead-lettered.
+    static func expectDeliveredOnce(_ sink: HTTPSink, _ receiver: TestReceiver, _ seqs: Range<Int>,
+                                    sourceLocation: SourceLocation = #_sourceLocation) {
+        let stats = sink.stats()
+        #expect(Self.seqs(receiver.received()) == Array(seqs), sourceLocation: sourceLocation)
+        #expect(stats.delivered == UInt64(seqs.count), sourceLocation: sourceLocation)
+        #expect(stats.deadLettered == 0, sourceLocation: sourceLocation)
+        #expect(stats.lastError == nil, sourceLocation: sourceLocation)
+    }
+
+    @Test("400, 413, 415 and 422 dead-letter their batch, counted, with the server's answer; delivery goes on")
     func deadLetter() throws {
         let (dir, spool, sink, receiver) = try setUp("http-400")
         defer { try? FileManager.default.removeItem(atPath: dir); receiver.stop() }
-        try receiver.answer("400")
         sink.start()
-        for i in 0..<50 { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
-        #expect(Self.waitDelivered(sink, spool, timeout: 10))
+        var dead = 0
+        for status in [400, 413, 415, 422] {
+            try receiver.answer("\(status)")
+            Self.append(spool, dead..<dead + 50)
+            #expect(Self.waitDelivered(sink, spool, timeout: 10))
+            dead += 50
+            let stats = sink.stats()
+            #expect(stats.deadLettered == UInt64(dead), "after \(status)")
+            #expect(stats.lastError == "HTTP \(status): {\"error\":\"as configured\"}")
+        }
         try receiver.answer("ok")
-        for i in 50..<80 { spool.append(kind: .conn, key: "k", payload: Array("{\"seq\":\(i)}".utf8)) }
+        Self.append(spool, 1000..<1030)
         #expect(Self.waitDelivered(sink, spool, timeout: 10))
         sink.stop(drainSeconds: 2)
         spool.close()
-        #expect(Set(Self.seqs(receiver.received())) == Set(50..<80))
-        #expect(sink.stats().deadLettered == 50)
-        let dead = try String(contentsOfFile: dir + "/dead-letter.ndjson", encoding: .utf8)
-        #expect(dead.split(separator: "\n").count == 50)
+        #expect(Self.seqs(receiver.received()) == Array(1000..<1030))
+        #expect(sink.stats().deadLettered == UInt64(dead))
+        #expect(sink.stats().authFailures == 0)
+        #expect(sink.stats().lastError == nil)
+        let lines = try String(contentsOfFile: dir + "/dead-letter.ndjson", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == dead)
+    }
 
-        // Wrong token: the receiver answers 401, a permanent refusal: dead-lettered, not delivered.
-        let (dir2, spool2, sink2, receiver2) = try setUp("http-401") { $0.bearerToken = "wrong" }
-        defer { try? FileManager.default.removeItem(atPath: dir2); receiver2.stop() }
-        sink2.start()
-        spool2.append(kind: .conn, key: "k", payload: Array("{\"seq\":1}".utf8))
-        #expect(Self.waitDelivered(sink2, spool2, timeout: 10))
-        sink2.stop(drainSeconds: 1)
-        spool2.close()
-        #expect(receiver2.received().isEmpty)
-        #expect(sink2.stats().deadLettered == 1)
+    @Test("a token refused with 401 keeps the records spooled until its file holds the new one: each delivered once, in order")
+    func tokenRotation() throws {
+        let (dir, spool, sink, receiver) = try setUp("http-401") { config, dir in
+            config.bearerToken = "old"
+            config.bearerTokenFile = dir + "/token"
+        }
+        defer { try? FileManager.default.removeItem(atPath: dir); receiver.stop() }
+        let tokenFile = dir + "/token"
+        try "old\n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        sink.start()
+        Self.append(spool, 0..<250)  // three batches of at most 100
+        Thread.sleep(forTimeInterval: 2)
+        Self.expectHeld(sink, receiver, records: 250, authFailures: true, lastError: "HTTP 401: {\"error\":\"bad token\"}")
+        // An empty token file is no token: the previous one stays and the records keep waiting.
+        try "".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        Thread.sleep(forTimeInterval: 1)
+        #expect(receiver.received().isEmpty)
+        try "  s3cret \n".write(toFile: tokenFile, atomically: true, encoding: .utf8)
+        #expect(Self.waitDelivered(sink, spool, timeout: 15))
+        Self.append(spool, 250..<300)
+        #expect(Self.waitDelivered(sink, spool, timeout: 10))
+        sink.stop(drainSeconds: 2)
+        spool.close()
+        Self.expectDeliveredOnce(sink, receiver, 0..<300)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/dead-letter.ndjson"))
+    }
+
+    @Test("403 and 404 are retried with backoff, never dead-lettered", arguments: [403, 404])
+    func refusalsRetried(status: Int) throws {
+        let (dir, spool, sink, receiver) = try setUp("http-\(status)")
+        defer { try? FileManager.default.removeItem(atPath: dir); receiver.stop() }
+        try receiver.answer("\(status)")
+        sink.start()
+        Self.append(spool, 0..<150)
+        Thread.sleep(forTimeInterval: 2)
+        Self.expectHeld(sink, receiver, records: 150, authFailures: status == 403,
+                        lastError: "HTTP \(status): {\"error\":\"as configured\"}")
+        try receiver.answer("ok")
+        #expect(Self.waitDelivered(sink, spool, timeout: 15))
+        sink.stop(drainSeconds: 2)
+        spool.close()
+        Self.expectDeliveredOnce(sink, receiver, 0..<150)
+    }
+
+    @Test("status → action table")
+    func statusActions() {
+        #expect(HTTPStatusAction(status: 200) == .delivered)
+        #expect(HTTPStatusAction(status: 204) == .delivered)
+        for status in [0, 408, 429, 500, 502, 503, 504, 302] { #expect(HTTPStatusAction(status: status) == .retry, "\(status)") }
+        for status in [401, 403] { #expect(HTTPStatusAction(status: status) == .retryAuth, "\(status)") }
+        for status in [400, 413, 415, 422] { #expect(HTTPStatusAction(status: status) == .deadLetter, "\(status)") }
+        for status in [404, 405, 409, 410, 451] { #expect(HTTPStatusAction(status: status) == .retryRefused, "\(status)") }
+    }
+
+    @Test("the token file is re-read: a new token is taken, a missing or empty file keeps the old one, noted once")
+    func tokenReload() throws {
+        let dir = Support.temporaryDirectory("http-token")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/token"
+        var token = BearerToken(value: "old", file: path)
+        #expect(token.reload() == .problem(ExportError(.badConfig, context: path, "cannot read the token file"), isNew: true))
+        #expect(token.reload() == .problem(ExportError(.badConfig, context: path, "cannot read the token file"), isNew: false))
+        try " \n".write(toFile: path, atomically: true, encoding: .utf8)
+        guard case .problem(_, isNew: true) = token.reload() else { Issue.record("an empty file is a new problem"); return }
+        #expect(token.value == "old")
+        try "old".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(token.reload() == .unchanged)
+        try "new\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(token.reload() == .changed)
+        #expect(token.value == "new")
+        var fixed = BearerToken(value: "t", file: nil)
+        #expect(fixed.reload() == .unchanged)
     }
 
     @Test("a bad URL is a configuration error")

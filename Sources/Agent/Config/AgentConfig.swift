@@ -146,6 +146,9 @@ public struct ExportSettings: Sendable, Hashable {
     /// HTTP sink, when `http.url` is set.
     public var httpURL: String?
     public var httpToken: String?
+    /// Where `httpToken` was read from (`export.http.token_file`, `--http-token-file`): the sink
+    /// re-reads it after the server refused the token, so a rotation needs no restart.
+    public var httpTokenFile: String?
     public var httpCAFile: String?
 
     public init() {}

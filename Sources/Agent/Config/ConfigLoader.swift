@@ -4,6 +4,7 @@ import Yams
 import SystemIO
 import Analytics
 import PacketDecoding
+import Transport
 
 /// Loads `AgentConfig` from YAML, rejecting unknown options and wrong types with an error that
 /// names the option and the file.
@@ -18,12 +19,9 @@ public enum ConfigLoader {
     /// The token held in `path`, whitespace trimmed: tokens live in files, never on the command
     /// line, where `ps` shows them.
     public static func token(fromFile path: String, option: String, file: String? = nil) throws -> String {
-        guard let bytes = try? FileSystem.readFile(path) else { throw ConfigError(option: option, "\(path): cannot read the token file", file: file) }
-        let token = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty, !token.contains(where: \.isNewline) else {
-            throw ConfigError(option: option, "\(path): the file must hold exactly one token", file: file)
+        do throws(ExportError) { return try BearerToken.read(path) } catch {
+            throw ConfigError(option: option, "\(path): \(error.detail)", file: file)
         }
-        return token
     }
 
     public static func parse(_ yaml: String, file: String? = nil) throws -> AgentConfig {
@@ -251,7 +249,9 @@ public enum ConfigLoader {
             if let v = hm["url"] { e.httpURL = try r.string(v, "export.http.url") }
             if let v = hm["token"] { e.httpToken = try r.string(v, "export.http.token") }
             if let v = hm["token_file"] {
-                e.httpToken = try token(fromFile: try r.string(v, "export.http.token_file"), option: "export.http.token_file", file: r.file)
+                let path = try r.string(v, "export.http.token_file")
+                e.httpToken = try token(fromFile: path, option: "export.http.token_file", file: r.file)
+                e.httpTokenFile = path
             }
             if let v = hm["ca_file"] { e.httpCAFile = try r.string(v, "export.http.ca_file") }
             guard let url = e.httpURL, url.hasPrefix("http://") || url.hasPrefix("https://") else {

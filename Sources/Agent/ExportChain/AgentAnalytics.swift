@@ -3,6 +3,7 @@ import Transport
 import Foundation
 import Logging
 import PacketDecoding
+import Records
 import SystemIO
 
 /// The agent's analytics and export chain: flow tracking → records → record files and the spool
@@ -84,6 +85,7 @@ public final class AgentAnalytics {
                 if let url = e.httpURL {
                     var h = HTTPSinkConfig(url: url)
                     h.bearerToken = e.httpToken
+                    h.bearerTokenFile = e.httpTokenFile
                     h.caFile = e.httpCAFile
                     h.agentID = agentID
                     h.deadLetterPath = layout.root + "/spool/dead-letter.ndjson"
@@ -113,9 +115,11 @@ public final class AgentAnalytics {
         let queryAPI = config.queryAPIURL
         // Called by the emitter on the merger thread: only the merger's figures are read there.
         let mergerHealth = analytics.mergerHealth
+        let sinks = self.sinks
         emitter.healthSource = {
             var h = mergerHealth()
             h.queryAPI = queryAPI
+            h.sinks = sinks.map { $0.stats() }
             return h
         }
         for sink in sinks { sink.start() }

@@ -1,3 +1,5 @@
+import Records
+
 /// Agent-wide counters the agent fills and the ``RecordEmitter`` encodes as `agent_health`.
 /// Counters are cumulative since the agent started (this epoch); the receiver takes differences.
 public struct AgentHealth: Sendable, Hashable {
@@ -20,6 +22,8 @@ public struct AgentHealth: Sendable, Hashable {
     public var reassembly: StreamReassemblyCounters?
     /// Packets analytics did not account for, per reason (written as `analytics_shed`).
     public var shed: AnalyticsShedCounters?
+    /// The export sinks' delivery counters, when the agent exports (written as `sinks`).
+    public var sinks: [SinkStats] = []
 
     public init() {}
 }

@@ -133,5 +133,21 @@ extension RecordEncoder {
             writer.field("flow_budget", shed.flowBudget)
             writer.endObject()
         }
+        if !h.sinks.isEmpty {
+            writer.key("sinks")
+            writer.beginArray()
+            for sink in h.sinks {
+                writer.beginObject()
+                writer.field("name", sink.name)
+                let counters: KeyValuePairs<StaticString, UInt64> = [
+                    "delivered": sink.delivered, "pending": sink.pending, "retried": sink.retried,
+                    "dead_lettered": sink.deadLettered, "auth_failures": sink.authFailures,
+                ]
+                for (key, value) in counters { writer.field(key, value) }
+                if let e = sink.lastError { writer.field("last_error", e) }
+                writer.endObject()
+            }
+            writer.endArray()
+        }
     }
 }

@@ -1,9 +1,18 @@
 import Foundation
 import Logging
+import Records
 
-/// Drains the spool to an HTTP endpoint in NDJSON batches (gzip), retrying connection errors,
-/// 408, 429 and 5xx with exponential backoff and jitter until they succeed; a batch refused with
-/// another 4xx goes to the dead-letter file with a clear log line, and delivery moves on.
+/// Drains the spool to an HTTP endpoint in NDJSON batches (gzip). What an answer leads to
+/// (``HTTPStatusAction`` has the table):
+/// - 2xx: delivered;
+/// - no answer, 408, 429, 5xx: retried with exponential backoff and full jitter until it succeeds;
+/// - 401, 403: the token was refused; retried the same way, never given up, with an error in the
+///   log once per episode and `authFailures` counted; the token file (if the token came from one)
+///   is re-read before each retry, so writing the rotated token there resumes delivery;
+/// - 400, 413, 415, 422: the batch is malformed and can never succeed: it goes to the dead-letter
+///   file, logged with the server's problem body, and delivery moves on;
+/// - another 4xx (404 …): a wrong URL or server, retried with backoff and an error in the log:
+///   losing records to a configuration mistake is worse than holding them in the spool.
 public final class HTTPSink: ExportSink, @unchecked Sendable {
     // @unchecked: shared state lives in `runState` (locked); the curl handle belongs to the thread.
     public var name: String { config.name }
@@ -41,6 +50,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
             return
         }
         let reader = spool.reader(for: name)
+        var token = BearerToken(value: config.bearerToken, file: config.bearerTokenFile)
         var batch: [SpoolRecord] = []
         var batchBytes = 0
         var batchStarted: Int64 = 0
@@ -54,7 +64,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
             let age = Double(monotonicNanos() - batchStarted) / 1e9
             guard !batch.isEmpty, batch.count >= config.batchMaxRecords || batchBytes >= config.batchMaxBytes
                     || age >= config.batchMaxAge || requested else { continue }
-            guard send(batch, curl) else { return }  // false: stopped while retrying
+            guard send(batch, curl, token: &token) else { return }  // false: stopped while retrying
             spool.acknowledge(sink: name, upTo: batch[batch.count - 1].seq &+ 1)
             batch.removeAll(keepingCapacity: true)
             batchBytes = 0
@@ -62,7 +72,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
     }
 
     /// Sends one batch until it is accepted or dead-lettered; false if the sink was stopped first.
-    private func send(_ batch: [SpoolRecord], _ curl: CurlEasy) -> Bool {
+    private func send(_ batch: [SpoolRecord], _ curl: CurlEasy, token: inout BearerToken) -> Bool {
         var ndjson: [UInt8] = []
         ndjson.reserveCapacity(batch.reduce(0) { $0 + $1.payload.count + 1 })
         for r in batch {
@@ -72,48 +82,68 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
         var headers = ["Content-Type: application/x-ndjson",
                        "Idempotency-Key: \(config.agentID)-\(batch[0].seq)-\(batch[batch.count - 1].seq)",
                        "Expect:"]  // no 100-continue round trip
-        if let token = config.bearerToken { headers.append("Authorization: Bearer \(token)") }
         var body = ndjson
         if config.gzip, let compressed = try? Gzip.compress(ndjson) {
             body = compressed
             headers.append("Content-Encoding: gzip")
         }
         var attempt = 0
+        var tokenRefused = false
         while true {
-            let response = curl.post(url: config.url, payload: body, headers: headers, timeoutSeconds: config.timeoutSeconds,
+            if tokenRefused { reload(&token) }
+            let authorization = token.value.map { ["Authorization: Bearer \($0)"] } ?? []
+            let response = curl.post(url: config.url, payload: body, headers: headers + authorization, timeoutSeconds: config.timeoutSeconds,
                                      connectTimeoutSeconds: config.connectTimeoutSeconds, caFile: config.caFile)
-            switch response.status {
-            case 200..<300:
+            switch HTTPStatusAction(status: response.status) {
+            case .delivered:
                 runState.update {
                     $0.delivered &+= UInt64(batch.count)
                     $0.lastError = nil
                 }
                 return true
-            case 400..<500 where response.status != 408 && response.status != 429:
-                deadLetter(ndjson, batch: batch, status: response.status, body: response.body)
+            case .deadLetter:
+                deadLetter(ndjson, batch: batch, response: response)
                 return true
-            default:
-                let why = response.transportError ?? "HTTP \(response.status)"
-                note(error: why)
-                attempt += 1
-                runState.update { $0.retried &+= UInt64(batch.count) }
-                // Full jitter: a random wait up to the exponential bound, so agents spread out.
-                let bound = min(config.backoffMax, config.backoffInitial * pow(2, Double(min(attempt - 1, 30))))
-                let deadline = monotonicNanos() + Int64(Double.random(in: 0...bound) * 1e9)
-                while monotonicNanos() < deadline {
-                    if runState.stopping.pastDeadline { return false }
-                    runState.pause(seconds: 0.1)
-                }
-                if runState.stopping.pastDeadline { return false }
+            case .retry:
+                note(error: response.transportError ?? "HTTP \(response.status)")
+            case .retryAuth:
+                tokenRefused = true
+                runState.update { $0.authFailures &+= 1 }
+                refused(response, why: config.bearerTokenFile.map { "the server refused the token; write the valid one into \($0)" }
+                        ?? "the server refused the token; configure the valid one and restart")
+            case .retryRefused:
+                refused(response, why: "the server refused the request; check export.http.url")
             }
+            attempt += 1
+            runState.update { $0.retried &+= UInt64(batch.count) }
+            // Full jitter: a random wait up to the exponential bound, so agents spread out.
+            let bound = min(config.backoffMax, config.backoffInitial * pow(2, Double(min(attempt - 1, 30))))
+            let deadline = monotonicNanos() + Int64(Double.random(in: 0...bound) * 1e9)
+            while monotonicNanos() < deadline {
+                if runState.stopping.pastDeadline { return false }
+                runState.pause(seconds: 0.1)
+            }
+            if runState.stopping.pastDeadline { return false }
         }
     }
 
-    private func deadLetter(_ ndjson: [UInt8], batch: [SpoolRecord], status: Int, body: [UInt8]) {
-        let reason = String(decoding: body.prefix(300), as: UTF8.self)
-        logger.error("server refused a batch; written to the dead-letter file", metadata: [
-            "sink": "\(name)", "status": "\(status)", "records": "\(batch.count)",
-            "first_spool_seq": "\(batch[0].seq)", "response": "\(reason)", "file": "\(config.deadLetterPath ?? "none")",
+    /// After a 401/403: the token file's current token, logged when it changed or could not be read
+    /// (once per problem, not per retry).
+    private func reload(_ token: inout BearerToken) {
+        switch token.reload() {
+        case .unchanged: break
+        case .changed:
+            logger.notice("bearer token re-read from its file; retrying", metadata: ["sink": "\(name)", "file": "\(token.file ?? "")"])
+        case .problem(let error, let isNew):
+            if isNew { logger.error("bearer token file gives no token; the previous token is kept", metadata: ["sink": "\(name)", "error": "\(error)"]) }
+        }
+    }
+
+    private func deadLetter(_ ndjson: [UInt8], batch: [SpoolRecord], response: CurlEasy.Response) {
+        let error = Self.describe(response)
+        logger.error("server declared a batch malformed; written to the dead-letter file", metadata: [
+            "sink": "\(name)", "records": "\(batch.count)", "first_spool_seq": "\(batch[0].seq)",
+            "error": "\(error)", "file": "\(config.deadLetterPath ?? "none")",
         ])
         if let path = config.deadLetterPath, let handle = FileHandle(forWritingAtPath: path) ?? {
             FileManager.default.createFile(atPath: path, contents: nil)
@@ -126,11 +156,25 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
         }
         runState.update {
             $0.deadLettered &+= UInt64(batch.count)
-            $0.lastError = "HTTP \(status): \(reason)"
+            $0.lastError = error
         }
     }
 
     private func note(error: String) {
         if runState.note(error: error) { logger.warning("HTTP delivery problem; records stay spooled and are retried", metadata: ["sink": "\(name)", "error": "\(error)"]) }
+    }
+
+    /// A refusal that no waiting cures (a token, a URL): kept in `lastError` and logged as an error,
+    /// once per episode (until the next success or another error).
+    private func refused(_ response: CurlEasy.Response, why: String) {
+        let error = Self.describe(response)
+        if runState.note(error: error) {
+            logger.error("\(why); records stay spooled and are retried", metadata: ["sink": "\(name)", "error": "\(error)", "url": "\(config.url)"])
+        }
+    }
+
+    /// `HTTP STATUS: ` and the start of the server's problem body, for the log and `lastError`.
+    private static func describe(_ response: CurlEasy.Response) -> String {
+        "HTTP \(response.status): \(String(decoding: response.body.prefix(300), as: UTF8.self))"
     }
 }

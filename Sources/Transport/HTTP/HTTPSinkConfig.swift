@@ -6,6 +6,9 @@ public struct HTTPSinkConfig: Sendable, Hashable {
     public var url: String
     /// Sent as `Authorization: Bearer TOKEN` when set.
     public var bearerToken: String?
+    /// The file `bearerToken` came from, if any: re-read before each retry after a 401/403, so a
+    /// token rotated by rewriting the file is picked up without a restart.
+    public var bearerTokenFile: String?
     /// CA bundle to verify the server with (default: the system's). Verification is never off.
     public var caFile: String?
     /// Identifies this agent in `Idempotency-Key` (`AGENT-SPOOLFIRST-SPOOLLAST`).
@@ -22,7 +25,7 @@ public struct HTTPSinkConfig: Sendable, Hashable {
     /// Retry backoff: exponential from `backoffInitial` to `backoffMax`, with full jitter.
     public var backoffInitial = 0.5
     public var backoffMax = 30.0
-    /// Where batches the server refused for good (4xx other than 408/429) are appended.
+    /// Where batches the server declared malformed (400, 413, 415, 422) are appended.
     public var deadLetterPath: String?
     /// gzip the body (`Content-Encoding: gzip`). Default true.
     public var gzip = true

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 
 /// What a sink's thread and its controller share: the counters, the stop request and its drain
 /// deadline, and whether the thread has ended. One lock guards all of it.
