@@ -36,7 +36,7 @@ extension Correlator {
                    flowLog: flowLog, sharedCursor: sharedCursor, counters: counters)
     }
 
-    /// State lock held.
+    /// State lock held. The gauges are the caller's to update.
     func restore(_ c: Checkpoint) {
         board = c.board
         agentBook = c.agentBook
@@ -49,14 +49,12 @@ extension Correlator {
     }
 
     /// Runs `change` on the state (state lock held), then writes what it put in the batch with the
-    /// state lock released, so reads go on during the write (they may see the change before it is
-    /// durable). Stored: the events are published and `storageError` is nil. Not stored: the state
-    /// is put back as it was before `change` and nothing is published. A `change` that throws is
-    /// undone too. Changes are serialized from their start to the end of their write by
-    /// `changeLock` (taken before the state lock): a change never builds on one that may be undone.
+    /// state lock released: reads go on during the write (they may see the change before it is
+    /// durable), and the next change is applied meanwhile, on top of this one. Stored: the events
+    /// are published and `storageError` is nil. Not stored: the state is put back as it was before
+    /// `change` (which also removes the changes applied on top of it since: the writer refuses them
+    /// unwritten) and nothing is published. A `change` that throws is undone too.
     func commit<T, E: Error>(_ change: (inout PendingChange) throws(E) -> T) throws(E) -> (value: T, storageError: String?) {
-        changeLock.lock()
-        defer { changeLock.unlock() }
         lock.lock()
         let before = checkpoint()
         var pending = PendingChange()
@@ -68,17 +66,22 @@ extension Correlator {
             lock.unlock()
             throw error
         }
+        let place = writer.reserve()
         lock.unlock()
-        let failure = writer.write(pending.batch)
-        lock.lock()
-        defer { lock.unlock() }
-        if let failure {
-            restore(before)  // the writer counted the failure
-            updateGauges(now: clock())
+        let events = pending.events
+        switch writer.write(pending.batch, place, stored: { subscribers.publish(events) }) {
+        case .stored:
+            return (value, nil)
+        case .failed(let failure):
+            locked {
+                restore(before)  // the writer counted the failure
+                writer.undone()
+                updateGauges(now: clock())
+            }
+            return (value, failure)
+        case .baseUndone(let failure):
             return (value, failure)
         }
-        subscribers.publish(pending.events)
-        return (value, nil)
     }
 
     /// ``commit(_:)`` for an operator's edit: a failed write refuses the edit (nothing changed).

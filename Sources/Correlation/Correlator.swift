@@ -5,22 +5,19 @@ import Foundation
 /// call it directly.
 ///
 /// The coordinator: each concern's state is a value it owns (``IngestLedger``, ``AgentBook``,
-/// ``StateBoard``, ``OperatorActions``, ``DependencyBook``, ``FlowLog``, ``Subscribers``), all
-/// guarded by the one state lock `lock`; ``StoreWriter`` owns the storage side under the store
-/// lock. One lock for the whole state because a batch touches nearly every concern: one lock makes
-/// a batch atomic in memory with no order to get wrong. Every change goes through ``commit(_:)``
-/// (Correlator+Commit.swift): applied, written, and undone if the write fails. This file holds the
-/// batch sequence (``ingest`` and ``apply``); the other operations are in `Correlator+*.swift`.
-/// The locking story, step by step: docs/server.md, "Locking".
+/// ``StateBoard``, ``OperatorActions``, ``DependencyBook``, ``FlowLog``), all guarded by the one
+/// state lock `lock`; ``StoreWriter`` orders the writes and ``Subscribers`` holds the event
+/// streams, each under a lock of its own. One lock for the whole state because a batch touches
+/// nearly every concern: one lock makes a batch atomic in memory with no order to get wrong. Every
+/// change goes through ``commit(_:)`` (Correlator+Commit.swift): applied, written, and undone if
+/// the write fails. This file holds the batch sequence (``ingest`` and ``apply``); the other
+/// operations are in `Correlator+*.swift`. The locking story, step by step: docs/server.md, "Locking".
 public final class Correlator: @unchecked Sendable {
     public let config: CorrelatorConfig
     let clock: @Sendable () -> Double
-    /// The change lock: serializes changes from their start to the end of their write, so none
-    /// builds on one that may be undone. Taken before the state lock.
-    let changeLock = NSLock()
     /// The state lock: guards every stored `var` below. Held briefly: never during a write.
     let lock = NSLock()
-    /// Storage writes in state order (the store lock).
+    /// Storage writes in the order changes were applied (the store lock, a leaf).
     let writer: StoreWriter
     var store: (any CorrelationStorage)? { writer.store }
 
@@ -34,7 +31,8 @@ public final class Correlator: @unchecked Sendable {
     /// Maintenance windows and acknowledgements.
     var operatorActions: OperatorActions
     var flowLog: FlowLog
-    var subscribers = Subscribers()
+    /// The event streams (their own lock).
+    let subscribers = Subscribers()
     /// Position in a shared store's change feed (`absorbSharedChanges`, Correlator+SharedStore.swift).
     var sharedCursor: Int64 = 0
     /// Counters and gauges of every concern (`/metrics`).
@@ -141,16 +139,15 @@ public final class Correlator: @unchecked Sendable {
     /// (and no NUL byte reaches PostgreSQL, whose text cannot hold one).
     public static func scopedKey(agent: String, _ key: String) -> String { "\(agent.utf8.count)|\(agent)|\(key)" }
 
-    /// The answer to a batch whose scoped key was already applied, else nil. Under the change lock:
-    /// a key is only seen once its batch is stored (a batch being written may still be undone).
+    /// The answer to a batch whose scoped key was already applied, else nil. A key is in the ledger
+    /// as soon as its batch is applied, before it is stored: the answer waits until the writes
+    /// reserved so far have returned, and if one failed (its batch may be this one, now undone)
+    /// the batch goes through ``apply`` again, where duplicates are told apart as always.
     private func replayed(_ scopedKey: String) -> IngestResult? {
-        changeLock.lock()
-        defer { changeLock.unlock() }
-        return locked {
-            guard ledger.hasApplied(scopedKey) else { return nil }
-            counters.replayedBatches += 1
-            var r = IngestResult(); r.replayed = true; return r
-        }
+        let place = locked { ledger.hasApplied(scopedKey) ? writer.reserve() : nil }
+        guard let place, writer.barrier(place) else { return nil }
+        locked { counters.replayedBatches += 1 }
+        var r = IngestResult(); r.replayed = true; return r
     }
 
     /// The dedup scope of a Kafka partition.

@@ -16,7 +16,8 @@ final class AtomicCommitTests {
         private let lock = NSLock()
         private var failingValue = false
         private var holding: (entered: DispatchSemaphore, release: DispatchSemaphore)?
-        private(set) var writes = 0
+        /// Writes stored, and writes tried (stored or failed).
+        private(set) var writes = 0, attempts = 0
         init(directory: String) throws { inner = try SQLiteStore(directory: directory) }
 
         var failing: Bool {
@@ -31,12 +32,13 @@ final class AtomicCommitTests {
         }
 
         func write(_ batch: StoreBatch) throws {
-            let (fail, hold) = lock.withLock { () -> (Bool, (entered: DispatchSemaphore, release: DispatchSemaphore)?) in
+            let hold = lock.withLock { () -> (entered: DispatchSemaphore, release: DispatchSemaphore)? in
                 defer { holding = nil }
-                return (failingValue, holding)
+                return holding
             }
             if let hold { hold.entered.signal(); hold.release.wait() }
-            if fail { throw Refused() }
+            lock.withLock { attempts += 1 }
+            if failing { throw Refused() }
             try inner.write(batch)
             lock.withLock { writes += 1 }
         }
@@ -153,5 +155,55 @@ final class AtomicCommitTests {
         Thread { _ = c.weather(); read.signal() }.start()
         #expect(read.wait(timeout: .now() + 5) == .success)
         hold.release.signal()
+    }
+
+    @Test("a batch applied while an earlier one is written is undone with it when that write fails; both retried apply once")
+    func pipelinedFailure() throws {
+        _ = c.ingest(Lines.batch([Lines.serviceState(seq: 1, state: "UP")]))
+        let weather = c.weather()
+        let first = Lines.batch([Lines.serviceState(seq: 2, state: "DEGRADED")])
+        let second = Lines.batch([Lines.serviceState(seq: 3, service: "10.0.0.7:5432/tcp", state: "REFUSED"), Lines.edge(seq: 4)])
+        let hold = store.holdNextWrite()
+        let c = c
+        let results = ResultBox()
+        let one = Thread { results.set(0, c.ingest(first)) }
+        one.start()
+        #expect(hold.entered.wait(timeout: .now() + 10) == .success)
+        // The second batch is applied on top of the first while the first is being written.
+        let two = Thread { results.set(1, c.ingest(second)) }
+        two.start()
+        for _ in 0..<200 where c.status("10.0.0.7:5432/tcp")?.state != .down { usleep(10_000) }
+        #expect(c.status("10.0.0.7:5432/tcp")?.state == .down)
+        store.failing = true
+        hold.release.signal()
+        let both = try #require(results.wait(count: 2))
+        #expect(both[0].refused && both[1].refused)
+        #expect(both[0].accepted == 0 && both[1].accepted == 0)
+        #expect(c.weather() == weather)
+        #expect(c.dependencies().isEmpty)
+        store.failing = false
+        #expect(c.ingest(first).accepted == 1)
+        #expect(c.ingest(second).accepted == 2)
+        #expect(c.status("10.0.0.7:5432/tcp")?.state == .down && c.status("10.0.0.5:443/tcp")?.state == .degraded)
+        // The inventory at start, seq 1, the failed first batch, the two retries: the second
+        // batch was never written on top of the failed one.
+        #expect(store.attempts == 5 && store.writes == 4)
+    }
+
+    /// Results handed over from other threads.
+    final class ResultBox: @unchecked Sendable {
+        private let condition = NSCondition()
+        private var results: [Int: IngestResult] = [:]
+        func set(_ index: Int, _ r: IngestResult) {
+            condition.withLock { results[index] = r; condition.broadcast() }
+        }
+        /// Results 0..<count in order, or nil after 10 s.
+        func wait(count: Int) -> [IngestResult]? {
+            condition.withLock {
+                let deadline = Date().addingTimeInterval(10)
+                while results.count < count { if !condition.wait(until: deadline) { return nil } }
+                return (0..<count).map { results[$0]! }
+            }
+        }
     }
 }
