@@ -40,12 +40,18 @@ struct KafkaIngestService: Service {
 
     /// Polls batches (up to 500 messages or 200 ms), applies each partition's messages with that
     /// partition as dedup scope, then commits the partition's last offset once they are stored. A
-    /// partition whose batch could not be stored (nothing of it applied) is retried before anything
-    /// else is polled.
+    /// partition whose batch could not be stored (nothing of it applied) is rewound to the batch's
+    /// first message and read again after a backoff, polling all along: the group keeps this member,
+    /// and if a rebalance moves the partition, its new owner starts from the committed offset
+    /// instead of both applying the same messages.
     static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) {
         logger.notice("Kafka ingest started")
+        var backoff: [String: Double] = [:]
+        /// Messages polled during a backoff: the start of the next batch.
+        var carried: [KafkaConsumer.Message] = []
         while !stop.isSet {
-            var batch: [KafkaConsumer.Message] = []
+            var batch = carried
+            carried = []
             let deadline = Date().addingTimeInterval(0.2)
             while batch.count < 500 && Date() < deadline && !stop.isSet {
                 if let m = consumer.poll(timeoutMs: 50) { batch.append(m) }
@@ -58,29 +64,40 @@ struct KafkaIngestService: Service {
                 if byPartition[scope] == nil { order.append(scope) }
                 byPartition[scope, default: []].append(m)
             }
+            var wait = 0.0
             for scope in order {
-                guard let messages = byPartition[scope], let last = messages.last else { continue }
+                guard let messages = byPartition[scope], let first = messages.first, let last = messages.last else { continue }
                 // One record per message: handed over as they are (message k is line k + 1).
-                let payloads = messages.map(\.payload)
-                var result = correlator.ingest(payloads: payloads, scope: scope)
-                var delay = 0.2
-                while result.refused && !stop.isSet {
-                    // Nothing of the batch was applied (store unwritable, or the shared marks
-                    // unreadable): the same messages again, before anything else, offset uncommitted.
-                    logger.error("Kafka records not applied: storage failed; retrying",
-                                 metadata: ["scope": "\(scope)", "error": "\(result.storageError ?? "")", "retry_in_s": "\(delay)"])
-                    Thread.sleep(forTimeInterval: delay)
-                    delay = min(delay * 2, 5)
-                    result = correlator.ingest(payloads: payloads, scope: scope)
+                let result = correlator.ingest(payloads: messages.map(\.payload), scope: scope)
+                if result.refused {
+                    let delay = min((backoff[scope] ?? 0.1) * 2, 5)
+                    backoff[scope] = delay
+                    wait = max(wait, delay)
+                    logger.error("Kafka records not applied: storage failed; the partition is read again from the batch's first offset",
+                                 metadata: ["scope": "\(scope)", "offset": "\(first.offset)", "error": "\(result.storageError ?? "")",
+                                            "retry_in_s": "\(delay)"])
+                    do throws(ExportError) { try consumer.rewind(to: first) } catch {
+                        // Going on would skip the batch: leave, and let the restart read from the committed offset.
+                        logger.critical("cannot rewind a Kafka partition; stopping Kafka ingest", metadata: ["error": "\(error)"])
+                        return
+                    }
+                    continue
                 }
-                if result.refused { return }
+                backoff[scope] = nil
                 if result.errorCount > 0 {
                     logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errorCount)", "scope": "\(scope)"])
                 }
                 do { try consumer.commit(last) } catch {
-                    // Not fatal: the records are applied; a replay after a restart is deduplicated.
+                    // Not fatal: the records are stored; a replay after a restart is deduplicated.
                     logger.warning("Kafka offset commit failed", metadata: ["error": "\(error)"])
                 }
+            }
+            // The backoff, polling on: librdkafka serves the group's heartbeats and rebalances.
+            // What arrives meanwhile (the rewound partition from its batch's start, others on)
+            // is kept for the next batch.
+            let resume = Date().addingTimeInterval(wait)
+            while Date() < resume && !stop.isSet && carried.count < 500 {
+                if let m = consumer.poll(timeoutMs: 50) { carried.append(m) }
             }
         }
     }

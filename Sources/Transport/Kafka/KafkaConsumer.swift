@@ -89,6 +89,29 @@ public final class KafkaConsumer {
         }
     }
 
+    /// Makes `message`'s partition deliver again from `message` on: its batch could not be applied,
+    /// so nothing after it may be either. Messages of that partition already fetched are dropped
+    /// and fetched again; polling goes on, so a rebalance can still move the partition elsewhere
+    /// (its new owner starts from the committed offset).
+    public func rewind(to message: Message) throws(ExportError) {
+        let list = rd_kafka_topic_partition_list_new(1)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard let entry = rd_kafka_topic_partition_list_add(list, message.topic, message.partition) else {
+            throw ExportError(.kafka, context: message.topic, "cannot allocate a partition list", retriable: true)
+        }
+        entry.pointee.offset = message.offset
+        if let error = rd_kafka_seek_partitions(handle, list, 5000) {
+            let text = String(cString: rd_kafka_error_string(error))
+            rd_kafka_error_destroy(error)
+            throw ExportError(.kafka, context: "\(message.topic)/\(message.partition)", "seek failed: \(text)", retriable: true)
+        }
+        let err = entry.pointee.err
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw ExportError(.kafka, context: "\(message.topic)/\(message.partition)", "seek failed: \(String(cString: rd_kafka_err2str(err)))",
+                              retriable: true)
+        }
+    }
+
     /// Leaves the group (its partitions go to the other members). Idempotent.
     public func close() {
         guard !closed else { return }
