@@ -8,6 +8,7 @@ agents, injects seeded random faults for --duration seconds, lets everything dra
 nothing was lost against a reference server fed the agents' NDJSON record files once.
 """
 import argparse
+import bisect
 import collections
 import glob
 import gzip
@@ -16,6 +17,7 @@ import os
 import random
 import shlex
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -774,25 +776,53 @@ class Soak:
             r = res[agent] = collections.Counter()
             r["emitted"] = len(recs)
             missing = []
+            unstored = collections.defaultdict(list)   # epoch -> seqs of conn/txn covered by marks but not stored
+            stored = collections.defaultdict(list)     # epoch -> seqs of conn/txn stored
             for (epoch, seq), kind in recs.items():
                 if agent == "a":
                     m = marks.get((aid, epoch))
                     covered = m is not None and (seq <= m[0] or seq in m[1])
-                    on_wire = True
+                    where = "http"
                 else:
                     places = kafka.get((aid, epoch, seq), set())
-                    on_wire = bool(places)
+                    where = "on-kafka" if places else "never-on-kafka"
                     covered = any(seq <= marks.get(("kafka:%s/%d|%s" % (t, p, aid), epoch), (0, set()))[0] for t, p in places)
                 if kind in ("conn", "txn"):
                     n = flows.get((aid, epoch, seq), 0)
                     if n > 1:
                         r["applied_twice"] += 1
                     if covered and n == 0:
+                        # The marks say applied, the flow table does not have it: the marks jumped over a gap
+                        # (more than 1024 seqs seen above it) or were written without the batch. Lost.
                         r["marked_not_stored"] += 1
+                        covered, where = False, "marked-not-stored"
+                        unstored[epoch].append(seq)
+                    elif n:
+                        stored[epoch].append(seq)
                 if covered:
                     r["applied"] += 1
                 else:
-                    missing.append((epoch, seq, kind, on_wire))
+                    missing.append((epoch, seq, kind, where))
+            # Other kinds inside a run of unstored conn/txn (no stored conn/txn between them) went with them.
+            for epoch, seqs in unstored.items():
+                st = sorted(stored[epoch])
+                seqs.sort()
+                runs, cur = [], [seqs[0]]
+                for q in seqs[1:]:
+                    i = bisect.bisect_right(st, cur[-1])
+                    if i < len(st) and st[i] < q:
+                        runs.append(cur)
+                        cur = [q]
+                    else:
+                        cur.append(q)
+                runs.append(cur)
+                for run in runs:
+                    for q in range(run[0], run[-1] + 1):
+                        kind = recs.get((epoch, q))
+                        if kind and kind not in ("conn", "txn") and not any(x[0] == epoch and x[1] == q for x in missing):
+                            r["applied"] -= 1
+                            r["inferred_lost"] += 1
+                            missing.append((epoch, q, kind, "in-unstored-gap"))
             # A record lost in the last instant before a kill -9 (the spool's 200 ms fsync interval, or the
             # record files' buffer) is documented; anything else is a loss.
             epochs = sorted({e for e, _ in recs})
@@ -813,8 +843,7 @@ class Soak:
                     with open(os.path.join(self.work, "crash-tail-%s.txt" % agent), "a") as f:
                         f.write("%d %d %s %s %s (epoch's last applied seq %d, last in files %d)\n"
                                 % (epoch, seq, kind, self.agent_ts.get((agent, epoch, seq)),
-                                   "http" if agent == "a" else ("on-kafka" if on_wire else "never-on-kafka"),
-                                   covered_max.get(epoch, 0), last_seq[epoch]))
+                                   on_wire, covered_max.get(epoch, 0), last_seq[epoch]))
                 else:
                     lost.append((epoch, seq, kind, on_wire))
             if killed and r["crash_tail"] > 50 * len(killed):
@@ -822,22 +851,24 @@ class Soak:
                                      % (agent, r["crash_tail"], len(killed)))
             r["lost"] = len(lost)
             if agent == "b":
-                r["lost_never_on_kafka"] = sum(1 for x in lost if not x[3])
+                r["lost_never_on_kafka"] = sum(1 for x in lost if x[3] == "never-on-kafka")
             if lost:
                 by_kind = collections.Counter(k for _, _, k, _ in lost)
                 sample = ", ".join("%d/%d %s" % (e, s, k) for e, s, k, _ in sorted(lost)[:8])
                 self.problems.append("agent-%s: %d records emitted but never applied (%s); first: %s"
                                      % (agent, len(lost), dict(by_kind), sample))
                 with open(os.path.join(self.work, "lost-%s.txt" % agent), "w") as f:
-                    f.write("# epoch seq kind agent_ts where (agent B: on-kafka = on the topic but not applied)\n")
+                    f.write("# epoch seq kind agent_ts why (http / on-kafka: sent but no mark covers it; never-on-kafka; "
+                            "marked-not-stored: a mark covers it, the flow table does not hold it; in-unstored-gap: "
+                            "between such records)\n")
                     for e, s, k, w in sorted(lost):
-                        f.write("%d %d %s %s %s\n" % (e, s, k, self.agent_ts.get((agent, e, s)),
-                                                     "http" if agent == "a" else ("on-kafka" if w else "never-on-kafka")))
+                        f.write("%d %d %s %s %s\n" % (e, s, k, self.agent_ts.get((agent, e, s)), w))
             if r["applied_twice"]:
                 self.problems.append("agent-%s: %d conn/txn records stored twice in the flow table" % (agent, r["applied_twice"]))
             if r["marked_not_stored"]:
-                self.problems.append("agent-%s: %d conn/txn records marked applied but absent from the flow table"
-                                     % (agent, r["marked_not_stored"]))
+                self.problems.append("agent-%s: of those, %d conn/txn records are covered by the duplicate marks but absent "
+                                     "from the flow table (%d records of other kinds between them counted lost too)"
+                                     % (agent, r["marked_not_stored"], r["inferred_lost"]))
             # Applied by the servers but absent from the files: after a kill -9 the record file loses the lines
             # still in the agent's buffer (flushed once a second) that the spool had already fsynced and sent.
             # At the tail of a killed epoch that is expected (counted apart); anywhere else it is a problem.
@@ -916,7 +947,7 @@ class Soak:
         print("%-14s %6s %12s %12s %s" % ("fault", "count", "recovery", "max", "not recovered"))
         for kind, k in kinds.items():
             rec = sorted(k["rec"])
-            med = rec[len(rec) // 2] if rec else float("nan")
+            med = statistics.median(rec) if rec else float("nan")
             print("%-14s %6d %11.1fs %11.1fs %d" % (kind, k["n"], med, max(rec) if rec else float("nan"), k["n"] - len(rec)))
         print()
         dup = self.total("vigie_server_records_duplicate_total")
