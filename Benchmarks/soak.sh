@@ -95,11 +95,12 @@ for x in a:1 b:2; do
   ip -n "$CORE" link set co$n up; ip -n "$CLI" link set cl$n up
 done
 
-# tmpfs: PostgreSQL's data directory and each agent's spool (filled by the fill-* faults). The spool's
+# tmpfs: PostgreSQL's data directory (256 MiB, 1 GiB beyond 600 s) and each agent's spool (filled by the fill-* faults). The spool's
 # bound (64 MiB, chaos.py --spool-size) stays below its tmpfs.
 mkdir -p "$WORK/pg/data" "$WORK/agent-a/store/spool" "$WORK/agent-b/store/spool" "$WORK/logs"
 chown postgres: "$WORK/pg"
-mount -t tmpfs -o size=256m,mode=0700,uid="$(id -u postgres)",gid="$(id -g postgres)" soak-pg "$WORK/pg/data"; MOUNTS+=("$WORK/pg/data")
+PGSIZE=256m; [ "$DURATION" -gt 600 ] && PGSIZE=1g   # an hour of flow rows and WAL needs more
+mount -t tmpfs -o size=$PGSIZE,mode=0700,uid="$(id -u postgres)",gid="$(id -g postgres)" soak-pg "$WORK/pg/data"; MOUNTS+=("$WORK/pg/data")
 for n in a b; do
   mount -t tmpfs -o size=128m soak-spool-$n "$WORK/agent-$n/store/spool"; MOUNTS+=("$WORK/agent-$n/store/spool")
 done

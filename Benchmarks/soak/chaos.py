@@ -213,10 +213,13 @@ class Soak:
         return self.pending("a") + self.pending("b")
 
     def dead_letters(self):
+        """Bytes in the agents' dead-letter files (the status counters restart with each process)."""
         n = 0
         for agent in ("a", "b"):
-            s = self.status(agent) or {}
-            n += sum(x.get("deadLettered", 0) for x in (s.get("export") or {}).get("sinks", []))
+            try:
+                n += os.path.getsize(os.path.join(self.store(agent), "spool", "dead-letter.ndjson"))
+            except OSError:
+                pass
         return n
 
     def spool_error(self):
@@ -758,17 +761,23 @@ class Soak:
             if dup_in_files:
                 self.problems.append("agent-%s: %d (epoch, seq) written twice in its record files" % (agent, dup_in_files))
             parsed[agent] = recs
-        # What the shared database says was applied.
+        # What the shared database says was applied (also kept in the work folder: PostgreSQL's tmpfs goes).
+        for table, q in (("dedup", "SELECT agent, epoch, high, above FROM dedup ORDER BY agent, epoch"),
+                         ("flow", "SELECT id, agent, kind, ts, line FROM flow ORDER BY id")):
+            self.run(["psql", "-h", "127.0.0.1", "-p", str(PG_PORT), "-U", "postgres", "-d", "soak", "-q", "-c",
+                      "\\copy (%s) TO '%s'" % (q, os.path.join(self.work, "pg-%s.tsv" % table))], check=False)
         marks = {}
         for agent, epoch, high, above in self.psql("SELECT agent, epoch, high, above FROM dedup"):
             marks[(agent, int(epoch))] = (int(high), set(json.loads(above)))
         flows = collections.Counter()
-        for (line,) in self.psql("SELECT line FROM flow"):
+        flow_ids = collections.defaultdict(list)
+        for fid, line in self.psql("SELECT id, line FROM flow"):
             try:
                 o = json.loads(line)
             except ValueError:
                 continue
             flows[(o["agent_id"], o["epoch"], o["seq"])] += 1
+            flow_ids[(o["agent_id"], o["epoch"], o["seq"])].append(int(fid))
         kafka = self.kafka_dump()
         res = {}
         for agent, recs in parsed.items():
@@ -791,6 +800,9 @@ class Soak:
                     n = flows.get((aid, epoch, seq), 0)
                     if n > 1:
                         r["applied_twice"] += 1
+                        with open(os.path.join(self.work, "twice-%s.txt" % agent), "a") as f:
+                            f.write("%d %d %s %s flow row ids %s\n" % (epoch, seq, kind, self.agent_ts.get((agent, epoch, seq)),
+                                                                      sorted(flow_ids[(aid, epoch, seq)])))
                     if covered and n == 0:
                         # The marks say applied, the flow table does not have it: the marks jumped over a gap
                         # (more than 1024 seqs seen above it) or were written without the batch. Lost.
@@ -959,7 +971,7 @@ class Soak:
         for agent, r in self.results.items():
             print("%-8s %8d %8d %8d %10d %10d %8d %8d %8d" % ("soak-" + agent, r["emitted"], r["applied"], r["lost"], r["crash_tail"],
                                                           r["applied_not_in_files"], r["applied_twice"], r["spool_dropped"],
-                                                          r["dead_lettered"]))
+                                                          r["dead_letter_lines"]))
         print()
         print("servers (summed over instance lifetimes, scraped every 0.5 s): ingested %d, duplicates absorbed %d, "
               "batches replayed %d, storage failures %d" % (ing, dup, repl, sfail))
