@@ -68,6 +68,7 @@ class Soak:
         self.stop_scrape = threading.Event()
         self.expected_down = set()   # processes a fault stopped on purpose
         self.supervised_restarts = collections.Counter()
+        self.stale_seen = collections.Counter()  # agent -> samples (every 0.5 s) in which s1 showed it stale
         self.token = "soak-rotating-token-0000"
         self.pgbin = a.pgbin
         self.pgdata = os.path.join(self.work, "pg", "data")
@@ -183,6 +184,13 @@ class Soak:
                 if m is not None:
                     with self.lock:
                         self.metrics[(name, p.pid)] = m
+                if name == "s1":
+                    try:
+                        for x in json.loads(self.get(S_PORTS[name], "/api/v1/agents", timeout=2)):
+                            if x.get("fresh") is False:
+                                self.stale_seen[x.get("agent")] += 1
+                    except (OSError, urllib.error.URLError, ValueError):
+                        pass
             self.stop_scrape.wait(0.5)
 
     def total(self, metric):
@@ -976,6 +984,8 @@ class Soak:
         print("servers (summed over instance lifetimes, scraped every 0.5 s): ingested %d, duplicates absorbed %d, "
               "batches replayed %d, storage failures %d" % (ing, dup, repl, sfail))
         print("reference: ingested %d; weather and views equal: %s" % (self.ref_ingested, self.weather_equal))
+        print("agents seen stale on s1 during the run (seconds, sampled): %s; fresh again on both instances before the end: %s"
+              % ({k: v / 2 for k, v in self.stale_seen.items()} or "none", "no" if any("not fresh again" in p for p in self.problems) else "yes"))
         if self.supervised_restarts:
             print("server instances that exited by themselves and were restarted by the soak's supervisor: %s"
                   % dict(self.supervised_restarts))
@@ -984,7 +994,8 @@ class Soak:
             json.dump({"seed": self.a.seed, "duration": self.a.duration, "wall": wall, "faults": self.faults,
                        "agents": {k: dict(v) for k, v in self.results.items()}, "ingested": ing, "duplicates": dup,
                        "replayed": repl, "storage_failures": sfail, "reference_ingested": self.ref_ingested,
-                       "drain": self.drain_seconds, "problems": self.problems, "warnings": self.warnings}, f, indent=1)
+                       "drain": self.drain_seconds, "stale_seconds": {k: v / 2 for k, v in self.stale_seen.items()},
+                       "supervised_restarts": dict(self.supervised_restarts), "problems": self.problems, "warnings": self.warnings}, f, indent=1)
         for w in self.warnings:
             print("warning: " + w)
         for p in self.problems:
