@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The chaos soak of issue 19: the whole chain under seeded random faults, then "nothing lost".
 #
-#   Benchmarks/soak.sh [--seed N] [--duration SECONDS] [--bin DIR] [--faults a,b,c] [--with-token-rotate] [--keep]
+#   Benchmarks/soak.sh [--seed N] [--duration SECONDS] [--bin DIR] [--faults a,b,c] [--without-token-rotate] [--keep]
 #
 # Two network namespaces joined by two veth pairs: "cli" runs HTTP clients (python), "core" runs
 # everything else on its own loopback: the services they call, two agents capturing live on the
@@ -15,8 +15,8 @@
 #   net-drop      nftables numgen random drop (HTTP proxy or broker port) in the core namespace
 #   proxy-delay   per-chunk delay or a stall of the agent-to-server proxy
 #   fill-spool    an agent's spool tmpfs filled, then freed           fill-pg      PostgreSQL's tmpfs filled, then freed
-#   token-rotate  server token rotated (SIGHUP), agent token file a few seconds later (off by default:
-#                 --with-token-rotate or --faults ...,token-rotate)
+#   token-rotate  server token rotated (SIGHUP), agent token file a few seconds later (the agent
+#                 re-reads it after a 401; --without-token-rotate leaves it out)
 # After the faults: everything healed, spools drained, traffic stopped, agents stopped (SIGTERM), then
 # a reference vigie-server (SQLite, HTTP only) is fed the agents' NDJSON record files once and the
 # shared servers are compared with it: every (agent_id, epoch, seq) the agents wrote covered by the
@@ -28,7 +28,7 @@
 # user: otherwise it says what is missing and exits 0 (skipped).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SEED=1 DURATION=180 BIN=$ROOT/.build/debug KEEP=0 FAULTS="" TOKEN=0
+SEED=1 DURATION=180 BIN=$ROOT/.build/debug KEEP=0 FAULTS="" TOKEN=""
 while [ $# -gt 0 ]; do
   case $1 in
     --seed) SEED=$2; shift 2 ;;
@@ -36,15 +36,20 @@ while [ $# -gt 0 ]; do
     --bin) BIN=$(cd "$2" && pwd); shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
     --with-token-rotate) TOKEN=1; shift ;;
+    --without-token-rotate) TOKEN=0; shift ;;
     --keep) KEEP=1; shift ;;
     -h|--help) sed -n '2,30p' "$0"; exit 0 ;;
     *) echo "soak.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+# Every kind by default (token rotation unless --without-token-rotate); --with-token-rotate adds it
+# to a --faults list.
 if [ -z "$FAULTS" ]; then
   FAULTS=agent-kill,server-kill,broker-pause,pg-restart,net-drop,proxy-delay,fill-spool,fill-pg
+  [ "$TOKEN" = 0 ] || FAULTS="$FAULTS,token-rotate"
+elif [ "$TOKEN" = 1 ]; then
+  FAULTS="$FAULTS,token-rotate"
 fi
-[ "$TOKEN" = 1 ] && FAULTS="$FAULTS,token-rotate"
 
 skip() { echo "soak.sh: SKIPPED: $*"; exit 0; }
 [ "$(id -u)" = 0 ] || skip "needs root (network namespaces, nftables, tmpfs mounts)"

@@ -8,7 +8,8 @@ if [ "${1:-}" = "--test" ]; then
   # python3: the tests' HTTP receiver and scenario server/client; jsonschema validates records;
   # scapy (below) writes the tunnel captures.
   # postgresql: the server binaries the PostgreSQL tests start on loopback (initdb, pg_ctl).
-  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql)
+  # nftables: the chaos soak drops packets with nft rules inside its network namespace.
+  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql nftables)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

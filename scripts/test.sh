@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian 12 machine: installs the test tools, builds, fuzzes the packet
-# decoder for a bounded time, then runs the Swift test suites (some need root for network namespaces
-# and tmpfs; they skip with a message otherwise).
+# decoder for a bounded time, runs the Swift test suites, then a bounded chaos soak (some need root for
+# network namespaces and tmpfs; they skip with a message otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
@@ -15,3 +15,6 @@ bash Fuzz/AppProtocols/run.sh "${FUZZ_SECONDS:-48}"
 bash Fuzz/RecordParser/run.sh "${FUZZ_SECONDS:-48}"
 bash Fuzz/QueryLanguage/run.sh "${FUZZ_SECONDS:-48}"
 swift test --skip-build
+# The chaos soak of issue 19, bounded (about 2.5 minutes with setup and drain): two agents, two
+# servers on PostgreSQL, the Kafka mock and seeded faults; nothing lost. Hour-long runs by hand.
+bash Benchmarks/soak.sh --duration 120 --seed "${SOAK_SEED:-1}"
