@@ -22,6 +22,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "PostgreSQL URL (postgresql://USER[:PASSWORD]@HOST[:PORT]/DB) instead of SQLite: server instances sharing one Kafka consumer group share it.")
     var database: String?
 
+    @Option(name: .customLong("database-wait"), help: "Seconds to wait at start for --database to accept connections (restarting, not up yet) before giving up.")
+    var databaseWait: Double = 60
+
     @Option(name: .long, help: "Inventory YAML: replaces the stored inventory at start.")
     var inventory: String?
 
@@ -124,19 +127,33 @@ struct ServeCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         var config = CorrelatorConfig()
         config.agentStaleAfter = staleAfter
-        let store: any CorrelationStorage
+        let correlator: Correlator
         switch (database, data) {
         case (let url?, _):
             guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
                 throw ValidationError("--database: '\(url)' is not a postgresql:// URL")
             }
-            do { store = try PostgresStore(url: url) } catch { throw ValidationError("--database: \(error)") }
+            guard databaseWait >= 0 && databaseWait <= 86_400 else { throw ValidationError("--database-wait: must be 0...86400 seconds") }
+            // A database restarting (or starting with this host) is waited for, not a reason to exit.
+            let giveUp = Date().addingTimeInterval(databaseWait)
+            var delay = 0.5
+            while true {
+                do {
+                    correlator = try Correlator(config: config, store: try PostgresStore(url: url), inventory: inv, replaceStoredInventory: inv != nil)
+                    break
+                } catch let e as PostgresError where e.isRetriable && Date() < giveUp {
+                    logger.warning("database not reachable yet; retrying", metadata: ["error": "\(e)", "retry_in_s": "\(delay)"])
+                    try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
+                    delay = min(delay * 2, 5)
+                } catch let e as PostgresError {
+                    throw ValidationError("--database: \(e)")
+                }
+            }
         case (nil, let dir?):
-            store = try SQLiteStore(directory: dir)
+            correlator = try Correlator(config: config, store: try SQLiteStore(directory: dir), inventory: inv, replaceStoredInventory: inv != nil)
         case (nil, nil):
             throw ValidationError("give --data DIR (SQLite) or --database postgresql://… (PostgreSQL)")
         }
-        let correlator = try Correlator(config: config, store: store, inventory: inv, replaceStoredInventory: inv != nil)
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
         apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
