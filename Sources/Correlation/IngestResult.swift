@@ -13,10 +13,11 @@ public struct IngestResult: Sendable {
     public var changes = 0
     /// The batch's idempotency key was already applied: nothing was done.
     public var replayed = false
-    /// Storage failed: the batch is applied in memory but not persisted yet (it is written with
-    /// the next batch), or, with `refused`, not applied at all.
+    /// Why the batch was not stored (the write failed, or the stored duplicate marks could not be
+    /// read); `refused` is then set.
     public var storageError: String?
-    /// Nothing was applied (the stored duplicate marks could not be read): send the batch again.
+    /// Nothing was applied (the write was refused and undone, or the stored duplicate marks could
+    /// not be read): send the batch again; it will be applied once.
     public var refused = false
 }
 
