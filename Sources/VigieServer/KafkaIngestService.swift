@@ -25,15 +25,20 @@ struct KafkaIngestService: Service {
         let stop = StopFlag()
         let (logger, correlator, bootstrap, group, topics, properties) =
             (logger, correlator, bootstrapServers, groupID, topics, properties)
-        try await withGracefulShutdownHandler {
-            // The consumer is created, used and closed on this one thread.
-            try await onOwnThread(named: "vigie-kafka-ingest") {
-                let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupID: group, topics: topics,
-                                                 properties: properties, logger: logger)
-                Self.consume(consumer, correlator: correlator, stop: stop, logger: logger)
-                consumer.close()
+        // Stopped by a graceful shutdown, and by a cancelled group too (the thread sees neither).
+        try await withTaskCancellationHandler {
+            try await withGracefulShutdownHandler {
+                // The consumer is created, used and closed on this one thread.
+                try await onOwnThread(named: "vigie-kafka-ingest") {
+                    let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupID: group, topics: topics,
+                                                     properties: properties, logger: logger)
+                    defer { consumer.close() }
+                    try Self.consume(consumer, correlator: correlator, stop: stop, logger: logger)
+                }
+            } onGracefulShutdown: {
+                stop.set()
             }
-        } onGracefulShutdown: {
+        } onCancel: {
             stop.set()
         }
     }
@@ -44,7 +49,7 @@ struct KafkaIngestService: Service {
     /// first message and read again after a backoff, polling all along: the group keeps this member,
     /// and if a rebalance moves the partition, its new owner starts from the committed offset
     /// instead of both applying the same messages.
-    static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) {
+    static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) throws(ExportError) {
         logger.notice("Kafka ingest started")
         var backoff: [String: Double] = [:]
         /// Messages polled during a backoff: the start of the next batch.
@@ -76,11 +81,7 @@ struct KafkaIngestService: Service {
                     logger.error("Kafka records not applied: storage failed; the partition is read again from the batch's first offset",
                                  metadata: ["scope": "\(scope)", "offset": "\(first.offset)", "error": "\(result.storageError ?? "")",
                                             "retry_in_s": "\(delay)"])
-                    do throws(ExportError) { try consumer.rewind(to: first) } catch {
-                        // Going on would skip the batch: leave, and let the restart read from the committed offset.
-                        logger.critical("cannot rewind a Kafka partition; stopping Kafka ingest", metadata: ["error": "\(error)"])
-                        return
-                    }
+                    try rewind(consumer, to: first, logger: logger)
                     continue
                 }
                 backoff[scope] = nil
@@ -98,6 +99,27 @@ struct KafkaIngestService: Service {
             let resume = Date().addingTimeInterval(wait)
             while Date() < resume && !stop.isSet && carried.count < 500 {
                 if let m = consumer.poll(timeoutMs: 50) { carried.append(m) }
+            }
+        }
+    }
+
+    /// Rewinds the partition of `first`, retrying a few times (a seek waits for the fetcher, which
+    /// a broker outage can hold up). Still failing, the error ends Kafka ingest — and the server,
+    /// whose restart reads from the committed offsets: going on would skip the batch.
+    static func rewind(_ consumer: KafkaConsumer, to first: KafkaConsumer.Message, logger: Logger) throws(ExportError) {
+        var attempt = 1
+        while true {
+            do throws(ExportError) {
+                try consumer.rewind(to: first)
+                return
+            } catch {
+                guard attempt < 5 else {
+                    logger.critical("cannot rewind a Kafka partition; stopping", metadata: ["error": "\(error)"])
+                    throw error
+                }
+                logger.warning("Kafka partition rewind failed; retrying", metadata: ["error": "\(error)", "attempt": "\(attempt)"])
+                attempt += 1
+                Thread.sleep(forTimeInterval: 1)
             }
         }
     }
