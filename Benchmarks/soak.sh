@@ -81,6 +81,12 @@ cleanup() {
   fi
   for m in "${MOUNTS[@]}"; do umount -l "$m" 2>/dev/null; done
   ip netns del "$CORE" 2>/dev/null; ip netns del "$CLI" 2>/dev/null
+  # A failure in CI leaves no folder behind: the evidence goes to the output.
+  if [ "$rc" != 0 ] && [ -d "$WORK/logs" ]; then
+    for f in "$WORK"/logs/s1.log "$WORK"/logs/s2.log "$WORK"/logs/agent-a.log "$WORK"/logs/agent-b.log; do
+      [ -f "$f" ] && { echo "---- last lines of $(basename "$f")"; grep -v '^%' "$f" | tail -n 25 | cut -c1-300; }
+    done
+  fi
   if [ "$KEEP" = 1 ]; then echo "soak.sh: work folder kept: $WORK"; else rm -rf "$WORK"; fi
   exit $rc
 }

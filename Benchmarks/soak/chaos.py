@@ -654,7 +654,11 @@ class Soak:
             time.sleep(0.5)
         for name, p in S_PORTS.items():
             if not self.agents_fresh(p):
-                self.problems.append("%s: an agent is not fresh again after the faults (%s)" % (name, self.get(p, "/api/v1/agents")))
+                try:
+                    agents = self.get(p, "/api/v1/agents")
+                except (OSError, urllib.error.URLError) as e:
+                    agents = "unreachable: %s" % e
+                self.problems.append("%s: an agent is not fresh again after the faults (%s)" % (name, agents))
         # Traffic stops; the agents end their flows, write their last records and drain (SIGTERM).
         open(self.stop_traffic, "w").close()
         self.procs["clients"].wait(30)
