@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Thin system-library target over libpcap; only PcapKit imports it.
@@ -120,11 +122,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What both processes show to the infrastructure that watches them: metrics (swift-metrics in
+        // the code, swift-prometheus behind it, one catalog of names and help texts per process),
+        // readiness, and systemd's notify protocol (READY, WATCHDOG, STATUS).
+        .target(
+            name: "Observability",
+            dependencies: [
+                "SystemIO",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The agent's HTTP query API (Hummingbird): packets as pcap, segments, status.
         .target(
             name: "AgentHTTP",
             dependencies: [
-                "Agent", "Indexer", "PcapFormat", "HTTPListener", "SystemIO",
+                "Agent", "Indexer", "PcapFormat", "HTTPListener", "SystemIO", "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,7 +151,8 @@ let package = Package(
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent", "Indexer", "AgentHTTP", "HTTPListener", "SystemIO",
+                "Agent", "Indexer", "AgentHTTP", "HTTPListener", "SystemIO", "Observability",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -178,7 +196,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "Transport", "PcapFormat", "HTTPListener", "SystemIO",
+                "Correlation", "Transport", "PcapFormat", "HTTPListener", "SystemIO", "Observability",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -187,7 +205,8 @@ let package = Package(
         .executableTarget(
             name: "VigieServer",
             dependencies: [
-                "Correlation", "ServerHTTP", "Transport", "HTTPListener", "SystemIO",
+                "Correlation", "ServerHTTP", "Transport", "HTTPListener", "SystemIO", "Observability",
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -225,6 +244,7 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "VigieServerTests", dependencies: ["VigieServer", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability", "VigieTestSupport"], swiftSettings: strict),
         // Whole paths across the agent and the server (Kafka, HTTP export, drill-down, appliance first boot).
         .testTarget(name: "EndToEndTests", dependencies: ["VigieAgent", "VigieServer", "VigieTestSupport"], swiftSettings: strict),
     ],
