@@ -4,14 +4,15 @@ import HTTPListener
 import Hummingbird
 import Indexer
 import Logging
+import Observability
 import SystemIO
 
 /// The agent's HTTP API (Schemas/agent-api.yaml):
 /// - `GET /api/v1/packets?q=EXPR&from=&to=&limit=&link_type=` streams `application/vnd.tcpdump.pcap`;
 /// - `GET /api/v1/segments?from=&to=` lists the catalog;
 /// - `GET /api/v1/status` returns the counters of the agent writing the store.
-/// - `GET /metrics`: the listener's connections and the audit counters (Prometheus text);
-/// - `GET /healthz`, `/readyz`: liveness, with no credential.
+/// - `GET /metrics`: the agent's metrics (``AgentMetrics``, Prometheus text);
+/// - `GET /healthz`, `/readyz`: liveness and readiness (``AgentReadiness``), with no credential.
 /// Bad parameters answer 400 with an RFC 9457 problem body (with the offending position for `q`).
 /// Who may call what is ``AgentAccess``; every extraction is written to the ``AuditLog``.
 public enum AgentAPI {
@@ -20,15 +21,14 @@ public enum AgentAPI {
     public static let maxLimit = 100_000_000
 
     /// Builds the router: every route of the API is declared here.
-    public static func router(store: String, access: AgentAccess = AgentAccess(), audit: AuditLog, registry: ConnectionRegistry? = nil,
-                              logger: Logger) -> Router<AgentRequestContext> {
+    public static func router(store: String, access: AgentAccess = AgentAccess(), metrics: AgentMetrics, readiness: AgentReadiness,
+                              registry: ConnectionRegistry? = nil, logger: Logger) -> Router<AgentRequestContext> {
         let layout = StoreLayout(root: store)
+        let audit = AuditLog(logger: Logger(label: "vigie.audit"), metrics: metrics.queries)
+        metrics.refresh(layout: layout, registry: registry)
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: AgentAccessMiddleware(access: access))
-        router.get("healthz") { _, _ -> Response in Response(status: .ok) }
-        router.get("readyz") { _, _ -> Response in
-            FileSystem.isDirectory(layout.catalogDirectory) ? Response(status: .ok) : Problem.make(503, "the store has no catalog").response()
-        }
+        addMonitoring(router, layout: layout, metrics: metrics, readiness: readiness)
         router.get("api/v1/packets") { request, context -> Response in
             packets(request, caller: context.caller, headOnly: context.isHead, layout: layout, audit: audit, logger: logger)
         }
@@ -48,50 +48,56 @@ public enum AgentAPI {
             }
             return jsonResponse((try? StatusReport.encoder.encode(report)) ?? Data())
         }
+        return router
+    }
+
+    /// `/healthz`, `/readyz` and `/metrics`: on the API listener and on the metrics-only one.
+    static func addMonitoring(_ router: Router<AgentRequestContext>, layout: StoreLayout, metrics: AgentMetrics, readiness: AgentReadiness) {
+        router.get("healthz") { _, _ -> Response in Response(status: .ok) }
+        router.get("readyz") { _, _ -> Response in
+            let reasons = readiness.reasons(layout: layout)
+            guard reasons.isEmpty else { return Problem.make(503, "not ready: " + reasons.joined(separator: "; ")).response() }
+            return Response(status: .ok)
+        }
         router.get("metrics") { _, _ -> Response in
             var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4"
-            return Response(status: .ok, headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(string: metrics(audit.snapshot, registry?.counters))))
+            headers[.contentType] = MetricsExposition.contentType
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition.render())))
         }
-        return router
     }
 
     /// An application serving the API as `listener` says (TLS, limits); throws when the listener
     /// would be exposed without protection, or its TLS files are unusable.
-    public static func application(store: String, listener: ListenerConfig, access: AgentAccess, logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
+    public static func application(store: String, listener: ListenerConfig, access: AgentAccess, metrics: AgentMetrics,
+                                   readiness: AgentReadiness, logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
         try listener.checkExposure(credentials: !access.isOpen, program: "vigie-agent")
         let registry = ListenerServer.registry(for: listener)
-        let audit = AuditLog(logger: Logger(label: "vigie.audit"))
-        let routes = router(store: store, access: access, audit: audit, registry: registry, logger: logger)
+        let routes = router(store: store, access: access, metrics: metrics, readiness: readiness, registry: registry, logger: logger)
         return Application(responder: HeadAsGetResponder(routes.buildResponder(), paths: paths),
                            server: try ListenerServer.builder(listener, registry: registry),
                            configuration: listener.applicationConfiguration(serverName: "vigie-agent"),
                            logger: logger)
     }
 
-    /// The paths of the routes ``router(store:access:audit:registry:logger:)`` declares (each answers
-    /// GET and HEAD; other methods 405).
-    public static let paths: Set<String> = ["/healthz", "/readyz", "/metrics", "/api/v1/packets", "/api/v1/segments", "/api/v1/status"]
-
-    /// Prometheus text of the API's own counters.
-    static func metrics(_ a: AuditLog.Counters, _ c: ConnectionRegistry.Counters?) -> String {
-        var out = ""
-        func metric(_ name: String, _ type: String, _ help: String, _ value: UInt64) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
-        }
-        metric("vigie_agent_api_extractions_total", "counter", "Packet extractions served (each is an audit line).", a.extractions)
-        metric("vigie_agent_api_extractions_refused_total", "counter", "Packet extractions refused (bad query, range, link type).", a.refused)
-        metric("vigie_agent_api_extracted_packets_total", "counter", "Packets served by extractions.", a.packets)
-        metric("vigie_agent_api_extracted_bytes_total", "counter", "Captured bytes served by extractions.", a.bytes)
-        if let c {
-            metric("vigie_agent_api_connections", "gauge", "Open connections of the API listener.", UInt64(max(0, c.open)))
-            metric("vigie_agent_api_connections_evicted_total", "counter", "Connections closed at the cap for having sent no request head.", c.evicted)
-            metric("vigie_agent_api_connections_refused_total", "counter", "Connections answered 503 at the cap.", c.refused)
-            metric("vigie_agent_api_header_timeouts_total", "counter", "Connections closed for sending no complete request head in time.", c.headTimeouts)
-        }
-        return out
+    /// The metrics-only listener for scrapers (`--metrics-listen`): `/metrics`, `/healthz`, `/readyz`.
+    /// On loopback it asks for no credential; elsewhere it needs a token file (any role may read
+    /// metrics) or a client CA, as the API does (docs/security.md).
+    public static func metricsApplication(store: String, listener: ListenerConfig, access: AgentAccess, metrics: AgentMetrics,
+                                          readiness: AgentReadiness, logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
+        try listener.checkExposure(credentials: !access.isOpen, program: "vigie-agent (metrics listener)")
+        let registry = ListenerServer.registry(for: listener)
+        let router = Router(context: AgentRequestContext.self)
+        router.add(middleware: AgentAccessMiddleware(access: access))
+        addMonitoring(router, layout: StoreLayout(root: store), metrics: metrics, readiness: readiness)
+        return Application(responder: HeadAsGetResponder(router.buildResponder(), paths: ["/healthz", "/readyz", "/metrics"]),
+                           server: try ListenerServer.builder(listener, registry: registry),
+                           configuration: listener.applicationConfiguration(serverName: "vigie-agent"),
+                           logger: logger)
     }
+
+    /// The paths of the routes ``router(store:access:metrics:readiness:registry:logger:)`` declares
+    /// (each answers GET and HEAD; other methods 405).
+    public static let paths: Set<String> = ["/healthz", "/readyz", "/metrics", "/api/v1/packets", "/api/v1/segments", "/api/v1/status"]
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -122,6 +128,7 @@ public enum AgentAPI {
     /// GET's status and headers, but no query runs: HEAD has no body to stream it into, and a query
     /// started for it would wait forever for a reader.
     static func packets(_ request: Request, caller: Caller, headOnly: Bool = false, layout: StoreLayout, audit: AuditLog, logger: Logger) -> Response {
+        let started = WallClock.monotonicNanos()
         let parameters = QueryParameters(rawQuery: request.uri.query)
         let text = parameters["q"] ?? ""
         func refuse(_ response: Response, _ reason: String) -> Response {
@@ -172,7 +179,8 @@ public enum AgentAPI {
         let stream = PcapStream()
         stream.start(engine: engine, request: req, linkType: outLink, nanosecond: nano) { stats, error in
             audit.extraction(caller, query: text, from: lower == .min ? nil : lower, to: upper == .max ? nil : upper,
-                             packets: stats?.packets ?? 0, bytes: stats?.bytes ?? 0, outcome: error.map { "failed: \($0)" } ?? "served")
+                             packets: stats?.packets ?? 0, bytes: stats?.bytes ?? 0, seconds: Double(WallClock.monotonicNanos() - started) / 1e9,
+                             outcome: error.map { "failed: \($0)" } ?? "served", failed: error != nil)
             if let error {
                 logger.warning("query failed", metadata: ["q": "\(text)", "error": "\(error)"])
             } else if let stats {

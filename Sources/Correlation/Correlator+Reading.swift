@@ -57,6 +57,17 @@ extension Correlator {
         return locked { flowLog.recent(service: service, limit: limit) }
     }
 
+    /// Why the database does not answer, or nil when it does (or the server keeps no database).
+    public func databaseProblem() -> String? {
+        guard let store else { return nil }
+        do {
+            try store.ping()
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
     public var metrics: CorrelatorMetrics {
         var m = locked { counters }
         // After releasing the state lock: the store lock may be held by a write in progress.

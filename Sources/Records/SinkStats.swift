@@ -18,6 +18,8 @@ public struct SinkStats: Sendable, Hashable, Codable {
     public var pending: UInt64 = 0
     /// The last error seen, cleared by the next success.
     public var lastError: String?
+    /// When the destination last confirmed records (Unix seconds), nil before the first time.
+    public var lastDeliveredAt: Double?
 
     public init(name: String) { self.name = name }
 }
@@ -33,5 +35,6 @@ extension SinkStats {
             self[keyPath: counter] = try c.decodeIfPresent(UInt64.self, forKey: key) ?? 0
         }
         lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        lastDeliveredAt = try c.decodeIfPresent(Double.self, forKey: .lastDeliveredAt)
     }
 }

@@ -1,15 +1,16 @@
 import Correlation
 import Foundation
 import Hummingbird
+import Observability
 
 extension ServerAPI {
     /// What monitors the server itself and the wallboard: `/metrics` (Prometheus) and the HTML weather page `/`.
     enum MetricsRoutes {
         static let routes: [APIRoute] = [
             APIRoute(.get, "metrics") { _, _, api -> Response in
-                text(MetricsText.render(api.correlator.metrics) + MetricsText.throttled(api.config.rateLimiter) + api.fetcher.audit.metricsText()
-                     + (api.config.extraMetrics?() ?? ""),
-                     contentType: "text/plain; version=0.0.4")
+                var headers = HTTPFields()
+                headers[.contentType] = MetricsExposition.contentType
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: api.config.metrics.exposition.render())))
             },
             APIRoute(.get, "/") { _, _, api -> Response in
                 text(WeatherPage.render(api.correlator.weather(kinds: nil)), contentType: "text/html; charset=utf-8")

@@ -27,6 +27,8 @@ public struct OperatorAccess: Sendable {
     enum Requirement: Equatable {
         /// Ingest: authenticated by the route (agent tokens).
         case agent
+        /// Liveness and readiness probes: no credential (load balancers and orchestrators have none).
+        case probe
         case read
         case operate
     }
@@ -37,6 +39,7 @@ public struct OperatorAccess: Sendable {
         var path = path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
         if path == "/api/v1/ingest" { return .agent }
+        if path == "/healthz" || path == "/readyz", method == .get || method == .head { return .probe }
         switch method {
         case .get, .head, .options: return .read
         case .post where path == "/api/v1/whatif": return .read
@@ -50,7 +53,7 @@ public struct OperatorAccess: Sendable {
         let token = Self.bearer(authorization)
         let role = token.flatMap(role(of:))
         switch needed {
-        case .agent: return nil
+        case .agent, .probe: return nil
         case .read:
             // Reads are open on loopback unless read tokens are set (flags or file).
             if !closedByDefault && readTokens.isEmpty && store.count(.read) == 0 { return nil }

@@ -96,6 +96,12 @@ public enum ServerAPI {
         router.add(middleware: MethodNotAllowedMiddleware())  // 405 + Allow rather than the router's 404
         // Middleware applies to the routes added after it: every route comes after both.
         let api = APIServices(correlator: correlator, config: config, logger: logger, fetcher: DrillDown.Fetcher(config: config.drillDown))
+        let mirror = config.metrics.mirror, limiter = config.rateLimiter, audit = api.fetcher.audit
+        config.metrics.exposition.onRender {
+            ServerMetrics.record(correlator.metrics, into: mirror)
+            if let limiter { ServerMetrics.record(limiter, into: mirror) }
+            ServerMetrics.record(audit.snapshot, into: mirror)
+        }
         for route in routes {
             router.on(RouterPath(route.path), method: route.method) { request, context in try await route.handler(request, context, api) }
         }
@@ -115,8 +121,8 @@ public enum ServerAPI {
         config.access.store = config.tokenStore
         config.access.closedByDefault = config.closedByDefault
         let registry = ListenerServer.registry(for: listener)
-        let connections = config.extraMetrics
-        config.extraMetrics = { MetricsText.connections(registry.counters) + (connections?() ?? "") }
+        let mirror = config.metrics.mirror
+        config.metrics.exposition.onRender { ServerMetrics.record(registry.counters, into: mirror) }
         return Application(router: router(correlator: correlator, config: config, logger: logger),
                            server: try ListenerServer.builder(listener, registry: registry),
                            configuration: listener.applicationConfiguration(serverName: "vigie-server"),

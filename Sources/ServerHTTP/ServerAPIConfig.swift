@@ -13,8 +13,11 @@ public struct ServerAPIConfig: Sendable {
     public var closedByDefault = false
     /// Operator and read tokens of every other route (``OperatorAccess``). Default: all open.
     public var access = OperatorAccess()
-    /// More Prometheus text appended to `/metrics` (the server's exporters), rendered per scrape.
-    public var extraMetrics: (@Sendable () -> String)?
+    /// The server's metrics (`/metrics`); the executable adds its exporters' figures to them.
+    public var metrics = ServerMetrics()
+    /// What else `/readyz` checks (the executable's services: the Kafka consumer group); each
+    /// returns why the server is not ready, or nil. Called off the async pool.
+    public var readinessChecks: [@Sendable () -> String?] = []
     /// Largest accepted request body, as received and after gzip decompression.
     public var maxBodyBytes = 16 * 1024 * 1024
     public var maxDecompressedBytes = 64 * 1024 * 1024

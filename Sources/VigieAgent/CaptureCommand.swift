@@ -33,6 +33,9 @@ struct CaptureCommand: AsyncParsableCommand {
 
     @OptionGroup var api: ListenerOptions
 
+    @Option(name: .customLong("metrics-listen"), help: "Also serve /metrics, /healthz and /readyz alone on PORT (loopback, no credential) or HOST:PORT (then TLS and a token file or client CA, as --listen) (config: metrics_listen).")
+    var metricsListen: String?
+
     @Option(name: .customLong("advertise-api"), help: "URL at which the server reaches the query API, announced in agent_health for drill-down (config: query_api_url; default http://LISTEN).")
     var advertise: String?
 
@@ -47,6 +50,7 @@ struct CaptureCommand: AsyncParsableCommand {
             }
             if let bufferSize { config.capture.bufferBytes = try parseBytes(bufferSize, "--buffer-size") }
             if noPromiscuous { config.capture.promiscuous = false }
+            if let metricsListen { config.metricsListen = metricsListen }
             guard config.capture.interface != nil else {
                 throw ConfigError(option: "--interface", "an interface is required (flag or config capture.interface)")
             }
@@ -80,8 +84,17 @@ struct CaptureCommand: AsyncParsableCommand {
             do {
                 let (host, port) = try parseListen(listen)
                 let (listener, access) = try api.agentAPI(host: host, port: port, settings: config.api)
-                services.append(.init(service: try AgentAPI.application(store: store, listener: listener, access: access, logger: logger)))
+                let app = try AgentAPI.application(store: store, listener: listener, access: access, metrics: ProcessMetrics.agent,
+                                                   readiness: .capturing(), logger: logger)
+                services.append(.init(service: ListenerStartup(app, option: "--listen", address: listen)))
                 reload = reloadTokensOnHangup(access, logger: logger)
+            } catch { throw fail("\(error)") }
+            signal(SIGPIPE, SIG_IGN)
+        }
+        if let address = config.metricsListen, let store = config.store {
+            do {
+                services.append(.init(service: try api.metricsService(address: address, settings: config.api, store: store, metrics: ProcessMetrics.agent,
+                                                                      readiness: .capturing(), logger: logger)))
             } catch { throw fail("\(error)") }
             signal(SIGPIPE, SIG_IGN)
         }

@@ -22,15 +22,18 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var api: ListenerOptions
 
+    @Option(name: .customLong("metrics-listen"), help: "Also serve /metrics, /healthz and /readyz alone on PORT (loopback, no credential) or HOST:PORT (config: metrics_listen).")
+    var metricsListen: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error.")
     var logLevel: String = "info"
 
     func run() async throws {
         let (host, port): (String, Int)
-        let listener: ListenerConfig, access: AgentAccess, storePath: String
+        let listener: ListenerConfig, access: AgentAccess, storePath: String, settings: AgentConfig
         do {
             (host, port) = try parseListen(listen)
-            let settings = try config.map(ConfigLoader.load) ?? AgentConfig()
+            settings = try config.map(ConfigLoader.load) ?? AgentConfig()
             guard let s = store ?? settings.store else { throw ConfigError(option: "--store", "a store is required (flag or config store)") }
             storePath = s
             (listener, access) = try api.agentAPI(host: host, port: port, settings: settings.api)
@@ -40,11 +43,19 @@ struct ServeCommand: AsyncParsableCommand {
         }
         signal(SIGPIPE, SIG_IGN)
         let logger = makeLogger(logLevel)
-        let app: any Service
-        do { app = try AgentAPI.application(store: storePath, listener: listener, access: access, logger: logger) } catch { throw fail("\(error)") }
+        var services: [any Service] = []
+        do {
+            let app = try AgentAPI.application(store: storePath, listener: listener, access: access, metrics: ProcessMetrics.agent,
+                                               readiness: .storeReadable, logger: logger)
+            services.append(ListenerStartup(app, option: "--listen", address: listen))
+            if let address = metricsListen ?? settings.metricsListen {
+                services.append(try api.metricsService(address: address, settings: settings.api, store: storePath, metrics: ProcessMetrics.agent,
+                                                       readiness: .storeReadable, logger: logger))
+            }
+        } catch { throw fail("\(error)") }
         let reload = reloadTokensOnHangup(access, logger: logger)
         defer { reload.cancel() }
-        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 }

@@ -3,6 +3,7 @@ import Transport
 import Foundation
 import Logging
 import ServiceLifecycle
+import Synchronization
 import SystemIO
 
 /// Consumes the agents' record topics as a member of a Kafka consumer group and applies them to
@@ -12,6 +13,7 @@ import SystemIO
 /// the instances). librdkafka's blocking poll runs on its own thread.
 struct KafkaIngestService: Service {
     let correlator: Correlator
+    let progress: KafkaIngestProgress
     let bootstrapServers: String
     let groupID: String
     let topics: [String]
@@ -23,8 +25,8 @@ struct KafkaIngestService: Service {
 
     func run() async throws {
         let stop = StopFlag()
-        let (logger, correlator, bootstrap, group, topics, properties) =
-            (logger, correlator, bootstrapServers, groupID, topics, properties)
+        let (logger, correlator, bootstrap, group, topics, properties, progress) =
+            (logger, correlator, bootstrapServers, groupID, topics, properties, progress)
         // Stopped by a graceful shutdown, and by a cancelled group too (the thread sees neither).
         try await withTaskCancellationHandler {
             try await withGracefulShutdownHandler {
@@ -33,7 +35,8 @@ struct KafkaIngestService: Service {
                     let consumer = try KafkaConsumer(bootstrapServers: bootstrap, groupID: group, topics: topics,
                                                      properties: properties, logger: logger)
                     defer { consumer.close() }
-                    try Self.consume(consumer, correlator: correlator, stop: stop, logger: logger)
+                    defer { progress.update { $0.joined = false; $0.partitions = 0 } }
+                    try Self.consume(consumer, correlator: correlator, stop: stop, progress: progress, logger: logger)
                 }
             } onGracefulShutdown: {
                 stop.set()
@@ -49,7 +52,8 @@ struct KafkaIngestService: Service {
     /// first message and read again after a backoff, polling all along: the group keeps this member,
     /// and if a rebalance moves the partition, its new owner starts from the committed offset
     /// instead of both applying the same messages.
-    static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, logger: Logger) throws(ExportError) {
+    static func consume(_ consumer: KafkaConsumer, correlator: Correlator, stop: StopFlag, progress: KafkaIngestProgress,
+                        logger: Logger) throws(ExportError) {
         logger.notice("Kafka ingest started")
         var backoff: [String: Double] = [:]
         /// Messages polled during a backoff: the start of the next batch.
@@ -61,6 +65,8 @@ struct KafkaIngestService: Service {
             while batch.count < 500 && Date() < deadline && !stop.isSet {
                 if let m = consumer.poll(timeoutMs: 50) { batch.append(m) }
             }
+            let membership = consumer.membership()
+            progress.update { $0.joined = membership.joined; $0.partitions = membership.partitions }
             guard !batch.isEmpty else { continue }
             var byPartition: [String: [KafkaConsumer.Message]] = [:]
             var order: [String] = []
@@ -81,10 +87,12 @@ struct KafkaIngestService: Service {
                     logger.error("Kafka records not applied: storage failed; the partition is read again from the batch's first offset",
                                  metadata: ["scope": "\(scope)", "offset": "\(first.offset)", "error": "\(result.storageError ?? "")",
                                             "retry_in_s": "\(delay)"])
+                    progress.update { $0.rewinds += 1 }
                     try rewind(consumer, to: first, logger: logger)
                     continue
                 }
                 backoff[scope] = nil
+                progress.update { $0.batches += 1 }
                 if result.errorCount > 0 {
                     logger.warning("malformed records from Kafka skipped", metadata: ["count": "\(result.errorCount)", "scope": "\(scope)"])
                 }
@@ -123,4 +131,20 @@ struct KafkaIngestService: Service {
             }
         }
     }
+}
+
+/// What the Kafka ingest thread reports to `/metrics` and `/readyz`.
+final class KafkaIngestProgress: Sendable {
+    struct Figures {
+        var joined = false
+        var partitions = 0
+        var batches: UInt64 = 0
+        var rewinds: UInt64 = 0
+    }
+
+    private let figures = Mutex(Figures())
+
+    func update(_ body: (inout Figures) -> Void) { figures.withLock { body(&$0) } }
+
+    var snapshot: Figures { figures.withLock { $0 } }
 }

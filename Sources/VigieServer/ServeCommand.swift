@@ -155,6 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("give --data DIR (SQLite) or --database postgresql://… (PostgreSQL)")
         }
         var apiConfig = ServerAPIConfig(tokens: tokenMap)
+        apiConfig.metrics = ProcessMetrics.server
         apiConfig.access = access
         apiConfig.maxBodyBytes = maxBody
         guard (1_024...16 * 1024 * 1024).contains(maxRecordBytes) else { throw ValidationError("--max-record-bytes: must be 1024...16777216") }
@@ -179,7 +180,22 @@ struct ServeCommand: AsyncParsableCommand {
             let stats = StateEventKafkaStats()
             services.append(try StateEventKafkaService(correlator: correlator, bootstrapServers: eventsBootstrap, topic: topic,
                                                        stats: stats, logger: logger))
-            apiConfig.extraMetrics = { stats.metricsText() }
+            let mirror = apiConfig.metrics.mirror
+            apiConfig.metrics.exposition.onRender { stats.record(into: mirror) }
+        }
+        // Kafka ingest reports its batches, rewinds and group membership to /metrics and /readyz.
+        let kafkaProgress = KafkaIngestProgress()
+        if kafka != nil {
+            let mirror = apiConfig.metrics.mirror, group = kafkaGroup
+            apiConfig.metrics.exposition.onRender {
+                let p = kafkaProgress.snapshot
+                mirror.total("vigie_server_kafka_ingest_batches_total", p.batches)
+                mirror.total("vigie_server_kafka_ingest_rewinds_total", p.rewinds)
+                mirror.gauge("vigie_server_kafka_partitions_assigned", Double(p.partitions))
+            }
+            apiConfig.readinessChecks.append {
+                kafkaProgress.snapshot.joined ? nil : "not (yet) a member of the Kafka consumer group '\(group)'"
+            }
         }
         let app: any Service
         do { app = try ServerAPI.application(correlator: correlator, config: apiConfig, listener: listenerConfig, logger: logger) } catch {
@@ -206,7 +222,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let kafka {
             let topics = kafkaTopics.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
                 ?? KafkaIngestService.defaultTopics
-            services.append(KafkaIngestService(correlator: correlator, bootstrapServers: kafka, groupID: kafkaGroup,
+            services.append(KafkaIngestService(correlator: correlator, progress: kafkaProgress, bootstrapServers: kafka, groupID: kafkaGroup,
                                                topics: topics, properties: try parseProperties(kafkaProperties), logger: logger))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,4 +1,5 @@
 import Foundation
+import Observability
 import Logging
 
 /// A bounded queue of encoded state changes between the correlator's event stream and the Kafka
@@ -76,19 +77,12 @@ final class StateEventKafkaStats: @unchecked Sendable {
         if log { logger.warning("state change not delivered to Kafka", metadata: ["error": "\(why)", "failed_total": "\(total)"]) }
     }
 
-    /// Prometheus text.
-    func metricsText() -> String {
+    /// Mirrors the counters into the server's metrics.
+    func record(into mirror: SnapshotMirror) {
         let (p, d, f, x) = lock.withLock { (producedCount, deliveredCount, failedCount, droppedCount) }
-        var out = ""
-        for (name, help, value) in [
-            ("produced", "State changes handed to the Kafka producer.", p),
-            ("delivered", "State changes acknowledged by Kafka.", d),
-            ("failed", "State changes whose delivery failed (logged).", f),
-            ("dropped", "State changes dropped because the producer queue was full.", x),
-        ] {
-            let metric = "vigie_server_events_kafka_\(name)_total"
-            out += "# HELP \(metric) \(help)\n# TYPE \(metric) counter\n\(metric) \(value)\n"
-        }
-        return out
+        mirror.total("vigie_server_events_kafka_produced_total", UInt64(p))
+        mirror.total("vigie_server_events_kafka_delivered_total", UInt64(d))
+        mirror.total("vigie_server_events_kafka_failed_total", UInt64(f))
+        mirror.total("vigie_server_events_kafka_dropped_total", UInt64(x))
     }
 }

@@ -80,6 +80,9 @@ public struct AgentConfig: Sendable, Hashable {
     /// URL at which the server reaches this agent's query API (announced in `agent_health` for
     /// drill-down). Default: `http://LISTEN` when `capture --listen` names a specific address.
     public var queryAPIURL: String?
+    /// The metrics-only listener for scrapers (`/metrics`, `/healthz`, `/readyz`): `PORT` (on
+    /// loopback), or `HOST:PORT`. Off when nil.
+    public var metricsListen: String?
     public var store: String?
     public var storage = StorageConfig()
     public var capture = CaptureConfig()

@@ -35,7 +35,7 @@ public enum ConfigLoader {
         guard let node else { return config }
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
-        try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "store", "storage", "capture", "index", "logging",
+        try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "metrics_listen", "store", "storage", "capture", "index", "logging",
                                                 "analytics", "export", "api"])
         if let v = top["store"] { config.store = try r.string(v, "store") }
         if let v = top["agent_id"] { config.agentID = try r.string(v, "agent_id") }
@@ -46,6 +46,7 @@ public enum ConfigLoader {
             }
             config.queryAPIURL = url
         }
+        if let v = top["metrics_listen"] { config.metricsListen = try r.string(v, "metrics_listen") }
         if let a = top["analytics"] { try parseAnalytics(a, r, &config.analytics) }
         if let a = top["api"] { try parseAPI(a, r, &config.api) }
         if let e = top["export"] { try parseExport(e, r, &config.export) }

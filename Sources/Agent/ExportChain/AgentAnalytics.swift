@@ -174,6 +174,9 @@ public struct AnalyticsStatus: Codable, Sendable, Hashable {
     public var flowsEvicted: UInt64
     public var recordsEmitted: UInt64
     public var recordsDropped: UInt64
+    /// The same, per record kind (`conn`, `service_state`...).
+    public var recordsEmittedByKind: [String: UInt64]
+    public var recordsDroppedByKind: [String: UInt64]
     /// Analytics threads.
     public var workers: Int
     /// Packets the workers analysed (received = analysed + shed, once the workers caught up).
@@ -191,6 +194,13 @@ public struct AnalyticsStatus: Codable, Sendable, Hashable {
         flowsEvicted = s.flows.flowsEvicted
         recordsEmitted = s.emitter.emitted.reduce(0, +)
         recordsDropped = s.emitter.dropped.reduce(0, +)
+        var emitted: [String: UInt64] = [:], dropped: [String: UInt64] = [:]
+        for kind in RecordKind.allCases {
+            emitted[kind.name] = s.emitter.emitted(kind)
+            dropped[kind.name] = s.emitter.dropped(kind)
+        }
+        recordsEmittedByKind = emitted
+        recordsDroppedByKind = dropped
         workers = a.analytics.workerCount
         packetsAnalysed = s.flows.packets
         let shed = a.analytics.shed

@@ -67,6 +67,8 @@ public final class SegmentStore {
             try catalog.openForWriting()
             let recovered = try CrashRecovery(layout: layout, catalog: catalog, logger: logger).run(now: now)
             counters.segmentsRecovered = UInt64(recovered)
+            counters.quotaBytes = config.quotaBytes
+            counters.retention = config.retention.rawValue
         } catch {
             Glibc.close(lockFD)
             throw error
@@ -91,7 +93,7 @@ public final class SegmentStore {
     @discardableResult
     public func append(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) -> Bool {
         guard acceptsPackets else {
-            counters.packetsNotStored &+= 1
+            countNotStored(1)
             return false
         }
         let record = SegmentWriter.recordSize(UInt32(bytes.count))
@@ -100,7 +102,7 @@ public final class SegmentStore {
                 closeSegment()
                 // Closing can hit a full disk and stop storing.
                 guard acceptsPackets else {
-                    counters.packetsNotStored &+= 1
+                    countNotStored(1)
                     return false
                 }
             }
@@ -109,13 +111,13 @@ public final class SegmentStore {
             let current = writer?.totalBytes ?? UInt64(PcapFileHeader.size)
             if finishedBytes + closingBytes + current + record > config.quotaBytes {
                 reachQuota()
-                counters.packetsNotStored &+= 1
+                countNotStored(1)
                 return false
             }
         }
         if writer == nil {
             guard openSegment(format: format, packetNanos: header.timestampNanos) else {
-                counters.packetsNotStored &+= 1
+                countNotStored(1)
                 return false
             }
         }
@@ -125,7 +127,7 @@ public final class SegmentStore {
             try w.append(header, bytes)
         } catch {
             guard handleWriteError(error) else {
-                counters.packetsNotStored &+= 1
+                countNotStored(1)
                 return false
             }
             return append(header, bytes, format: format)
@@ -342,7 +344,17 @@ public final class SegmentStore {
     private func unstore(_ dropped: (packets: UInt64, bytes: UInt64)) {
         counters.packetsStored &-= dropped.packets
         counters.bytesStored &-= dropped.bytes
-        counters.packetsNotStored &+= dropped.packets
+        countNotStored(dropped.packets)
+    }
+
+    /// Counts packets not stored, under the reason the store's state gives (quota, full disk, error).
+    private func countNotStored(_ n: UInt64) {
+        counters.packetsNotStored &+= n
+        switch counters.state {
+        case .quotaReached: counters.notStoredQuota &+= n
+        case .diskFull: counters.notStoredDiskFull &+= n
+        case .storing, .failed: counters.notStoredError &+= n
+        }
     }
 
     private func setState(_ s: StorageState, _ message: String) {

@@ -16,11 +16,18 @@ public struct StoreCounters: Codable, Sendable, Hashable {
     public var bytesStored: UInt64 = 0
     /// Packets not stored because of the quota (linear), a full disk or an I/O error.
     public var packetsNotStored: UInt64 = 0
+    /// `packetsNotStored` by reason: the linear quota, a full disk, another I/O error.
+    public var notStoredQuota: UInt64 = 0
+    public var notStoredDiskFull: UInt64 = 0
+    public var notStoredError: UInt64 = 0
     public var segmentsCreated: UInt64 = 0
     public var segmentsDeletedByRetention: UInt64 = 0
     public var segmentsRecovered: UInt64 = 0
     /// Current size of the segments in the store (bytes) and their number.
     public var storeBytes: UInt64 = 0
+    /// The store's quota (`storage.quota`) and retention (`ring` or `linear`), for monitoring.
+    public var quotaBytes: UInt64 = 0
+    public var retention: String = "ring"
     public var segmentsInStore: UInt64 = 0
     public var state: StorageState = .storing
     public var lastError: String?

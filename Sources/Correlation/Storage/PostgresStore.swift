@@ -73,6 +73,14 @@ public final class PostgresStore: CorrelationStorage, @unchecked Sendable {
         "CREATE TABLE IF NOT EXISTS change_mark (name TEXT PRIMARY KEY, change_id BIGINT NOT NULL)",
     ]
 
+    /// A `SELECT 1` (reconnecting when the connection was lost). While a write holds the connection,
+    /// the database is answering it: no need to wait behind it.
+    public func ping() throws {
+        guard lock.try() else { return }
+        defer { lock.unlock() }
+        try connection.execute("SELECT 1")
+    }
+
     private func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }

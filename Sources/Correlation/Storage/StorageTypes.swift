@@ -88,12 +88,16 @@ public protocol CorrelationStorage: AnyObject, Sendable {
     func changes(since cursor: Int64) throws -> SharedChanges
     /// The duplicate marks whose key's agent starts with `prefix` (Kafka partition scopes), as stored now.
     func dedupMarks(prefix: String) throws -> [DedupTracker.Key: DedupTracker.Mark]
+    /// Throws when the database does not answer (`/readyz`).
+    func ping() throws
 }
 
 extension CorrelationStorage {
     public var isShared: Bool { false }
     public func changes(since cursor: Int64) throws -> SharedChanges { SharedChanges(cursor: cursor) }
     public func dedupMarks(prefix: String) throws -> [DedupTracker.Key: DedupTracker.Mark] { [:] }
+    /// An embedded database is there while the process is.
+    public func ping() throws {}
 
     /// Seconds spent in each state by a node over `[from, to)`, from the history (the state before
     /// `from` is the last change before it). Time before the first record counts as UNKNOWN.

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Records
+import SystemIO
 
 /// Drains the spool to an HTTP endpoint in NDJSON batches (gzip). What an answer leads to
 /// (``HTTPStatusAction`` has the table):
@@ -99,6 +100,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
                 runState.update {
                     $0.delivered &+= UInt64(batch.count)
                     $0.lastError = nil
+                    $0.lastDeliveredAt = Double(WallClock.nanos()) / 1e9
                 }
                 return true
             case .deadLetter:

@@ -58,6 +58,21 @@ public final class KafkaConsumer {
         rd_kafka_destroy(handle)
     }
 
+    /// The group's state for this member: whether it has joined (librdkafka knows its member id),
+    /// and how many partitions it holds now (a member of a group larger than the topic's partition
+    /// count may legitimately hold none).
+    public func membership() -> (joined: Bool, partitions: Int) {
+        var joined = false
+        if let id = rd_kafka_memberid(handle) {
+            joined = id.pointee != 0
+            rd_kafka_mem_free(handle, id)
+        }
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return (joined, 0) }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return (joined, Int(list.pointee.cnt))
+    }
+
     /// The next message, or nil when none came within `timeoutMs`. Transient errors (broker down)
     /// are logged and yield nil; librdkafka keeps reconnecting.
     public func poll(timeoutMs: Int32) -> Message? {

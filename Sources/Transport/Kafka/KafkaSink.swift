@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Records
+import SystemIO
 
 /// Drains the spool into Kafka. Its thread reads records from the spool, produces them (the
 /// family's topic, the service id as key, kind/schema headers), serves delivery reports, and
@@ -114,6 +115,7 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
                 runState.update {
                     $0.delivered &+= delivered
                     $0.lastError = nil
+                    $0.lastDeliveredAt = Double(WallClock.nanos()) / 1e9
                 }
             }
             if let fatal = kafka.reports.fatalError {

@@ -150,6 +150,7 @@ public final class Spool: @unchecked Sendable {
             }
             s.corruptSkipped = corruptSkipped
             s.bytes = bytes
+            s.quotaBytes = config.maxBytes
             s.segments = segments.list.count
             s.nextSeq = nextSeq
             s.durableSeq = durableSeq

@@ -25,6 +25,8 @@ public struct SpoolStats: Sendable, Hashable, Codable {
     public var corruptSkipped: UInt64 = 0
     /// Bytes in spool segments on disk plus bytes waiting to be written.
     public var bytes: UInt64 = 0
+    /// The most the spool holds (`export.spool.max_size`); records beyond are dropped, counted.
+    public var quotaBytes: UInt64 = 0
     public var segments: Int = 0
     /// Next sequence number to be assigned.
     public var nextSeq: UInt64 = 0
