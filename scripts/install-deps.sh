@@ -9,7 +9,9 @@ if [ "${1:-}" = "--test" ]; then
   # scapy (below) writes the tunnel captures.
   # postgresql: the server binaries the PostgreSQL tests start on loopback (initdb, pg_ctl).
   # nftables: the chaos soak drops packets with nft rules inside its network namespace.
-  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql nftables)
+  # prometheus: a real Prometheus scrapes an agent and a server in a test; promtool checks the
+  # alert rules and the dashboard's queries (Packaging/prometheus/).
+  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql nftables prometheus)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -17,6 +19,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+# Debian's prometheus package starts a server on :9090 where systemd runs; the tests start their
+# own on loopback ports: the packaged one is not needed.
+if [ "${1:-}" = "--test" ] && command -v systemctl >/dev/null 2>&1 && systemctl is-enabled prometheus >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi
 if [ "${1:-}" = "--test" ] && ! python3 -c 'import jsonschema' 2>/dev/null; then
   # From PyPI; a Debian-managed python3 refuses pip installs (PEP 668): then Debian's package.

@@ -25,7 +25,7 @@ public enum AgentAPI {
                               registry: ConnectionRegistry? = nil, logger: Logger) -> Router<AgentRequestContext> {
         let layout = StoreLayout(root: store)
         let audit = AuditLog(logger: Logger(label: "vigie.audit"), metrics: metrics.queries)
-        metrics.refresh(layout: layout, registry: registry)
+        if let registry { metrics.watch(connections: registry) }
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: AgentAccessMiddleware(access: access))
         addMonitoring(router, layout: layout, metrics: metrics, readiness: readiness)
@@ -53,6 +53,7 @@ public enum AgentAPI {
 
     /// `/healthz`, `/readyz` and `/metrics`: on the API listener and on the metrics-only one.
     static func addMonitoring(_ router: Router<AgentRequestContext>, layout: StoreLayout, metrics: AgentMetrics, readiness: AgentReadiness) {
+        metrics.watch(layout: layout)
         router.get("healthz") { _, _ -> Response in Response(status: .ok) }
         router.get("readyz") { _, _ -> Response in
             let reasons = readiness.reasons(layout: layout)

@@ -2,6 +2,7 @@ import Agent
 import Foundation
 import HTTPListener
 import Observability
+import Synchronization
 
 /// The agent's Prometheus metrics (docs/metrics.md): the catalog of names, and how each is filled.
 ///
@@ -14,6 +15,7 @@ public final class AgentMetrics: Sendable {
     public let exposition: MetricsExposition
     let mirror: SnapshotMirror
     let queries: QueryMetrics
+    private let watching = Mutex(false)
 
     public init(exposition: MetricsExposition? = nil) {
         let exposition = exposition ?? MetricsExposition(catalog: Self.catalog)
@@ -22,16 +24,23 @@ public final class AgentMetrics: Sendable {
         queries = QueryMetrics(factory: exposition.factory)
     }
 
-    /// Mirrors the latest status of the store's agent, and the listener's connections, at each render.
-    func refresh(layout: StoreLayout, registry: ConnectionRegistry?) {
+    /// Mirrors the latest status of the store's agent at each render. Both listeners (API and
+    /// metrics-only) call it; the first call wins (one process, one store).
+    func watch(layout: StoreLayout) {
+        guard watching.withLock({ w in defer { w = true }; return !w }) else { return }
         exposition.onRender { [mirror] in
             if let report = try? StatusReport.read(layout: layout) { Self.record(report, into: mirror) }
-            if let c = registry?.counters {
-                mirror.gauge("vigie_agent_api_connections", Double(max(0, c.open)))
-                mirror.total("vigie_agent_api_connections_evicted_total", c.evicted)
-                mirror.total("vigie_agent_api_connections_refused_total", c.refused)
-                mirror.total("vigie_agent_api_header_timeouts_total", c.headTimeouts)
-            }
+        }
+    }
+
+    /// Mirrors the API listener's connection counters at each render.
+    func watch(connections registry: ConnectionRegistry) {
+        exposition.onRender { [mirror] in
+            let c = registry.counters
+            mirror.gauge("vigie_agent_api_connections", Double(max(0, c.open)))
+            mirror.total("vigie_agent_api_connections_evicted_total", c.evicted)
+            mirror.total("vigie_agent_api_connections_refused_total", c.refused)
+            mirror.total("vigie_agent_api_header_timeouts_total", c.headTimeouts)
         }
     }
 
