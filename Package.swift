@@ -235,7 +235,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AgentHTTPTests",
-            dependencies: ["AgentHTTP", "Agent", "HTTPListener", "VigieAgent", "VigieTestSupport"],
+            dependencies: ["AgentHTTP", "Agent", "HTTPListener", "VigieAgent", "Observability", "Records", "Transport", "PcapKit", "VigieTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -85,7 +85,7 @@ public enum AgentAPI {
     /// metrics) or a client CA, as the API does (docs/security.md).
     public static func metricsApplication(store: String, listener: ListenerConfig, access: AgentAccess, metrics: AgentMetrics,
                                           readiness: AgentReadiness, logger: Logger) throws(ListenerError) -> some ApplicationProtocol {
-        try listener.checkExposure(credentials: !access.isOpen, program: "vigie-agent (metrics listener)")
+        try listener.checkExposure(credentials: !access.isOpen, program: "vigie-agent --metrics-listen")
         let registry = ListenerServer.registry(for: listener)
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: AgentAccessMiddleware(access: access))

@@ -131,7 +131,7 @@ public final class AgentMetrics: Sendable {
         .init("vigie_agent_records_emitted_total", .counter, "Records accepted by the output, by kind."),
         .init("vigie_agent_records_dropped_total", .counter, "Records the output refused (spool full), by kind."),
         .init("vigie_agent_spool_bytes", .gauge, "Bytes in the export spool."),
-        .init("vigie_agent_spool_quota_bytes", .gauge, "The spool's maximum size (export.spool.max_size)."),
+        .init("vigie_agent_spool_quota_bytes", .gauge, "The spool's maximum size (export.spool_size)."),
         .init("vigie_agent_spool_corrupt_records_total", .counter, "Damaged spool records skipped when read back."),
         .init("vigie_agent_spool_dropped_records_total", .counter, "Records refused by a full spool, by kind."),
         .init("vigie_agent_sink_delivered_records_total", .counter, "Records the destination confirmed, per sink."),

@@ -24,6 +24,12 @@ public struct CaptureCounters: Sendable, Hashable, Codable {
     public var received: UInt64
     public var droppedByKernel: UInt64
     public var droppedByInterface: UInt64
+
+    public init(received: UInt64, droppedByKernel: UInt64, droppedByInterface: UInt64) {
+        self.received = received
+        self.droppedByKernel = droppedByKernel
+        self.droppedByInterface = droppedByInterface
+    }
 }
 
 /// A live capture on one interface. Confined to the thread that calls `next()`;
