@@ -4,6 +4,7 @@ import ArgumentParser
 import Foundation
 import HTTPListener
 import Logging
+import Observability
 import PcapKit
 import ServiceLifecycle
 
@@ -72,7 +73,7 @@ struct CaptureCommand: AsyncParsableCommand {
         let logger = makeLogger(config.logging.level)
         let service: CaptureService
         do {
-            service = try CaptureService(config: config, logger: logger)
+            service = try CaptureService(config: config, logger: logger, notifier: SystemdNotifier(logger: logger))
         } catch {
             throw fail("\(error)")
         }
@@ -99,6 +100,8 @@ struct CaptureCommand: AsyncParsableCommand {
             signal(SIGPIPE, SIG_IGN)
         }
         services.append(.init(service: service))
+        // Last: told first at shutdown, so STOPPING=1 goes out before the capture stops.
+        services.append(.init(service: service.watchdog()))
         let group = ServiceGroup(configuration: .init(
             services: services,
             gracefulShutdownSignals: [.sigterm, .sigint],

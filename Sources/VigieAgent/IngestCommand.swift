@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Foundation
+import Observability
 import PcapKit
 import SystemIO
 
@@ -57,8 +58,13 @@ struct IngestCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data(line.utf8))
             }
         }
+        // Under systemd (a Type=notify unit replaying files), READY once the replay starts and
+        // the file being read as status; no watchdog: a replay has no idle heartbeat to watch.
+        let notifier = SystemdNotifier(logger: logger)
+        notifier.ready(status: "ingesting \(files.count) file(s)")
         for file in files {
             fileIndex += 1
+            notifier.status("ingesting file \(fileIndex) of \(files.count): \(file)")
             do {
                 let reader = try CaptureFileReader(path: file)
                 try runner.run(file: reader)
@@ -68,6 +74,7 @@ struct IngestCommand: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("vigie-agent: error: \(error)\n".utf8))
             }
         }
+        notifier.stopping(status: "ingest done; closing the store")
         runner.finish()
         if runner.onProgress != nil { FileHandle.standardError.write(Data("\n".utf8)) }
         let seconds = Double(WallClock.monotonicNanos() - start) / 1e9

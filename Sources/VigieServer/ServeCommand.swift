@@ -2,7 +2,11 @@ import ArgumentParser
 import Correlation
 import Foundation
 import HTTPListener
+import Hummingbird
+import HummingbirdCore
 import Logging
+import NIOCore
+import Observability
 import ServerHTTP
 import ServiceLifecycle
 import SystemIO
@@ -197,8 +201,19 @@ struct ServeCommand: AsyncParsableCommand {
                 kafkaProgress.snapshot.joined ? nil : "not (yet) a member of the Kafka consumer group '\(group)'"
             }
         }
+        // systemd (Type=notify): READY=1 once the API is bound (the database is open by now); the
+        // watchdog is pinged while the tick keeps completing: it goes through the async pool, the
+        // blocking-work threads, the correlator's lock and the store writer, so it stops when any of
+        // them is wedged, which a merely alive event loop would not show. Needs WatchdogSec > 2 × --tick.
+        let notifier = SystemdNotifier(logger: logger)
+        let heartbeat = WatchdogHeartbeat()
+        let serving = "serving \(listen), database \(database == nil ? "SQLite" : "PostgreSQL")"
         let app: any Service
-        do { app = try ServerAPI.application(correlator: correlator, config: apiConfig, listener: listenerConfig, logger: logger) } catch {
+        do {
+            app = ReadyNotifyingApplication(base: try ServerAPI.application(correlator: correlator, config: apiConfig, listener: listenerConfig, logger: logger)) {
+                notifier.ready(status: serving)
+            }
+        } catch {
             throw ValidationError("\(error)")
         }
         let tokenStore = apiConfig.tokenStore, reloadLogger = logger
@@ -212,7 +227,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
         }
         defer { reload.cancel() }
-        let ticker = TickService(correlator: correlator, interval: tick)
+        let ticker = TickService(correlator: correlator, interval: tick, heartbeat: heartbeat)
         services += [app, ticker]
         if let url = database {
             // Other instances' changes arrive through NOTIFY; read them before serving.
@@ -225,6 +240,9 @@ struct ServeCommand: AsyncParsableCommand {
             services.append(KafkaIngestService(correlator: correlator, progress: kafkaProgress, bootstrapServers: kafka, groupID: kafkaGroup,
                                                topics: topics, properties: try parseProperties(kafkaProperties), logger: logger))
         }
+        // Last: told first at shutdown, so STOPPING=1 goes out as the server begins to stop.
+        services.append(WatchdogService(notifier: notifier, subject: "server tick", logger: logger,
+                                        progress: { heartbeat.value }, status: { "\(serving), \(heartbeat.value) ticks" }))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
@@ -318,6 +336,8 @@ extension ServeCommand {
 struct TickService: Service {
     let correlator: Correlator
     let interval: Double
+    /// Bumped after each completed tick (systemd's watchdog watches it).
+    var heartbeat = WatchdogHeartbeat()
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown {
@@ -325,9 +345,31 @@ struct TickService: Service {
                 try await Task.sleep(nanoseconds: UInt64(max(interval, 0.1) * 1e9))
                 // It may wait for a batch being written: off the async pool.
                 _ = await BlockingWork.run { correlator.tick() }
+                heartbeat.beat()
             }
         }
         correlator.closeSubscribers()
+    }
+}
+
+/// The API application, telling `onRunning` once its socket is bound (Hummingbird calls
+/// `onServerRunning` then); everything else is `base`'s.
+struct ReadyNotifyingApplication<Base: ApplicationProtocol>: ApplicationProtocol {
+    typealias Responder = Base.Responder
+    let base: Base
+    let onRunning: @Sendable () -> Void
+
+    var responder: Base.Responder { get async throws { try await base.responder } }
+    var server: HTTPServerBuilder { base.server }
+    var eventLoopGroup: any EventLoopGroup { base.eventLoopGroup }
+    var configuration: ApplicationConfiguration { base.configuration }
+    var logger: Logger { base.logger }
+    var services: [any Service] { base.services }
+    var processesRunBeforeServerStart: [@Sendable () async throws -> Void] { base.processesRunBeforeServerStart }
+
+    @Sendable func onServerRunning(_ channel: any Channel) async {
+        await base.onServerRunning(channel)
+        onRunning()
     }
 }
 

@@ -28,6 +28,12 @@ public final class CaptureRunner {
     /// A periodic write still queued or running: the next one is skipped (the one after has newer
     /// counters anyway), so a slow disk never piles writes up.
     private let statusPending = PendingFlag()
+    /// The heartbeat and latest report other threads read (the systemd watchdog and status line).
+    public let progress = CaptureProgress()
+    /// Test hook `VIGIE_TEST_STALL_CAPTURE_FILE=PATH`: while PATH exists the capture thread blocks
+    /// in `periodic()` (checked once a second), freezing capture while the rest of the process
+    /// runs; the watchdog test uses it to see systemd's pings stop. Read once: nil costs nothing.
+    private let stallFile: String? = ProcessInfo.processInfo.environment["VIGIE_TEST_STALL_CAPTURE_FILE"].flatMap { $0.isEmpty ? nil : $0 }
 
     public init(pipeline: PacketPipeline, logger: Logger, mode: String, sources: [String], statsInterval: Double) {
         self.pipeline = pipeline
@@ -92,9 +98,14 @@ public final class CaptureRunner {
     }
 
     private func periodic(live: LiveCapture?) {
+        // The heartbeat: periodic work runs every 1024 packets and on each read timeout (100 ms)
+        // of an idle link, so it advances exactly as long as this thread is not stuck; bumped
+        // here and not per packet so that it costs nothing measurable.
+        progress.beat()
         let now = WallClock.monotonicNanos()
         pipeline.store.tick()
         guard now - lastStatus >= 1_000_000_000 else { return }
+        if let stallFile { stallWhileExists(stallFile) }
         let dt = Double(now - lastStatus) / 1e9
         rate = Double(pipeline.counters.packetsReceived - lastRatePackets) / dt
         lastRatePackets = pipeline.counters.packetsReceived
@@ -123,7 +134,9 @@ public final class CaptureRunner {
         let layout = pipeline.store.layout
         let logger = logger
         let pending = statusPending
+        let progress = progress
         let write: @Sendable () -> Void = {
+            progress.publish(report)
             do {
                 try report.write(layout: layout)
             } catch {
@@ -134,6 +147,14 @@ public final class CaptureRunner {
         if !running { return statusQueue.sync(execute: write) }
         if pending.testAndSet() { return }
         statusQueue.async(execute: write)
+    }
+
+    /// The test hook: blocks while `path` exists (see `stallFile`).
+    private func stallWhileExists(_ path: String) {
+        guard access(path, F_OK) == 0 else { return }
+        logger.warning("capture thread stalled by the test hook", metadata: ["file": "\(path)"])
+        while access(path, F_OK) == 0 { usleep(50_000) }
+        logger.warning("capture thread released by the test hook")
     }
 
     private func logStats() {
@@ -150,6 +171,27 @@ public final class CaptureRunner {
         }
         logger.info("statistics", metadata: meta)
     }
+}
+
+/// What the capture thread shows of its progress to other threads, at no per-packet cost: a
+/// heartbeat bumped by its periodic work, and its latest report (published off that thread, by the
+/// status writer, about once a second).
+public final class CaptureProgress: Sendable {
+    private let beats = Atomic<UInt64>(0)
+    private let latest = Mutex<StatusReport?>(nil)
+
+    public init() {}
+
+    /// Relaxed: readers only compare two values taken seconds apart; nothing else is ordered by it.
+    func beat() { beats.wrappingAdd(1, ordering: .relaxed) }
+
+    /// Passes of the capture loop's periodic work so far.
+    public var heartbeat: UInt64 { beats.load(ordering: .relaxed) }
+
+    func publish(_ report: StatusReport) { latest.withLock { $0 = report } }
+
+    /// The last report written to the status file (nil before the first).
+    public var report: StatusReport? { latest.withLock { $0 } }
 }
 
 /// A flag set on one thread and cleared on another.
