@@ -65,6 +65,9 @@ public final class AgentMetrics: Sendable {
         m.total("vigie_agent_segments_written_total", s.segmentsCreated)
         m.total("vigie_agent_segments_deleted_total", s.segmentsDeletedByRetention)
         m.total("vigie_agent_segments_recovered_total", s.segmentsRecovered)
+        m.total("vigie_agent_indexes_written_total", s.indexesWritten)
+        m.total("vigie_agent_indexes_failed_total", s.indexesFailed)
+        m.total("vigie_agent_index_build_seconds_total", seconds: s.indexBuildSeconds)
         m.gauge("vigie_agent_store_bytes", s.storeBytes)
         m.gauge("vigie_agent_store_segments", s.segmentsInStore)
         m.gauge("vigie_agent_store_quota_bytes", s.quotaBytes, labels: [("retention", s.retention)])
@@ -74,6 +77,7 @@ public final class AgentMetrics: Sendable {
         if let a = r.analytics {
             m.gauge("vigie_agent_analytics_workers", Double(a.workers))
             m.total("vigie_agent_analytics_packets_total", a.packetsAnalysed)
+            m.total("vigie_agent_analytics_busy_seconds_total", seconds: a.workersBusySeconds)
             m.total("vigie_agent_analytics_shed_packets_total", a.shedRingFull, labels: [("reason", "ring_full")])
             m.total("vigie_agent_analytics_shed_packets_total", a.shedTooLarge, labels: [("reason", "too_large")])
             m.total("vigie_agent_analytics_shed_packets_total", a.shedFlowBudget, labels: [("reason", "flow_budget")])
@@ -97,6 +101,7 @@ public final class AgentMetrics: Sendable {
                 m.total("vigie_agent_sink_dead_lettered_records_total", sink.deadLettered, labels: l)
                 m.total("vigie_agent_sink_auth_failures_total", sink.authFailures, labels: l)
                 m.gauge("vigie_agent_sink_pending_records", sink.pending, labels: l)
+                m.gauge("vigie_agent_sink_backlog_age_seconds", e.spool?.backlogAgeSeconds[sink.name] ?? 0, labels: l)
                 m.gauge("vigie_agent_sink_last_delivery_timestamp_seconds", sink.lastDeliveredAt ?? 0, labels: l)
             }
         }
@@ -117,12 +122,16 @@ public final class AgentMetrics: Sendable {
         .init("vigie_agent_segments_written_total", .counter, "Segments created."),
         .init("vigie_agent_segments_deleted_total", .counter, "Segments deleted by retention (ring quota or maximum age)."),
         .init("vigie_agent_segments_recovered_total", .counter, "Segments recovered after a crash when the store was opened."),
+        .init("vigie_agent_indexes_written_total", .counter, "Segment indexes written."),
+        .init("vigie_agent_indexes_failed_total", .counter, "Segment indexes that could not be written (queries scan those segments)."),
+        .init("vigie_agent_index_build_seconds_total", .counter, "Time spent sorting, writing and syncing segment indexes (off the capture thread)."),
         .init("vigie_agent_store_bytes", .gauge, "Bytes of the segments in the store."),
         .init("vigie_agent_store_segments", .gauge, "Segments in the store."),
         .init("vigie_agent_store_quota_bytes", .gauge, "The store's quota, labelled with its retention (ring or linear)."),
         .init("vigie_agent_store_state", .gauge, "1 for the store's current state (storing, quota-reached, disk-full, failed), 0 for the others."),
         .init("vigie_agent_analytics_workers", .gauge, "Analytics worker threads."),
         .init("vigie_agent_analytics_packets_total", .counter, "Packets the analytics workers analysed."),
+        .init("vigie_agent_analytics_busy_seconds_total", .counter, "Time the analytics workers spent analysing (not waiting), added up; its rate over the workers is their utilisation."),
         .init("vigie_agent_analytics_shed_packets_total", .counter,
               "Packets stored but not analysed, by reason (ring_full: workers behind; too_large; flow_budget)."),
         .init("vigie_agent_flows_active", .gauge, "Flows in the flow table."),
@@ -139,6 +148,7 @@ public final class AgentMetrics: Sendable {
         .init("vigie_agent_sink_dead_lettered_records_total", .counter, "Records the destination rejected for good (dead-letter file), per sink."),
         .init("vigie_agent_sink_auth_failures_total", .counter, "Requests refused for their credentials (HTTP 401/403), per sink."),
         .init("vigie_agent_sink_pending_records", .gauge, "Spooled records the sink has not delivered yet (its backlog)."),
+        .init("vigie_agent_sink_backlog_age_seconds", .gauge, "How long the sink's oldest undelivered record has waited in the spool (0 with none)."),
         .init("vigie_agent_sink_last_delivery_timestamp_seconds", .gauge, "When the sink last delivered records (Unix time; 0 before the first)."),
         .init("vigie_agent_queries_total", .counter, "Packet extractions, by outcome (served, refused, failed)."),
         .init("vigie_agent_query_duration_seconds", .histogram, "Time from a served extraction's request to its last byte."),

@@ -185,6 +185,8 @@ public struct AnalyticsStatus: Codable, Sendable, Hashable {
     public var shedRingFull: UInt64
     public var shedTooLarge: UInt64
     public var shedFlowBudget: UInt64
+    /// Seconds the workers spent analysing, added up (their utilisation: its rate over `workers`).
+    public var workersBusySeconds: Double
 
     /// As of the merger's last mark (about every 100 ms of packet time).
     public init(_ a: AgentAnalytics) {
@@ -207,6 +209,7 @@ public struct AnalyticsStatus: Codable, Sendable, Hashable {
         shedRingFull = shed.ringFull
         shedTooLarge = shed.tooLarge
         shedFlowBudget = shed.flowBudget
+        workersBusySeconds = a.analytics.workersBusySeconds
     }
 }
 

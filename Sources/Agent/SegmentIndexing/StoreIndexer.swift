@@ -2,6 +2,7 @@ import Dispatch
 import Indexer
 import Logging
 import PcapFormat
+import Synchronization
 import SystemIO
 
 /// Indexes every stored packet into the index of the segment it went to (`index/N.idx`).
@@ -23,6 +24,12 @@ public final class StoreIndexer {
     private let logger: Logger
     /// Sorts and stages sealed indexes (serial: one at a time, in segment order).
     private let sortQueue = DispatchQueue(label: "vigie.index-sort")
+    /// Indexes written, and the time their sort, serialisation and fsync took (for `/metrics`).
+    private let builds = IndexBuildCounters()
+
+    /// Indexes staged so far, those that failed, and the seconds spent building them (off the
+    /// capture thread: the adds on it are part of storing each packet).
+    public var buildCounters: (written: UInt64, failed: UInt64, seconds: Double) { builds.snapshot }
 
     /// - Parameter segmentBytes: the store's segment size. The builder reserves room for as many
     ///   packets as a segment of 64-byte records holds: address space only (untouched pages cost
@@ -66,8 +73,13 @@ public final class StoreIndexer {
         let failed: @Sendable (IndexError) -> Void = { error in
             logger.warning("index not written; queries will scan this segment", metadata: ["segment": "\(id)", "error": "\(error)"])
         }
+        let builds = builds
         sortQueue.async {
-            do throws(IndexError) { try sealed.stage(to: path) } catch { failed(error) }
+            let started = WallClock.monotonicNanos()
+            var ok = true
+            do throws(IndexError) { try sealed.stage(to: path) } catch { ok = false; failed(error) }
+            let seconds = Double(WallClock.monotonicNanos() - started) / 1e9
+            builds.add(ok: ok, seconds: seconds)
         }
         return { [sortQueue] published in
             // Queued behind the staging: waits for it if the segment's fsync was quicker.
@@ -80,4 +92,18 @@ public final class StoreIndexer {
 
     /// A live view of the open segment's index, for in-process queries.
     public func snapshot() -> SegmentIndexSnapshot { builder.snapshot() }
+}
+
+/// The index builds' counters, shared by the sort queue (writer) and the status report (reader).
+private final class IndexBuildCounters: Sendable {
+    private let value = Mutex((written: UInt64(0), failed: UInt64(0), seconds: 0.0))
+
+    func add(ok: Bool, seconds: Double) {
+        value.withLock { b in
+            if ok { b.written &+= 1 } else { b.failed &+= 1 }
+            b.seconds += seconds
+        }
+    }
+
+    var snapshot: (written: UInt64, failed: UInt64, seconds: Double) { value.withLock { $0 } }
 }

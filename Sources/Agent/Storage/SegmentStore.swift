@@ -371,6 +371,11 @@ public final class SegmentStore {
     private func refreshSizeCounters() {
         counters.storeBytes = finishedBytes + closingBytes + (writer?.totalBytes ?? 0)
         counters.segmentsInStore = UInt64(catalog.entries.count)
+        if let b = indexer?.buildCounters {
+            counters.indexesWritten = b.written
+            counters.indexesFailed = b.failed
+            counters.indexBuildSeconds = b.seconds
+        }
     }
 
     /// Test hook standing in for `kill -9`: lets the finisher complete its fsyncs and renames but

@@ -29,6 +29,10 @@ public struct StoreCounters: Codable, Sendable, Hashable {
     public var quotaBytes: UInt64 = 0
     public var retention: String = "ring"
     public var segmentsInStore: UInt64 = 0
+    /// Segment indexes written and failed, and the seconds spent sorting, writing and syncing them.
+    public var indexesWritten: UInt64 = 0
+    public var indexesFailed: UInt64 = 0
+    public var indexBuildSeconds: Double = 0
     public var state: StorageState = .storing
     public var lastError: String?
 

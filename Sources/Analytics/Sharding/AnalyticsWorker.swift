@@ -1,4 +1,5 @@
 import PacketDecoding
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -28,9 +29,15 @@ final class AnalyticsWorker: @unchecked Sendable {
 
     private func run() {
         var backoff = Backoff()
+        // Busy time = time since start minus time spent waiting for an empty ring; the clock is read
+        // only around those waits, never per packet.
+        let started = WallClock.monotonicNanos()
+        var idleNanos: Int64 = 0
         while true {
             guard let (tag, payload) = ring.peek() else {
+                let t0 = WallClock.monotonicNanos()
                 backoff.wait()
+                idleNanos &+= WallClock.monotonicNanos() &- t0
                 continue
             }
             backoff.reset()
@@ -54,7 +61,9 @@ final class AnalyticsWorker: @unchecked Sendable {
                 ring.release()
                 analyzer.advance(toNanos: mark.nanos)
                 if mark.isFinal { analyzer.finish() }
-                sink.mark(mark, counters: counters())
+                var c = counters()
+                c.busyNanos = max(0, WallClock.monotonicNanos() &- started &- idleNanos)
+                sink.mark(mark, counters: c)
                 if mark.isFinal { return }
             }
         }

@@ -128,6 +128,7 @@ final class RecordMerger: @unchecked Sendable {
             $0.reassembly = total.reassembly
             $0.emitter = stats
             $0.shed = shed
+            $0.workersBusyNanos = total.busyNanos
         }
     }
 }
@@ -138,4 +139,6 @@ struct MergerSnapshot: Sendable {
     var reassembly: StreamReassemblyCounters?
     var emitter = RecordEmitter.Stats()
     var shed = AnalyticsShedCounters()
+    /// The workers' busy time, added up.
+    var workersBusyNanos: Int64 = 0
 }

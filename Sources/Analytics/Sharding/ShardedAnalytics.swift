@@ -230,6 +230,9 @@ public final class ShardedAnalytics {
     /// What was shed, as of the last mark (capture thread; exact after ``finish()``).
     public var shed: AnalyticsShedCounters { merger.snapshot.shed }
 
+    /// Seconds the workers spent analysing (not waiting for packets), added up, as of the last mark.
+    public var workersBusySeconds: Double { Double(merger.snapshot.workersBusyNanos) / 1e9 }
+
     /// For the emitter's `healthSource` (`agent_health` is written on the merger thread): reads the
     /// figures the merger holds. It does not keep this object alive, so it may run while this
     /// object's `deinit` finishes the threads.

@@ -40,6 +40,8 @@ struct WorkerCounters: Sendable {
     var reassembly: StreamReassemblyCounters?
     /// Observations the worker's edge aggregator dropped at its bound.
     var edgesOverflow: UInt64 = 0
+    /// Time the worker spent working (not waiting for packets) since it started.
+    var busyNanos: Int64 = 0
 }
 
 /// The queue of batches from one worker to the merger.

@@ -6,6 +6,7 @@ extension WorkerCounters {
         for c in all {
             total.flows.add(c.flows)
             total.edgesOverflow &+= c.edgesOverflow
+            total.busyNanos &+= c.busyNanos
             if let r = c.reassembly {
                 var t = total.reassembly ?? StreamReassemblyCounters()
                 t.add(r)

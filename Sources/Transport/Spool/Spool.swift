@@ -38,6 +38,9 @@ public final class Spool: @unchecked Sendable {
     private var segments: SpoolSegments
     private var cursors: [String: UInt64]
     private var cursorsDirty = false
+    /// When records became durable, for the age of each sink's backlog: one mark a second at most,
+    /// `seq` being the durable bound then; marks every sink has passed are dropped.
+    private var durableMarks = DurableMarks()
     private var appendedByKind = [UInt64](repeating: 0, count: RecordKind.allCases.count)
     private var droppedByKind = [UInt64](repeating: 0, count: RecordKind.allCases.count)
     private var corruptSkipped: UInt64 = 0
@@ -70,6 +73,8 @@ public final class Spool: @unchecked Sendable {
         cursors = loaded
         nextSeq = next
         durableSeq = next
+        // What is spooled from before this start is at least as old as the start.
+        durableMarks.note(seq: next, at: monotonicNanos(), force: true)
         pendingFirstSeq = next
         bytes = segments.list.reduce(0) { $0 + $1.bytes }
         let thread = Thread { [self] in flusherLoop() }
@@ -120,6 +125,7 @@ public final class Spool: @unchecked Sendable {
             if let current = cursors[sink], seq > current {
                 cursors[sink] = seq
                 cursorsDirty = true
+                durableMarks.drop(before: cursors.values.min() ?? seq)
             }
         }
     }
@@ -154,7 +160,11 @@ public final class Spool: @unchecked Sendable {
             s.segments = segments.list.count
             s.nextSeq = nextSeq
             s.durableSeq = durableSeq
-            for (sink, cursor) in cursors { s.pending[sink] = durableSeq > cursor ? durableSeq - cursor : 0 }
+            let now = monotonicNanos()
+            for (sink, cursor) in cursors {
+                s.pending[sink] = durableSeq > cursor ? durableSeq - cursor : 0
+                s.backlogAgeSeconds[sink] = durableSeq > cursor ? durableMarks.age(of: cursor, now: now) : 0
+            }
             s.writeError = writeError
             return s
         }
@@ -230,6 +240,7 @@ public final class Spool: @unchecked Sendable {
                 lock.withLock {
                     segments.list[segments.list.count - 1].bytes += UInt64(end - offset)
                     durableSeq = next
+                    durableMarks.note(seq: next, at: monotonicNanos())
                     if writeError != nil { logger.notice("spool writes resumed", metadata: ["spool": "\(config.directory)"]) }
                     writeError = nil
                     lock.broadcast()
@@ -307,5 +318,43 @@ public final class Spool: @unchecked Sendable {
     static func readCursor(_ path: String) -> UInt64? {
         guard let bytes = try? SpoolSegments.readFile(path) else { return nil }
         return UInt64(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}
+
+/// When the spool's records became durable, coarsely: `(seq, time)` marks, one a second at most,
+/// each saying "every record before `seq` was durable at `time`". The oldest undelivered record of
+/// a sink was durable by the first mark past its cursor: its age is known within about a second.
+struct DurableMarks {
+    private var marks: [(seq: UInt64, nanos: Int64)] = []
+    private var head = 0
+    /// A day of marks at one a second; past it the oldest go (the age is then a lower bound).
+    static let limit = 86_400
+
+    mutating func note(seq: UInt64, at nanos: Int64, force: Bool = false) {
+        if !force, head < marks.count, let last = marks.last, nanos - last.nanos < 1_000_000_000 { return }
+        marks.append((seq, nanos))
+        if marks.count - head > Self.limit { head += 1 }
+        compact()
+    }
+
+    /// Forgets the marks of records every sink has delivered (those before `seq`), but the last one.
+    mutating func drop(before seq: UInt64) {
+        while head + 1 < marks.count, marks[head + 1].seq <= seq { head += 1 }
+        compact()
+    }
+
+    /// Seconds since record `seq` was durable (0 when no mark covers it).
+    func age(of seq: UInt64, now: Int64) -> Double {
+        for i in head ..< marks.count where marks[i].seq > seq {
+            return Double(max(0, now - marks[i].nanos)) / 1e9
+        }
+        return 0
+    }
+
+    private mutating func compact() {
+        if head > 1024 && head * 2 > marks.count {
+            marks.removeFirst(head)
+            head = 0
+        }
     }
 }

@@ -34,6 +34,9 @@ public struct SpoolStats: Sendable, Hashable, Codable {
     public var durableSeq: UInt64 = 0
     /// Per sink: records not yet confirmed (durableSeq − cursor).
     public var pending: [String: UInt64] = [:]
+    /// Per sink: seconds since its oldest unconfirmed record became durable (0 with none), within
+    /// about a second.
+    public var backlogAgeSeconds: [String: Double] = [:]
     /// A write problem being retried (e.g. disk full), if any.
     public var writeError: String?
 
