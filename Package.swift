@@ -11,6 +11,8 @@ import PackageDescription
 //   Analytics <- PacketDecoding, AppProtocols, Records, SystemIO.
 //   Transport (spool, Kafka and HTTP clients for both processes) <- Records, SystemIO.
 //   HTTPListener (TLS, connection limits, token files, listener settings) under both HTTP APIs.
+//   Observability (metrics catalog and exposition, systemd notify and watchdog) <- SystemIO; used by
+//     both HTTP APIs and both executables.
 //   Agent side: Agent <- PcapKit, Indexer, Analytics, Transport, HTTPListener; AgentHTTP <- Agent;
 //     VigieAgent (vigie-agent) <- AgentHTTP.
 //   Server side: Correlation <- Records, CLibPQ; ServerHTTP <- Correlation, Transport, HTTPListener;
