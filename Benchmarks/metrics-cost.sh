@@ -2,7 +2,8 @@
 # What metrics cost the capture (issue 20): live capture at tcpreplay's top speed into a veth pair,
 # alternating runs with no scraper and with a scrape storm on the agent's metrics-only listener
 # (SCRAPERS curl loops, default 8, each scraping /metrics back to back). Compares what the agent
-# received, stored and lost, and how many scrapes were answered. Needs root.
+# received, stored and lost, and how many scrapes were answered (PPS=N: a fixed rate instead of top
+# speed). Needs root.
 #   Benchmarks/metrics-cost.sh                    (release build of this tree)
 #   VIGIE_BENCH_BIN=.build-x/release Benchmarks/metrics-cost.sh
 # The per-packet path itself (ingest, analytics, index build) before and after metrics: ab-compare.sh.
@@ -12,12 +13,15 @@ SCRAPERS=${SCRAPERS:-8}
 build_release
 LIVE_PCAP=${VIGIE_LIVE_PCAP:-$WORK/live.pcap}
 if [ ! -s "$LIVE_PCAP" ]; then "$BIN/vigie-gen" --output "$LIVE_PCAP" --bytes 200M --seed 2 >&2; fi
+# PPS=N replays at a fixed rate (the same load in both modes; the scrapers also take CPU from
+# tcpreplay at top speed on a small machine).
+rate=(--topspeed); [ -n "${PPS:-}" ] && rate=(--pps "$PPS")
 veth_pair
 ip netns exec $B ip link set lo up
 echo "machine: $(machine)"
-echo "capture: $LIVE_PCAP ($(capinfos -c -M "$LIVE_PCAP" | awk -F: '/Number of packets/{gsub(/ /,"",$2); print $2}') packets), scrapers: $SCRAPERS"
+echo "capture: $LIVE_PCAP ($(capinfos -c -M "$LIVE_PCAP" | awk -F: '/Number of packets/{gsub(/ /,"",$2); print $2}') packets), scrapers: $SCRAPERS, rate: ${rate[*]}"
 
-replay() { ip netns exec $A tcpreplay -i $SA --topspeed "$LIVE_PCAP" 2>/dev/null | awk '/Successful packets:/{print $3}'; }
+replay() { ip netns exec $A tcpreplay -i $SA "${rate[@]}" "$LIVE_PCAP" 2>/dev/null | awk '/Successful packets:/{print $3}'; }
 
 run() {  # run MODE(quiet|storm)
   local store="$WORK/metrics-agent" scrapes="$WORK/scrapes" pids=()
@@ -35,7 +39,7 @@ run() {  # run MODE(quiet|storm)
   local t0 t1 sent
   t0=$(now); sent=$(replay); t1=$(now)
   sleep 2
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
   kill -TERM $apid; wait $apid || true
   local got ok=0 bad=0
   got=$("$BIN/vigie-agent" status --store "$store" --json | python3 -c 'import json,sys; s=json.load(sys.stdin); print(s["pipeline"]["packetsReceived"], s["storage"]["packetsStored"], s["capture"]["droppedByKernel"])')

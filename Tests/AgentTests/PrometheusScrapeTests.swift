@@ -27,20 +27,20 @@ struct PrometheusScrapeTests {
         // The server also consumes Kafka (an empty group: the agent exports over HTTP) and produces
         // its state changes there, so that every metric the rules and the dashboard name is scraped.
         let mockBinary = try #require(KafkaMockProcess.binary, "vigie-kafka-mock is not built")
-        let mock = try Self.start(inB + [mockBinary, "--bootstrap-file", dir + "/bootstrap", "--topic", "vigie.events"], log: dir + "/mock.log")
-        defer { Self.stop(mock) }
+        let mock = try ChildProcesses.start(["/usr/bin/env"] + inB + [mockBinary, "--bootstrap-file", dir + "/bootstrap", "--topic", "vigie.events"], log: dir + "/mock.log")
+        defer { ChildProcesses.stop(mock) }
         #expect(ChildProcesses.waitFor(20) { !Self.text(dir + "/bootstrap").isEmpty })
         let bootstrap = Self.text(dir + "/bootstrap").trimmingCharacters(in: .whitespacesAndNewlines)
-        let server = try Self.start(inB + [Support.serverBinary, "serve", "--data", dir + "/server", "--listen", "127.0.0.1:\(Self.serverPort)",
+        let server = try ChildProcesses.start(["/usr/bin/env"] + inB + [Support.serverBinary, "serve", "--data", dir + "/server", "--listen", "127.0.0.1:\(Self.serverPort)",
                                            "--kafka", bootstrap, "--events-kafka-topic", "vigie.events"],
                                     log: dir + "/server.log")
-        defer { Self.stop(server) }
+        defer { ChildProcesses.stop(server) }
         let store = dir + "/store"
         let agent = try pair.startAgent(store: store, extra: [
             "--metrics-listen", "\(Self.metricsPort)", "--agent-id", "scraped",
             "--http-export", "http://127.0.0.1:\(Self.serverPort)/api/v1/ingest",
         ])
-        defer { Self.stop(agent) }
+        defer { ChildProcesses.stop(agent) }
         #expect(NetnsPair.waitForStatus(store), "agent did not start: \(Self.text(store + ".log"))")
 
         try """
@@ -51,9 +51,9 @@ struct PrometheusScrapeTests {
           - job_name: vigie-server
             static_configs: [{targets: ["127.0.0.1:\(Self.serverPort)"]}]
         """.write(toFile: dir + "/prometheus.yml", atomically: true, encoding: .utf8)
-        let prometheus = try Self.start(inB + ["prometheus", "--config.file", dir + "/prometheus.yml", "--storage.tsdb.path", dir + "/tsdb",
+        let prometheus = try ChildProcesses.start(["/usr/bin/env"] + inB + ["prometheus", "--config.file", dir + "/prometheus.yml", "--storage.tsdb.path", dir + "/tsdb",
                                                "--web.listen-address", "127.0.0.1:\(Self.prometheusPort)"], log: dir + "/prometheus.log")
-        defer { Self.stop(prometheus) }
+        defer { ChildProcesses.stop(prometheus) }
         let query = PrometheusQuery(namespace: inB, port: Self.prometheusPort)
         #expect(ChildProcesses.waitFor(60) { (try? query.targetsUp()) == 2 }, "targets not up: \(Self.text(dir + "/prometheus.log").suffix(2000))")
 
@@ -125,24 +125,6 @@ struct PrometheusScrapeTests {
         for name in Set(MetricNames.referenced(in: rulesText) + expressions.flatMap(MetricNames.referenced)) {
             #expect(names.contains(name), "\(name) is used by the rules or the dashboard but not exposed")
         }
-    }
-
-    static func start(_ argv: [String], log: String) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = argv
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        p.standardOutput = FileHandle(forWritingAtPath: log)
-        p.standardError = FileHandle(forWritingAtPath: log)
-        try p.run()
-        return p
-    }
-
-    static func stop(_ p: Process) {
-        guard p.isRunning else { return }
-        p.terminate()
-        if !ChildProcesses.waitFor(15, { !p.isRunning }) { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
     }
 
     static func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }

@@ -18,17 +18,12 @@ struct WatchdogTests {
         let supervisor = try NotifySupervisor()
         defer { supervisor.stop() }
 
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        agent.arguments = ["ip", "netns", "exec", pair.nsB, Support.agentBinary, "capture", "--interface", pair.receiver,
-                           "--store", store, "--log-level", "notice"]
         // 1 s: a check every 0.5 s. `ip netns exec` and env exec the agent: it keeps this pid.
-        agent.environment = supervisor.environment(watchdogMicroseconds: 1_000_000, extra: ["VIGIE_TEST_STALL_CAPTURE_FILE": stallFile])
         let log = store + ".log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle(forWritingAtPath: log)
-        try agent.run()
+        let agent = try ChildProcesses.start(["/usr/bin/env", "ip", "netns", "exec", pair.nsB, Support.agentBinary, "capture",
+                                              "--interface", pair.receiver, "--store", store, "--log-level", "notice"], log: log,
+                                             environment: supervisor.environment(watchdogMicroseconds: 1_000_000,
+                                                                                 extra: ["VIGIE_TEST_STALL_CAPTURE_FILE": stallFile]))
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
         func context() -> String {
             "notify messages:\n\(supervisor.transcript)\nagent log:\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"

@@ -12,15 +12,10 @@ struct SystemdNotifyTests {
         let supervisor = try NotifySupervisor()
         defer { supervisor.stop() }
         let port = TestPorts.unused()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: Support.serverBinary)
-        server.arguments = ["serve", "--data", dir + "/data", "--listen", "127.0.0.1:\(port)", "--tick", "0.1", "--log-level", "notice"]
-        server.environment = supervisor.environment(watchdogMicroseconds: 1_000_000)
         let log = dir + "/server.log"
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle(forWritingAtPath: log)
-        try server.run()
+        let server = try ChildProcesses.start([Support.serverBinary, "serve", "--data", dir + "/data", "--listen", "127.0.0.1:\(port)",
+                                               "--tick", "0.1", "--log-level", "notice"], log: log,
+                                              environment: supervisor.environment(watchdogMicroseconds: 1_000_000))
         defer { if server.isRunning { kill(server.processIdentifier, SIGKILL) } }
         func context() -> String {
             "notify messages:\n\(supervisor.transcript)\nserver log:\n\((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")"
