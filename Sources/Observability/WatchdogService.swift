@@ -60,11 +60,11 @@ public struct WatchdogService: Service {
         notifier.stopping(status: "stopping")
     }
 
-    private func check(_ tracker: inout ProgressTracker, watchdog: Bool) {
+    /// One check: reads the progress, pings if it moved, refreshes the status (`now`: the tests' clock).
+    func check(_ tracker: inout ProgressTracker, watchdog: Bool, now: ContinuousClock.Instant = .now) {
         // Without a watchdog nothing is withheld, and the status period need not exceed the
         // work's own period (the server's tick): no judgement of progress, the status only.
         guard watchdog else { return notifier.status(statusText()) }
-        let now = ContinuousClock.now
         switch tracker.observe(progress(), now: now) {
         case .advancing:
             break
