@@ -3,7 +3,8 @@
 #   scripts/install-deps.sh          build/run dependencies
 #   scripts/install-deps.sh --test   plus the tools the tests compare against
 set -euo pipefail
-pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libpq-dev pkg-config)
+# curl and python3: scripts/demo.sh talks to the server and reads the records with them.
+pkgs=(libpcap-dev librdkafka-dev libcurl4-openssl-dev zlib1g-dev libsqlite3-dev libpq-dev pkg-config curl python3)
 if [ "${1:-}" = "--test" ]; then
   # python3: the tests' HTTP receiver and scenario server/client; jsonschema validates records;
   # scapy (below) writes the tunnel captures.

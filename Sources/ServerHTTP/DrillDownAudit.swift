@@ -35,16 +35,4 @@ final class DrillDownAudit: Sendable {
             "not_answered": "\(failed.count)", "bytes": "\(bytes)", "status": "\(status)",
         ])
     }
-
-    func metricsText() -> String {
-        let c = snapshot
-        var out = ""
-        func metric(_ name: String, _ help: String, _ value: UInt64) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
-        }
-        metric("vigie_server_drilldowns_total", "Drill-downs served or refused after the agents were chosen (each is an audit line).", c.drilldowns)
-        metric("vigie_server_drilldowns_failed_total", "Drill-downs that answered no pcap.", c.failed)
-        metric("vigie_server_drilldown_bytes_total", "Bytes of merged pcap served by drill-downs.", c.bytes)
-        return out
-    }
 }

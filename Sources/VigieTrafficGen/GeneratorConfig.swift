@@ -15,6 +15,16 @@ struct GeneratorConfig {
     /// Target average packets per second of capture time (steers session arrivals).
     var ratePPS: Double
     var resolution: TimestampResolution
+    /// An outage (`--outage`): every TCP attempt to one server host in `[from, to)` (ns after the
+    /// start) is refused (SYN answered by RST/ACK) on the port it asked for: its services go down
+    /// and come back. Decided after the random draws, so the rest of the capture is unchanged.
+    var outage: Outage?
+
+    struct Outage {
+        var server: UInt32
+        var from: UInt64
+        var to: UInt64
+    }
 
     /// Share of new sessions that are DNS transactions.
     var dnsShare = 0.55
@@ -41,6 +51,8 @@ struct GeneratorStats {
     var nxdomain: UInt64 = 0
     var dnsUnanswered: UInt64 = 0
     var refused: UInt64 = 0
+    /// Of the TCP attempts, those refused by the outage.
+    var outageRefused: UInt64 = 0
     var unansweredSYN: UInt64 = 0
     var retransmissions: UInt64 = 0
     var resets: UInt64 = 0

@@ -94,6 +94,10 @@ extension Engine {
             s.loops = UInt16(1 + rng.below(2))  // SYN retransmissions
         } else {
             s.kind = .tcp
+            if let o = config.outage, s.server == o.server, t >= o.from, t < o.to {
+                s.kind = .refused
+                stats.outageRefused += 1
+            }
         }
     }
 

@@ -15,7 +15,7 @@ struct Summary {
             "avg frame          \(format((Double(bytes) - 24) / packets - 16, 1)) bytes",
             "capture span       \(format(captureSeconds, 3)) s (\(format(packets / max(captureSeconds, 1e-9), 0)) pps)",
             "TCP sessions       \(s.tcpSessions) accepted",
-            "refused            \(s.refused) SYN answered by RST/ACK",
+            "refused            \(s.refused) SYN answered by RST/ACK (\(s.outageRefused) by the outage)",
             "unanswered         \(s.unansweredSYN) SYN never answered",
             "DNS queries        \(s.dnsQueries) (\(s.nxdomain) NXDOMAIN, \(s.dnsUnanswered) unanswered)",
             "retransmissions    \(s.retransmissions) (\(pct(s.retransmissions)))",

@@ -49,6 +49,19 @@ struct VigieGen: ParsableCommand {
     @Flag(help: "Write nanosecond timestamps (default: microseconds).")
     var nanosecond = false
 
+    @Option(help: "An outage: FROM-TO in seconds after the start (e.g. 60-120), during which one server host refuses every TCP connection (its services go down, then come back).")
+    var outage: String?
+
+    @Option(name: .customLong("outage-server"), help: "The server host of --outage, by index (0 is 172.16.0.1).")
+    var outageServer: Int = 0
+
+    /// `--outage FROM-TO` in seconds, as nanoseconds after the start.
+    static func outageWindow(_ text: String) -> (from: UInt64, to: UInt64)? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let from = Double(parts[0]), let to = Double(parts[1]), from >= 0, to > from, to < 1e9 else { return nil }
+        return (UInt64(from * 1e9), UInt64(to * 1e9))
+    }
+
     func validate() throws {
         guard (1...NetworkPlan.maxClients).contains(clients) else {
             throw ValidationError("--clients must be between 1 and \(NetworkPlan.maxClients)")
@@ -59,6 +72,10 @@ struct VigieGen: ParsableCommand {
         guard ratePPS >= 1 && ratePPS <= 1e9 else { throw ValidationError("--rate-pps must be between 1 and 1e9") }
         if let packets, packets == 0 { throw ValidationError("--packets must be positive") }
         if let bytes, bytes.value < 1_024 { throw ValidationError("--bytes must be at least 1K") }
+        if let outage, Self.outageWindow(outage) == nil {
+            throw ValidationError("--outage: expected FROM-TO in seconds after the start, FROM < TO (e.g. 60-120)")
+        }
+        guard (0..<servers).contains(outageServer) else { throw ValidationError("--outage-server must be between 0 and --servers - 1") }
         guard StartTime.parse(start) != nil else {
             throw ValidationError("--start: expected e.g. 2026-01-01T00:00:00Z or epoch seconds")
         }
@@ -71,10 +88,13 @@ struct VigieGen: ParsableCommand {
         case (nil, _): maxBytes = .max
         case (let b?, _): maxBytes = b.value
         }
-        let config = GeneratorConfig(
+        var config = GeneratorConfig(
             output: output, maxBytes: maxBytes, maxPackets: packets ?? .max, seed: seed, clients: clients,
             servers: servers, startEpochNanos: StartTime.parse(start)!, ratePPS: ratePPS,
             resolution: nanosecond ? .nano : .micro)
+        if let outage, let w = Self.outageWindow(outage) {
+            config.outage = .init(server: UInt32(outageServer), from: w.from, to: w.to)
+        }
         let clock = ContinuousClock()
         let began = clock.now
         let writer = try CaptureWriter(path: output)
