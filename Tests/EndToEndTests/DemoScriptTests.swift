@@ -27,7 +27,7 @@ struct DemoScriptTests {
         #expect(packets.count >= 6, "a complete connection has at least a handshake, data and its close")
         #expect(Set(packets) == ["0"], "one TCP conversation: streams \(Set(packets))")
         // `vigie-agent query --count` of the same expression, as the demo printed it.
-        let count = out.split(separator: "\n").first { $0.wholeMatch(of: /   \d+ packets, \d+ bytes/) != nil }
+        let count = out.split(separator: "\n").first { $0.wholeMatch(of: #/\s{3}\d+ packets, \d+ bytes/#) != nil }
         #expect(count?.hasPrefix("   \(packets.count) packets,") == true, "\(count.map(String.init) ?? "no count line")")
 
         // 4. The agent saw the HTTPS service of the failing host go from UP to REFUSED.
