@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Records
-import SystemIO
 
 /// Drains the spool to an HTTP endpoint in NDJSON batches (gzip). What an answer leads to
 /// (``HTTPStatusAction`` has the table):
@@ -97,11 +96,7 @@ public final class HTTPSink: ExportSink, @unchecked Sendable {
                                      connectTimeoutSeconds: config.connectTimeoutSeconds, caFile: config.caFile)
             switch HTTPStatusAction(status: response.status) {
             case .delivered:
-                runState.update {
-                    $0.delivered &+= UInt64(batch.count)
-                    $0.lastError = nil
-                    $0.lastDeliveredAt = Double(WallClock.nanos()) / 1e9
-                }
+                runState.delivered(UInt64(batch.count))
                 return true
             case .deadLetter:
                 deadLetter(ndjson, batch: batch, response: response)

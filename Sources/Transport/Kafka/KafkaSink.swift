@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import Records
-import SystemIO
 
 /// Drains the spool into Kafka. Its thread reads records from the spool, produces them (the
 /// family's topic, the service id as key, kind/schema headers), serves delivery reports, and
@@ -112,11 +111,7 @@ public final class KafkaSink: ExportSink, @unchecked Sendable {
             kafka.reports.delivered.removeAll(keepingCapacity: true)
             if let confirmed = window.advance() { spool.acknowledge(sink: name, upTo: confirmed) }
             if delivered > 0 {
-                runState.update {
-                    $0.delivered &+= delivered
-                    $0.lastError = nil
-                    $0.lastDeliveredAt = Double(WallClock.nanos()) / 1e9
-                }
+                runState.delivered(delivered)
             }
             if let fatal = kafka.reports.fatalError {
                 logger.error("Kafka producer fatal error; rebuilding it and replaying from the spool",

@@ -1,5 +1,6 @@
 import Foundation
 import Records
+import SystemIO
 
 /// What a sink's thread and its controller share: the counters, the stop request and its drain
 /// deadline, and whether the thread has ended. One lock guards all of it.
@@ -45,6 +46,16 @@ final class SinkRunState: @unchecked Sendable {
     func pause(seconds: Double) { lock.withLock { if !stopRequested { lock.wait(seconds: seconds) } } }
 
     func update(_ body: (inout SinkStats) -> Void) { lock.withLock { body(&stats) } }
+
+    /// The destination confirmed `count` records: counted, the last error cleared, the time noted.
+    func delivered(_ count: UInt64) {
+        let now = Double(WallClock.nanos()) / 1e9
+        update {
+            $0.delivered &+= count
+            $0.lastError = nil
+            $0.lastDeliveredAt = now
+        }
+    }
 
     func snapshot(pending: UInt64) -> SinkStats {
         var s = lock.withLock { stats }
