@@ -46,16 +46,23 @@ struct WatchdogServiceTests {
         return condition()
     }
 
-    @Test("checks ping only while the counter advances; the status says how long it stalled")
-    func pingsWhileAdvancing() throws {
-        let supervisor = try NotifySupervisor()
-        defer { supervisor.stop() }
-        // 0.2 s: a check every 0.1 s (driven by hand here, with a clock of the test's own).
+    /// A service with a 0.2 s watchdog (a check every 0.1 s) telling `supervisor`, over a counter
+    /// the test switches on and off, with the status "all fine".
+    func watched(by supervisor: NotifySupervisor) -> (WatchdogService, FakeProgress) {
         let notifier = SystemdNotifier(settings: .init(environment: ["NOTIFY_SOCKET": supervisor.address, "WATCHDOG_USEC": "200000"], pid: 1),
                                        logger: logger)
         let progress = FakeProgress()
         let service = WatchdogService(notifier: notifier, subject: "test", logger: logger,
                                       progress: { progress.read() }, status: { "all fine" })
+        return (service, progress)
+    }
+
+    @Test("checks ping only while the counter advances; the status says how long it stalled")
+    func pingsWhileAdvancing() throws {
+        let supervisor = try NotifySupervisor()
+        defer { supervisor.stop() }
+        // Checks driven by hand here, with a clock of the test's own.
+        let (service, progress) = watched(by: supervisor)
         #expect(service.checkInterval == .milliseconds(100))
         let t0 = ContinuousClock.now
         func at(_ ms: Int) -> ContinuousClock.Instant { t0 + .milliseconds(ms) }
@@ -79,11 +86,7 @@ struct WatchdogServiceTests {
     func runsAndStops() async throws {
         let supervisor = try NotifySupervisor()
         defer { supervisor.stop() }
-        let notifier = SystemdNotifier(settings: .init(environment: ["NOTIFY_SOCKET": supervisor.address, "WATCHDOG_USEC": "200000"], pid: 1),
-                                       logger: logger)
-        let progress = FakeProgress()
-        let service = WatchdogService(notifier: notifier, subject: "test", logger: logger,
-                                      progress: { progress.read() }, status: { "all fine" })
+        let (service, _) = watched(by: supervisor)
         try await running(service) {
             #expect(await eventually { supervisor.times(of: "WATCHDOG=1").count >= 2 }, "\(supervisor.transcript)")
         }
