@@ -24,6 +24,12 @@ extension Correlator {
         if let cutoff = outcome.flowCutoff {
             try? writer.inOrder { try store?.prune(flowsBefore: cutoff, keysBefore: outcome.now - 7 * 86400) }
         }
+        let pruneDue = locked { () -> Bool in
+            guard outcome.now - lastHistoryPrune >= 60 else { return false }
+            lastHistoryPrune = outcome.now
+            return true
+        }
+        if pruneDue { pruneHistory(now: outcome.now) }
         return outcome.events
     }
 

@@ -37,6 +37,8 @@ public final class Correlator: @unchecked Sendable {
     var sharedCursor: Int64 = 0
     /// Counters and gauges of every concern (`/metrics`).
     var counters = CorrelatorMetrics()
+    /// When the metric history was last pruned (``tick()``, once a minute).
+    var lastHistoryPrune = 0.0
 
     /// Opens the engine; with a store, reloads the state saved there (the inventory saved there wins
     /// over `inventory` unless `replaceStoredInventory`).
@@ -197,6 +199,8 @@ public final class Correlator: @unchecked Sendable {
         let now = clock()
         var touchedServices = Set<String>(), touchedAgents = Set<String>(), revived = Set<String>()
         var changedDeps: [Int64: ObservedDependency] = [:]
+        /// The history series of each endpoint of the batch (its inventory ancestors), found once.
+        var rollups: [String: [SeriesKey]] = [:]
         if let scope, let store, store.isShared {
             do {
                 ledger.raiseScoped(to: try store.dedupMarks(prefix: scope + "|"))
@@ -227,6 +231,9 @@ public final class Correlator: @unchecked Sendable {
             case .edge(let edge):
                 let d = deps.observe(edge, agent: e.agentID, at: now)
                 changedDeps[d.id] = d
+                if let window = edge.window, config.history.enabled {
+                    addToHistory(window, client: edge.client, service: edge.service, into: &change.batch.metrics, rollups: &rollups)
+                }
             case .serviceSeen(let seen):
                 flowLog.noteSeen(seen)
             case .agentHealth(let line):

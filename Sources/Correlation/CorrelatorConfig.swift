@@ -18,6 +18,8 @@ public struct CorrelatorConfig: Sendable {
     public var maxIdempotencyKeys = 10_000
     /// Malformed lines of a batch reported in full (the others are only counted).
     public var maxReportedErrors = RecordParser.defaultMaxErrors
+    /// The metric history kept from the agents' edge windows (docs/history.md).
+    public var history = HistoryConfig()
     /// Records from one Kafka partition (see `ingest(_:scope:)`) arrive in the order the agent sent
     /// them, so a duplicate there is any seq at or below the highest seen in that scope.
     public init() {}

@@ -7,6 +7,8 @@ public enum RecordField: Int, CaseIterable, Sendable {
     case service, state, previousState, reason, app, errorRate
     case origH, attempts, transactions, refused, unanswered, transactionErrors, firstSeen
     case queryAPI
+    /// The `edge` window's counters and latency histograms (the server's metric history).
+    case established, resets, bytesToServer, bytesToClient, intervalStart, intervalEnd, rtt, responseTime
 
     static let count = allCases.count
 
@@ -34,6 +36,14 @@ public enum RecordField: Int, CaseIterable, Sendable {
         case .transactionErrors: "transaction_errors"
         case .firstSeen: "first_seen"
         case .queryAPI: "query_api"
+        case .established: "established"
+        case .resets: "resets"
+        case .bytesToServer: "bytes_to_server"
+        case .bytesToClient: "bytes_to_client"
+        case .intervalStart: "interval_start"
+        case .intervalEnd: "interval_end"
+        case .rtt: "rtt"
+        case .responseTime: "response_time"
         }
     }
 
@@ -49,16 +59,19 @@ public enum RecordField: Int, CaseIterable, Sendable {
     private static func slot(of key: UnsafeRawBufferPointer) -> Int? {
         switch key.count {
         case 2: return match(key, .ts)
-        case 3: return match(key, .seq) ?? match(key, .app)
+        case 3: return match(key, .seq) ?? match(key, .app) ?? match(key, .rtt)
         case 4: return match(key, .kind)
         case 5: return match(key, .epoch) ?? match(key, .state)
-        case 6: return match(key, .reason) ?? match(key, .origH)
+        case 6: return match(key, .reason) ?? match(key, .origH) ?? match(key, .resets)
         case 7: return match(key, .service) ?? match(key, .refused)
         case 8: return match(key, .agentID) ?? match(key, .agentTS) ?? match(key, .attempts)
         case 9: return match(key, .queryAPI)
         case 10: return match(key, .errorRate) ?? match(key, .firstSeen) ?? match(key, .unanswered)
-        case 12: return match(key, .transactions)
-        case 14: return match(key, .schemaVersion) ?? match(key, .previousState)
+        case 11: return match(key, .established)
+        case 12: return match(key, .transactions) ?? match(key, .intervalEnd)
+        case 13: return match(key, .responseTime)
+        case 14: return match(key, .schemaVersion) ?? match(key, .previousState) ?? match(key, .intervalStart)
+        case 15: return match(key, .bytesToServer) ?? match(key, .bytesToClient)
         case 18: return match(key, .transactionErrors)
         default: return nil
         }

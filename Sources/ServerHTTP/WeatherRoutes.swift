@@ -11,8 +11,12 @@ extension ServerAPI {
                 switch flag(request, "all") { case .success(let v): all = v; case .failure(let refused): return refused.response }
                 return json(api.correlator.weather(kinds: all ? nil : [.service, .application]))
             },
-            APIRoute(.get, "api/v1/nodes/**") { _, context, api -> Response in
+            APIRoute(.get, "api/v1/nodes/**") { request, context, api -> Response in
                 let id = catchAllID(context)
+                // Node ids hold '/': the series of a node is its path plus `/series`.
+                if id.hasSuffix("/series"), id.count > 7 {
+                    return await SeriesRoutes.node(request, api, id: String(id.dropLast(7)))
+                }
                 guard let detail = NodeDetail.make(api.correlator, id) else { return Problem.notFound("no node '\(id)'") }
                 return json(detail)
             },

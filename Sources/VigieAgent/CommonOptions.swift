@@ -47,6 +47,9 @@ struct StoreWriteOptions: ParsableArguments {
     @Flag(name: .customLong("no-analytics"), help: "Do not track flows nor write records (config: analytics.enabled: false).")
     var noAnalytics = false
 
+    @Option(name: .customLong("edge-interval"), help: "Length of the dependency-edge windows, e.g. 10s: the finest step of the server's metric history (config: analytics.edge_interval; default 60s).")
+    var edgeInterval: String?
+
     @Option(name: .customLong("agent-id"), help: "This agent's name in every record (config: agent_id; default: host name).")
     var agentID: String?
 
@@ -85,6 +88,12 @@ struct StoreWriteOptions: ParsableArguments {
         if let v = logLevel { c.logging.level = v }
         if let v = statsInterval { c.logging.statsSeconds = try parseSeconds(v, "--stats-interval") }
         if noAnalytics { c.analytics.enabled = false }
+        if let v = edgeInterval {
+            c.analytics.edgeIntervalSeconds = try parseSeconds(v, "--edge-interval")
+            guard c.analytics.edgeIntervalSeconds >= c.analytics.windowSeconds else {
+                throw ConfigError(option: "--edge-interval", "must be at least analytics.window (\(c.analytics.windowSeconds) s)")
+            }
+        }
         if let v = agentID { c.agentID = v }
         if let v = kafka { c.export.kafkaBootstrap = v }
         if let v = httpExport {

@@ -107,6 +107,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("drilldown-concurrency"), help: "Agent fetches in flight at once for all drill-downs (503 + Retry-After above).")
     var drilldownConcurrency: Int = 8
 
+    @Option(name: .customLong("history-retention"), help: "SCALE=DURATION (repeatable): how long the metric history keeps a scale (10s, 1m, 15m, 1h), e.g. 10s=2d, 1h=730d; units s, m, h, d. Defaults: 10s=2d, 1m=14d, 15m=90d, 1h=730d.")
+    var historyRetention: [String] = []
+
+    @Flag(name: .customLong("no-history"), help: "Keep no metric history (edge windows still feed the dependency map).")
+    var noHistory = false
+
     func run() async throws {
         let (host, port) = try parseListen(listen)
         var tokenMap: [String: String] = [:]
@@ -131,6 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         var config = CorrelatorConfig()
         config.agentStaleAfter = staleAfter
+        config.history = try historyConfig()
         let correlator: Correlator
         switch (database, data) {
         case (let url?, _):

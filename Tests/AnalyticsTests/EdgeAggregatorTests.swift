@@ -1,5 +1,6 @@
 import Testing
 import PacketDecoding
+import Records
 @testable import Analytics
 import VigieTestSupport
 

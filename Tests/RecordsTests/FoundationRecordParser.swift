@@ -60,8 +60,29 @@ enum FoundationRecordParser {
             let txns = try int("transactions", required: false) ?? 0
             let failures = (try int("refused", required: false) ?? 0).addingSaturated(try int("unanswered", required: false) ?? 0)
                 .addingSaturated(try int("transaction_errors", required: false) ?? 0)
-            body = .edge(EdgeRecord(client: client, service: try service(), app: try string("app", required: false),
-                                    attempts: attempts, transactions: txns, failures: failures))
+            let service = try service(), app = try string("app", required: false)
+            var window: EdgeWindow?
+            if r["interval_start"] != nil || r["interval_end"] != nil {
+                let startText = try string("interval_start")!, endText = try string("interval_end")!
+                guard let start = Timestamp.parse(startText) else { throw LineError(line: number, "'interval_start': '\(startText)' is not an RFC 3339 UTC time") }
+                guard let end = Timestamp.parse(endText), end >= start else {
+                    throw LineError(line: number, "'interval_end': '\(endText)' is not an RFC 3339 UTC time at or after interval_start")
+                }
+                var w = EdgeWindow(start: start, end: end)
+                w.attempts = max(0, attempts); w.transactions = max(0, txns)
+                w.refused = max(0, try int("refused", required: false) ?? 0)
+                w.unanswered = max(0, try int("unanswered", required: false) ?? 0)
+                w.transactionErrors = max(0, try int("transaction_errors", required: false) ?? 0)
+                w.established = max(0, try int("established", required: false) ?? 0)
+                w.resets = max(0, try int("resets", required: false) ?? 0)
+                w.bytesToServer = max(0, try int("bytes_to_server", required: false) ?? 0)
+                w.bytesToClient = max(0, try int("bytes_to_client", required: false) ?? 0)
+                w.rtt = try histogram(r["rtt"], "rtt", number)
+                w.responseTime = try histogram(r["response_time"], "response_time", number)
+                window = w
+            }
+            body = .edge(EdgeRecord(client: client, service: service, app: app,
+                                    attempts: attempts, transactions: txns, failures: failures, window: window))
         case "service_seen":
             body = .serviceSeen(ServiceSeenRecord(service: try service(), app: try string("app", required: false),
                                                   firstSeen: try string("first_seen", required: false)))
@@ -78,5 +99,37 @@ enum FoundationRecordParser {
     /// The outcome of a line: the record or the error.
     static func outcome(_ line: [UInt8]) -> Result<IngestRecord, LineError> {
         Result { () throws(LineError) in try parse(line: line, number: 7) }
+    }
+}
+
+
+extension FoundationRecordParser {
+    /// A histogram object as JSONSerialization reads it (the reference for `HistogramJSON`).
+    static func histogram(_ value: Any?, _ key: String, _ number: Int) throws(LineError) -> LatencyHistogram {
+        guard let value else { return LatencyHistogram() }
+        let failure = LineError(line: number, "'\(key)' is not a \(LatencyHistogram.layoutName) latency histogram")
+        guard let d = value as? [String: Any] else { throw failure }
+        if let layout = d["layout"] { guard (layout as? String) == LatencyHistogram.layoutName else { throw failure } }
+        func unsigned(_ v: Any) -> UInt64? { (v as? NSNumber).flatMap { UInt64(exactly: $0.doubleValue) } }
+        guard let countValue = d["count"], let count = unsigned(countValue) else { throw failure }
+        var sum: UInt64 = 0
+        if let v = d["sum_us"] { guard let s = unsigned(v) else { throw failure }; sum = s }
+        var minimum: UInt64?, maximum: UInt64?
+        if let v = d["min_us"] { guard let m = unsigned(v) else { throw failure }; minimum = m }
+        if let v = d["max_us"] { guard let m = unsigned(v) else { throw failure }; maximum = m }
+        var pairs: [(index: Int, count: UInt64)] = []
+        if let v = d["buckets"] {
+            guard let array = v as? [Any], array.count <= LatencyHistogram.bucketCount else { throw failure }
+            for element in array {
+                guard let pair = element as? [Any], pair.count == 2, let i = unsigned(pair[0]), let c = unsigned(pair[1]),
+                      i < UInt64(LatencyHistogram.bucketCount) else { throw failure }
+                pairs.append((Int(i), c))
+            }
+        }
+        func nanos(_ micros: UInt64) -> UInt64 { micros > UInt64.max / 1000 ? .max : micros * 1000 }
+        guard let h = LatencyHistogram(buckets: pairs, count: count, sumNanos: nanos(sum),
+                                       minNanos: minimum.map { Int64(clamping: nanos($0)) } ?? -1,
+                                       maxNanos: maximum.map { Int64(clamping: nanos($0)) } ?? -1) else { throw failure }
+        return h
     }
 }

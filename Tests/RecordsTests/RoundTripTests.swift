@@ -41,7 +41,12 @@ struct RoundTripTests {
             #expect(s == ServiceStateRecord(service: Bodies.service, state: .degraded, previousState: "UP", reason: "transition",
                                             app: "http", errorRate: 0.25))
         case (.edge, .edge(let e)):
-            #expect(e == EdgeRecord(client: Bodies.client, service: Bodies.service, app: "http", attempts: 30, transactions: 20, failures: 5 + 4 + 2))
+            var window = EdgeWindow(start: Timestamp.parse(RFC3339.string(Self.ts - 60_000_000_000)) ?? 0,
+                                    end: Timestamp.parse(RFC3339.string(Self.ts)) ?? 0)
+            window.attempts = 30; window.established = 20; window.refused = 5; window.unanswered = 4
+            window.transactions = 20; window.transactionErrors = 2
+            #expect(e == EdgeRecord(client: Bodies.client, service: Bodies.service, app: "http", attempts: 30, transactions: 20,
+                                    failures: 5 + 4 + 2, window: window))
         case (.serviceSeen, .serviceSeen(let s)):
             #expect(s == ServiceSeenRecord(service: Bodies.service, app: "http", firstSeen: RFC3339.string(Self.ts)))
         case (.agentHealth, .agentHealth(let stored)):

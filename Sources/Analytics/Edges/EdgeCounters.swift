@@ -1,3 +1,4 @@
+import Records
 import PacketDecoding
 
 /// A dependency edge: a client using a service.

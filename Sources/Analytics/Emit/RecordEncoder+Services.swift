@@ -7,24 +7,24 @@ extension RecordEncoder {
         writer.field(RecordField.origH.key, e.edge.client)
         service(e.edge.service, application: e.application)
         writer.tunnel(e.tunnel)
-        writer.time("interval_start", e.intervalStartNanos)
-        writer.time("interval_end", e.intervalEndNanos)
+        writer.time(RecordField.intervalStart.key, e.intervalStartNanos)
+        writer.time(RecordField.intervalEnd.key, e.intervalEndNanos)
         let c = e.counters
         // The counters in one run (one append): most of an edge's members.
         writer.numbers { n in
             n.field(RecordField.attempts.key, c.attempts)
-            n.field("established", c.established)
+            n.field(RecordField.established.key, c.established)
             n.field(RecordField.refused.key, c.refused)
             n.field(RecordField.unanswered.key, c.unanswered)
-            n.field("resets", c.resets)
+            n.field(RecordField.resets.key, c.resets)
             n.field(RecordField.transactions.key, c.transactions)
             n.field(RecordField.transactionErrors.key, c.transactionErrors)
-            n.field("bytes_to_server", c.bytesToServer)
-            n.field("bytes_to_client", c.bytesToClient)
+            n.field(RecordField.bytesToServer.key, c.bytesToServer)
+            n.field(RecordField.bytesToClient.key, c.bytesToClient)
             n.field("retransmissions", c.retransmissions)
         }
-        if c.rtt.count > 0 { writer.key("rtt"); histogram(c.rtt) }
-        if c.responseTime.count > 0 { writer.key("response_time"); histogram(c.responseTime) }
+        if c.rtt.count > 0 { writer.key(RecordField.rtt.key); histogram(c.rtt) }
+        if c.responseTime.count > 0 { writer.key(RecordField.responseTime.key); histogram(c.responseTime) }
         if incomplete { writer.field("incomplete", true) }
     }
 

@@ -13,7 +13,7 @@ import Foundation
 public final class PostgresStore: CorrelationStorage, @unchecked Sendable {
     // @unchecked: `connection` is only used under `lock`.
     private let lock = NSLock()
-    private let connection: PostgresConnection
+    let connection: PostgresConnection
     /// The notification channel of shared changes.
     public static let channel = "vigie_changes"
     public let url: String
@@ -30,7 +30,7 @@ public final class PostgresStore: CorrelationStorage, @unchecked Sendable {
             try connection.transaction {
                 // Instances starting together: one creates the schema, the other waits here.
                 try connection.execute("SELECT pg_advisory_xact_lock(7161801)")
-                for statement in Self.schema { try connection.execute(statement) }
+                for statement in Self.schema + Self.historySchema { try connection.execute(statement) }
             }
         }
     }
@@ -81,7 +81,7 @@ public final class PostgresStore: CorrelationStorage, @unchecked Sendable {
         try connection.execute("SELECT 1")
     }
 
-    private func locked<T>(_ body: () throws -> T) throws -> T {
+    func locked<T>(_ body: () throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
         return try body()
@@ -203,6 +203,7 @@ public final class PostgresStore: CorrelationStorage, @unchecked Sendable {
                     for a in acks { try c.execute("INSERT INTO ack (node, json) VALUES ($1, $2)", [a.node, try SQLiteStore.json(a)]) }
                     try mark("ack", id)
                 }
+                try writeMetrics(b.metrics)
                 try c.execute("NOTIFY \(Self.channel)")
             }
         }

@@ -55,6 +55,7 @@ public final class SQLiteStore: CorrelationStorage {
                 ALTER TABLE agent_view_v2 RENAME TO agent_view;
                 """)
         }
+        registerHistory(&m)
         return m
     }
 
@@ -179,6 +180,7 @@ public final class SQLiteStore: CorrelationStorage {
                 try db.execute(sql: "DELETE FROM ack")
                 for a in acks { try db.execute(sql: "INSERT INTO ack (node, json) VALUES (?, ?)", arguments: [a.node, try Self.json(a)]) }
             }
+            try Self.writeMetrics(b.metrics, db)
         }
     }
 

@@ -45,9 +45,11 @@ public struct StoreBatch: Sendable {
     public var inventory: Inventory?
     public var maintenance: [MaintenanceWindow]?
     public var acknowledgements: [Acknowledgement]?
+    /// Metric history: sums to ADD to the stored rows (merged with what is there).
+    public var metrics: [MetricRowKey: MetricSums] = [:]
     public init() {}
     public var isEmpty: Bool {
-        views.isEmpty && agents.isEmpty && dedup.isEmpty && dependencies.isEmpty && history.isEmpty && flows.isEmpty
+        views.isEmpty && agents.isEmpty && dedup.isEmpty && dependencies.isEmpty && history.isEmpty && flows.isEmpty && metrics.isEmpty
             && idempotencyKey == nil && inventory == nil && maintenance == nil && acknowledgements == nil
     }
 }
@@ -90,6 +92,10 @@ public protocol CorrelationStorage: AnyObject, Sendable {
     func dedupMarks(prefix: String) throws -> [DedupTracker.Key: DedupTracker.Mark]
     /// Throws when the database does not answer (`/readyz`).
     func ping() throws
+    /// The stored points of a series at one scale with bucket start in `[from, to)`, oldest first.
+    func series(_ series: SeriesKey, scale: HistoryScale, from: Int64, to: Int64) throws -> [MetricPoint]
+    /// Drops the history rows of each scale whose bucket starts before its cutoff (seconds since 1970).
+    func pruneHistory(before cutoffs: [HistoryScale: Int64]) throws
 }
 
 extension CorrelationStorage {
@@ -98,6 +104,9 @@ extension CorrelationStorage {
     public func dedupMarks(prefix: String) throws -> [DedupTracker.Key: DedupTracker.Mark] { [:] }
     /// An embedded database is there while the process is.
     public func ping() throws {}
+    /// A store without a history keeps none.
+    public func series(_ series: SeriesKey, scale: HistoryScale, from: Int64, to: Int64) throws -> [MetricPoint] { [] }
+    public func pruneHistory(before cutoffs: [HistoryScale: Int64]) throws {}
 
     /// Seconds spent in each state by a node over `[from, to)`, from the history (the state before
     /// `from` is the last change before it). Time before the first record counts as UNKNOWN.

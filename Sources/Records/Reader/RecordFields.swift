@@ -52,7 +52,9 @@ struct RecordFields {
             let errors = try optionalInt(.transactionErrors) ?? 0
             body = .edge(EdgeRecord(client: client, service: try service(), app: try optionalString(.app),
                                     attempts: attempts, transactions: transactions,
-                                    failures: refused.addingSaturated(unanswered).addingSaturated(errors)))
+                                    failures: refused.addingSaturated(unanswered).addingSaturated(errors),
+                                    window: try edgeWindow(attempts: attempts, transactions: transactions, refused: refused,
+                                                           unanswered: unanswered, errors: errors)))
         case .serviceSeen?:
             body = .serviceSeen(ServiceSeenRecord(service: try service(), app: try optionalString(.app),
                                                   firstSeen: try optionalString(.firstSeen)))
@@ -64,6 +66,40 @@ struct RecordFields {
             body = .unknown
         }
         return IngestRecord(envelope: envelope, body: body, line: number)
+    }
+
+    /// The interval of an `edge` record, when it has both bounds. Negative counters count as 0
+    /// (history sums them); a histogram that is not one of ``LatencyHistogram``'s layout is an error.
+    private func edgeWindow(attempts: Int64, transactions: Int64, refused: Int64, unanswered: Int64,
+                            errors: Int64) throws(LineError) -> EdgeWindow? {
+        guard values[RecordField.intervalStart.rawValue].kind != .absent || values[RecordField.intervalEnd.rawValue].kind != .absent else { return nil }
+        let startText = try string(.intervalStart), endText = try string(.intervalEnd)
+        guard let start = Timestamp.parse(startText) else { throw LineError(line: number, "'interval_start': '\(startText)' is not an RFC 3339 UTC time") }
+        guard let end = Timestamp.parse(endText), end >= start else { throw LineError(line: number, "'interval_end': '\(endText)' is not an RFC 3339 UTC time at or after interval_start") }
+        var w = EdgeWindow(start: start, end: end)
+        w.attempts = max(0, attempts)
+        w.transactions = max(0, transactions)
+        w.refused = max(0, refused)
+        w.unanswered = max(0, unanswered)
+        w.transactionErrors = max(0, errors)
+        w.established = max(0, try optionalInt(.established) ?? 0)
+        w.resets = max(0, try optionalInt(.resets) ?? 0)
+        w.bytesToServer = max(0, try optionalInt(.bytesToServer) ?? 0)
+        w.bytesToClient = max(0, try optionalInt(.bytesToClient) ?? 0)
+        w.rtt = try histogram(.rtt)
+        w.responseTime = try histogram(.responseTime)
+        return w
+    }
+
+    /// A histogram object (`count`, `sum_us`, `min_us`, `max_us`, `buckets` as `[[index, count], ...]`);
+    /// empty when absent.
+    private func histogram(_ f: RecordField) throws(LineError) -> LatencyHistogram {
+        let v = values[f.rawValue]
+        guard v.kind != .absent else { return LatencyHistogram() }
+        guard v.kind == .object, let h = HistogramJSON.parse(UnsafeRawBufferPointer(rebasing: line[v.start..<v.end])) else {
+            throw LineError(line: number, "'\(f.key)' is not a \(LatencyHistogram.layoutName) latency histogram")
+        }
+        return h
     }
 
     // MARK: Typed fields

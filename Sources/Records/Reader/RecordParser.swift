@@ -27,6 +27,29 @@ public struct EdgeRecord: Sendable, Hashable {
     public var attempts: Int64
     public var transactions: Int64
     public var failures: Int64
+    /// The interval's full figures, for the server's metric history; nil when the record has no
+    /// `interval_start`/`interval_end` (it still counts as a dependency observation).
+    public var window: EdgeWindow? = nil
+}
+
+/// One `edge` record's interval: when, its counters, its latency histograms (docs/records.md).
+public struct EdgeWindow: Sendable, Hashable {
+    /// Packet time, seconds since 1970.
+    public var start: Double
+    public var end: Double
+    public var attempts: Int64 = 0
+    public var established: Int64 = 0
+    public var refused: Int64 = 0
+    public var unanswered: Int64 = 0
+    public var resets: Int64 = 0
+    public var transactions: Int64 = 0
+    public var transactionErrors: Int64 = 0
+    public var bytesToServer: Int64 = 0
+    public var bytesToClient: Int64 = 0
+    public var rtt = LatencyHistogram()
+    public var responseTime = LatencyHistogram()
+
+    public init(start: Double, end: Double) { self.start = start; self.end = end }
 }
 
 public struct ServiceSeenRecord: Sendable, Hashable {

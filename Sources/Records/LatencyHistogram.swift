@@ -25,6 +25,22 @@ public struct LatencyHistogram: Sendable, Hashable {
 
     public init() {}
 
+    /// A histogram read from a record or a database (``HistogramJSON``, the server's history
+    /// store): nil when a bucket index is outside the layout or the buckets are not strictly
+    /// increasing. Counts are taken as given; merging them later saturates instead of trapping.
+    public init?(buckets: [(index: Int, count: UInt64)], count: UInt64, sumNanos: UInt64, minNanos: Int64, maxNanos: Int64) {
+        var previous = -1
+        for b in buckets {
+            guard b.index > previous, b.index < Self.bucketCount else { return nil }
+            previous = b.index
+        }
+        self.buckets = buckets.filter { $0.count > 0 }.map { (UInt8($0.index), $0.count) }
+        self.count = count
+        self.sumNanos = sumNanos
+        self.minNanos = max(minNanos, -1)
+        self.maxNanos = max(maxNanos, -1)
+    }
+
     /// Bucket index of a latency in nanoseconds (negative values count as 0).
     public static func bucket(ofNanos nanos: Int64) -> Int {
         let micros = UInt64(max(nanos, 0) / 1000)
@@ -55,7 +71,7 @@ public struct LatencyHistogram: Sendable, Hashable {
     /// Adds every bucket and statistic of `other` (histograms from other agents or intervals).
     public mutating func merge(_ other: LatencyHistogram) {
         for b in other.buckets { add(bucket: b.index, count: b.count) }
-        count += other.count
+        count = Self.saturatingSum(count, other.count)
         let (sum, overflow) = sumNanos.addingReportingOverflow(other.sumNanos)
         sumNanos = overflow ? .max : sum
         if other.minNanos >= 0 { minNanos = minNanos < 0 ? other.minNanos : min(minNanos, other.minNanos) }
@@ -67,20 +83,29 @@ public struct LatencyHistogram: Sendable, Hashable {
         var i = 0
         while i < buckets.count && buckets[i].index < bucket { i += 1 }
         if i < buckets.count && buckets[i].index == bucket {
-            buckets[i].count += n
+            buckets[i].count = Self.saturatingSum(buckets[i].count, n)
         } else {
             buckets.insert((bucket, n), at: i)
         }
+    }
+
+    /// `a + b`, or the largest count when that overflows: histograms merged from records (which a
+    /// server does not trust) must not trap.
+    private static func saturatingSum(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? .max : sum
     }
 
     /// Estimated `q`-quantile (0...1) in microseconds: the middle of the bucket holding the
     /// nearest-rank sample, clipped to the observed min/max; `nil` when empty.
     public func quantileMicros(_ q: Double) -> Double? {
         guard count > 0 else { return nil }
-        let rank = max(1, UInt64((q * Double(count)).rounded(.up)))
+        // Through Double, clamped: the rank of a saturated count must not trap.
+        let wanted = (min(max(q, 0), 1) * Double(count)).rounded(.up)
+        let rank = wanted >= Double(UInt64.max) ? UInt64.max : max(1, UInt64(wanted))
         var seen: UInt64 = 0
         for b in buckets {
-            seen += b.count
+            seen = Self.saturatingSum(seen, b.count)
             guard seen >= rank else { continue }
             let i = Int(b.index)
             let upper = i + 1 < Self.bucketCount ? Self.lowerBoundMicros(i + 1) : Self.lowerBoundMicros(i)
