@@ -5,10 +5,10 @@
 #      after 150 s, and stores it with the agent's embedded defaults (store, index, analytics);
 #   3. extracts one conversation with a query;
 #   4. shows the service states the agent decided (its records);
-#   5. the correlation server (embedded SQLite, started before the ingest so that the agent
-#      delivers its records as it goes) gets an inventory of the services the agent discovered,
-#      and prints the weather;
-#   6. keeps the server running for its web page until Ctrl-C.
+#   5. starts the correlation server (embedded SQLite) with an inventory of the services the agent
+#      discovered, feeds it the agent's records (what a live agent's --http-export sends), prints
+#      the weather and the failing service's metric history;
+#   6. keeps the server running for its console until Ctrl-C.
 # Knobs: DEMO_DIR (work folder, default /tmp/vigie-demo), DEMO_PORT (default 8480), DEMO_BIN (use
 # built binaries from there and skip steps 1's install and build), DEMO_NO_WAIT=1 (stop after the
 # weather: tests, scripts).
@@ -35,15 +35,8 @@ step "2. a capture in which 172.16.0.1 fails after 150 s, stored by the agent"
 # for every service of the failing host to be judged.
 "$BIN/vigie-gen" --output "$SAMPLE" --packets 96000 --rate-pps 400 --servers 5 --clients 200 --seed 7 \
   --start 2026-01-01T10:00:00Z --outage 150-100000 --outage-server 0 | sed 's/^/   /'
-# The correlation server (embedded SQLite in $DIR/server) runs from here: the agent delivers its
-# records to it as it stores the capture (the HTTP export a live agent uses); step 5 shows it.
-"$BIN/vigie-server" serve --listen "127.0.0.1:$PORT" --data "$DIR/server" --log-level warning &
-server=$!
-trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -sf "$SERVER_URL/readyz" >/dev/null && break; sleep 0.2; done
-curl -sf "$SERVER_URL/readyz" >/dev/null || { echo "the server did not start" >&2; exit 1; }
-"$BIN/vigie-agent" ingest --store "$STORE" --agent-id demo-agent --no-progress \
-  --http-export "$SERVER_URL/api/v1/ingest" "$SAMPLE" | sed 's/^/   /'
+# 10 s dependency-edge windows: the finest step of the server's metric history (default 60 s).
+"$BIN/vigie-agent" ingest --store "$STORE" --agent-id demo-agent --no-progress --edge-interval 10s "$SAMPLE" | sed 's/^/   /'
 
 # The agent's records (NDJSON, gzipped once closed: docs/records.md), one JSON object a line.
 records() { zcat -f "$STORE"/records/records-*.ndjson* 2>/dev/null; }
@@ -76,7 +69,7 @@ for ts, service, before, after, attempts, refused in sorted(changes):
     print("   %s  %-20s %-9s -> %-9s (%d attempts, %d refused in the window)" % (ts, service, before, after, attempts, refused))
 '
 
-step "5. the correlation server (SQLite in $DIR/server): the agent's records, an inventory of what it discovered"
+step "5. the correlation server (SQLite in $DIR/server) with an inventory of what the agent discovered"
 # The inventory: the services the agent discovered, grouped per host into a "host service", the
 # hosts under one application. (Edit it later: PUT /api/v1/inventory.)
 records | python3 -c '
@@ -94,10 +87,30 @@ print("edges:")
 for h in hosts: print("  - {child: \"host-%s\", parent: shop}" % h)
 for s in services: print("  - {child: \"%s\", parent: \"host-%s\"}" % (s, s.rsplit(":", 1)[0]))
 ' > "$DIR/inventory.yaml"
-curl -sf -X PUT -H 'Content-Type: application/yaml' --data-binary @"$DIR/inventory.yaml" "$SERVER_URL/api/v1/inventory" >/dev/null \
-  || { echo "the server refused the inventory ($DIR/inventory.yaml)" >&2; exit 1; }
 echo "   inventory: $(grep -c 'kind: endpoint' "$DIR/inventory.yaml") endpoints discovered by the agent ($DIR/inventory.yaml)"
-echo "   records delivered: $(curl -sf "$SERVER_URL/metrics" | sed -n 's/^vigie_server_records_ingested_total \([0-9]*\)$/\1/p')"
+"$BIN/vigie-server" serve --listen "127.0.0.1:$PORT" --data "$DIR/server" --inventory "$DIR/inventory.yaml" --log-level warning &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
+for _ in $(seq 100); do curl -sf "$SERVER_URL/readyz" >/dev/null && break; sleep 0.2; done
+curl -sf "$SERVER_URL/readyz" >/dev/null || { echo "the server did not start" >&2; exit 1; }
+# The agent's records, in the batches its HTTP export sends (POST /api/v1/ingest, NDJSON): a live
+# agent started with --http-export delivers them itself as it goes.
+records | python3 -c '
+import sys, urllib.request
+url = sys.argv[1] + "/api/v1/ingest"
+def post(lines):
+    request = urllib.request.Request(url, data="".join(lines).encode(), headers={"Content-Type": "application/x-ndjson"})
+    urllib.request.urlopen(request, timeout=60).read()
+batch, sent = [], 0
+for line in sys.stdin:
+    batch.append(line)
+    if len(batch) == 2000:
+        post(batch); sent += len(batch); batch = []
+if batch:
+    post(batch); sent += len(batch)
+print("   %d records fed to the server" % sent)
+' "$SERVER_URL"
+echo "   records ingested: $(curl -sf "$SERVER_URL/metrics" | sed -n 's/^vigie_server_records_ingested_total \([0-9]*\)$/\1/p')"
 
 step "the weather (worst first)"
 curl -sf "$SERVER_URL/api/v1/weather" | python3 -c '
@@ -106,8 +119,18 @@ for n in json.load(sys.stdin)["nodes"]:
     why = ", ".join(n.get("root_causes") or n.get("causes") or [])
     print("   %-28s %-12s %-9s %s" % (n["id"], n.get("kind", ""), n["state"], ("root cause: " + why) if why else ""))
 '
+
+step "the metric history of 172.16.0.1:443/tcp, per minute (GET /api/v1/nodes/{id}/series)"
+curl -sf "$SERVER_URL/api/v1/nodes/172.16.0.1:443%2Ftcp/series?step=1m&from=2026-01-01T10:00:00Z&to=2026-01-01T10:05:00Z&metrics=attempts,established,refused,rtt_p95_ms" \
+  | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+print("   %-20s %9s %12s %8s %12s" % ("minute", "attempts", "established", "refused", "rtt p95 ms"))
+for p in s["points"]:
+    print("   %-20s %9d %12d %8d %12s" % (p["t"], p["attempts"], p["established"], p["refused"], "%.2f" % p["rtt_p95_ms"] if "rtt_p95_ms" in p else "-"))
+'
 echo
-echo "Web page: $SERVER_URL/    API: $SERVER_URL/api/v1/weather, $SERVER_URL/api/v1/nodes/shop, $SERVER_URL/metrics"
+echo "Console: $SERVER_URL/    API: $SERVER_URL/api/v1/weather, $SERVER_URL/api/v1/nodes/shop, $SERVER_URL/metrics"
 echo "Packets of any flow: $BIN/vigie-agent query --store $STORE 'host 172.16.0.1 and port 443' | tshark -r -"
 if [ -z "${DEMO_NO_WAIT:-}" ]; then
   echo "The server keeps running; Ctrl-C to stop it."

@@ -24,9 +24,9 @@ struct SeriesQuery: Sendable {
 
     static func parse(parameter: (String) -> String?, now: Double, retention: [HistoryScale: Double]) -> Result<SeriesQuery, Refused> {
         var metrics = HistoryMetric.allCases
-        if let text = parameter("metrics"), !text.isEmpty {
+        if let text = parameter("metrics") {
             metrics = []
-            for name in text.split(separator: ",", omittingEmptySubsequences: true) {
+            for name in text.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let m = HistoryMetric(rawValue: String(name)) else {
                     return .failure(Refused(message: "unknown metric '\(name)'; known: \(HistoryMetric.allCases.map(\.rawValue).joined(separator: ", "))"))
                 }
@@ -71,11 +71,12 @@ struct SeriesQuery: Sendable {
         return .success(SeriesQuery(metrics: metrics, scale: scale, from: from, to: to))
     }
 
-    /// An RFC 3339 time or seconds since 1970; nil when absent. Bounded to years 1970...9999.
+    /// An RFC 3339 time (years 0001...9999) or seconds since 1970 (digits, optional fraction); nil when absent.
     private static func time(_ text: String?, name: String) -> Result<Double?, Refused> {
         guard let text else { return .success(nil) }
-        let value = Double(text) ?? Timestamp.parse(text)
-        guard let value, value.isFinite, value >= 0, value < 253_402_300_800 else {
+        let numeric = text.wholeMatch(of: /[0-9]{1,12}(\.[0-9]{1,9})?/) != nil
+        let value = numeric ? Double(text) : Timestamp.parse(text)
+        guard let value, value.isFinite, value >= -62_135_596_800, value < 253_402_300_800 else {
             return .failure(Refused(message: "'\(name)' must be an RFC 3339 time or seconds since 1970, not '\(text.prefix(64))'"))
         }
         return .success(value)

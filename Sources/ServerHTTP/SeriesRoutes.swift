@@ -44,7 +44,7 @@ extension ServerAPI {
                 label(&body)
                 return json(body)
             } catch {
-                return Problem.storageFailed("\(error)")
+                return Problem.make(503, "the database did not answer: \(error)").response(headers: [.retryAfter: "5"])
             }
         }
     }

@@ -38,6 +38,24 @@ struct DemoScriptTests {
         let weather = out.components(separatedBy: "== the weather").last ?? ""
         #expect(weather.split(separator: "\n").contains { $0.contains("172.16.0.1:443/tcp") && $0.contains(" DOWN ") }, "\(weather)")
         #expect(weather.split(separator: "\n").contains { $0.contains("shop") && !$0.contains(" OK ") && $0.contains("root cause") }, "\(weather)")
-        #expect(out.contains("Web page: http://127.0.0.1:"))
+        #expect(out.contains("Console: http://127.0.0.1:"))
+
+        // The metric history of the failing endpoint, per minute: attempts are the SYNs to it and
+        // refused its RST answers, counted by tshark in the same minutes of the capture.
+        let history = (out.components(separatedBy: "== the metric history").last ?? "").split(separator: "\n")
+            .compactMap { $0.wholeMatch(of: #/\s+(\S+)T(\d\d):(\d\d)\S*\s+(\d+)\s+(\d+)\s+(\d+)\s+\S+/#) }
+        #expect(history.count == 4, "one row per minute of the 4-minute capture: \(out.suffix(1500))")
+        for row in history {
+            let minute = try #require(Int(row.output.3))
+            let start = 1_767_261_600 + minute * 60  // 2026-01-01T10:MM:00Z
+            func count(_ filter: String) throws -> Int {
+                try Support.run(["tshark", "-r", dir + "/sample.pcap", "-Y", "\(filter) && frame.time_epoch >= \(start) && frame.time_epoch < \(start + 60)"])
+                    .stdout.split(separator: "\n").count
+            }
+            let syns = try count("ip.dst == 172.16.0.1 && tcp.dstport == 443 && tcp.flags.syn == 1 && tcp.flags.ack == 0")
+            let resets = try count("ip.src == 172.16.0.1 && tcp.srcport == 443 && tcp.flags.reset == 1 && tcp.flags.ack == 1")
+            #expect(Int(row.output.4) == syns && Int(row.output.6) == resets, "minute \(minute): \(row.output.0) vs \(syns) SYNs, \(resets) RSTs")
+        }
+        #expect(history.contains { Int($0.output.6) ?? 0 > 0 } && history.contains { Int($0.output.6) == 0 }, "the outage shows in the history")
     }
 }
