@@ -177,7 +177,7 @@ let package = Package(
         .executableTarget(
             name: "VigieBench",
             dependencies: [
-                "Analytics", "Indexer", "PcapFormat", "PacketDecoding", "Records", "Transport",
+                "Analytics", "Correlation", "Indexer", "PcapFormat", "PacketDecoding", "Records", "Transport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -198,7 +198,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "Transport", "PcapFormat", "HTTPListener", "SystemIO", "Observability",
+                "Correlation", "Transport", "PcapFormat", "HTTPListener", "SystemIO", "Observability", "TimeFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,6 +2,7 @@ import Correlation
 import Foundation
 import Hummingbird
 import SystemIO
+import TimeFormat
 
 extension ServerAPI {
     /// The metric history (docs/history.md): `GET /api/v1/nodes/{id}/series` (dispatched from the
@@ -42,7 +43,7 @@ extension ServerAPI {
                 }
                 var body = SeriesAnswer(query: query, points: points, timeline: timeline)
                 label(&body)
-                return json(body)
+                return text(body.json, contentType: "application/json")
             } catch {
                 return Problem.make(503, "the database did not answer: \(error)").response(headers: [.retryAfter: "5"])
             }
@@ -50,53 +51,70 @@ extension ServerAPI {
     }
 }
 
-/// The answer of a series request (Schemas/server-api.yaml, `Series`).
-struct SeriesAnswer: Encodable {
+/// The answer of a series request (Schemas/server-api.yaml, `Series`), written by hand: a week
+/// at one minute is 10,080 points, and JSONEncoder with dynamic keys plus a date formatter per
+/// point cost more than the database read (Benchmarks/history-bench.sh).
+struct SeriesAnswer {
     var node: String?
     var client: String?
     var service: String?
-    var scale: String
-    var stepSeconds: Int64
-    var from: String
-    var to: String
-    var metrics: [String]
-    /// Percentiles come from the merged latency histograms of the bucket ("histogram"), never from
-    /// averaged percentiles.
-    var percentiles = "histogram"
-    var points: [Point]
-    var states: [StateAt]
-
-    struct StateAt: Encodable { var at: String; var state: String }
-
-    /// One bucket: its start `t` and the asked metrics (a percentile without samples is absent).
-    struct Point: Encodable {
-        var t: String
-        var values: [(String, Double)]
-
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: Key.self)
-            try c.encode(t, forKey: Key("t"))
-            for (name, value) in values { try c.encode(value, forKey: Key(name)) }
-        }
-
-        struct Key: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(_ s: String) { stringValue = s }
-            init?(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-    }
+    let query: SeriesQuery
+    let points: [MetricPoint]
+    let timeline: [(at: Double, state: Health)]
 
     init(query: SeriesQuery, points: [MetricPoint], timeline: [(at: Double, state: Health)]) {
-        scale = query.scale.name
-        stepSeconds = query.scale.seconds
-        from = Timestamp.format(query.from)
-        to = Timestamp.format(query.to)
-        metrics = query.metrics.map(\.rawValue)
-        self.points = points.map { p in
-            Point(t: Timestamp.format(Double(p.bucket)), values: query.metrics.compactMap { m in p.sums.value(m).map { (m.rawValue, $0) } })
+        self.query = query; self.points = points; self.timeline = timeline
+    }
+
+    var json: String {
+        var out = "{"
+        for (key, value) in [("node", node), ("client", client), ("service", service)] {
+            if let value { out += "\"\(key)\":" + Self.quoted(value) + "," }
         }
-        states = timeline.map { StateAt(at: Timestamp.format($0.at), state: $0.state.rawValue) }
+        out += "\"scale\":\"\(query.scale.name)\",\"step_seconds\":\(query.scale.seconds),"
+        out += "\"from\":\"\(Timestamp.format(query.from))\",\"to\":\"\(Timestamp.format(query.to))\","
+        out += "\"metrics\":[" + query.metrics.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "],"
+        // Percentiles come from the bucket's merged latency histograms, never from averaged percentiles.
+        out += "\"percentiles\":\"histogram\",\"points\":["
+        for (k, p) in points.enumerated() {
+            if k > 0 { out += "," }
+            out += "{\"t\":\"" + Self.time(p.bucket) + "\""
+            for m in query.metrics {
+                if let n = p.sums.integer(m) {
+                    out += ",\"\(m.rawValue)\":\(n)"
+                } else if let v = p.sums.value(m), v.isFinite {
+                    out += ",\"\(m.rawValue)\":\(v)"
+                }
+            }
+            out += "}"
+        }
+        out += "],\"states\":["
+        out += timeline.map { "{\"at\":\"\(Timestamp.format($0.at))\",\"state\":\"\($0.state.rawValue)\"}" }.joined(separator: ",")
+        return out + "]}"
+    }
+
+    /// A bucket start as the API's other times are written (UTC, milliseconds), without a
+    /// Foundation formatter per point.
+    static func time(_ seconds: Int64) -> String {
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return Timestamp.format(Double(seconds)) }
+        let text = RFC3339.string(nanos)  // ….000000000Z: keep three fraction digits
+        return String(text.dropLast(7)) + "Z"
+    }
+
+    /// A JSON string literal.
+    static func quoted(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where u.value < 0x20:
+                let hex = String(u.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(u)
+            }
+        }
+        return out + "\""
     }
 }

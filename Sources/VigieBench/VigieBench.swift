@@ -7,5 +7,5 @@ struct VigieBench: ParsableCommand {
         commandName: "vigie-bench",
         abstract: "Benchmarks of the Vigie packet decoder, analytics engine and index builder.",
         subcommands: [AnalyticsBench.self, DecodeBench.self, EncapsulateCommand.self, FlowMemoryBench.self, IndexBuildBench.self,
-                      KafkaExportBench.self, RecordsBench.self, WorkersBench.self])
+                      KafkaExportBench.self, RecordsBench.self, WorkersBench.self, HistoryLoadBench.self])
 }

@@ -63,6 +63,22 @@ public struct MetricSums: Sendable, Hashable {
         return outcomes > 0 ? failed / outcomes : 0
     }
 
+    /// The value of a counter metric as an integer (exact, even saturated); nil for a rate or a percentile.
+    public func integer(_ metric: HistoryMetric) -> Int64? {
+        switch metric {
+        case .attempts: attempts
+        case .established: established
+        case .refused: refused
+        case .unanswered: unanswered
+        case .resets: resets
+        case .transactions: transactions
+        case .errors: errors
+        case .bytesToServer: bytesToServer
+        case .bytesToClient: bytesToClient
+        default: nil
+        }
+    }
+
     /// The value of one metric; nil for a percentile without samples.
     public func value(_ metric: HistoryMetric) -> Double? {
         switch metric {

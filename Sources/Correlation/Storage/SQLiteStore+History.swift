@@ -15,7 +15,7 @@ extension SQLiteStore {
         }
     }
 
-    private static let columns = MetricSums.counterNames.joined(separator: ", ") + ", rtt, response_time"
+    static let columns = MetricSums.counterNames.joined(separator: ", ") + ", rtt, response_time"
 
     /// Adds each row's sums to the stored row (read, merge, replace: histograms merge in Swift).
     /// Inside the batch's write transaction.
@@ -63,6 +63,26 @@ extension SQLiteStore {
         try db.write { db in
             for (scale, cutoff) in cutoffs {
                 try db.execute(sql: "DELETE FROM metric_point WHERE scale = ? AND bucket < ?", arguments: [scale.rawValue, cutoff])
+            }
+        }
+    }
+}
+
+extension SQLiteStore {
+    /// Inserts history rows as they are, in one transaction, replacing rows with the same key (no
+    /// merge): for loading a generated history (`vigie-bench history-load`) or copying one store
+    /// into another. Ingest uses the merging write.
+    public func loadHistory(_ rows: [(MetricRowKey, MetricSums)]) throws {
+        guard !rows.isEmpty else { return }
+        try db.write { db in
+            let insert = try RowInserter(db, sql: "INSERT OR REPLACE INTO metric_point (kind, subject, scale, bucket, \(Self.columns)) VALUES (\(Array(repeating: "?", count: 6 + MetricSums.counterNames.count).joined(separator: ", ")))")
+            for (key, sums) in rows {
+                insert.bind(1, Int64(key.series.kind.rawValue)); insert.bind(2, key.series.subject)
+                insert.bind(3, Int64(key.scale.rawValue)); insert.bind(4, key.bucket)
+                for (k, v) in sums.counters.enumerated() { insert.bind(Int32(5 + k), v) }
+                let n = Int32(5 + MetricSums.counterNames.count)
+                insert.bind(n, HistogramText.encode(sums.rtt)); insert.bind(n + 1, HistogramText.encode(sums.responseTime))
+                try insert.insert()
             }
         }
     }
