@@ -33,7 +33,7 @@ public struct OperatorAccess: Sendable {
         case agent
         /// Liveness and readiness probes: no credential (load balancers and orchestrators have none).
         case probe
-        /// The console's login (`/api/v1/session`): open, or
+        /// The console's own files and the login (`/`, `/console/...`, `/api/v1/session`): open, or
         /// nobody could reach the login form; they hold no data.
         case console
         case read
@@ -48,6 +48,7 @@ public struct OperatorAccess: Sendable {
         if path == "/api/v1/ingest" { return .agent }
         if path == "/healthz" || path == "/readyz", method == .get || method == .head { return .probe }
         if path == "/api/v1/session" { return .console }
+        if path == "/" || path.hasPrefix("/console/"), method == .get || method == .head { return .console }
         switch method {
         case .get, .head, .options: return .read
         case .post where path == "/api/v1/whatif": return .read
