@@ -62,22 +62,59 @@ export function buildGraph(inventory, deps) {
   return { nodes: [...nodes.values()], edges };
 }
 
-function drawGraph(graph, states) {
+/**
+ * Positions: rows by layer (observed clients on top), the upper inventory layers first; a node sits
+ * under the mean x of the nodes it is linked to in the rows already placed (its parents; for a
+ * client, its services), then overlaps are pushed right. Few crossings, no solver.
+ */
+export function layout(graph) {
   const layers = new Map();
   for (const n of graph.nodes) {
     if (!layers.has(n.layer)) layers.set(n.layer, []);
     layers.get(n.layer).push(n);
   }
-  const order = [...layers.keys()].sort((a, b) => a - b);
-  const widest = Math.max(1, ...[...layers.values()].map((l) => l.length));
-  const width = PAD * 2 + widest * (NODE_W + GAP_X);
-  const height = PAD * 2 + order.length * (NODE_H + GAP_Y);
+  const rows = [...layers.keys()].sort((a, b) => a - b);
+  const placing = [...rows.filter((l) => l >= 0), ...rows.filter((l) => l < 0)];
+  const linked = new Map();
+  for (const e of graph.edges) {
+    for (const [a, b] of [[e.from, e.to], [e.to, e.from]]) {
+      if (!linked.has(a)) linked.set(a, []);
+      linked.get(a).push(b);
+    }
+  }
+  const x = new Map();
+  const step = NODE_W + GAP_X;
+  const layerOf = new Map(graph.nodes.map((n) => [n.id, n.layer]));
+  // One row: each node at the mean x of its links in the rows `from` selects, overlaps pushed right.
+  const place = (layer, from) => {
+    const list = layers.get(layer).map((n) => {
+      const xs = (linked.get(n.id) || []).filter((o) => x.has(o) && from(layerOf.get(o))).map((o) => x.get(o));
+      return { n, ideal: xs.length ? xs.reduce((p, q) => p + q, 0) / xs.length : null };
+    });
+    if (list.every((v) => v.ideal === null)) list.forEach((v, i) => { v.ideal = PAD + i * step; });
+    list.sort((p, q) => (p.ideal ?? Infinity) - (q.ideal ?? Infinity) || p.n.id.localeCompare(q.n.id));
+    let next = PAD;
+    for (const v of list) {
+      const at = Math.max(next, v.ideal ?? next);
+      x.set(v.n.id, at);
+      next = at + step;
+    }
+  };
+  // Down from the top (children under their parents), back up (parents over their children),
+  // then the clients over their services.
+  const inventoryRows = placing.filter((l) => l >= 0);
+  for (const layer of inventoryRows) place(layer, (l) => l < layer);
+  for (const layer of inventoryRows.slice(0, -1).reverse()) place(layer, (l) => l === layer + 1);
+  for (const layer of placing.filter((l) => l < 0)) place(layer, (l) => l >= 0);
   const pos = new Map();
-  order.forEach((layer, row) => {
-    const list = layers.get(layer).sort((a, b) => a.id.localeCompare(b.id));
-    const span = list.length * (NODE_W + GAP_X);
-    list.forEach((n, i) => pos.set(n.id, { x: (width - span) / 2 + i * (NODE_W + GAP_X) + GAP_X / 2, y: PAD + row * (NODE_H + GAP_Y) }));
-  });
+  rows.forEach((layer, row) => { for (const n of layers.get(layer)) pos.set(n.id, { x: x.get(n.id), y: PAD + row * (NODE_H + GAP_Y) }); });
+  const width = Math.max(...[...pos.values()].map((p) => p.x)) + NODE_W + PAD;
+  const height = PAD * 2 + rows.length * (NODE_H + GAP_Y) - GAP_Y;
+  return { pos, width, height };
+}
+
+function drawGraph(graph, states) {
+  const { pos, width, height } = layout(graph);
   const svg = s('svg', { viewBox: `0 0 ${width} ${height}`, width, height, class: 'graph', role: 'img', 'aria-labelledby': 'map-title' });
   for (const e of graph.edges) {
     const a = pos.get(e.from), b = pos.get(e.to);
