@@ -3,6 +3,21 @@
 // the session cookie goes with it, no token in the URL).
 import * as api from '../api.js';
 import { h, notice, fmtTime, fmtNumber, fmtBytes, nodeLink, hashParams } from '../dom.js';
+import { lineChart } from '../chart.js';
+
+const EDGE_METRICS = ['attempts', 'refused', 'unanswered', 'transactions', 'errors'];
+
+/** One client's use of the service over the range (GET /api/v1/dependencies/series); null when the server has none. */
+async function edgeChart(service, client, from, to) {
+  try {
+    const answer = await api.get(`/api/v1/dependencies/series${api.query({ client, service, metrics: EDGE_METRICS.join(','), from, to, step: 'auto' })}`);
+    return lineChart({ id: 'chart-edge', title: `${client} → ${service}`, unit: 'per bucket', from: answer.from || from, to: answer.to || to,
+      stepSeconds: answer.step_seconds, keys: EDGE_METRICS.map((k) => ({ key: k, label: k })), points: answer.points || [] });
+  } catch (e) {
+    if (e instanceof api.HttpError && (e.status === 404 || e.status === 501)) return notice('No data: this server keeps no history of this dependency.', 'info');
+    return notice(e.message, 'error');
+  }
+}
 
 /** The flows in [from, to] (a flow's `ts` is its start; one overlapping the range counts). */
 export function inRange(flows, from, to) {
@@ -26,6 +41,7 @@ export async function render(main, args) {
     h('p', {}, `Range: ${from ? fmtTime(from) : 'any'} → ${to ? fmtTime(to) : 'now'}`, client ? `, client ${client}` : '', '.'),
     h('p', {}, h('a', { id: 'pcap-link', href: pcap, download: 'drilldown.pcap', class: 'button' }, 'Download the packets (pcap)'),
       ' — fetched from the agents that saw this service; a large range takes time.'),
+    client && from && to ? h('section', { id: 'edge' }, h('h2', {}, 'This client\'s use of the service'), await edgeChart(service, client, from, to)) : null,
     list);
   try {
     const flows = inRange(api.ndjson(await api.get(`/api/v1/flows${api.query({ service, limit: 1000 })}`)), from, to)
