@@ -88,11 +88,18 @@ struct ConsoleBrowserTests {
         let q = try Support.run([agent, "query", "--store", store, "-w", expected, "host 172.16.0.1 and port 443 and tcp"])
         try #require(q.status == 0, "query: \(q.stderr)")
 
+        // A healthy endpoint, which the script turns DOWN (a second agent's record) while the weather is open.
+        let weather = try Self.curl(["-H", "Authorization: Bearer \(Self.readToken)", base + "/api/v1/weather?all=true"])
+        let nodes = (try? JSONSerialization.jsonObject(with: Data(weather.body.utf8)) as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+        let live = try #require(nodes.first { $0["kind"] as? String == "endpoint" && $0["state"] as? String == "OK" && $0["idle"] as? Bool == false
+            && ($0["id"] as? String)?.hasSuffix("/tcp") == true }?["id"] as? String, "a healthy endpoint in \(weather.body.prefix(500))")
+
         let shots = dir + "/screenshots"
         let script = Support.packageRoot.appendingPathComponent("Tests/EndToEndTests/Browser/console_check.py").path
         let r = try Support.run(["env", "SE_OFFLINE=true", "timeout", "600", "python3", script, "--url", base, "--token", Self.operatorToken,
-                                 "--out", shots, "--service", Self.failing, "--from", "2026-01-01T09:59:00Z", "--to", "2026-01-01T10:03:00Z",
+                                 "--out", shots, "--service", Self.failing, "--live-service", live, "--from", "2026-01-01T09:59:00Z", "--to", "2026-01-01T10:03:00Z",
                                  "--expected-pcap", expected, "--chromium", Self.chromium, "--chromedriver", Self.chromedriver], lossy: true)
+        print(r.stdout)  // every check the script made, for the CI log
         #expect(r.status == 0, "console_check.py exit \(r.status)\n\(r.stdout.suffix(6000))\n\(r.stderr.suffix(4000))")
         let screenshots = (try? FileManager.default.contentsOfDirectory(atPath: shots))?.filter { $0.hasSuffix(".png") } ?? []
         #expect(screenshots.count >= 7, "a screenshot per page: \(screenshots.sorted())")

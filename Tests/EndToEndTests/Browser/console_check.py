@@ -42,6 +42,27 @@ def api(base, path, token):
         return e.code, e.read()
 
 
+def ingest(base, service):
+    """POST one service_state record from a second agent (ingest has no agent token in the test)."""
+    host, rest = service.rsplit(":", 1)
+    port, transport = rest.split("/")
+    now = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+    record = {
+        "schema_version": 1, "kind": "service_state", "agent_id": "browser-test-agent", "epoch": int(time.time() * 1000), "seq": 1,
+        "ts": now, "agent_ts": now, "service": service, "resp_h": host, "resp_p": int(port), "transport": transport,
+        "state": "REFUSED", "previous_state": "UP", "reason": "transition", "window_start": now, "window_end": now, "since": now,
+        "attempts": 5, "established": 0, "answered": 0, "refused": 5, "unanswered": 0, "resets": 0, "transactions": 0,
+        "transaction_errors": 0, "error_rate": 0,
+    }
+    req = urllib.request.Request(base + "/api/v1/ingest", data=(json.dumps(record) + "\n").encode(),
+                                 headers={"Content-Type": "application/x-ndjson"}, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            check(r.status == 200, "a second agent's record ingested (%d)" % r.status)
+    except urllib.error.HTTPError as e:
+        check(False, "ingest answered %d: %s" % (e.code, e.read()[:300]))
+
+
 def pcap_packets(data):
     """The packets of a classic pcap (any byte order, µs or ns): [(caplen, bytes)]; None if not a pcap."""
     if len(data) < 24:
@@ -120,6 +141,7 @@ def main():
     p.add_argument("--token", required=True, help="operator token (typed in the login form)")
     p.add_argument("--out", required=True, help="directory for the screenshots and the downloaded pcap")
     p.add_argument("--service", required=True, help="the endpoint that fails")
+    p.add_argument("--live-service", required=True, help="a healthy endpoint the test turns DOWN while the weather is open")
     p.add_argument("--from", dest="start", required=True)
     p.add_argument("--to", dest="end", required=True)
     p.add_argument("--expected-pcap", required=True, help="the same packets from vigie-agent query")
@@ -184,6 +206,17 @@ def run(c, args):
     c.screenshot("weather")
     c.console_errors("weather")
 
+    # Live: a second agent reports another endpoint refusing; the state change comes over the event
+    # stream and the tree is redrawn without reloading the page (a marker set on the window survives).
+    live = args.live_service
+    before = c.css('#weather-table tr[data-node="%s"]' % live)
+    check(bool(before) and before[0].get_attribute("data-state") != "DOWN", "%s is not DOWN before the live change" % live)
+    d.execute_script("window.vigieNoReload = true")
+    ingest(args.url, live)
+    c.until("the live redraw", lambda: any(r.get_attribute("data-state") == "DOWN" for r in c.css('#weather-table tr[data-node="%s"]' % live)))
+    check(d.execute_script("return window.vigieNoReload === true"), "the weather changed live, without a page reload")
+    c.console_errors("weather, live")
+
     # Node page over the scenario's range: timeline, charts with a data table each, agents, clients.
     query = "?from=%s&to=%s" % (args.start, args.end)
     c.go("#/node/%s%s" % (enc, query))
@@ -224,6 +257,7 @@ def run(c, args):
         const fig = m.lineChart({ id: 'self-check', title: 'Self check', unit: '', from: t(0), to: t(10), stepSeconds: 60,
           keys: [{ key: 'attempts', label: 'attempts' }, { key: 'refused', label: 'refused' }], points });
         document.getElementById('main').append(fig);
+        fig.scrollIntoView();
         done({ rows: fig.querySelectorAll('table.data tbody tr').length, lines: fig.querySelectorAll('polyline').length,
                headers: fig.querySelectorAll('table.data th[scope=col]').length });
       }).catch((e) => done({ error: String(e) }));
