@@ -312,6 +312,26 @@ def run(c, args):
     c.screenshot("drilldown")
     c.console_errors("drill-down")
 
+    # One client's drill-down, from the node page's clients table: its flows only, and its use of the
+    # service (GET /api/v1/dependencies/series: a chart and its table, or 'No data' without it).
+    c.go("#/node/%s%s" % (enc, query))
+    c.until("the clients' links", lambda: c.css("#clients-table tbody a"))
+    first = c.css("#clients-table tbody tr")[0]
+    client = first.find_elements(By.CSS_SELECTOR, "td")[0].text
+    first.find_element(By.CSS_SELECTOR, "a").click()
+    c.until("the client's drill-down", lambda: c.css("#edge") and c.css("#flows-table, #flows .notice"))
+    others = [r for r in c.css("#flows-table tbody tr") if not r.find_elements(By.CSS_SELECTOR, "td")[0].text.startswith(client + ":")]
+    check(not others and c.css("#flows-table tbody tr"), "the drill-down of client %s lists its flows only" % client)
+    status, _ = api(args.url, "/api/v1/dependencies/series?client=%s&service=%s&from=%s&to=%s" % (client, enc, args.start, args.end), args.token)
+    if status == 200:
+        check(bool(c.css("#edge figure table.data")), "the client's use of the service is charted with its table")
+    else:
+        check(bool(c.css("#edge .notice")) and "No data" in c.css("#edge .notice")[0].text, "the client's chart says 'No data' without the series API")
+        c.allowed = [("/series?", "the series API is not on this server yet")]
+    c.screenshot("drilldown-client")
+    c.console_errors("drill-down of a client")
+    c.allowed = []
+
     # Dependency map: the SVG graph, observed-only dependencies highlighted, an operator confirms one.
     c.go("#/map")
     c.until("the dependencies", lambda: c.css("#dependencies-table"))
