@@ -19,13 +19,17 @@ async function edgeChart(service, client, from, to) {
   }
 }
 
-/** The flows in [from, to] (a flow's `ts` is its start; one overlapping the range counts). */
+/** A conn record's start (`start_ts`, else `ts`) and length in seconds (docs/records.md). */
+const startOf = (f) => f.start_ts || f.ts;
+const secondsOf = (f) => (typeof f.duration_us === 'number' ? f.duration_us / 1e6 : null);
+
+/** The flows in [from, to]: one overlapping the range counts. */
 export function inRange(flows, from, to) {
   const t0 = from ? Date.parse(from) : -Infinity, t1 = to ? Date.parse(to) : Infinity;
   return flows.filter((f) => {
-    const start = Date.parse(f.ts);
+    const start = Date.parse(startOf(f));
     if (Number.isNaN(start)) return true;
-    const end = start + (typeof f.duration === 'number' ? f.duration * 1000 : 0);
+    const end = start + (secondsOf(f) ?? 0) * 1000;
     return end >= t0 && start <= t1;
   });
 }
@@ -47,12 +51,12 @@ export async function render(main, args) {
     const flows = inRange(api.ndjson(await api.get(`/api/v1/flows${api.query({ service, limit: 1000 })}`)), from, to)
       .filter((f) => !client || f.orig_h === client);
     const rows = flows.map((f) => h('tr', {},
-      h('th', { scope: 'row' }, fmtTime(f.ts)),
+      h('th', { scope: 'row' }, fmtTime(startOf(f))),
       h('td', {}, `${f.orig_h ?? ''}:${f.orig_p ?? ''}`),
       h('td', {}, `${f.resp_h ?? ''}:${f.resp_p ?? ''}`),
-      h('td', {}, f.proto ?? ''),
+      h('td', {}, [f.transport, f.app].filter(Boolean).join(' / ')),
       h('td', {}, f.conn_state ?? ''),
-      h('td', {}, fmtNumber(f.duration, 3)),
+      h('td', {}, fmtNumber(secondsOf(f), 3)),
       h('td', {}, fmtBytes(f.orig_bytes)),
       h('td', {}, fmtBytes(f.resp_bytes)),
       h('td', {}, f.agent_id ?? '')));
