@@ -202,6 +202,16 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The operator console (docs/console.md): plain files compiled into the binary as byte
+            // arrays (`PackageResources`), so the server needs no files beside it (the appliance is
+            // offline, the .deb ships one binary). Each listed here; basenames must stay distinct.
+            resources: [
+                .embedInCode("Console/index.html"), .embedInCode("Console/console.css"), .embedInCode("Console/app.js"),
+                .embedInCode("Console/api.js"), .embedInCode("Console/dom.js"), .embedInCode("Console/chart.js"),
+                .embedInCode("Console/pages/weather.js"), .embedInCode("Console/pages/node.js"), .embedInCode("Console/pages/map.js"),
+                .embedInCode("Console/pages/agents.js"), .embedInCode("Console/pages/events.js"),
+                .embedInCode("Console/pages/drilldown.js"), .embedInCode("Console/pages/login.js"),
+            ],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -12,7 +12,9 @@ if [ "${1:-}" = "--test" ]; then
   # nftables: the chaos soak drops packets with nft rules inside its network namespace.
   # prometheus: a real Prometheus scrapes an agent and a server in a test; promtool checks the
   # alert rules and the dashboard's queries (Packaging/prometheus/).
-  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql nftables prometheus)
+  # chromium and chromium-driver: the operator console's browser test (Tests/EndToEndTests/ConsoleBrowserTests.swift)
+  # drives Debian's headless Chromium through its chromedriver, with Selenium (below).
+  pkgs+=(tshark tcpdump tcpreplay kcat iproute2 bc python3 curl postgresql nftables prometheus chromium chromium-driver)
 fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
@@ -41,6 +43,15 @@ if [ "${1:-}" = "--test" ] && ! python3 -c 'import scapy' 2>/dev/null; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-scapy
   } || echo "install-deps: scapy could not be installed; the tunnel decoding tests will be skipped" >&2
+fi
+# selenium drives Chromium in the console's browser test (Tests/EndToEndTests/Browser/console_check.py), with
+# Debian's /usr/bin/chromedriver (SE_OFFLINE=true: Selenium Manager never downloads a driver). From PyPI, else
+# Debian's package. Without it that test is skipped with a message.
+if [ "${1:-}" = "--test" ] && ! python3 -c 'import selenium' 2>/dev/null; then
+  python3 -m pip install -q selenium 2>/dev/null || {
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-selenium
+  } || echo "install-deps: selenium could not be installed; the console browser test will be skipped" >&2
 fi
 # schemathesis (Tests/AgentHTTPTests/AgentAPISchemathesisTests.swift checks the agent against Schemas/agent-api.yaml),
 # pinned: its CLI and checks change between releases. From PyPI; where a Debian-managed python3 refuses pip

@@ -4,7 +4,7 @@ import Hummingbird
 import Observability
 
 extension ServerAPI {
-    /// What monitors the server itself and the wallboard: `/metrics` (Prometheus) and the HTML weather page `/`.
+    /// What monitors the server itself and the wallboard: `/metrics` (Prometheus) and the script-free HTML weather page `/weather.html` (the console is `/`).
     enum MetricsRoutes {
         static let routes: [APIRoute] = [
             APIRoute(.get, "metrics") { _, _, api -> Response in
@@ -12,7 +12,7 @@ extension ServerAPI {
                 headers[.contentType] = MetricsExposition.contentType
                 return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: api.config.metrics.exposition.render())))
             },
-            APIRoute(.get, "/") { _, _, api -> Response in
+            APIRoute(.get, "weather.html") { _, _, api -> Response in
                 text(WeatherPage.render(api.correlator.weather(kinds: nil)), contentType: "text/html; charset=utf-8")
             },
         ]

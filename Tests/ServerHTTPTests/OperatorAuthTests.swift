@@ -59,7 +59,7 @@ struct OperatorAuthTests {
         #expect(try f.get("/api/v1/maintenance").body == "[]")
         #expect(try f.get("/api/v1/acks").body == "[]")
         // Reads and what-if stay open.
-        for path in ["/api/v1/weather", "/api/v1/nodes/db", "/api/v1/inventory", "/api/v1/dependencies", "/metrics", "/"] {
+        for path in ["/api/v1/weather", "/api/v1/nodes/db", "/api/v1/inventory", "/api/v1/dependencies", "/metrics", "/weather.html"] {
             #expect(try f.get(path).status == 200, "GET \(path)")
         }
         #expect(try Self.call(f, "POST", "/api/v1/whatif", body: #"{"node":"db","state":"OK"}"#).status == 200)
@@ -78,7 +78,7 @@ struct OperatorAuthTests {
     @Test("--read-token: reads need a read or operator token; a read token cannot write (403); agent tokens open nothing")
     func readToken() throws {
         let f = try HTTPFixture(arguments: ["--operator-token", "op-s3cret", "--read-token", "r3ad"])
-        for path in ["/api/v1/weather", "/api/v1/nodes/db", "/api/v1/inventory", "/api/v1/agents", "/metrics", "/"] {
+        for path in ["/api/v1/weather", "/api/v1/nodes/db", "/api/v1/inventory", "/api/v1/agents", "/metrics", "/weather.html"] {
             #expect(try Self.call(f, "GET", path).status == 401, "GET \(path) without a token")
             #expect(try Self.call(f, "GET", path, token: "t0k3n").status == 401, "GET \(path) with the agent's token")
             #expect(try Self.call(f, "GET", path, token: "r3ad").status == 200, "GET \(path) with the read token")
@@ -123,7 +123,9 @@ struct OperatorAccessRuleTests {
         #expect(A.requirement(method: .post, path: "/api/v1/ingest") == .agent)
         #expect(A.requirement(method: .post, path: "/api/v1/ingest/") == .agent)
         #expect(A.requirement(method: .get, path: "/api/v1/weather") == .read)
-        #expect(A.requirement(method: .head, path: "/") == .read)
+        #expect(A.requirement(method: .head, path: "/weather.html") == .read)
+        // The console's page and files: open, or nobody could reach its login form.
+        #expect(A.requirement(method: .head, path: "/") == .console)
         #expect(A.requirement(method: .post, path: "/api/v1/whatif") == .read)
         #expect(A.requirement(method: .post, path: "/api/v1/acks") == .operate)
         #expect(A.requirement(method: .patch, path: "/api/v1/inventory") == .operate)

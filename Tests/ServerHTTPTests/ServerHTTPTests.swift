@@ -38,7 +38,7 @@ struct ServerHTTPTests {
         #expect(metrics.contains("vigie_server_batches_replayed_total 1"))
         let deps = try JSONSerialization.jsonObject(with: Data(try f.get("/api/v1/dependencies").body.utf8)) as? [[String: Any]]
         #expect(deps?.first?["status"] as? String == "new")
-        let html = try f.get("/").body
+        let html = try f.get("/weather.html").body
         #expect(html.contains("<table>") && html.contains("Web shop"))
     }
 
