@@ -131,6 +131,8 @@ for p in s["points"]:
 '
 echo
 echo "Console: $SERVER_URL/    API: $SERVER_URL/api/v1/weather, $SERVER_URL/api/v1/nodes/shop, $SERVER_URL/metrics"
+# The capture's own time (January 2026): its charts are there, not in the last hour.
+echo "The failing service in the console: $SERVER_URL/#/node/172.16.0.1:443%2Ftcp?from=2026-01-01T10:00:00Z&to=2026-01-01T10:05:00Z"
 echo "Packets of any flow: $BIN/vigie-agent query --store $STORE 'host 172.16.0.1 and port 443' | tshark -r -"
 if [ -z "${DEMO_NO_WAIT:-}" ]; then
   echo "The server keeps running; Ctrl-C to stop it."

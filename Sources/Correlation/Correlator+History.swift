@@ -23,6 +23,7 @@ extension Correlator {
             rollups[service] = found
             series = found
         }
+        newestHistoryWindow = max(newestHistoryWindow, w.start)
         let sums = MetricSums(w)
         for scale in HistoryScale.allCases {
             guard let bucket = scale.bucket(of: w.start) else { return }
@@ -46,11 +47,18 @@ extension Correlator {
     }
 
     /// Drops history rows older than each scale's retention. Called by ``tick()`` once a minute.
+    ///
+    /// Retention counts back from the newest window ingested (packet time), or from now when that
+    /// is later, as the flow records' does: a replayed capture's history is kept, and an agent
+    /// whose clock runs ahead cannot make the server delete more than wall time would. Nothing is
+    /// pruned before the first window since the server started.
     func pruneHistory(now: Double) {
-        guard config.history.enabled, let store else { return }
+        let newest = locked { newestHistoryWindow }
+        guard config.history.enabled, newest > 0, let store else { return }
+        let reference = min(now, newest)
         var cutoffs: [HistoryScale: Int64] = [:]
         for (scale, keep) in config.history.retention {
-            if let b = scale.bucket(of: now - keep) { cutoffs[scale] = b }
+            if let b = scale.bucket(of: reference - keep) { cutoffs[scale] = b }
         }
         try? writer.inOrder { try store.pruneHistory(before: cutoffs) }
     }

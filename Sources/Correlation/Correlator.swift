@@ -39,6 +39,8 @@ public final class Correlator: @unchecked Sendable {
     var counters = CorrelatorMetrics()
     /// When the metric history was last pruned (``tick()``, once a minute).
     var lastHistoryPrune = 0.0
+    /// The latest edge window start ingested (packet time): retention counts back from it.
+    var newestHistoryWindow = 0.0
 
     /// Opens the engine; with a store, reloads the state saved there (the inventory saved there wins
     /// over `inventory` unless `replaceStoredInventory`).

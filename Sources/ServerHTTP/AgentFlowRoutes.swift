@@ -7,7 +7,10 @@ extension ServerAPI {
     enum AgentFlowRoutes {
         static let routes: [APIRoute] = [
             APIRoute(.get, "api/v1/agents") { _, _, api -> Response in
-                json(api.correlator.agentList().map { AgentEntry(agent: $0.info.agent, lastSeen: Timestamp.format($0.info.lastSeen), epoch: $0.info.epoch, fresh: $0.fresh) })
+                json(api.correlator.agentList().map {
+                    AgentEntry(agent: $0.info.agent, lastSeen: Timestamp.format($0.info.lastSeen), epoch: $0.info.epoch, fresh: $0.fresh,
+                               health: $0.info.health)
+                })
             },
             APIRoute(.get, "api/v1/flows") { request, _, api -> Response in
                 let limit: Int
@@ -33,4 +36,6 @@ extension ServerAPI {
     static let maxFlowsAnswerBytes = 16 << 20
 }
 
-struct AgentEntry: Encodable { var agent: String; var lastSeen: String; var epoch: Int64; var fresh: Bool }
+/// `health`: the agent's last `agent_health` record as received (a JSON text, docs/records.md):
+/// drops, store use, the sinks' backlog (the console's agents page).
+struct AgentEntry: Encodable { var agent: String; var lastSeen: String; var epoch: Int64; var fresh: Bool; var health: String? }

@@ -150,29 +150,46 @@ struct MetricHistoryTests {
         #expect(try c.series(.node("dns"), scale: .minute, from: 0, to: 2_000_000_000).isEmpty)
     }
 
-    @Test("retention drops each scale's old buckets, the other scales keep theirs")
+    @Test("retention drops each scale's old buckets, counted back from the newest window (not from now), never beyond now")
     func retention() throws {
         let dir = Support.temporaryDirectory("history")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let start: Int64 = 1_700_000_000
-        let clock = TestClock(Double(start) + 3 * 86400)
+        // A replay: the clock is a year after the windows.
+        let clock = TestClock(Double(start) + 365 * 86400)
         var config = CorrelatorConfig()
         config.history.retention[.tenSeconds] = 86400  // keep one day of 10 s
-        config.history.retention[.minute] = 2.5 * 86400
+        config.history.retention[.minute] = 1.5 * 86400
         let c = try Correlator(config: config, store: try SQLiteStore(directory: dir), inventory: try Inventory.parse(yaml: shopYAML),
                                clock: clock.function)
-        var w = WindowScenario(clients: ["10.0.1.1"], services: [Self.endpoints[0]], start: start, minutes: 0, seed: 1)
-        for day in 0..<3 {
-            w.windows.append(.init(client: "10.0.1.1", service: Self.endpoints[0], start: start + Int64(day) * 86400, counters: [1, 1, 0, 0, 0, 0, 0, 0, 0],
-                                   rttSamples: [], responseSamples: []))
+        func window(_ t: Int64) -> WindowScenario.Window {
+            .init(client: "10.0.1.1", service: Self.endpoints[0], start: t, counters: [1, 1, 0, 0, 0, 0, 0, 0, 0], rttSamples: [], responseSamples: [])
         }
+        var w = WindowScenario(clients: [], services: [], start: start, minutes: 0, seed: 1)
+        w.windows = (0..<3).map { window(start + Int64($0) * 86400) }
         Self.feed(c, w)
         c.tick()
         let key = SeriesKey.node(Self.endpoints[0])
-        #expect(try c.series(key, scale: .tenSeconds, from: 0, to: .max).map(\.bucket) == [start + 2 * 86400])
         let minute = { (t: Int64) in t - t % 60 }
-        #expect(try c.series(key, scale: .minute, from: 0, to: .max).map(\.bucket) == [minute(start + 86400), minute(start + 2 * 86400)])
-        #expect(try c.series(key, scale: .hour, from: 0, to: .max).count == 3)
+        func buckets(_ scale: HistoryScale) throws -> [Int64] { try c.series(key, scale: scale, from: 0, to: .max).map(\.bucket) }
+        // Newest window: start + 2 days. A year-old replay keeps what its own time says.
+        #expect(try buckets(.tenSeconds) == [start + 86400, start + 2 * 86400])
+        #expect(try buckets(.minute) == [minute(start + 86400), minute(start + 2 * 86400)])
+        #expect(try buckets(.hour).count == 3)
+
+        // A window from an agent whose clock runs far ahead: counted from now, not from it.
+        clock.advance(61)
+        let future = start + 400 * 86400
+        var ahead = WindowScenario(clients: [], services: [], start: start, minutes: 0, seed: 1)
+        let recent = start + 365 * 86400 - 3600  // an hour before now
+        ahead.windows = [window(recent), window(future)]
+        for batch in ahead.batches(seed: 1) {
+            let text = String(decoding: batch, as: UTF8.self).replacingOccurrences(of: "\"seq\":1,", with: "\"seq\":10,").replacingOccurrences(of: "\"seq\":2,", with: "\"seq\":11,")
+            #expect(c.ingest(Array(text.utf8)).accepted == 2)
+        }
+        c.tick()
+        // Counted from the future window, the recent one would go; counted from now, the replay goes.
+        #expect(try buckets(.tenSeconds) == [recent, future])
     }
 }
 

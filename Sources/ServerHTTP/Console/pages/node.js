@@ -109,7 +109,7 @@ export async function render(main, args) {
     const note = answer.percentiles && answer.percentiles !== 'histogram' ? 'Percentiles over this step come from the stored percentiles, not from merged histograms.' : null;
     charts.replaceChildren(h('h2', { id: 'charts-title' }, 'Metrics'),
       h('p', { id: 'series-summary' }, `${points.length} points, step ${answer.scale || ''} (${answer.step_seconds || '?'} s), ${fmtTime(answer.from)} → ${fmtTime(answer.to)}.`),
-      CHARTS.map((c) => lineChart({
+      ...CHARTS.map((c) => lineChart({
         id: c.id, title: c.title, unit: c.unit, from: answer.from || chosen.from, to: answer.to || chosen.to, stepSeconds: answer.step_seconds,
         keys: c.keys.map((k) => ({ key: k, label: k })), note: c.id.startsWith('chart-rtt') || c.id.startsWith('chart-response') ? note : null,
         // A chart's table has a row per point the API returned (buckets with data).
