@@ -9,7 +9,9 @@ time from a record's arrival to the changed weather).
 
 With an https:// URL, VIGIE_BENCH_CA names the CA file that verifies the server; with
 VIGIE_BENCH_TOKENS=FILE, each client agentK sends the token of the line `agent agentK TOKEN` of FILE
-(the server's token file).
+(the server's token file). EDGE_SHARE=F (0...1, default 0) makes that share of the records `edge`
+windows (60 s, counters and two latency histograms, a client among 1,000) instead of
+`service_state`: the records the server's metric history is fed from (docs/history.md).
 """
 import gzip, json, os, random, ssl, sys, threading, time, urllib.request
 
@@ -47,6 +49,21 @@ def record(seq, agent, i, state):
         "unanswered": 0, "resets": 0, "transactions": 5, "transaction_errors": 0, "error_rate": 0},
         separators=(",", ":"))
 
+edge_share = float(os.environ.get("EDGE_SHARE", "0"))
+def edge(seq, agent, i, rng):
+    minute = rng.randrange(60)
+    start = f"2026-11-23T07:{minute:02d}:00.000000000Z"
+    end = f"2026-11-23T07:{minute:02d}:59.999999999Z"
+    return json.dumps({"schema_version": 1, "kind": "edge", "agent_id": agent, "epoch": 1, "seq": seq,
+        "ts": end, "agent_ts": end, "orig_h": f"10.200.{rng.randrange(4)}.{rng.randrange(250)}", "service": endpoint(i),
+        "resp_h": endpoint(i).split(":")[0], "resp_p": 443, "transport": "tcp", "app": "tls",
+        "interval_start": start, "interval_end": end, "attempts": 12, "established": 11, "refused": 1, "unanswered": 0,
+        "resets": 0, "transactions": 30, "transaction_errors": 1, "bytes_to_server": 40000, "bytes_to_client": 900000,
+        "retransmissions": 2,
+        "rtt": {"layout": "log2x4-us", "count": 11, "sum_us": 5500, "min_us": 300, "max_us": 900, "buckets": [[33, 3], [34, 4], [37, 4]]},
+        "response_time": {"layout": "log2x4-us", "count": 30, "sum_us": 600000, "min_us": 4000, "max_us": 90000,
+                          "buckets": [[48, 10], [52, 10], [57, 6], [65, 4]]}}, separators=(",", ":"))
+
 # Pre-build every batch (gzip) so the clients only send.
 rng = random.Random(7)
 bodies = []
@@ -54,7 +71,8 @@ per_agent = {}
 for b in range(records // batch):
     agent = f"agent{b % concurrency}"
     start = per_agent.get(agent, 0)
-    text = "\n".join(record(start + n + 1, agent, rng.randrange(endpoints), rng.choice(states)) for n in range(batch)) + "\n"
+    text = "\n".join(edge(start + n + 1, agent, rng.randrange(endpoints), rng) if rng.random() < edge_share
+                     else record(start + n + 1, agent, rng.randrange(endpoints), rng.choice(states)) for n in range(batch)) + "\n"
     per_agent[agent] = start + batch
     bodies.append((agent, gzip.compress(text.encode(), 1)))
 
