@@ -55,6 +55,7 @@ public final class SQLiteStore: CorrelationStorage {
                 ALTER TABLE agent_view_v2 RENAME TO agent_view;
                 """)
         }
+        registerNotificationMigrations(&m)
         return m
     }
 
