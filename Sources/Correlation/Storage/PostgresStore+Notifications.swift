@@ -39,8 +39,16 @@ public final class PostgresNotificationStore: NotificationStorage, @unchecked Se
         return try body()
     }
 
+    /// Holds (or takes) the notifier lock. Asked every time, not remembered: a connection that was
+    /// lost and re-established silently lost the lock with its session, and another instance may
+    /// hold it now. A held lock is not taken again (session locks stack).
     public func claimNotifications() -> Bool {
-        (try? locked { try connection.execute("SELECT pg_try_advisory_lock(7161802)").rows.first?[0] == "t" }) ?? false
+        let sql = """
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 7161802
+                                     AND objsubid = 1 AND pid = pg_backend_pid() AND granted)
+                        THEN true ELSE pg_try_advisory_lock(7161802) END
+            """
+        return (try? locked { try connection.execute(sql).rows.first?[0] == "t" }) ?? false
     }
 
     public func loadNotificationEpisodes() throws -> [NotificationEpisode] {
