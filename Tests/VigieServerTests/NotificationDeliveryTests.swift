@@ -142,6 +142,39 @@ struct NotificationDeliveryTests {
         #expect(Set(lines.compactMap { $0["fingerprint"] as? String }).count == 2)
     }
 
+    @Test("syslog over TCP: RFC 5424 messages framed by octet counting, one per notification, retried while the receiver is down")
+    func syslogTCP() throws {
+        let dir = Support.temporaryDirectory("notify-syslog-tcp")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let port = TestPorts.unused()
+        try """
+            evaluate_every_s: 0.2
+            retry_initial_s: 0.2
+            retry_max_s: 0.5
+            receivers:
+              log: {syslog: {address: "127.0.0.1:\(port)", protocol: tcp, facility: 4}}
+            rules:
+              - {name: db-endpoint-down, node: "\(Self.db)", state: DOWN, severity: warning, receivers: [log]}
+            """.write(toFile: dir + "/n.yaml", atomically: true, encoding: .utf8)
+        let f = try HTTPFixture(dir: dir, arguments: ["--notifications", dir + "/n.yaml"])
+        try #require(f.server.isRunning, "the server did not start")
+        #expect(try f.post(state(1, "UNREACHABLE")).status == 200)
+        #expect(ChildProcesses.waitFor(15) { metric(f, "vigie_server_notification_attempts_failed_total") >= 1 })
+        let out = dir + "/syslog.out"
+        let receiver = try ChildProcesses.start(["/usr/bin/env", "python3", Support.script("notify_receiver.py"), "syslog-tcp", "\(port)", out],
+                                                log: dir + "/syslog.log")
+        defer { ChildProcesses.stop(receiver, killAfter: 5) }
+        #expect(ChildProcesses.waitFor(15) { jsonLines(out).count >= 1 })
+        #expect(try f.post(state(2, "UP")).status == 200)
+        #expect(ChildProcesses.waitFor(15) { jsonLines(out).count >= 2 })
+        let messages = jsonLines(out)
+        #expect(messages.count == 2, "\(messages)")
+        // auth (4) × 8 + warning (4); resolved: notice (5).
+        #expect(messages.map { $0["pri"] as? Int ?? 0 } == [36, 37], "\(messages)")
+        #expect(messages.map { $0["msgid"] as? String ?? "" } == ["FIRING", "RESOLVED"])
+        #expect(Set(messages.compactMap { ($0["params"] as? [String: String])?["fingerprint"] }).count == 1)
+    }
+
     @Test("rules API: list, create, conflict, file rules read-only, delete; bad rules name the key")
     func rulesAPI() throws {
         let dir = Support.temporaryDirectory("notify-api")

@@ -3,6 +3,7 @@
 
     notify_receiver.py webhook PORT OUT_FILE CONTROL_FILE TOKEN
     notify_receiver.py syslog-udp PORT OUT_FILE
+    notify_receiver.py syslog-tcp PORT OUT_FILE
 
 webhook: an Alertmanager-style webhook receiver on 127.0.0.1:PORT. Each POST:
   - 401 unless `Authorization: Bearer TOKEN`;
@@ -14,6 +15,8 @@ webhook: an Alertmanager-style webhook receiver on 127.0.0.1:PORT. Each POST:
 syslog-udp: receives RFC 5424 datagrams on 127.0.0.1:PORT, parses each and appends it as JSON
   {"pri", "version", "timestamp", "hostname", "app", "procid", "msgid", "sd_id", "params", "msg"}
   (or {"unparsed": TEXT}).
+syslog-tcp: the same over TCP, each message framed by octet counting (RFC 6587: `LEN SP MSG`);
+  a frame that is not so framed is recorded as {"badframe": TEXT}.
 Prints "ready" once listening.
 """
 import json, re, socket, sys, threading, time
@@ -65,24 +68,55 @@ def webhook(port, out_path, control_path, token):
 LINE = re.compile(r'^<(\d{1,3})>(\d) (\S+) (\S+) (\S+) (\S+) (\S+) (-|\[(\S+)((?: [^=\s]+="(?:[^"\\\]]|\\.)*")*)\])(?: (.*))?$', re.S)
 PARAM = re.compile(r' ([^=\s]+)="((?:[^"\\\]]|\\.)*)"')
 
+def record(out_path, text):
+    m = LINE.match(text)
+    if not m:
+        append(out_path, {"unparsed": text})
+        return
+    params = {k: re.sub(r'\\(.)', r'\1', v) for k, v in PARAM.findall(m.group(10) or "")}
+    append(out_path, {"pri": int(m.group(1)), "version": int(m.group(2)), "timestamp": m.group(3), "hostname": m.group(4),
+                      "app": m.group(5), "procid": m.group(6), "msgid": m.group(7), "sd_id": m.group(9), "params": params,
+                      "msg": m.group(11)})
+
 def syslog_udp(port, out_path):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", port))
     print("ready", flush=True)
     while True:
         data, _ = s.recvfrom(65535)
-        text = data.decode("utf-8", "replace")
-        m = LINE.match(text)
-        if not m:
-            append(out_path, {"unparsed": text})
-            continue
-        params = {k: re.sub(r'\\(.)', r'\1', v) for k, v in PARAM.findall(m.group(10) or "")}
-        append(out_path, {"pri": int(m.group(1)), "version": int(m.group(2)), "timestamp": m.group(3), "hostname": m.group(4),
-                          "app": m.group(5), "procid": m.group(6), "msgid": m.group(7), "sd_id": m.group(9), "params": params,
-                          "msg": m.group(11)})
+        record(out_path, data.decode("utf-8", "replace"))
+
+def syslog_tcp(port, out_path):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    print("ready", flush=True)
+    while True:
+        conn, _ = s.accept()
+        data = b""
+        while True:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        conn.close()
+        while data:
+            space = data.find(b" ")
+            if space <= 0 or not data[:space].isdigit():
+                append(out_path, {"badframe": data.decode("utf-8", "replace")})
+                break
+            n = int(data[:space])
+            frame, data = data[space + 1:space + 1 + n], data[space + 1 + n:]
+            if len(frame) != n:
+                append(out_path, {"badframe": frame.decode("utf-8", "replace")})
+                break
+            record(out_path, frame.decode("utf-8"))
 
 if __name__ == "__main__":
     if sys.argv[1] == "webhook":
         webhook(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5])
+    elif sys.argv[1] == "syslog-tcp":
+        syslog_tcp(int(sys.argv[2]), sys.argv[3])
     else:
         syslog_udp(int(sys.argv[2]), sys.argv[3])
