@@ -28,6 +28,8 @@ public final class NotificationDelivery: @unchecked Sendable {
     let hostname: String
     private var evaluator = NotificationEvaluator()
     private var wasLeader = false
+    /// When the API's rules were last re-read from the store (other instances may edit them).
+    private var lastReload = 0.0
     private let condition = NSCondition()
     private var stopping = false
     private var wake = false
@@ -127,6 +129,10 @@ public final class NotificationDelivery: @unchecked Sendable {
             wasLeader = true
         }
         let now = clock()
+        if now - lastReload >= 5 || now < lastReload {
+            book.reload()
+            lastReload = now
+        }
         var next = evaluator
         let step = next.evaluate(rules: book.rules(), nodes: correlator.alertView(), now: now)
         guard !step.isEmpty else { return }

@@ -20,6 +20,16 @@ public final class NotificationRuleBook: @unchecked Sendable {
         for r in try store?.loadNotificationRules() ?? [] where !fileIDs.contains(r.id) { apiRules[r.id] = r }
     }
 
+    /// Re-reads the API's rules from the store: with PostgreSQL another instance may have added or
+    /// deleted one, and the instance that notifies must evaluate them all. The evaluator calls it
+    /// every few seconds; a failed read keeps the rules as they are.
+    public func reload() {
+        guard let store, let stored = try? store.loadNotificationRules() else { return }
+        let fileIDs = Set(config.rules.map(\.id))
+        let fresh = Dictionary(stored.filter { !fileIDs.contains($0.id) }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        lock.withLock { apiRules = fresh }
+    }
+
     /// File rules first, then the API's by name.
     public func rules() -> [NotificationRule] {
         config.rules + lock.withLock { apiRules.values.sorted { $0.id < $1.id } }
