@@ -207,7 +207,7 @@ public final class NotificationDelivery: @unchecked Sendable {
         case .syslog(let s): failure = SyslogSender.send(entry.payload, to: s, allow: allow)
         }
         if let failure {
-            let attempts = entry.attempts &+ 1
+            let attempts = max(0, min(entry.attempts, 1_000_000)) + 1
             let delay = min(config.retryMax, config.retryInitial * pow(2, Double(min(attempts - 1, 30))))
             try? store.notificationFailed(id: entry.id, attempts: attempts, nextAttempt: clock() + delay, error: failure)
             metrics.update { $0.failedAttempts += 1 }

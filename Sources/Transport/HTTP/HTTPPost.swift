@@ -12,8 +12,12 @@ public enum HTTPPost {
         public var error: String?
     }
 
+    /// libcurl's global state, set up once before the first handle (curl_easy_init would do it
+    /// implicitly, which is not safe while another thread does the same).
+    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
     public static func send(_ url: String, body: [UInt8], headers: [String], timeoutSeconds: Double, resolve: [String] = []) -> Result {
-        guard let handle = curl_easy_init() else { return Result(status: 0, error: "libcurl cannot initialise") }
+        guard globalInit, let handle = curl_easy_init() else { return Result(status: 0, error: "libcurl cannot initialise") }
         defer { curl_easy_cleanup(handle) }
         var list: UnsafeMutablePointer<curl_slist>?
         for h in headers { list = curl_slist_append(list, h) }
@@ -46,7 +50,7 @@ public enum HTTPPost {
             }
         }
         if code != CURLE_OK {
-            let detail = String(cString: errorBuffer)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             return Result(status: 0, error: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
         }
         var status = 0
