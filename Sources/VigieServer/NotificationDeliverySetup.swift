@@ -7,7 +7,8 @@ import ServerHTTP
 extension ServeCommand {
     /// `--notifications FILE` and `--notify-allow`, checked: a bad file, rule or receiver stops
     /// the server at start with the key at fault. nil without `--notifications`.
-    func notificationSetup(correlator: Correlator, store: @autoclosure () throws -> any NotificationStorage, metrics: ServerMetrics,
+    /// `store` opens the notification tables of the server's database (called only with `--notifications`).
+    func notificationSetup(correlator: Correlator, store: (() throws -> any NotificationStorage)?, metrics: ServerMetrics,
                            listen: String, logger: Logger) throws -> (NotificationRuleBook, NotificationService)? {
         guard let path = notifications else {
             if !notifyAllow.isEmpty { throw ValidationError("--notify-allow needs --notifications FILE") }
@@ -29,6 +30,7 @@ extension ServeCommand {
         do throws(NotificationConfigError) { try NotificationDelivery.check(config, allow: allow) } catch {
             throw ValidationError("--notifications: \(path): \(error)")
         }
+        guard let store else { throw ValidationError("--notifications needs a database (--data or --database)") }
         let s = try store()
         let book = try NotificationRuleBook(config: config, store: s)
         let counters = NotificationMetrics()

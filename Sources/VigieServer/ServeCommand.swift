@@ -188,8 +188,7 @@ struct ServeCommand: AsyncParsableCommand {
         if apiConfig.drillDown.enabled && apiConfig.drillDown.token == nil {
             logger.warning("drill-down without --drilldown-token-file: agents' query APIs are called without a credential")
         }
-        let notifying = try notificationSetup(correlator: correlator, store: try notificationStore?() ?? { throw ValidationError("no store") }(),
-                                              metrics: apiConfig.metrics, listen: listen, logger: logger)
+        let notifying = try notificationSetup(correlator: correlator, store: notificationStore, metrics: apiConfig.metrics, listen: listen, logger: logger)
         apiConfig.notifications = notifying?.0
         guard agentRateLimit >= 0 else { throw ValidationError("--agent-rate-limit: must be >= 0") }
         if agentRateLimit > 0 { apiConfig.rateLimiter = IngestRateLimiter(recordsPerSecond: agentRateLimit) }
