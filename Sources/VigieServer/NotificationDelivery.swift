@@ -7,15 +7,17 @@ import SystemIO
 import Transport
 
 /// Notifications, end to end: an evaluator thread turns the correlator's node states into
-/// episodes and outbox entries (one transaction each tick), and a delivery thread sends the
-/// outbox to the receivers, with exponential backoff, deleting an entry only once it went out.
+/// episodes and outbox entries (one transaction each tick), and one delivery thread per receiver
+/// sends that receiver's entries in order, with exponential backoff, deleting an entry only once
+/// it went out.
 ///
-/// Both are threads of their own, never the async pool: libcurl, getaddrinfo, sockets and the
-/// store all block. A receiver that hangs costs the delivery thread its timeout and nothing
-/// else: ingest never waits for it, and the evaluator keeps queueing (the outbox is bounded).
+/// All are threads of their own, never the async pool: libcurl, getaddrinfo, sockets and the
+/// store all block. A receiver that hangs costs its own thread its timeout and nothing else:
+/// ingest never waits for it, the other receivers neither, and the evaluator keeps queueing (the
+/// outbox is bounded).
 public final class NotificationDelivery: @unchecked Sendable {
-    // @unchecked: `evaluator`, `wasLeader` are touched by the evaluator thread only; `stopping`
-    // and the wake flag under `condition`.
+    // @unchecked: `evaluator`, `wasLeader`, `lastReload` are touched by the evaluator thread only;
+    // `stopping`, `wakes` and `running` under `condition`.
     let correlator: Correlator
     let store: any NotificationStorage
     let book: NotificationRuleBook
@@ -32,7 +34,8 @@ public final class NotificationDelivery: @unchecked Sendable {
     private var lastReload = 0.0
     private let condition = NSCondition()
     private var stopping = false
-    private var wake = false
+    /// Bumped when entries were queued: the delivery threads look at once instead of at their next poll.
+    private var wakes: UInt64 = 0
     private var running = 0
 
     var config: NotificationConfig { book.config }
@@ -72,8 +75,12 @@ public final class NotificationDelivery: @unchecked Sendable {
     // MARK: Threads
 
     public func start() {
-        condition.withLock { running = 2 }
-        for (name, body) in [("vigie-notify-eval", evaluateLoop), ("vigie-notify-send", deliverLoop)] {
+        var loops: [(String, @Sendable () -> Void)] = [("vigie-notify-eval", { [self] in evaluateLoop() })]
+        for receiver in config.receivers.keys.sorted() {
+            loops.append(("vigie-notify-send", { [self] in deliverLoop(receiver) }))
+        }
+        condition.withLock { running = loops.count }
+        for (name, body) in loops {
             let t = Thread { [self] in
                 body()
                 condition.withLock { running -= 1; condition.broadcast() }
@@ -83,7 +90,7 @@ public final class NotificationDelivery: @unchecked Sendable {
         }
     }
 
-    /// Stops both threads and waits for them (a delivery in progress finishes: at most its timeout).
+    /// Stops the threads and waits for them (a delivery in progress finishes: at most its timeout).
     public func stop() {
         condition.withLock {
             stopping = true
@@ -92,24 +99,30 @@ public final class NotificationDelivery: @unchecked Sendable {
         }
     }
 
-    /// Sleeps up to `seconds` or until woken; false once stopping.
-    private func pause(_ seconds: Double) -> Bool {
+    /// Sleeps up to `seconds`, or (given the wake count the caller last saw) until entries are
+    /// queued. Returns the wake count now, nil once stopping.
+    private func pause(_ seconds: Double, seen: UInt64? = nil) -> UInt64? {
         condition.withLock {
             let until = Date().addingTimeInterval(seconds)
-            while !stopping && !wake && Date() < until { _ = condition.wait(until: until) }
-            wake = false
-            return !stopping
+            while !stopping && Date() < until && (seen == nil || seen == wakes) { _ = condition.wait(until: until) }
+            return stopping ? nil : wakes
         }
     }
 
-    private func wakeDelivery() { condition.withLock { wake = true; condition.broadcast() } }
+    private func wakeDelivery() { condition.withLock { wakes &+= 1; condition.broadcast() } }
 
     private func evaluateLoop() {
-        repeat { evaluateOnce() } while pause(config.evaluateEvery)
+        repeat { evaluateOnce() } while pause(config.evaluateEvery) != nil
     }
 
-    private func deliverLoop() {
-        repeat { deliverDue() } while pause(0.2)
+    /// One receiver's thread: polls its head entry (a retry comes due without a wake-up).
+    private func deliverLoop(_ receiver: String) {
+        var seen = condition.withLock { wakes }
+        while true {
+            deliverDue(receiver)
+            guard let now = pause(0.25, seen: seen) else { return }
+            seen = now
+        }
     }
 
     // MARK: Evaluation
@@ -127,6 +140,7 @@ public final class NotificationDelivery: @unchecked Sendable {
                 return
             }
             wasLeader = true
+            dropOrphans()
         }
         let now = clock()
         if now - lastReload >= 5 || now < lastReload {
@@ -135,6 +149,8 @@ public final class NotificationDelivery: @unchecked Sendable {
         }
         var next = evaluator
         let step = next.evaluate(rules: book.rules(), nodes: correlator.alertView(), now: now)
+        // The gauge, once per tick (the delivery threads only delete).
+        defer { if let n = try? store.notificationOutboxCount() { metrics.update { $0.outboxSize = n } } }
         guard !step.isEmpty else { return }
         let entries = step.events.flatMap { self.entries(for: $0, now: now) }
         do {
@@ -170,37 +186,31 @@ public final class NotificationDelivery: @unchecked Sendable {
 
     // MARK: Delivery
 
-    /// Sends the oldest due entry of each receiver, repeatedly while they succeed.
-    func deliverDue() {
+    /// Entries of receivers no longer in the file: nobody left to tell; dropped (and counted).
+    private func dropOrphans() {
+        for name in (try? store.notificationReceivers()) ?? [] where config.receivers[name] == nil {
+            let n = (try? store.dropNotifications(receiver: name)) ?? 0
+            metrics.update { $0.dropped += UInt64(max(0, n)) }
+            logger.warning("notifications: receiver gone, its entries dropped", metadata: ["receiver": "\(name)", "entries": "\(n)"])
+        }
+    }
+
+    /// Sends `receiver`'s entries oldest first while they are due and go out.
+    func deliverDue(_ receiver: String) {
         guard store.claimNotifications() else { return }
-        var rounds = 0
-        while rounds < 1000 {
-            rounds += 1
-            let due: [OutboxEntry]
-            do { due = try store.dueNotifications(now: clock()) } catch {
-                logger.error("notifications: outbox not readable", metadata: ["error": "\(error)"])
+        while !condition.withLock({ stopping }) {
+            let entry: OutboxEntry?
+            do { entry = try store.dueNotification(receiver: receiver, now: clock()) } catch {
+                logger.error("notifications: outbox not readable", metadata: ["receiver": "\(receiver)", "error": "\(error)"])
                 return
             }
-            if due.isEmpty { break }
-            var progressed = false
-            for entry in due {
-                if condition.withLock({ stopping }) { return }
-                progressed = send(entry) || progressed
-            }
-            if !progressed { break }
+            guard let entry, send(entry) else { return }
         }
-        if let n = try? store.notificationOutboxCount() { metrics.update { $0.outboxSize = n } }
     }
 
     /// Sends one entry; true when it went out (and was removed).
     private func send(_ entry: OutboxEntry) -> Bool {
-        guard let receiver = config.receivers[entry.receiver] else {
-            // Its receiver was removed from the file: nobody left to tell.
-            let n = (try? store.dropNotifications(receiver: entry.receiver)) ?? 0
-            metrics.update { $0.dropped += UInt64(max(0, n)) }
-            logger.warning("notifications: receiver gone, its entries dropped", metadata: ["receiver": "\(entry.receiver)", "entries": "\(n)"])
-            return n > 0
-        }
+        guard let receiver = config.receivers[entry.receiver] else { return false }
         let failure: String?
         switch receiver.target {
         case .webhook(let w): failure = postWebhook(w, receiver: entry.receiver, entry: entry)

@@ -56,7 +56,8 @@ struct NotificationDeliveryTests {
         // 1. The webhook receiver is down: the firing waits in the outbox, retried.
         #expect(try f.post(state(1, "UNREACHABLE")).status == 200)
         #expect(ChildProcesses.waitFor(15) { metric(f, "vigie_server_notification_attempts_failed_total") >= 2 })
-        #expect(metric(f, "vigie_server_notifications_queued_total") == 3)
+        // The endpoint rule fires after its 0.5 s: 3 entries (hook × 2 rules, syslog × 1).
+        #expect(ChildProcesses.waitFor(10) { metric(f, "vigie_server_notifications_queued_total") == 3 })
 
         // 2. Up but slow (answers after the 1 s timeout): the server retries, with the same fingerprint.
         try "slow".write(toFile: control, atomically: true, encoding: .utf8)

@@ -37,6 +37,11 @@ public protocol NotificationStorage: AnyObject, Sendable {
     /// The oldest entry of each receiver, if due at `now` (a receiver's entries go out in order:
     /// a resolved never overtakes its firing).
     func dueNotifications(now: Double) throws -> [OutboxEntry]
+    /// The oldest entry of `receiver` if it is due at `now`; nil when it has none or its oldest
+    /// waits for its retry time (what comes after it waits too).
+    func dueNotification(receiver: String, now: Double) throws -> OutboxEntry?
+    /// The receivers that have entries.
+    func notificationReceivers() throws -> [String]
     func notificationDelivered(id: Int64) throws
     func notificationFailed(id: Int64, attempts: Int, nextAttempt: Double, error: String) throws
     /// Drops a receiver's entries (it no longer exists); returns how many.

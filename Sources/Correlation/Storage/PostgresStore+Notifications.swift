@@ -111,16 +111,31 @@ public final class PostgresNotificationStore: NotificationStorage, @unchecked Se
             try connection.execute("""
                 SELECT id, receiver, episode, kind, payload, created_at, attempts, next_attempt, last_error FROM notification_outbox
                 WHERE id IN (SELECT MIN(id) FROM notification_outbox GROUP BY receiver) AND next_attempt <= $1 ORDER BY id
-                """, ["\(now)"]).rows.compactMap { r -> OutboxEntry? in
-                guard r.count == 9, let id = r[0].flatMap({ Int64($0) }), let receiver = r[1], let episode = r[2],
-                      let kind = r[3].flatMap(NotificationEvent.Kind.init(rawValue:)), let payload = r[4],
-                      let created = r[5].flatMap(Double.init), let attempts = r[6].flatMap({ Int($0) }), let next = r[7].flatMap(Double.init) else {
-                    return nil
-                }
-                return OutboxEntry(id: id, receiver: receiver, episode: episode, kind: kind, payload: Array(payload.utf8), createdAt: created,
-                                   attempts: attempts, nextAttempt: next, lastError: r[8])
-            }
+                """, ["\(now)"]).rows.compactMap(Self.outboxEntry)
         }
+    }
+
+    public func dueNotification(receiver: String, now: Double) throws -> OutboxEntry? {
+        try locked {
+            try connection.execute("""
+                SELECT id, receiver, episode, kind, payload, created_at, attempts, next_attempt, last_error FROM notification_outbox
+                WHERE receiver = $1 ORDER BY id LIMIT 1
+                """, [receiver]).rows.first.flatMap(Self.outboxEntry).flatMap { $0.nextAttempt <= now ? $0 : nil }
+        }
+    }
+
+    public func notificationReceivers() throws -> [String] {
+        try locked { try connection.execute("SELECT DISTINCT receiver FROM notification_outbox").rows.compactMap { $0[0] } }
+    }
+
+    static func outboxEntry(_ r: [String?]) -> OutboxEntry? {
+        guard r.count == 9, let id = r[0].flatMap({ Int64($0) }), let receiver = r[1], let episode = r[2],
+              let kind = r[3].flatMap(NotificationEvent.Kind.init(rawValue:)), let payload = r[4],
+              let created = r[5].flatMap(Double.init), let attempts = r[6].flatMap({ Int($0) }), let next = r[7].flatMap(Double.init) else {
+            return nil
+        }
+        return OutboxEntry(id: id, receiver: receiver, episode: episode, kind: kind, payload: Array(payload.utf8), createdAt: created,
+                           attempts: attempts, nextAttempt: next, lastError: r[8])
     }
 
     public func notificationDelivered(id: Int64) throws {

@@ -68,13 +68,28 @@ extension SQLiteStore: NotificationStorage {
             try Row.fetchAll(db, sql: """
                 SELECT id, receiver, episode, kind, payload, created_at, attempts, next_attempt, last_error FROM notification_outbox
                 WHERE id IN (SELECT MIN(id) FROM notification_outbox GROUP BY receiver) AND next_attempt <= ? ORDER BY id
-                """, arguments: [now]).compactMap { r -> OutboxEntry? in
-                guard let kind = NotificationEvent.Kind(rawValue: r["kind"]) else { return nil }
-                let payload: String = r["payload"]
-                return OutboxEntry(id: r["id"], receiver: r["receiver"], episode: r["episode"], kind: kind, payload: Array(payload.utf8),
-                                   createdAt: r["created_at"], attempts: r["attempts"], nextAttempt: r["next_attempt"], lastError: r["last_error"])
-            }
+                """, arguments: [now]).compactMap(Self.outboxEntry)
         }
+    }
+
+    public func dueNotification(receiver: String, now: Double) throws -> OutboxEntry? {
+        try db.read { db in
+            try Row.fetchOne(db, sql: """
+                SELECT id, receiver, episode, kind, payload, created_at, attempts, next_attempt, last_error FROM notification_outbox
+                WHERE receiver = ? ORDER BY id LIMIT 1
+                """, arguments: [receiver]).flatMap(Self.outboxEntry).flatMap { $0.nextAttempt <= now ? $0 : nil }
+        }
+    }
+
+    public func notificationReceivers() throws -> [String] {
+        try db.read { db in try String.fetchAll(db, sql: "SELECT DISTINCT receiver FROM notification_outbox") }
+    }
+
+    static func outboxEntry(_ r: Row) -> OutboxEntry? {
+        guard let kind = NotificationEvent.Kind(rawValue: r["kind"]) else { return nil }
+        let payload: String = r["payload"]
+        return OutboxEntry(id: r["id"], receiver: r["receiver"], episode: r["episode"], kind: kind, payload: Array(payload.utf8),
+                           createdAt: r["created_at"], attempts: r["attempts"], nextAttempt: r["next_attempt"], lastError: r["last_error"])
     }
 
     public func notificationDelivered(id: Int64) throws {
