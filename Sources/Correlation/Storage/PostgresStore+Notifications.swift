@@ -25,9 +25,12 @@ extension PostgresStore {
 /// outage is notified once, not once per instance; if it dies, its session ends and another
 /// instance takes over with the stored episodes and outbox.
 public final class PostgresNotificationStore: NotificationStorage, @unchecked Sendable {
-    // @unchecked: `connection` is only used under `lock`.
+    // @unchecked: `connection` and `lastClaimValue` are only used under `lock`.
     private let lock = NSLock()
     private let connection: PostgresConnection
+    /// The last answer of ``claimNotifications()`` and when it was asked.
+    private var lastClaimValue: (at: Date, held: Bool)?
+    private var lastClaim: (at: Date, held: Bool)? { lock.withLock { lastClaimValue } }
 
     init(url: String) throws {
         connection = try PostgresConnection(url: url)
@@ -48,7 +51,12 @@ public final class PostgresNotificationStore: NotificationStorage, @unchecked Se
                                      AND objsubid = 1 AND pid = pg_backend_pid() AND granted)
                         THEN true ELSE pg_try_advisory_lock(7161802) END
             """
-        return (try? locked { try connection.execute(sql).rows.first?[0] == "t" }) ?? false
+        // The evaluator and every receiver's thread ask, several times a second: one query a second.
+        let now = Date()
+        if let c = lastClaim, now.timeIntervalSince(c.at) < 1, now >= c.at { return c.held }
+        let held = (try? locked { try connection.execute(sql).rows.first?[0] == "t" }) ?? false
+        lock.withLock { lastClaimValue = (now, held) }
+        return held
     }
 
     public func loadNotificationEpisodes() throws -> [NotificationEpisode] {
