@@ -180,6 +180,35 @@ struct NotificationDeliveryTests {
         #expect(Set(messages.compactMap { ($0["params"] as? [String: String])?["fingerprint"] }).count == 1)
     }
 
+    @Test("with PostgreSQL: the same firing and resolved, from the outbox in the shared database",
+          .enabled(if: PostgresServer.unavailableReason == nil, "needs PostgreSQL server binaries"))
+    func postgres() throws {
+        let pg = try PostgresServer()
+        defer { pg.destroy() }
+        try pg.createDatabase("notify")
+        let dir = Support.temporaryDirectory("notify-pg")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let hookPort = TestPorts.unused()
+        try "s3cret\n".write(toFile: dir + "/hook.token", atomically: true, encoding: .utf8)
+        try notificationsYAML(hookPort: hookPort, syslogPort: TestPorts.unused(), tokenFile: dir + "/hook.token")
+            .write(toFile: dir + "/notifications.yaml", atomically: true, encoding: .utf8)
+        let hookOut = dir + "/hook.out", control = dir + "/control"
+        try "ok".write(toFile: control, atomically: true, encoding: .utf8)
+        let hook = try ChildProcesses.start(["/usr/bin/env", "python3", Support.script("notify_receiver.py"), "webhook", "\(hookPort)", hookOut,
+                                             control, "s3cret"], log: dir + "/hook.log")
+        defer { ChildProcesses.stop(hook, killAfter: 5) }
+        let f = try HTTPFixture(dir: dir, arguments: ["--database", pg.url("notify"), "--notifications", dir + "/notifications.yaml"])
+        try #require(f.server.isRunning, "the server did not start")
+        #expect(try f.post(state(1, "UNREACHABLE")).status == 200)
+        #expect(ChildProcesses.waitFor(15) { jsonLines(hookOut).count >= 2 })
+        #expect(try f.post(state(2, "UP")).status == 200)
+        #expect(ChildProcesses.waitFor(15) { jsonLines(hookOut).count >= 4 })
+        let lines = jsonLines(hookOut)
+        #expect(lines.count == 4, "\(lines)")
+        #expect(lines.map { $0["status"] as? String ?? "" }.sorted() == ["firing", "firing", "resolved", "resolved"])
+        #expect(Set(lines.compactMap { $0["alertname"] as? String }) == ["db-endpoint-down", "services-degraded"])
+    }
+
     @Test("rules API: list, create, conflict, file rules read-only, delete; bad rules name the key")
     func rulesAPI() throws {
         let dir = Support.temporaryDirectory("notify-api")
