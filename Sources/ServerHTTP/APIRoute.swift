@@ -29,5 +29,6 @@ extension ServerAPI {
     /// Every route, per resource, in registration order.
     static let routes: [APIRoute] = IngestRoutes.routes + DrillDownRoutes.routes + WeatherRoutes.routes + AgentFlowRoutes.routes
         + InventoryRoutes.routes + WhatIfRoutes.routes + DependencyRoutes.routes + MaintenanceRoutes.routes + AckRoutes.routes
-        + EventRoutes.routes + MetricsRoutes.routes + HealthRoutes.routes + SeriesRoutes.routes + SessionRoutes.routes + ConsoleRoutes.routes
+        + EventRoutes.routes + NotificationRoutes.routes + MetricsRoutes.routes + HealthRoutes.routes + SeriesRoutes.routes + SessionRoutes.routes
+        + ConsoleRoutes.routes
 }

@@ -60,6 +60,21 @@ public final class ServerMetrics: Sendable {
         mirror.total("vigie_server_drilldown_bytes_total", c.bytes)
     }
 
+    static func record(_ n: NotificationMetrics.Snapshot, into mirror: SnapshotMirror) {
+        mirror.total("vigie_server_notifications_queued_total", n.queued)
+        mirror.total("vigie_server_notifications_delivered_total", n.delivered)
+        mirror.total("vigie_server_notification_attempts_failed_total", n.failedAttempts)
+        mirror.total("vigie_server_notifications_dropped_total", n.dropped)
+        mirror.total("vigie_server_notification_evaluations_failed_total", n.evaluationFailures)
+        mirror.gauge("vigie_server_notification_outbox", Double(n.outboxSize))
+    }
+
+    /// Adds the notification counters to every scrape.
+    public func add(_ notifications: NotificationMetrics) {
+        let mirror = self.mirror
+        exposition.onRender { Self.record(notifications.snapshot, into: mirror) }
+    }
+
     /// Every metric the server exposes, with its help text (docs/metrics.md says when to alert on it).
     public static let catalog: [MetricDefinition] = [
         .init("vigie_server_up", .gauge, "1 while the server runs."),
@@ -97,5 +112,11 @@ public final class ServerMetrics: Sendable {
         .init("vigie_server_kafka_ingest_batches_total", .counter, "Record batches consumed from Kafka and stored (their offsets then committed)."),
         .init("vigie_server_kafka_ingest_rewinds_total", .counter, "Partitions rewound after a batch could not be stored (read again later)."),
         .init("vigie_server_kafka_partitions_assigned", .gauge, "Partitions assigned to this member of the consumer group."),
+        .init("vigie_server_notifications_queued_total", .counter, "Notifications written to the outbox (one per receiver)."),
+        .init("vigie_server_notifications_delivered_total", .counter, "Notifications a receiver accepted (2xx; syslog: sent)."),
+        .init("vigie_server_notification_attempts_failed_total", .counter, "Delivery attempts that failed (each retried with backoff)."),
+        .init("vigie_server_notifications_dropped_total", .counter, "Notifications deleted undelivered: outbox full, or receiver removed."),
+        .init("vigie_server_notification_evaluations_failed_total", .counter, "Evaluator ticks whose changes could not be stored (retried)."),
+        .init("vigie_server_notification_outbox", .gauge, "Notifications waiting in the outbox."),
     ]
 }

@@ -113,6 +113,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(name: .customLong("no-history"), help: "Keep no metric history (edge windows still feed the dependency map).")
     var noHistory = false
 
+    @Option(name: .long, help: "Notification rules and receivers (YAML, docs/notifications.md). A bad file stops the server at start.")
+    var notifications: String?
+
+    @Option(name: .customLong("notify-allow"), help: "CIDR (repeatable): networks notification receivers may be in (with the file's 'allow:'). None: loopback only.")
+    var notifyAllow: [String] = []
+
     func run() async throws {
         let (host, port) = try parseListen(listen)
         var tokenMap: [String: String] = [:]
@@ -139,6 +145,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.agentStaleAfter = staleAfter
         config.history = try historyConfig()
         let correlator: Correlator
+        // The notification tables live in the same database (PostgreSQL: on a connection of their own).
+        var notificationStore: (() throws -> any NotificationStorage)?
         switch (database, data) {
         case (let url?, _):
             guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
@@ -150,7 +158,9 @@ struct ServeCommand: AsyncParsableCommand {
             var delay = 0.5
             while true {
                 do {
-                    correlator = try Correlator(config: config, store: try PostgresStore(url: url), inventory: inv, replaceStoredInventory: inv != nil)
+                    let pg = try PostgresStore(url: url)
+                    correlator = try Correlator(config: config, store: pg, inventory: inv, replaceStoredInventory: inv != nil)
+                    notificationStore = { try pg.notificationStore() }
                     break
                 } catch let e as PostgresError where e.isRetriable && Date() < giveUp {
                     logger.warning("database not reachable yet; retrying", metadata: ["error": "\(e)", "retry_in_s": "\(delay)"])
@@ -161,7 +171,9 @@ struct ServeCommand: AsyncParsableCommand {
                 }
             }
         case (nil, let dir?):
-            correlator = try Correlator(config: config, store: try SQLiteStore(directory: dir), inventory: inv, replaceStoredInventory: inv != nil)
+            let sqlite = try SQLiteStore(directory: dir)
+            correlator = try Correlator(config: config, store: sqlite, inventory: inv, replaceStoredInventory: inv != nil)
+            notificationStore = { sqlite }
         case (nil, nil):
             throw ValidationError("give --data DIR (SQLite) or --database postgresql://… (PostgreSQL)")
         }
@@ -183,6 +195,8 @@ struct ServeCommand: AsyncParsableCommand {
         if apiConfig.drillDown.enabled && apiConfig.drillDown.token == nil {
             logger.warning("drill-down without --drilldown-token-file: agents' query APIs are called without a credential")
         }
+        let notifying = try notificationSetup(correlator: correlator, store: notificationStore, metrics: apiConfig.metrics, listen: listen, logger: logger)
+        apiConfig.notifications = notifying?.0
         guard agentRateLimit >= 0 else { throw ValidationError("--agent-rate-limit: must be >= 0") }
         if agentRateLimit > 0 { apiConfig.rateLimiter = IngestRateLimiter(recordsPerSecond: agentRateLimit) }
         var services: [any Service] = []
@@ -236,6 +250,7 @@ struct ServeCommand: AsyncParsableCommand {
         defer { reload.cancel() }
         let ticker = TickService(correlator: correlator, interval: tick, heartbeat: heartbeat)
         services += [app, ticker]
+        if let service = notifying?.1 { services.append(service) }
         if let url = database {
             // Other instances' changes arrive through NOTIFY; read them before serving.
             try correlator.absorbSharedChanges()

@@ -56,6 +56,7 @@ public final class SQLiteStore: CorrelationStorage {
                 """)
         }
         registerHistory(&m)
+        registerNotificationMigrations(&m)
         return m
     }
 
