@@ -10,7 +10,8 @@ time from a record's arrival to the changed weather).
 With an https:// URL, VIGIE_BENCH_CA names the CA file that verifies the server; with
 VIGIE_BENCH_TOKENS=FILE, each client agentK sends the token of the line `agent agentK TOKEN` of FILE
 (the server's token file). EDGE_SHARE=F (0...1, default 0) makes that share of the records `edge`
-windows (60 s, counters and two latency histograms, a client among 1,000) instead of
+windows (60 s, counters and two latency histograms, a client among 1,000; the run's batches cover
+one hour of intervals in order, as agents send them) instead of
 `service_state`: the records the server's metric history is fed from (docs/history.md).
 """
 import gzip, json, os, random, ssl, sys, threading, time, urllib.request
@@ -50,8 +51,7 @@ def record(seq, agent, i, state):
         separators=(",", ":"))
 
 edge_share = float(os.environ.get("EDGE_SHARE", "0"))
-def edge(seq, agent, i, rng):
-    minute = rng.randrange(60)
+def edge(seq, agent, i, rng, minute):
     start = f"2026-11-23T07:{minute:02d}:00.000000000Z"
     end = f"2026-11-23T07:{minute:02d}:59.999999999Z"
     return json.dumps({"schema_version": 1, "kind": "edge", "agent_id": agent, "epoch": 1, "seq": seq,
@@ -71,7 +71,9 @@ per_agent = {}
 for b in range(records // batch):
     agent = f"agent{b % concurrency}"
     start = per_agent.get(agent, 0)
-    text = "\n".join(edge(start + n + 1, agent, rng.randrange(endpoints), rng) if rng.random() < edge_share
+    # As agents send them: the edges of one interval together, intervals in order over the run.
+    minute = b * 60 // max(1, records // batch)
+    text = "\n".join(edge(start + n + 1, agent, rng.randrange(endpoints), rng, minute) if rng.random() < edge_share
                      else record(start + n + 1, agent, rng.randrange(endpoints), rng.choice(states)) for n in range(batch)) + "\n"
     per_agent[agent] = start + batch
     bodies.append((agent, gzip.compress(text.encode(), 1)))

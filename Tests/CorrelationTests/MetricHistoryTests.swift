@@ -217,3 +217,26 @@ extension PostgresStoreTests {
         try checkRollups(second, both, series: [(.node(MetricHistoryTests.endpoints[0]), { $0.service == MetricHistoryTests.endpoints[0] })])
     }
 }
+
+@Suite("Stored histogram text")
+struct HistogramTextTests {
+    @Test("a histogram survives its stored text, whatever its samples")
+    func roundTrip() {
+        var rng = SplitMix64(seed: 9)
+        for _ in 0..<500 {
+            var h = LatencyHistogram()
+            for _ in 0..<Int(rng.next() % 40) { h.add(nanos: Int64(rng.next() % (UInt64(1) << UInt64(rng.next() % 50)))) }
+            let bytes = HistogramText.bytes(h)
+            #expect(bytes.withUnsafeBytes { HistogramText.decode($0) } == h)
+            #expect(HistogramText.decode(HistogramText.encode(h) as String) == h)
+        }
+    }
+
+    @Test("damaged text reads as an empty histogram, never a trap", arguments: [
+        "x", "1", "1 2 3", "1 2 3 4 5", "1 2 3 4 5:", "1 2 3 4 :5", "1 2 3 4 300:1", "1 2 3 4 2:1 1:1", "-1 2 3 4",
+        "99999999999999999999999 1 1 1", "1 2 -9223372036854775809 4", "1  2 3 4", "1 2 3 4 1:1 ", "1 2 3 4 1:-1",
+    ])
+    func damaged(text: String) {
+        #expect(HistogramText.decode(text).count == 0 && HistogramText.decode(text).buckets.isEmpty)
+    }
+}

@@ -44,12 +44,13 @@ public struct MetricSums: Sendable, Hashable {
                                       "bytes_to_server", "bytes_to_client"]
 
     public mutating func merge(_ other: MetricSums) {
-        var mine = counters
-        for (k, v) in other.counters.enumerated() {
-            let (sum, overflow) = mine[k].addingReportingOverflow(v)
-            mine[k] = overflow ? (v > 0 ? .max : .min) : sum
+        func add(_ a: inout Int64, _ b: Int64) {
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            a = overflow ? (b > 0 ? .max : .min) : sum
         }
-        counters = mine
+        add(&attempts, other.attempts); add(&established, other.established); add(&refused, other.refused)
+        add(&unanswered, other.unanswered); add(&resets, other.resets); add(&transactions, other.transactions)
+        add(&errors, other.errors); add(&bytesToServer, other.bytesToServer); add(&bytesToClient, other.bytesToClient)
         rtt.merge(other.rtt)
         responseTime.merge(other.responseTime)
     }

@@ -1,41 +1,65 @@
 import GRDB
 
-/// The metric history in SQLite (docs/history.md): one row per series, scale and bucket, in a
-/// table clustered on its primary key (a chart is one range scan), aged out by `(scale, bucket)`.
+/// The metric history in SQLite (docs/history.md): one row per series, scale and bucket, clustered
+/// by time (`scale, bucket, …`): a batch's windows fall in the latest buckets, so its updates touch
+/// few pages, and retention deletes a key range. Charts read through the `(kind, subject, scale,
+/// bucket)` index. Rows are updated in place (the index is written only for a new row).
 extension SQLiteStore {
     static func registerHistory(_ m: inout DatabaseMigrator) {
         m.registerMigration("v3-metric-history") { db in
             let counters = MetricSums.counterNames.map { "\($0) INTEGER NOT NULL" }.joined(separator: ", ")
             try db.execute(sql: """
-                CREATE TABLE metric_point (kind INTEGER NOT NULL, subject TEXT NOT NULL, scale INTEGER NOT NULL, bucket INTEGER NOT NULL,
+                CREATE TABLE metric_point (scale INTEGER NOT NULL, bucket INTEGER NOT NULL, kind INTEGER NOT NULL, subject TEXT NOT NULL,
                     \(counters), rtt TEXT NOT NULL, response_time TEXT NOT NULL,
-                    PRIMARY KEY (kind, subject, scale, bucket)) WITHOUT ROWID;
-                CREATE INDEX metric_point_age ON metric_point (scale, bucket);
+                    PRIMARY KEY (scale, bucket, kind, subject)) WITHOUT ROWID;
+                CREATE INDEX metric_point_series ON metric_point (kind, subject, scale, bucket);
                 """)
         }
     }
 
     static let columns = MetricSums.counterNames.joined(separator: ", ") + ", rtt, response_time"
 
-    /// Adds each row's sums to the stored row (read, merge, replace: histograms merge in Swift).
-    /// Inside the batch's write transaction.
+    /// Adds each row's sums to the stored row (read, merge in Swift, update in place or insert),
+    /// in key order, through the C API (this runs for every row a batch touches: up to 16 per
+    /// edge window). Inside the batch's write transaction.
     static func writeMetrics(_ rows: [MetricRowKey: MetricSums], _ db: Database) throws {
         guard !rows.isEmpty else { return }
-        let read = try db.cachedStatement(sql: "SELECT \(columns) FROM metric_point WHERE kind = ? AND subject = ? AND scale = ? AND bucket = ?")
+        let key = "scale = ? AND bucket = ? AND kind = ? AND subject = ?"
+        let n = Int32(MetricSums.counterNames.count)
+        let read = try RowInserter(db, sql: "SELECT \(columns) FROM metric_point WHERE \(key)")
+        let sets = (MetricSums.counterNames + ["rtt", "response_time"]).map { "\($0) = ?" }.joined(separator: ", ")
+        let update = try RowInserter(db, sql: "UPDATE metric_point SET \(sets) WHERE \(key)")
         let placeholders = Array(repeating: "?", count: 4 + MetricSums.counterNames.count + 2).joined(separator: ", ")
-        let write = try db.cachedStatement(sql: "INSERT OR REPLACE INTO metric_point (kind, subject, scale, bucket, \(columns)) VALUES (\(placeholders))")
-        for (key, added) in rows {
-            let where_: StatementArguments = [key.series.kind.rawValue, key.series.subject, key.scale.rawValue, key.bucket]
-            var sums = added
-            if let row = try Row.fetchOne(read, arguments: where_) {
-                sums = point(row)
-                sums.merge(added)
-            }
-            var arguments = where_
-            arguments += StatementArguments(sums.counters)
-            arguments += [HistogramText.encode(sums.rtt), HistogramText.encode(sums.responseTime)]
-            try write.execute(arguments: arguments)
+        let insert = try RowInserter(db, sql: "INSERT INTO metric_point (\(columns), scale, bucket, kind, subject) VALUES (\(placeholders))")
+        func bindKey(_ s: RowInserter, _ k: MetricRowKey, from i: Int32) {
+            s.bind(i, Int64(k.scale.rawValue)); s.bind(i + 1, k.bucket); s.bind(i + 2, Int64(k.series.kind.rawValue)); s.bind(i + 3, k.series.subject)
         }
+        func bindValues(_ s: RowInserter, _ sums: MetricSums) {
+            for (i, v) in sums.counters.enumerated() { s.bind(Int32(i + 1), v) }
+            s.bind(n + 1, bytes: HistogramText.bytes(sums.rtt)); s.bind(n + 2, bytes: HistogramText.bytes(sums.responseTime))
+        }
+        for k in rows.keys.sorted(by: timeMajor) {
+            guard let added = rows[k] else { continue }
+            bindKey(read, k, from: 1)
+            if try read.first() {
+                var sums = MetricSums()
+                sums.counters = (0 ..< n).map { read.int64($0) }
+                sums.rtt = HistogramText.decode(read.text(n))
+                sums.responseTime = HistogramText.decode(read.text(n + 1))
+                read.reset()
+                sums.merge(added)
+                bindValues(update, sums); bindKey(update, k, from: n + 3)
+                try update.insert()
+            } else {
+                bindValues(insert, added); bindKey(insert, k, from: n + 3)
+                try insert.insert()
+            }
+        }
+    }
+
+    /// The table's key order: a batch's rows are written page after page.
+    static func timeMajor(_ a: MetricRowKey, _ b: MetricRowKey) -> Bool {
+        (a.scale.rawValue, a.bucket, a.series.kind.rawValue, a.series.subject) < (b.scale.rawValue, b.bucket, b.series.kind.rawValue, b.series.subject)
     }
 
     /// The sums of a row whose `columns` start at `offset`.
@@ -50,7 +74,8 @@ extension SQLiteStore {
     public func series(_ series: SeriesKey, scale: HistoryScale, from: Int64, to: Int64) throws -> [MetricPoint] {
         try db.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT bucket, \(Self.columns) FROM metric_point WHERE kind = ? AND subject = ? AND scale = ? AND bucket >= ? AND bucket < ?
+                SELECT bucket, \(Self.columns) FROM metric_point INDEXED BY metric_point_series
+                WHERE kind = ? AND subject = ? AND scale = ? AND bucket >= ? AND bucket < ?
                 ORDER BY bucket
                 """, arguments: [series.kind.rawValue, series.subject, scale.rawValue, from, to]).map { row in
                 MetricPoint(bucket: row[0] as Int64? ?? 0, sums: Self.point(row, offset: 1))
@@ -75,10 +100,10 @@ extension SQLiteStore {
     public func loadHistory(_ rows: [(MetricRowKey, MetricSums)]) throws {
         guard !rows.isEmpty else { return }
         try db.write { db in
-            let insert = try RowInserter(db, sql: "INSERT OR REPLACE INTO metric_point (kind, subject, scale, bucket, \(Self.columns)) VALUES (\(Array(repeating: "?", count: 6 + MetricSums.counterNames.count).joined(separator: ", ")))")
-            for (key, sums) in rows {
-                insert.bind(1, Int64(key.series.kind.rawValue)); insert.bind(2, key.series.subject)
-                insert.bind(3, Int64(key.scale.rawValue)); insert.bind(4, key.bucket)
+            let insert = try RowInserter(db, sql: "INSERT OR REPLACE INTO metric_point (scale, bucket, kind, subject, \(Self.columns)) VALUES (\(Array(repeating: "?", count: 6 + MetricSums.counterNames.count).joined(separator: ", ")))")
+            for (key, sums) in rows.sorted(by: { Self.timeMajor($0.0, $1.0) }) {
+                insert.bind(1, Int64(key.scale.rawValue)); insert.bind(2, key.bucket)
+                insert.bind(3, Int64(key.series.kind.rawValue)); insert.bind(4, key.series.subject)
                 for (k, v) in sums.counters.enumerated() { insert.bind(Int32(5 + k), v) }
                 let n = Int32(5 + MetricSums.counterNames.count)
                 insert.bind(n, HistogramText.encode(sums.rtt)); insert.bind(n + 1, HistogramText.encode(sums.responseTime))
