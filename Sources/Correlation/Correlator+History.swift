@@ -24,7 +24,7 @@ extension Correlator {
             series = found
         }
         newestHistoryWindow = max(newestHistoryWindow, w.start)
-        let sums = MetricSums(w)
+        let sums = w.sums
         for scale in HistoryScale.allCases {
             guard let bucket = scale.bucket(of: w.start) else { return }
             for s in series + [.edge(client: client, service: service)] {

@@ -69,7 +69,7 @@ struct SeriesAnswer {
     var json: String {
         var out = "{"
         for (key, value) in [("node", node), ("client", client), ("service", service)] {
-            if let value { out += "\"\(key)\":" + Self.quoted(value) + "," }
+            if let value { out += "\"\(key)\":" + JSONText.quoted(value) + "," }
         }
         out += "\"scale\":\"\(query.scale.name)\",\"step_seconds\":\(query.scale.seconds),"
         out += "\"from\":\"\(Timestamp.format(query.from))\",\"to\":\"\(Timestamp.format(query.to))\","
@@ -100,21 +100,5 @@ struct SeriesAnswer {
         guard !overflow else { return Timestamp.format(Double(seconds)) }
         let text = RFC3339.string(nanos)  // ….000000000Z: keep three fraction digits
         return String(text.dropLast(7)) + "Z"
-    }
-
-    /// A JSON string literal.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
     }
 }

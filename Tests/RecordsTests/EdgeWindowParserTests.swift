@@ -15,8 +15,8 @@ struct EdgeWindowParserTests {
     @Test("the agent's edge line: counters, bounds and both histograms")
     func agentLine() throws {
         let r = try RecordParserTests.agree(Lines.edge(seq: 3)).get()
-        guard case .edge(let e) = r.body, let w = e.window else { Issue.record("no window in \(r.body)"); return }
-        #expect(w.end - w.start == 60)
+        guard case .edge(let e) = r.body, let w = e.window?.sums, let bounds = e.window else { Issue.record("no window in \(r.body)"); return }
+        #expect(bounds.end - bounds.start == 60)
         #expect(w.attempts == 30 && w.established == 20 && w.refused == 5 && w.unanswered == 5 && w.transactions == 20)
         #expect(w.rtt.count == 20 && w.rtt.count(inBucket: 40) == 20 && w.rtt.minNanos == 1_000_000 && w.rtt.sumNanos == 20_000_000)
         #expect(w.responseTime.count == 20 && w.responseTime.count(inBucket: 49) == 10 && w.responseTime.count(inBucket: 84) == 10)
@@ -93,7 +93,7 @@ struct EdgeWindowParserTests {
         // 2^63: the largest power of two a JSON number (a double) holds exactly as a count.
         let text = #"{"count":9223372036854775808,"max_us":5,"buckets":[[3,9223372036854775808]]}"#
         let r = try RecordParserTests.agree(Self.line(rtt: text)).get()
-        guard case .edge(let e) = r.body, var h = e.window?.rtt else { Issue.record("no histogram"); return }
+        guard case .edge(let e) = r.body, var h = e.window?.sums.rtt else { Issue.record("no histogram"); return }
         h.merge(h)
         #expect(h.count == .max && h.count(inBucket: 3) == .max)
         #expect(h.quantileMicros(0.99) != nil)

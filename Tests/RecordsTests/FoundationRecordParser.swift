@@ -69,16 +69,16 @@ enum FoundationRecordParser {
                     throw LineError(line: number, "'interval_end': '\(endText)' is not an RFC 3339 UTC time at or after interval_start")
                 }
                 var w = EdgeWindow(start: start, end: end)
-                w.attempts = max(0, attempts); w.transactions = max(0, txns)
-                w.refused = max(0, try int("refused", required: false) ?? 0)
-                w.unanswered = max(0, try int("unanswered", required: false) ?? 0)
-                w.transactionErrors = max(0, try int("transaction_errors", required: false) ?? 0)
-                w.established = max(0, try int("established", required: false) ?? 0)
-                w.resets = max(0, try int("resets", required: false) ?? 0)
-                w.bytesToServer = max(0, try int("bytes_to_server", required: false) ?? 0)
-                w.bytesToClient = max(0, try int("bytes_to_client", required: false) ?? 0)
-                w.rtt = try histogram(r["rtt"], "rtt", number)
-                w.responseTime = try histogram(r["response_time"], "response_time", number)
+                w.sums.attempts = max(0, attempts); w.sums.transactions = max(0, txns)
+                w.sums.refused = max(0, try int("refused", required: false) ?? 0)
+                w.sums.unanswered = max(0, try int("unanswered", required: false) ?? 0)
+                w.sums.errors = max(0, try int("transaction_errors", required: false) ?? 0)
+                w.sums.established = max(0, try int("established", required: false) ?? 0)
+                w.sums.resets = max(0, try int("resets", required: false) ?? 0)
+                w.sums.bytesToServer = max(0, try int("bytes_to_server", required: false) ?? 0)
+                w.sums.bytesToClient = max(0, try int("bytes_to_client", required: false) ?? 0)
+                w.sums.rtt = try histogram(r["rtt"], "rtt", number)
+                w.sums.responseTime = try histogram(r["response_time"], "response_time", number)
                 window = w
             }
             body = .edge(EdgeRecord(client: client, service: service, app: app,

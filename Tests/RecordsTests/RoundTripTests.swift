@@ -43,8 +43,8 @@ struct RoundTripTests {
         case (.edge, .edge(let e)):
             var window = EdgeWindow(start: Timestamp.parse(RFC3339.string(Self.ts - 60_000_000_000)) ?? 0,
                                     end: Timestamp.parse(RFC3339.string(Self.ts)) ?? 0)
-            window.attempts = 30; window.established = 20; window.refused = 5; window.unanswered = 4
-            window.transactions = 20; window.transactionErrors = 2
+            window.sums.attempts = 30; window.sums.established = 20; window.sums.refused = 5; window.sums.unanswered = 4
+            window.sums.transactions = 20; window.sums.errors = 2
             #expect(e == EdgeRecord(client: Bodies.client, service: Bodies.service, app: "http", attempts: 30, transactions: 20,
                                     failures: 5 + 4 + 2, window: window))
         case (.serviceSeen, .serviceSeen(let s)):

@@ -9,6 +9,13 @@ import VigieTestSupport
 struct NotificationDeliveryTests {
     static let db = "10.0.0.7:5432/tcp"
 
+    /// Writes `DIR/hook.token` and `DIR/notifications.yaml` for receivers on these ports.
+    func writeFiles(_ dir: String, hookPort: Int = TestPorts.unused(), syslogPort: Int = TestPorts.unused(), token: String = "s3cret") throws {
+        try (token + "\n").write(toFile: dir + "/hook.token", atomically: true, encoding: .utf8)
+        try notificationsYAML(hookPort: hookPort, syslogPort: syslogPort, tokenFile: dir + "/hook.token")
+            .write(toFile: dir + "/notifications.yaml", atomically: true, encoding: .utf8)
+    }
+
     func notificationsYAML(hookPort: Int, syslogPort: Int, tokenFile: String) -> String {
         """
         evaluate_every_s: 0.2
@@ -43,9 +50,7 @@ struct NotificationDeliveryTests {
         let dir = Support.temporaryDirectory("notify-e2e")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookPort = TestPorts.unused(), syslogPort = TestPorts.unused()
-        try "s3cret\n".write(toFile: dir + "/hook.token", atomically: true, encoding: .utf8)
-        try notificationsYAML(hookPort: hookPort, syslogPort: syslogPort, tokenFile: dir + "/hook.token")
-            .write(toFile: dir + "/notifications.yaml", atomically: true, encoding: .utf8)
+        try writeFiles(dir, hookPort: hookPort, syslogPort: syslogPort)
         let hookOut = dir + "/hook.out", syslogOut = dir + "/syslog.out", control = dir + "/control"
         let syslog = try ChildProcesses.start(["/usr/bin/env", "python3", Support.script("notify_receiver.py"), "syslog-udp", "\(syslogPort)", syslogOut],
                                               log: dir + "/syslog.log")
@@ -118,9 +123,7 @@ struct NotificationDeliveryTests {
         let dir = Support.temporaryDirectory("notify-restart-e2e")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookPort = TestPorts.unused()
-        try "s3cret\n".write(toFile: dir + "/hook.token", atomically: true, encoding: .utf8)
-        try notificationsYAML(hookPort: hookPort, syslogPort: TestPorts.unused(), tokenFile: dir + "/hook.token")
-            .write(toFile: dir + "/notifications.yaml", atomically: true, encoding: .utf8)
+        try writeFiles(dir, hookPort: hookPort)
         let hookOut = dir + "/hook.out", control = dir + "/control"
         do {
             let f = try HTTPFixture(dir: dir, arguments: ["--notifications", dir + "/notifications.yaml"])
@@ -189,9 +192,7 @@ struct NotificationDeliveryTests {
         let dir = Support.temporaryDirectory("notify-pg")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let hookPort = TestPorts.unused()
-        try "s3cret\n".write(toFile: dir + "/hook.token", atomically: true, encoding: .utf8)
-        try notificationsYAML(hookPort: hookPort, syslogPort: TestPorts.unused(), tokenFile: dir + "/hook.token")
-            .write(toFile: dir + "/notifications.yaml", atomically: true, encoding: .utf8)
+        try writeFiles(dir, hookPort: hookPort)
         let hookOut = dir + "/hook.out", control = dir + "/control"
         try "ok".write(toFile: control, atomically: true, encoding: .utf8)
         let hook = try ChildProcesses.start(["/usr/bin/env", "python3", Support.script("notify_receiver.py"), "webhook", "\(hookPort)", hookOut,
@@ -213,9 +214,7 @@ struct NotificationDeliveryTests {
     func rulesAPI() throws {
         let dir = Support.temporaryDirectory("notify-api")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try "t\n".write(toFile: dir + "/hook.token", atomically: true, encoding: .utf8)
-        try notificationsYAML(hookPort: TestPorts.unused(), syslogPort: TestPorts.unused(), tokenFile: dir + "/hook.token")
-            .write(toFile: dir + "/notifications.yaml", atomically: true, encoding: .utf8)
+        try writeFiles(dir, token: "t")
         let f = try HTTPFixture(dir: dir, arguments: ["--notifications", dir + "/notifications.yaml", "--operator-token", "op"])
         try #require(f.server.isRunning, "the server did not start")
         func call(_ method: String, _ path: String, _ body: String? = nil, token: String? = "op") throws -> (Int, String) {

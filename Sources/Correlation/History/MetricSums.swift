@@ -1,69 +1,9 @@
 import Records
 
-/// The sums of edge windows over a bucket: counters add, latency histograms merge bucket by bucket
-/// (so percentiles over an hour come from all its samples, never from averaged percentiles).
-/// Additions saturate: counters come from records, which the server does not trust.
-public struct MetricSums: Sendable, Hashable {
-    public var attempts: Int64 = 0
-    public var established: Int64 = 0
-    public var refused: Int64 = 0
-    public var unanswered: Int64 = 0
-    public var resets: Int64 = 0
-    public var transactions: Int64 = 0
-    public var errors: Int64 = 0
-    public var bytesToServer: Int64 = 0
-    public var bytesToClient: Int64 = 0
-    /// TCP handshake round-trip times.
-    public var rtt = LatencyHistogram()
-    /// Application response times (request to first response byte).
-    public var responseTime = LatencyHistogram()
+/// The history's sums of edge windows over a bucket: the record's own figures (``EdgeSums``).
+public typealias MetricSums = EdgeSums
 
-    public init() {}
-
-    /// The sums of one edge window.
-    public init(_ w: EdgeWindow) {
-        attempts = w.attempts; established = w.established; refused = w.refused; unanswered = w.unanswered
-        resets = w.resets; transactions = w.transactions; errors = w.transactionErrors
-        bytesToServer = w.bytesToServer; bytesToClient = w.bytesToClient
-        rtt = w.rtt; responseTime = w.responseTime
-    }
-
-    /// The counters in storage order (the stores' columns).
-    public var counters: [Int64] {
-        get { [attempts, established, refused, unanswered, resets, transactions, errors, bytesToServer, bytesToClient] }
-        set {
-            guard newValue.count == Self.counterNames.count else { return }
-            attempts = newValue[0]; established = newValue[1]; refused = newValue[2]; unanswered = newValue[3]
-            resets = newValue[4]; transactions = newValue[5]; errors = newValue[6]
-            bytesToServer = newValue[7]; bytesToClient = newValue[8]
-        }
-    }
-
-    /// Column names of ``counters``.
-    public static let counterNames = ["attempts", "established", "refused", "unanswered", "resets", "transactions", "errors",
-                                      "bytes_to_server", "bytes_to_client"]
-
-    public mutating func merge(_ other: MetricSums) {
-        func add(_ a: inout Int64, _ b: Int64) {
-            let (sum, overflow) = a.addingReportingOverflow(b)
-            a = overflow ? (b > 0 ? .max : .min) : sum
-        }
-        add(&attempts, other.attempts); add(&established, other.established); add(&refused, other.refused)
-        add(&unanswered, other.unanswered); add(&resets, other.resets); add(&transactions, other.transactions)
-        add(&errors, other.errors); add(&bytesToServer, other.bytesToServer); add(&bytesToClient, other.bytesToClient)
-        rtt.merge(other.rtt)
-        responseTime.merge(other.responseTime)
-    }
-
-    /// Failed outcomes over outcomes, as the agent's service windows count it: (refused +
-    /// unanswered + transaction errors) / (established + refused + unanswered + transactions); 0
-    /// when there was none.
-    public var errorRate: Double {
-        let failed = Double(refused) + Double(unanswered) + Double(errors)
-        let outcomes = Double(established) + Double(refused) + Double(unanswered) + Double(transactions)
-        return outcomes > 0 ? failed / outcomes : 0
-    }
-
+extension EdgeSums {
     /// The value of a counter metric as an integer (exact, even saturated); nil for a rate or a percentile.
     public func integer(_ metric: HistoryMetric) -> Int64? {
         switch metric {

@@ -6,7 +6,9 @@ public final class SQLiteStore: CorrelationStorage {
     let db: DatabaseQueue
     public let path: String
 
-    public init(directory: String) throws {
+    /// `durable: false` (loading a generated history, `vigie-bench history-load`) syncs nothing:
+    /// a crash may corrupt the file. The server always opens it durable.
+    public init(directory: String, durable: Bool = true) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/vigie-server.sqlite"
         var config = Configuration()
@@ -15,7 +17,7 @@ public final class SQLiteStore: CorrelationStorage {
         // answered 200 is durable (the agent will not resend it).
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = OFF")
             // 128 MiB of page cache (default 2 MiB): the metric history updates rows all over its
             // table, and each page missed is a read from the OS cache (docs/history.md, "Measured").
             try db.execute(sql: "PRAGMA cache_size = -131072")
@@ -67,29 +69,7 @@ public final class SQLiteStore: CorrelationStorage {
     static func json(_ v: some Encodable) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
     /// A string array as JSON, as `json(_:)` writes it (`["a","b"]`, `/` escaped), without a JSONEncoder per call.
     static func jsonStrings(_ strings: [String]) -> String {
-        var out = "["
-        for (k, s) in strings.enumerated() {
-            if k > 0 { out += "," }
-            out += "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "/": out += "\\/"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case "\u{08}": out += "\\b"
-                case "\u{0C}": out += "\\f"
-                case _ where u.value < 0x20:
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(u)
-                }
-            }
-            out += "\""
-        }
-        return out + "]"
+        "[" + strings.map { JSONText.quoted($0, escapingSlash: true) }.joined(separator: ",") + "]"
     }
 
     static func decode<T: Decodable>(_ t: T.Type, _ s: String) throws -> T { try JSONDecoder().decode(t, from: Data(s.utf8)) }

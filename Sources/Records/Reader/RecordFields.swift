@@ -77,17 +77,17 @@ struct RecordFields {
         guard let start = Timestamp.parse(startText) else { throw LineError(line: number, "'interval_start': '\(startText)' is not an RFC 3339 UTC time") }
         guard let end = Timestamp.parse(endText), end >= start else { throw LineError(line: number, "'interval_end': '\(endText)' is not an RFC 3339 UTC time at or after interval_start") }
         var w = EdgeWindow(start: start, end: end)
-        w.attempts = max(0, attempts)
-        w.transactions = max(0, transactions)
-        w.refused = max(0, refused)
-        w.unanswered = max(0, unanswered)
-        w.transactionErrors = max(0, errors)
-        w.established = max(0, try optionalInt(.established) ?? 0)
-        w.resets = max(0, try optionalInt(.resets) ?? 0)
-        w.bytesToServer = max(0, try optionalInt(.bytesToServer) ?? 0)
-        w.bytesToClient = max(0, try optionalInt(.bytesToClient) ?? 0)
-        w.rtt = try histogram(.rtt)
-        w.responseTime = try histogram(.responseTime)
+        w.sums.attempts = max(0, attempts)
+        w.sums.transactions = max(0, transactions)
+        w.sums.refused = max(0, refused)
+        w.sums.unanswered = max(0, unanswered)
+        w.sums.errors = max(0, errors)
+        w.sums.established = max(0, try optionalInt(.established) ?? 0)
+        w.sums.resets = max(0, try optionalInt(.resets) ?? 0)
+        w.sums.bytesToServer = max(0, try optionalInt(.bytesToServer) ?? 0)
+        w.sums.bytesToClient = max(0, try optionalInt(.bytesToClient) ?? 0)
+        w.sums.rtt = try histogram(.rtt)
+        w.sums.responseTime = try histogram(.responseTime)
         return w
     }
 

@@ -32,22 +32,12 @@ public struct EdgeRecord: Sendable, Hashable {
     public var window: EdgeWindow? = nil
 }
 
-/// One `edge` record's interval: when, its counters, its latency histograms (docs/records.md).
+/// One `edge` record's interval: when, and its counters and latency histograms (docs/records.md).
 public struct EdgeWindow: Sendable, Hashable {
     /// Packet time, seconds since 1970.
     public var start: Double
     public var end: Double
-    public var attempts: Int64 = 0
-    public var established: Int64 = 0
-    public var refused: Int64 = 0
-    public var unanswered: Int64 = 0
-    public var resets: Int64 = 0
-    public var transactions: Int64 = 0
-    public var transactionErrors: Int64 = 0
-    public var bytesToServer: Int64 = 0
-    public var bytesToClient: Int64 = 0
-    public var rtt = LatencyHistogram()
-    public var responseTime = LatencyHistogram()
+    public var sums = EdgeSums()
 
     public init(start: Double, end: Double) { self.start = start; self.end = end }
 }
