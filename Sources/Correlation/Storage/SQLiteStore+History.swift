@@ -94,6 +94,16 @@ extension SQLiteStore {
 }
 
 extension SQLiteStore {
+    /// Drops the series index while a generated history is loaded (``loadHistory(_:)`` in key
+    /// order then appends only); ``endHistoryLoad()`` builds it again in one sorted pass.
+    public func beginHistoryLoad() throws {
+        try db.write { try $0.execute(sql: "DROP INDEX IF EXISTS metric_point_series") }
+    }
+
+    public func endHistoryLoad() throws {
+        try db.write { try $0.execute(sql: "CREATE INDEX IF NOT EXISTS metric_point_series ON metric_point (kind, subject, scale, bucket)") }
+    }
+
     /// Inserts history rows as they are, in one transaction, replacing rows with the same key (no
     /// merge): for loading a generated history (`vigie-bench history-load`) or copying one store
     /// into another. Ingest uses the merging write.
