@@ -121,6 +121,13 @@ struct KafkaIngestService: Service {
                 try consumer.rewind(to: first)
                 return
             } catch {
+                // Revoked meanwhile (a rebalance): its new owner reads it from the committed offset,
+                // which is before this batch (not committed): nothing to rewind, nothing skipped.
+                if !consumer.isAssigned(topic: first.topic, partition: first.partition) {
+                    logger.info("Kafka partition revoked before its rewind; its new owner reads it from the committed offset",
+                                metadata: ["topic": "\(first.topic)", "partition": "\(first.partition)"])
+                    return
+                }
                 guard attempt < 5 else {
                     logger.critical("cannot rewind a Kafka partition; stopping", metadata: ["error": "\(error)"])
                     throw error

@@ -73,6 +73,18 @@ public final class KafkaConsumer {
         return (joined, Int(list.pointee.cnt))
     }
 
+    /// Whether `topic`/`partition` is in this member's assignment now (a rebalance may have moved it).
+    public func isAssigned(topic: String, partition: Int32) -> Bool {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return false }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for k in 0 ..< Int(list.pointee.cnt) {
+            let e = list.pointee.elems[k]
+            if e.partition == partition, let t = e.topic, String(cString: t) == topic { return true }
+        }
+        return false
+    }
+
     /// The next message, or nil when none came within `timeoutMs`. Transient errors (broker down)
     /// are logged and yield nil; librdkafka keeps reconnecting.
     public func poll(timeoutMs: Int32) -> Message? {
