@@ -54,6 +54,7 @@ cases = [
     ("endpoint, 1 hour at 10s", "/api/v1/nodes/%s/series?from=%d&to=%d&step=10s" % (mid.replace("/", "%2F"), end - 3600, end)),
     ("weather (services, applications)", "/api/v1/weather"),
     ("weather (all %d+ nodes)" % endpoints, "/api/v1/weather?all=true"),
+    ("inventory (the console's tree)", "/api/v1/inventory"),
 ]
 def timed(fn):
     samples = []
@@ -65,11 +66,11 @@ print("%-34s %8s %10s %9s %9s %9s" % ("request", "points", "bytes", "median ms",
 for name, path in cases:
     body, med, p95, mx = timed(lambda: urllib.request.urlopen(base + path, timeout=60).read())
     doc = json.loads(body)
-    points = len(doc["points"]) if "points" in doc else len(doc.get("nodes", []))
+    points = len(doc["points"]) if "points" in doc else len(doc.get("nodes", []))  # inventory: its nodes
     print("%-34s %8d %10d %9.1f %9.1f %9.1f" % (name, points, len(body), med, p95, mx))
 # The floor: the same rows read by Python's sqlite3 from the same file (no HTTP, no JSON).
 con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
-q = "SELECT * FROM metric_point WHERE kind = 0 AND subject = ? AND scale = 2 AND bucket >= ? AND bucket < ? ORDER BY bucket"
+q = "SELECT * FROM metric_point INDEXED BY metric_point_series WHERE kind = 0 AND subject = ? AND scale = 2 AND bucket >= ? AND bucket < ? ORDER BY bucket"
 rows, med, p95, mx = timed(lambda: con.execute(q, (mid, end - days * 86400, end)).fetchall())
 print("%-34s %8d %10s %9.1f %9.1f %9.1f" % ("sqlite3 (Python), endpoint 15m rows", len(rows), "-", med, p95, mx))
 PY

@@ -9,7 +9,7 @@ extension ServerAPI {
             APIRoute(.get, "api/v1/weather") { request, _, api -> Response in
                 let all: Bool
                 switch flag(request, "all") { case .success(let v): all = v; case .failure(let refused): return refused.response }
-                return json(api.correlator.weather(kinds: all ? nil : [.service, .application]))
+                return text(WeatherJSON.encode(api.correlator.weather(kinds: all ? nil : [.service, .application])), contentType: "application/json")
             },
             APIRoute(.get, "api/v1/nodes/**") { request, context, api -> Response in
                 let id = catchAllID(context)
