@@ -382,9 +382,11 @@ def run(c, args):
 
     # Keyboard: the navigation is made of real links.
     check(all(a.tag_name == "a" and a.get_attribute("href") for a in c.css("header nav a")), "the navigation is links")
-    # Logout ends the session.
+    # Logout ends the session; its button shows only while logged in.
+    check(c.css("#logout")[0].is_displayed(), "the logout button shows while logged in")
     c.css("#logout")[0].click()
     c.until("the login form after logout", lambda: c.css("#login-form"))
+    check(not c.css("#logout")[0].is_displayed(), "the logout button is hidden once logged out")
     status, _ = (None, None)
     check(d.execute_script("return sessionStorage.getItem('vigie.csrf')") is None, "logout forgets the CSRF token")
     c.allowed = [("status of 401", "logged out")]
