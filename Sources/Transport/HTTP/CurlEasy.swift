@@ -75,6 +75,13 @@ final class CurlEasy {
                 connectTimeoutSeconds: connectTimeoutSeconds, caFile: caFile, bodyLimit: 64 << 10)
     }
 
+    /// A hardened POST (the hardened GET's rules: http/https only, no redirect, no proxy, address
+    /// pins); at most 64 KiB of the answer's body is kept.
+    func post(url: String, payload: [UInt8], timeoutSeconds: Double, connectTimeoutSeconds: Double, options: Options) -> Response {
+        perform(url: url, payload: payload, headers: options.headers, timeoutSeconds: timeoutSeconds,
+                connectTimeoutSeconds: connectTimeoutSeconds, caFile: options.caFile, bodyLimit: 64 << 10, options: options)
+    }
+
     private func perform(url: String, payload: [UInt8]?, headers: [String], timeoutSeconds: Double,
                          connectTimeoutSeconds: Double, caFile: String?, bodyLimit: Int, options: Options? = nil) -> Response {
         curl_easy_reset(handle)
