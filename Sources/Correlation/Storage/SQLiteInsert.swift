@@ -58,6 +58,9 @@ struct RowInserter {
         return false
     }
 
+    /// Steps a query to its next row: true when there is one, false at the end (the statement is reset).
+    func next() throws -> Bool { try first() }
+
     /// Column `index` (0-based) of the current row.
     func int64(_ index: Int32) -> Int64 { sqlite3_column_int64(handle, index) }
 

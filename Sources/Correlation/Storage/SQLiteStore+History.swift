@@ -42,10 +42,7 @@ extension SQLiteStore {
             guard let added = rows[k] else { continue }
             bindKey(read, k, from: 1)
             if try read.first() {
-                var sums = MetricSums()
-                sums.counters = (0 ..< n).map { read.int64($0) }
-                sums.rtt = HistogramText.decode(read.text(n))
-                sums.responseTime = HistogramText.decode(read.text(n + 1))
+                var sums = Self.sums(read, from: 0)
                 read.reset()
                 sums.merge(added)
                 bindValues(update, sums); bindKey(update, k, from: n + 3)
@@ -62,24 +59,28 @@ extension SQLiteStore {
         (a.scale.rawValue, a.bucket, a.series.kind.rawValue, a.series.subject) < (b.scale.rawValue, b.bucket, b.series.kind.rawValue, b.series.subject)
     }
 
-    /// The sums of a row whose `columns` start at `offset`.
-    private static func point(_ row: Row, offset: Int = 0) -> MetricSums {
-        var s = MetricSums()
-        s.counters = MetricSums.counterNames.indices.map { row[offset + $0] as Int64? ?? 0 }
-        s.rtt = HistogramText.decode(row[offset + MetricSums.counterNames.count])
-        s.responseTime = HistogramText.decode(row[offset + MetricSums.counterNames.count + 1])
-        return s
+    /// The sums of the current row of `s`, whose `columns` start at column `first`.
+    private static func sums(_ s: RowInserter, from first: Int32) -> MetricSums {
+        let n = Int32(MetricSums.counterNames.count)
+        var sums = MetricSums()
+        sums.counters = (first ..< first + n).map { s.int64($0) }
+        sums.rtt = HistogramText.decode(s.text(first + n))
+        sums.responseTime = HistogramText.decode(s.text(first + n + 1))
+        return sums
     }
 
     public func series(_ series: SeriesKey, scale: HistoryScale, from: Int64, to: Int64) throws -> [MetricPoint] {
         try db.read { db in
-            try Row.fetchAll(db, sql: """
+            let query = try RowInserter(db, sql: """
                 SELECT bucket, \(Self.columns) FROM metric_point INDEXED BY metric_point_series
                 WHERE kind = ? AND subject = ? AND scale = ? AND bucket >= ? AND bucket < ?
                 ORDER BY bucket
-                """, arguments: [series.kind.rawValue, series.subject, scale.rawValue, from, to]).map { row in
-                MetricPoint(bucket: row[0] as Int64? ?? 0, sums: Self.point(row, offset: 1))
-            }
+                """)
+            query.bind(1, Int64(series.kind.rawValue)); query.bind(2, series.subject); query.bind(3, Int64(scale.rawValue))
+            query.bind(4, from); query.bind(5, to)
+            var points: [MetricPoint] = []
+            while try query.next() { points.append(MetricPoint(bucket: query.int64(0), sums: Self.sums(query, from: 1))) }
+            return points
         }
     }
 
