@@ -69,6 +69,9 @@ let package = Package(
         // The record, one definition end to end: kinds (name, schema version, spool priority, topic),
         // field names, the agent's JSON writer and the server's validating parser.
         .target(name: "Records", dependencies: ["TimeFormat"], swiftSettings: strict),
+        // The fleet's wire types and central-configuration policy (docs/fleet.md), shared by the
+        // agent's fleet client and the server's registry.
+        .target(name: "Fleet", dependencies: [.product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // Traffic analytics: flow table, TCP state, application transactions, service states,
         // dependency edges and the records that carry them.
         // Release builds skip dynamic exclusivity checks here: the per-packet path mutates a
@@ -98,7 +101,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "PcapKit", "PcapFormat", "Indexer", "Analytics", "Transport", "PacketDecoding", "HTTPListener",
-                "Records", "TimeFormat", "SystemIO",
+                "Records", "TimeFormat", "SystemIO", "Fleet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -187,7 +190,7 @@ let package = Package(
         .target(
             name: "Correlation",
             dependencies: [
-                "CLibPQ", "Records", "TimeFormat",
+                "CLibPQ", "Records", "TimeFormat", "Fleet",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -198,7 +201,7 @@ let package = Package(
         .target(
             name: "ServerHTTP",
             dependencies: [
-                "Correlation", "Transport", "PcapFormat", "HTTPListener", "SystemIO", "Observability", "TimeFormat",
+                "Correlation", "Fleet", "Transport", "PcapFormat", "HTTPListener", "SystemIO", "Observability", "TimeFormat",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -232,7 +235,7 @@ let package = Package(
         // own), end-to-end tests across agent and server in EndToEndTests, helpers in VigieTestSupport.
         .testTarget(name: "PcapFormatTests", dependencies: ["PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "PcapKitTests", dependencies: ["PcapKit", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
-        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "VigieTestSupport"], swiftSettings: strict),
+        .testTarget(name: "CorrelationTests", dependencies: ["Correlation", "Fleet", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "PacketDecoding", "PcapFormat", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AppProtocolsTests", dependencies: ["AppProtocols", "PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(name: "AnalyticsTests", dependencies: ["Analytics", "PacketDecoding", "AppProtocols", "PcapFormat", "Records", "VigieTestSupport"], swiftSettings: strict),

@@ -45,7 +45,7 @@ public struct OperatorAccess: Sendable {
     static func requirement(method: HTTPRequest.Method, path: String) -> Requirement {
         var path = path
         while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        if path == "/api/v1/ingest" { return .agent }
+        if path == "/api/v1/ingest" || ServerAPI.FleetRoutes.agentPaths.contains(path) { return .agent }
         if path == "/healthz" || path == "/readyz", method == .get || method == .head { return .probe }
         if path == "/api/v1/session" { return .console }
         if path == "/" || path.hasPrefix("/console/"), method == .get || method == .head { return .console }

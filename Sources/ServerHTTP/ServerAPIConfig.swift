@@ -30,6 +30,8 @@ public struct ServerAPIConfig: Sendable {
     public var drillDown = DrillDownConfig()
     /// Notification rules (`--notifications FILE`): the rules API edits them. nil: notifications off.
     public var notifications: NotificationRuleBook?
+    /// The agent registry and central configuration (docs/fleet.md). nil: the fleet API answers 404.
+    public var fleet: FleetRegistry?
     public init(tokens: [String: String] = [:]) { self.tokens = tokens }
 
     /// Ingest needs an agent token.

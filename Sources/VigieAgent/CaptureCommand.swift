@@ -71,9 +71,12 @@ struct CaptureCommand: AsyncParsableCommand {
             throw fail("\(error)")
         }
         let logger = makeLogger(config.logging.level)
+        if config.fleet.enabled && config.store == nil { throw fail("option 'fleet.server': a store is required (the applied configuration is kept there)") }
+        // A fleet agent starts with the central version it applied last (docs/fleet.md).
+        let (effective, applied) = FleetClient.startingConfig(local: config, store: config.store ?? "", logger: logger)
         let service: CaptureService
         do {
-            service = try CaptureService(config: config, logger: logger, notifier: SystemdNotifier(logger: logger))
+            service = try CaptureService(config: effective, logger: logger, notifier: SystemdNotifier(logger: logger))
         } catch {
             throw fail("\(error)")
         }
@@ -100,6 +103,8 @@ struct CaptureCommand: AsyncParsableCommand {
             signal(SIGPIPE, SIG_IGN)
         }
         services.append(.init(service: service))
+        // After the capture: stopped before it at shutdown.
+        if let fleet = FleetService.make(local: config, applied: applied, capture: service, logger: logger) { services.append(.init(service: fleet)) }
         // Last: told first at shutdown, so STOPPING=1 goes out before the capture stops.
         services.append(.init(service: service.watchdog()))
         let group = ServiceGroup(configuration: .init(

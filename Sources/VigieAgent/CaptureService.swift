@@ -31,11 +31,15 @@ final class CaptureService: Service, @unchecked Sendable {
         try pipeline.prepare(for: capture.format)
         runner = CaptureRunner(pipeline: pipeline, logger: logger, mode: "capture", sources: [opts.interface],
                                statsInterval: config.logging.statsSeconds)
+        runner.runningConfig = config
         logger.notice("capture started", metadata: [
             "interface": "\(opts.interface)", "link_type": "\(capture.format.linkType)",
             "nanosecond": "\(capture.format.nanosecond)", "store": "\(config.store!)",
         ])
     }
+
+    /// Where the fleet client hands configuration changes to the capture thread.
+    var reconfiguration: LiveReconfiguration { runner.reconfiguration }
 
     func run() async throws {
         try await withGracefulShutdownHandler {

@@ -147,6 +147,8 @@ struct ServeCommand: AsyncParsableCommand {
         let correlator: Correlator
         // The notification tables live in the same database (PostgreSQL: on a connection of their own).
         var notificationStore: (() throws -> any NotificationStorage)?
+        // The fleet registry's tables too (docs/fleet.md).
+        var fleetStore: (() throws -> any FleetStorage)?
         switch (database, data) {
         case (let url?, _):
             guard url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") else {
@@ -161,6 +163,7 @@ struct ServeCommand: AsyncParsableCommand {
                     let pg = try PostgresStore(url: url)
                     correlator = try Correlator(config: config, store: pg, inventory: inv, replaceStoredInventory: inv != nil)
                     notificationStore = { try pg.notificationStore() }
+                    fleetStore = { try pg.fleetStore() }
                     break
                 } catch let e as PostgresError where e.isRetriable && Date() < giveUp {
                     logger.warning("database not reachable yet; retrying", metadata: ["error": "\(e)", "retry_in_s": "\(delay)"])
@@ -174,6 +177,7 @@ struct ServeCommand: AsyncParsableCommand {
             let sqlite = try SQLiteStore(directory: dir)
             correlator = try Correlator(config: config, store: sqlite, inventory: inv, replaceStoredInventory: inv != nil)
             notificationStore = { sqlite }
+            fleetStore = { sqlite }
         case (nil, nil):
             throw ValidationError("give --data DIR (SQLite) or --database postgresql://… (PostgreSQL)")
         }
@@ -197,6 +201,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let notifying = try notificationSetup(correlator: correlator, store: notificationStore, metrics: apiConfig.metrics, listen: listen, logger: logger)
         apiConfig.notifications = notifying?.0
+        do { apiConfig.fleet = try FleetRegistry(store: fleetStore?()) } catch { throw ValidationError("the fleet registry could not be read: \(error)") }
         guard agentRateLimit >= 0 else { throw ValidationError("--agent-rate-limit: must be >= 0") }
         if agentRateLimit > 0 { apiConfig.rateLimiter = IngestRateLimiter(recordsPerSecond: agentRateLimit) }
         var services: [any Service] = []

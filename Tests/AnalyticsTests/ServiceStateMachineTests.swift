@@ -89,6 +89,31 @@ import VigieTestSupport
         #expect(other.run([.healthy, .slow, .slow], config: config).transitions == ["UNKNOWN>UP@10", "UP>DEGRADED@30"])
     }
 
+    /// Thresholds replaced while running (central configuration) judge the next windows at once,
+    /// through the mailbox the emitter drains: slow windows that degraded the service under the
+    /// defaults are acceptable under the new override, and the service recovers.
+    @Test func thresholdsReplacedWhileRunningApplyToTheNextWindows() {
+        var reports: [ServiceStateReport] = []
+        let monitor = ServiceMonitor { reports.append($0) }
+        var events: [ServiceObservation] = scenario.observations(window: 0, .healthy)
+        for w in 1...3 { events += scenario.observations(window: w, .slow) }
+        scenario.feed(events, into: monitor, until: ServiceScenario.t0 + 40 * ServiceScenario.second)
+        #expect(reports.transitions == ["UNKNOWN>UP@10", "UP>DEGRADED@30"])
+        var set = ServiceThresholdSet()
+        var lenient = ServiceThresholds()
+        lenient.maxResponseP95Nanos = 5_000_000_000
+        set.services["10.0.0.5:443/tcp"] = lenient
+        let mailbox = ThresholdMailbox()
+        mailbox.post(set)
+        if let taken = mailbox.take() { monitor.replaceThresholds(taken) }
+        #expect(mailbox.take() == nil, "taken once")
+        var later: [ServiceObservation] = []
+        for w in 4...6 { later += scenario.observations(window: w, .slow) }
+        scenario.feed(later, into: monitor, until: ServiceScenario.t0 + 70 * ServiceScenario.second)
+        #expect(reports.transitions == ["UNKNOWN>UP@10", "UP>DEGRADED@30", "DEGRADED>UP@60"])
+        #expect(monitor.machine(for: scenario.service)?.thresholds.maxResponseP95Nanos == 5_000_000_000)
+    }
+
     @Test func portOverrideAppliesToEveryServiceOnThePort() {
         var config = ServiceStateConfig()
         var strict = ServiceThresholds()

@@ -93,6 +93,8 @@ public struct AgentConfig: Sendable, Hashable {
     /// The query API's listener (YAML `api:`; flags of `serve` and `capture` override it):
     /// token file, TLS, connection limits (docs/security.md).
     public var api = ListenerSettings()
+    /// `fleet:`: the server to register with and take central configuration from (docs/fleet.md).
+    public var fleet = FleetSettings()
 
     public init() {}
 }
@@ -132,6 +134,9 @@ public struct AnalyticsSettings: Sendable, Hashable {
     public var workers: Int = ShardedAnalyticsConfig.defaultWorkers
     /// `analytics.ring_size`: bytes of each worker's packet ring. Default 32 MiB.
     public var ringBytes: Int = ShardedAnalyticsConfig().ringBytes
+    /// `services:` (top level in YAML): the service-state thresholds, defaults and overrides per
+    /// service and per port (docs/configuration.md). Live: a central change applies at once.
+    public var thresholds = ServiceThresholdSet()
 
     public init() {}
 }

@@ -5,6 +5,7 @@ import SystemIO
 import Analytics
 import PacketDecoding
 import Transport
+import Fleet
 
 /// Loads `AgentConfig` from YAML, rejecting unknown options and wrong types with an error that
 /// names the option and the file.
@@ -25,18 +26,38 @@ public enum ConfigLoader {
     }
 
     public static func parse(_ yaml: String, file: String? = nil) throws -> AgentConfig {
+        try apply(yaml, onto: AgentConfig(), file: file)
+    }
+
+    /// A central configuration document (docs/fleet.md) applied onto the local configuration:
+    /// refused, naming the key, when it holds a key the server may not set or a bad value. The
+    /// result is the local file's configuration with the central keys replaced.
+    public static func applyCentral(_ yaml: String, onto local: AgentConfig) throws -> AgentConfig {
+        do throws(CentralKeys.Refusal) { _ = try CentralKeys.check(yaml) } catch {
+            throw ConfigError(option: error.key, error.message, file: "central configuration")
+        }
+        let config = try apply(yaml, onto: local, file: "central configuration")
+        try config.storage.validate()
+        // An index field list replaces the local one (not merged), so check it names known fields.
+        _ = try config.index.fieldSet()
+        return config
+    }
+
+    static func apply(_ yaml: String, onto base: AgentConfig, file: String?) throws -> AgentConfig {
         let node: Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError(option: "(document)", "not valid YAML: \(error)", file: file)
         }
-        var config = AgentConfig()
+        var config = base
         guard let node else { return config }
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
         try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "metrics_listen", "store", "storage", "capture", "index", "logging",
-                                                "analytics", "export", "api"])
+                                                "analytics", "export", "api", "fleet", "services"])
+        if let v = top["fleet"] { try parseFleet(v, r, &config.fleet) }
+        if let v = top["services"] { try parseServices(v, r, &config.analytics.thresholds) }
         if let v = top["store"] { config.store = try r.string(v, "store") }
         if let v = top["agent_id"] { config.agentID = try r.string(v, "agent_id") }
         if let v = top["query_api_url"] {
@@ -259,6 +280,94 @@ public enum ConfigLoader {
                 throw ConfigError(option: "export.http.url", "must be an http:// or https:// URL", file: r.file)
             }
         }
+    }
+
+    /// `fleet:` (local only): the server, the agent's token and CA files, group and tags.
+    private static func parseFleet(_ node: Node, _ r: Reader, _ f: inout FleetSettings) throws {
+        let m = try r.mapping(node, "fleet")
+        try r.checkKeys(m, "fleet.", allowed: ["server", "token_file", "ca_file", "group", "tags", "poll_interval"])
+        if let v = m["server"] {
+            let url = try r.string(v, "fleet.server")
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+                throw ConfigError(option: "fleet.server", "must be an http:// or https:// URL", file: r.file)
+            }
+            f.server = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let v = m["token_file"] { f.tokenFile = try r.string(v, "fleet.token_file") }
+        if let v = m["ca_file"] { f.caFile = try r.string(v, "fleet.ca_file") }
+        if let v = m["group"] {
+            let g = try r.string(v, "fleet.group")
+            guard FleetNames.valid(g) else { throw ConfigError(option: "fleet.group", FleetNames.rule, file: r.file) }
+            f.group = g
+        }
+        if let v = m["tags"] { f.tags = try r.list(v, "fleet.tags") }
+        if let v = m["poll_interval"] {
+            let s = try r.seconds(v, "fleet.poll_interval")
+            guard s >= 1 && s <= 60 else { throw ConfigError(option: "fleet.poll_interval", "must be 1s...60s", file: r.file) }
+            f.pollSeconds = s
+        }
+    }
+
+    /// `services:`: `defaults` and `overrides` (keyed by service id `10.0.0.5:443/tcp` or by port
+    /// `443/tcp`) of the service-state thresholds; an override starts from the defaults.
+    private static func parseServices(_ node: Node, _ r: Reader, _ set: inout ServiceThresholdSet) throws {
+        let m = try r.mapping(node, "services")
+        try r.checkKeys(m, "services.", allowed: ["defaults", "overrides"])
+        if let v = m["defaults"] { set.defaults = try thresholds(v, r, "services.defaults", base: ServiceThresholds()) }
+        if let v = m["overrides"] {
+            set.services = [:]
+            set.ports = [:]
+            for (key, value) in try r.mapping(v, "services.overrides") {
+                let opt = "services.overrides.\(key)"
+                let t = try thresholds(value, r, opt, base: set.defaults)
+                guard let slash = key.lastIndex(of: "/"), ["tcp", "udp"].contains(key[key.index(after: slash)...]) else {
+                    throw ConfigError(option: opt, "the key must be a service id ADDRESS:PORT/tcp|udp or a port PORT/tcp|udp", file: r.file)
+                }
+                let head = key[..<slash]
+                if let port = UInt16(head), port > 0 {
+                    set.ports[key] = t
+                } else if let colon = head.lastIndex(of: ":"), UInt16(head[head.index(after: colon)...]) != nil, colon > head.startIndex {
+                    set.services[key] = t
+                } else {
+                    throw ConfigError(option: opt, "the key must be a service id ADDRESS:PORT/tcp|udp or a port PORT/tcp|udp", file: r.file)
+                }
+            }
+        }
+    }
+
+    private static func thresholds(_ node: Node, _ r: Reader, _ prefix: String, base: ServiceThresholds) throws -> ServiceThresholds {
+        let m = try r.mapping(node, prefix)
+        try r.checkKeys(m, prefix + ".", allowed: ["min_evidence", "max_error_rate", "max_rtt_p95", "max_response_p95", "idle_windows",
+                                                    "windows_to_degrade", "windows_to_fail", "windows_to_recover", "windows_degraded_to_up"])
+        var t = base
+        func count(_ key: String, _ range: ClosedRange<Int>) throws -> Int? {
+            guard let v = m[key] else { return nil }
+            guard let n = Int(try r.string(v, "\(prefix).\(key)")), range.contains(n) else {
+                throw ConfigError(option: "\(prefix).\(key)", "must be a whole number from \(range.lowerBound) to \(range.upperBound)", file: r.file)
+            }
+            return n
+        }
+        func nanos(_ key: String) throws -> Int64? {
+            guard let v = m[key] else { return nil }
+            let s = try r.seconds(v, "\(prefix).\(key)")
+            guard s > 0 && s <= 3600 else { throw ConfigError(option: "\(prefix).\(key)", "must be more than 0 and at most 1h", file: r.file) }
+            return Int64(s * 1e9)
+        }
+        if let n = try count("min_evidence", 1...1_000_000) { t.minEvidence = n }
+        if let v = m["max_error_rate"] {
+            guard let x = Double(try r.string(v, "\(prefix).max_error_rate")), x >= 0, x <= 1 else {
+                throw ConfigError(option: "\(prefix).max_error_rate", "must be a number from 0 to 1", file: r.file)
+            }
+            t.maxErrorRate = x
+        }
+        if let n = try nanos("max_rtt_p95") { t.maxRTTP95Nanos = n }
+        if let n = try nanos("max_response_p95") { t.maxResponseP95Nanos = n }
+        if let n = try count("idle_windows", 1...10_000) { t.idleWindows = n }
+        if let n = try count("windows_to_degrade", 1...1_000) { t.windowsToDegrade = n }
+        if let n = try count("windows_to_fail", 1...1_000) { t.windowsToFail = n }
+        if let n = try count("windows_to_recover", 1...1_000) { t.windowsToRecover = n }
+        if let n = try count("windows_degraded_to_up", 1...1_000) { t.windowsDegradedToUp = n }
+        return t
     }
 
     private static func parseAPI(_ node: Node, _ r: Reader, _ api: inout ListenerSettings) throws {

@@ -49,6 +49,9 @@ public final class AgentAnalytics {
         var emitterConfig = RecordEmitterConfig(agentID: agentID, epoch: RecordEmitterConfig.bootEpoch())
         emitterConfig.transactionSampleRate = a.transactionSampleRate
         emitterConfig.services.windowNanos = Int64(a.windowSeconds * 1e9)
+        emitterConfig.services.defaults = a.thresholds.defaults
+        emitterConfig.services.serviceOverrides = a.thresholds.services
+        emitterConfig.services.portOverrides = a.thresholds.ports
         emitterConfig.edgeIntervalNanos = Int64(a.edgeIntervalSeconds * 1e9)
 
         var outputs: [any RecordOutput] = []
@@ -124,6 +127,9 @@ public final class AgentAnalytics {
         }
         for sink in sinks { sink.start() }
     }
+
+    /// New service thresholds, from any thread: the merger applies them at its next packet time.
+    public func replaceThresholds(_ set: ServiceThresholdSet) { emitter.thresholdUpdates.post(set) }
 
     /// Analyses one packet (`segmentID` -1 when it was not stored).
     @inline(__always)

@@ -28,6 +28,10 @@ public final class CaptureRunner {
     /// A periodic write still queued or running: the next one is skipped (the one after has newer
     /// counters anyway), so a slow disk never piles writes up.
     private let statusPending = PendingFlag()
+    /// Configuration changes from the fleet client, applied between two packets (LiveReconfiguration.swift).
+    public let reconfiguration = LiveReconfiguration()
+    /// The configuration running now (set by the owner; ``reconfiguration`` replaces it).
+    public var runningConfig: AgentConfig?
     /// The heartbeat and latest report other threads read (the systemd watchdog and status line).
     public let progress = CaptureProgress()
     /// Test hook `VIGIE_TEST_STALL_CAPTURE_FILE=PATH`: while PATH exists the capture thread blocks
@@ -102,6 +106,17 @@ public final class CaptureRunner {
         // of an idle link, so it advances exactly as long as this thread is not stuck; bumped
         // here and not per packet so that it costs nothing measurable.
         progress.beat()
+        if let (config, reply) = reconfiguration.take() {
+            guard let running = runningConfig else {
+                reply(.failure(ConfigError(option: "(document)", "this capture takes no configuration change")))
+                return
+            }
+            do throws(ConfigError) {
+                let restart = try applyLive(config, over: running)
+                runningConfig = config
+                reply(.success(restart))
+            } catch { reply(.failure(error)) }
+        }
         let now = WallClock.monotonicNanos()
         pipeline.store.tick()
         guard now - lastStatus >= 1_000_000_000 else { return }

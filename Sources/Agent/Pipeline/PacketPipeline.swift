@@ -16,7 +16,8 @@ public struct PipelineCounters: Codable, Sendable, Hashable {
 /// analytics) attach here. Owned by the one capture thread.
 public final class PacketPipeline {
     public let store: SegmentStore
-    public let prefilter: String?
+    /// Replaced only by ``install(prefilter:compiled:)`` on the capture thread.
+    public private(set) var prefilter: String?
     /// Flow analytics and export, when enabled: it sees every packet received (the prefilter only
     /// decides what is stored), with the id of the segment that stored it.
     public let analytics: AgentAnalytics?
@@ -32,6 +33,24 @@ public final class PacketPipeline {
         let p = prefilter?.trimmingCharacters(in: .whitespaces)
         self.prefilter = (p?.isEmpty ?? true) ? nil : p
         if let expr = self.prefilter { filters[1] = try BPFFilter(expression: expr, linkType: 1) }
+    }
+
+    /// Compiles `expression` for the link type in use (Ethernet before the first packet), so that
+    /// a central prefilter that does not compile is refused before anything changes.
+    public func compile(prefilter expression: String?) throws(PcapError) -> (String?, [UInt32: BPFFilter]) {
+        let p = expression?.trimmingCharacters(in: .whitespaces)
+        guard let expr = p, !expr.isEmpty else { return (nil, [:]) }
+        let link = currentLink == .max ? 1 : currentLink
+        return (expr, [link: try BPFFilter(expression: expr, linkType: link)])
+    }
+
+    /// Installs a prefilter ``compile(prefilter:)`` made: the next packet is judged by it.
+    public func install(prefilter expression: String?, compiled: [UInt32: BPFFilter]) {
+        prefilter = expression
+        filters = compiled
+        currentFilter = expression == nil ? nil : compiled[currentLink]
+        // Not compiled for the link in use (none yet): the next `prepare(for:)` compiles it.
+        if expression != nil && currentFilter == nil { currentLink = .max }
     }
 
     /// Prepares for packets of `format` (compiles the prefilter for its link type).

@@ -13,7 +13,8 @@ import Glibc
 /// `state/lock` enforces it).
 public final class SegmentStore {
     public let layout: StoreLayout
-    public let config: StorageConfig
+    /// Changed only by ``reconfigure(_:)`` (central configuration), on the capture thread.
+    public private(set) var config: StorageConfig
     public let catalog: SegmentCatalog
     public private(set) var counters = StoreCounters()
     /// Called after a segment is deleted by retention.
@@ -177,6 +178,22 @@ public final class SegmentStore {
         reapFinished(wait: true)
         // The close lines just written (catalog lines are not fsynced on the capture thread).
         do { try catalog.sync() } catch { record(error) }
+    }
+
+    /// Closes the open segment now: the next packet opens a new one (a central configuration
+    /// change takes effect there: docs/fleet.md).
+    public func rotate() { closeSegment() }
+
+    /// New retention, quota and age (central configuration): the open segment is closed, so the
+    /// next one starts under them; ring retention makes room for it under the new quota.
+    public func reconfigure(_ new: StorageConfig) {
+        closeSegment()
+        config = new
+        counters.quotaBytes = new.quotaBytes
+        counters.retention = new.retention.rawValue
+        if counters.state == .quotaReached && (new.retention == .ring || finishedBytes + closingBytes + new.segmentBytes <= new.quotaBytes) {
+            setState(.storing, "storage settings changed: storing again (\(new.retention.rawValue), quota \(new.quotaBytes) bytes)")
+        }
     }
 
     /// Info on the segment being written, for status and queries.

@@ -45,6 +45,9 @@ public final class RecordEmitter: FlowEventSink {
     /// Numbers every record and hands it to the output; shared with the analytics workers, which
     /// write their `conn` and `txn` records through it.
     public let writer: SequencedRecordWriter
+    /// New service thresholds from another thread (central configuration), applied at the next
+    /// packet-time advance on the thread that drives this emitter.
+    public let thresholdUpdates = ThresholdMailbox()
     /// Latest packet time seen.
     public private(set) var now: Int64 = .min
 
@@ -119,6 +122,7 @@ public final class RecordEmitter: FlowEventSink {
     private func advance(to nanos: Int64) {
         guard nanos > now else { return }
         now = nanos
+        if let set = thresholdUpdates.take() { services.replaceThresholds(set) }
         services.advance(to: nanos)
         if aggregatesEdges { edges.advance(to: nanos) }
         let interval = config.healthIntervalNanos

@@ -4,7 +4,7 @@
 /// Owned by the analytics thread; not thread-safe.
 public final class ServiceMonitor {
     /// Windows, thresholds, bounds.
-    public let config: ServiceStateConfig
+    public private(set) var config: ServiceStateConfig
     /// Receives every transition and heartbeat, in packet-time order.
     public var onReport: (ServiceStateReport) -> Void
     /// Observations ignored because ``ServiceStateConfig/maxServices`` services were tracked.
@@ -22,6 +22,17 @@ public final class ServiceMonitor {
         self.onReport = onReport
         let all = [config.defaults] + Array(config.serviceOverrides.values) + Array(config.portOverrides.values)
         maxIdleWindows = all.map(\.idleWindows).max() ?? 0
+    }
+
+    /// New thresholds (central configuration, docs/fleet.md): every tracked service judges its
+    /// next window by them; its state and the windows it already counted stay.
+    public func replaceThresholds(_ set: ServiceThresholdSet) {
+        config.defaults = set.defaults
+        config.serviceOverrides = set.services
+        config.portOverrides = set.ports
+        let all = [config.defaults] + Array(config.serviceOverrides.values) + Array(config.portOverrides.values)
+        maxIdleWindows = all.map(\.idleWindows).max() ?? 0
+        for (key, machine) in machines { machine.thresholds = config.thresholds(for: key) }
     }
 
     /// Services tracked now.
@@ -73,7 +84,7 @@ public final class ServiceMonitor {
     }
 
     /// The largest `idleWindows` of any thresholds in the config.
-    private let maxIdleWindows: Int
+    private var maxIdleWindows: Int
 
     private func closeWindow(start: Int64, end: Int64) {
         // Sorted so reports come out in a reproducible order (tests, diffs of record files).

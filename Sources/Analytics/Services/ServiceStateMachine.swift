@@ -6,8 +6,9 @@ public final class ServiceStateMachine {
     public let service: ServiceKey
     /// The tunnel of the first tunnelled observation (nil when untunnelled).
     public private(set) var tunnel: TunnelSummary?
-    /// Its thresholds (resolved once, overrides included).
-    public let thresholds: ServiceThresholds
+    /// Its thresholds (resolved when it is created, overrides included; replaced when the
+    /// configuration changes: ``ServiceMonitor/replaceThresholds(_:)``).
+    public internal(set) var thresholds: ServiceThresholds
     /// Application last recognised on it.
     public private(set) var application: ApplicationProtocol = .none
     /// Current state (changes only at window ends).

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Per-service judgement thresholds and hysteresis (how many consecutive windows a new verdict
 /// must hold before the state changes). Defaults are documented on each field and in
 /// `docs/records.md`.
@@ -71,5 +73,39 @@ public struct ServiceStateConfig: Sendable {
             return port
         }
         return defaults
+    }
+}
+
+/// The thresholds of every service: defaults, then overrides by service id and by port
+/// (`services:` in the agent configuration, docs/configuration.md).
+public struct ServiceThresholdSet: Sendable, Hashable {
+    public var defaults = ServiceThresholds()
+    /// By service id (`10.0.0.5:443/tcp`).
+    public var services: [String: ServiceThresholds] = [:]
+    /// By `port/transport` (`443/tcp`).
+    public var ports: [String: ServiceThresholds] = [:]
+
+    public init() {}
+}
+
+/// Hands new thresholds from any thread to the thread that owns the ``ServiceMonitor`` (the
+/// record merger's): posted once, taken at the next packet-time advance. The check on that path
+/// is one relaxed atomic load.
+public final class ThresholdMailbox: Sendable {
+    private let pending = Mutex<ServiceThresholdSet?>(nil)
+    private let posted = Atomic<Bool>(false)
+
+    public init() {}
+
+    public func post(_ set: ServiceThresholdSet) {
+        pending.withLock { $0 = set }
+        posted.store(true, ordering: .releasing)
+    }
+
+    @inline(__always)
+    func take() -> ServiceThresholdSet? {
+        guard posted.load(ordering: .relaxed) else { return nil }
+        posted.store(false, ordering: .relaxed)
+        return pending.withLock { p in defer { p = nil }; return p }
     }
 }

@@ -71,7 +71,7 @@ public final class PostgresStore: CorrelationStorage, @unchecked Sendable {
         "CREATE TABLE IF NOT EXISTS ack (node TEXT PRIMARY KEY, json TEXT NOT NULL)",
         /// Change ids of the sets replaced as a whole (maintenance, ack).
         "CREATE TABLE IF NOT EXISTS change_mark (name TEXT PRIMARY KEY, change_id BIGINT NOT NULL)",
-    ] + notificationSchema
+    ] + notificationSchema + fleetSchema
 
     /// A `SELECT 1` (reconnecting when the connection was lost). While a write holds the connection,
     /// the database is answering it: no need to wait behind it.

@@ -62,6 +62,7 @@ public final class SQLiteStore: CorrelationStorage {
         }
         registerHistory(&m)
         registerNotificationMigrations(&m)
+        registerFleetMigrations(&m)
         return m
     }
 

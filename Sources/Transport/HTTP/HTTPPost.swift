@@ -9,12 +9,14 @@ public enum HTTPPost {
         public var error: String?
     }
 
-    public static func send(_ url: String, body: [UInt8], headers: [String], timeoutSeconds: Double, resolve: [String] = []) -> Result {
+    public static func send(_ url: String, body: [UInt8], headers: [String], timeoutSeconds: Double, resolve: [String] = [],
+                            caFile: String? = nil) -> Result {
         let curl: CurlEasy
         do { curl = try CurlEasy() } catch { return Result(status: 0, error: error.description) }
         var options = CurlEasy.Options()
         options.headers = headers
         options.resolve = resolve
+        options.caFile = caFile
         let timeout = min(max(timeoutSeconds, 0.001), 86_400)
         let r = curl.post(url: url, payload: body, timeoutSeconds: timeout, connectTimeoutSeconds: min(timeout, 5), options: options)
         return Result(status: r.status, error: r.transportError)
