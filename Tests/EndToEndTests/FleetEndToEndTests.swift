@@ -98,7 +98,7 @@ struct FleetEndToEndTests {
 
     struct AgentRow: Decodable {
         var agent: String; var authenticated: Bool; var desiredVersion: Int64; var appliedVersion: Int64; var configState: String
-        var configError: String?; var configErrorKey: String?; var group: String?
+        var configError: String?; var configErrorKey: String?; var group: String?; var pendingRestart: [String]
         var registration: Registration?
         struct Registration: Decodable { var appliedVersion: Int64; var interfaces: [String] }
     }
@@ -108,6 +108,13 @@ struct FleetEndToEndTests {
         let d = JSONDecoder()
         d.keyDecodingStrategy = .convertFromSnakeCase
         return (try? d.decode([AgentRow].self, from: Data(body.utf8))) ?? []
+    }
+
+    /// Agents the server has records from (`GET /api/v1/agents`).
+    static func agentsSeen(_ lab: Lab, pki: String) -> [String] {
+        struct Seen: Decodable { var agent: String }
+        guard let (status, body) = try? lab.api("GET", "/api/v1/agents", pki: pki), status == 200 else { return [] }
+        return ((try? JSONDecoder().decode([Seen].self, from: Data(body.utf8))) ?? []).map(\.agent)
     }
 
     @Test("a group prefilter reaches three agents and rules their next segments; a bad one is refused by each; a restart keeps the version")
@@ -142,12 +149,16 @@ struct FleetEndToEndTests {
         #expect(try lab.api("PUT", "/api/v1/fleet/groups/lab", body: #"{"site": "lab-1", "tags": ["test"]}"#, pki: pki).0 == 200)
 
         func startAgent(_ i: Int) throws -> Process {
+            // a1 exports its records to an address where nothing listens (they wait in its
+            // spool) until the server moves its target; the others run no analytics.
+            let analytics = i == 1 ? "export: {http: {url: \"https://127.0.0.1:9/api/v1/ingest\", token_file: \(dir)/a1.token, ca_file: \(pki)/ca.pem}}"
+                : "analytics: {enabled: false}"
             let yaml = """
             agent_id: a\(i)
             store: \(dir)/store\(i)
             storage: {segment_size: 64KiB, quota: 64MiB}
             capture: {interface: \(lab.inside(i))}
-            analytics: {enabled: false}
+            \(analytics)
             fleet: {server: "https://127.0.0.1:\(Self.port)", token_file: \(dir)/a\(i).token, ca_file: \(pki)/ca.pem, group: lab, poll_interval: 2s}
             """
             try yaml.write(toFile: dir + "/a\(i).yaml", atomically: true, encoding: .utf8)
@@ -203,6 +214,22 @@ struct FleetEndToEndTests {
         Thread.sleep(forTimeInterval: 2)
         #expect(try Self.storeCount(dir + "/store1", "tcp", from: restarted) == 0, "a1 still filters after its restart")
         #expect(try Self.storeCount(dir + "/store1", "udp", from: restarted) == udpInFile)
+
+        // An export target moved by the server, with the spool kept: a1's records, held since it
+        // started, reach the server once its target is the server's ingest.
+        // (The group's document is mended first: an agent's effective version holds its group's keys.)
+        #expect(try lab.api("PUT", "/api/v1/fleet/groups/lab/config?comment=mended", body: "capture:\n  prefilter: udp\n", type: "application/yaml", pki: pki).0 == 201)
+        #expect(ChildProcesses.waitFor(30) { Self.agents(lab, pki: pki).filter { $0.configState == "in_sync" }.count == 3 },
+                "mended: \(Self.agents(lab, pki: pki))")
+        #expect(Self.agentsSeen(lab, pki: pki).contains("a1") == false, "nothing from a1 yet")
+        let (exportStatus, exportBody) = try lab.api("PUT", "/api/v1/fleet/agents/a1/config",
+                                                     body: "export:\n  http:\n    url: https://127.0.0.1:\(Self.port)/api/v1/ingest\n", type: "application/yaml", pki: pki)
+        #expect(exportStatus == 201, "\(exportBody)")
+        #expect(ChildProcesses.waitFor(30) {
+            guard let a = Self.agents(lab, pki: pki).first(where: { $0.agent == "a1" }) else { return false }
+            return a.appliedVersion == a.desiredVersion && a.pendingRestart.isEmpty
+        }, "a1 applied the export target live: \(Self.agents(lab, pki: pki))")
+        #expect(ChildProcesses.waitFor(30) { Self.agentsSeen(lab, pki: pki).contains("a1") }, "a1's spooled records reached the server\n\(logs())")
 
         // The audit names who changed what.
         let (_, audit) = try lab.api("GET", "/api/v1/fleet/audit", pki: pki)

@@ -1,3 +1,4 @@
+import Synchronization
 import Analytics
 import Transport
 import Foundation
@@ -15,7 +16,14 @@ public final class AgentAnalytics {
     public let analytics: ShardedAnalytics
     public let emitter: RecordEmitter
     public let spool: Spool?
-    public let sinks: [any ExportSink]
+    /// The sinks draining the spool now (replaced live when a central configuration moves an
+    /// export target: ``replaceExport(_:)``).
+    public var sinks: [any ExportSink] { sinkSet.current }
+    private let sinkSet: SinkList
+    /// What the sinks were built from, and what a replacement needs.
+    private var exportSettings: ExportSettings
+    private let agentID: String
+    private let layout: StoreLayout
     private let files: NDJSONFileOutput?
     private let logger: Logger
     /// Packet time of the last packet. Live capture keeps packet time moving on an idle link from
@@ -46,6 +54,9 @@ public final class AgentAnalytics {
         self.logger = logger
         let a = config.analytics
         let agentID = config.agentID ?? ProcessInfo.processInfo.hostName
+        self.agentID = agentID
+        self.layout = layout
+        exportSettings = config.export
         var emitterConfig = RecordEmitterConfig(agentID: agentID, epoch: RecordEmitterConfig.bootEpoch())
         emitterConfig.transactionSampleRate = a.transactionSampleRate
         emitterConfig.services.windowNanos = Int64(a.windowSeconds * 1e9)
@@ -71,35 +82,20 @@ public final class AgentAnalytics {
         if e.httpURL != nil { sinkNames.append("http") }
         if sinkNames.isEmpty {
             spool = nil
-            sinks = []
+            sinkSet = SinkList([])
         } else {
             var spoolConfig = SpoolConfig(directory: layout.root + "/spool")
             spoolConfig.maxBytes = e.spoolBytes
             let spool = try Spool(config: spoolConfig, sinks: sinkNames, logger: logger)
-            var built: [any ExportSink] = []
+            let built: [any ExportSink]
             do {
-                if let bootstrap = e.kafkaBootstrap {
-                    var k = KafkaSinkConfig(bootstrapServers: bootstrap)
-                    k.topicPrefix = e.kafkaTopicPrefix
-                    k.topics = e.kafkaTopics
-                    k.properties = e.kafkaProperties
-                    built.append(try KafkaSink(config: k, spool: spool, logger: logger))
-                }
-                if let url = e.httpURL {
-                    var h = HTTPSinkConfig(url: url)
-                    h.bearerToken = e.httpToken
-                    h.bearerTokenFile = e.httpTokenFile
-                    h.caFile = e.httpCAFile
-                    h.agentID = agentID
-                    h.deadLetterPath = layout.root + "/spool/dead-letter.ndjson"
-                    built.append(try HTTPSink(config: h, spool: spool, logger: logger))
-                }
+                built = try Self.makeSinks(e, spool: spool, agentID: agentID, layout: layout, logger: logger)
             } catch {
                 spool.close()
                 throw error
             }
             self.spool = spool
-            sinks = built
+            sinkSet = SinkList(built)
             outputs.append(SpoolRecordOutput(spool: spool))
         }
         let output: any RecordOutput = outputs.isEmpty ? NullRecordOutput()
@@ -118,14 +114,53 @@ public final class AgentAnalytics {
         let queryAPI = config.queryAPIURL
         // Called by the emitter on the merger thread: only the merger's figures are read there.
         let mergerHealth = analytics.mergerHealth
-        let sinks = self.sinks
+        let sinkSet = self.sinkSet
         emitter.healthSource = {
             var h = mergerHealth()
             h.queryAPI = queryAPI
-            h.sinks = sinks.map { $0.stats() }
+            h.sinks = sinkSet.current.map { $0.stats() }
             return h
         }
         for sink in sinks { sink.start() }
+    }
+
+    /// The Kafka and HTTP sinks a configuration describes, on `spool` (their cursors are theirs by name).
+    static func makeSinks(_ e: ExportSettings, spool: Spool, agentID: String, layout: StoreLayout, logger: Logger) throws -> [any ExportSink] {
+        var built: [any ExportSink] = []
+        if let bootstrap = e.kafkaBootstrap {
+            var k = KafkaSinkConfig(bootstrapServers: bootstrap)
+            k.topicPrefix = e.kafkaTopicPrefix
+            k.topics = e.kafkaTopics
+            k.properties = e.kafkaProperties
+            built.append(try KafkaSink(config: k, spool: spool, logger: logger))
+        }
+        if let url = e.httpURL {
+            var h = HTTPSinkConfig(url: url)
+            h.bearerToken = e.httpToken
+            h.bearerTokenFile = e.httpTokenFile
+            h.caFile = e.httpCAFile
+            h.agentID = agentID
+            h.deadLetterPath = layout.root + "/spool/dead-letter.ndjson"
+            built.append(try HTTPSink(config: h, spool: spool, logger: logger))
+        }
+        return built
+    }
+
+    /// Moves the export targets (central configuration, docs/fleet.md) with the spool kept: each
+    /// sink whose settings changed is stopped (what it had not sent stays in the spool, at its
+    /// cursor) and replaced by one for the new target, which starts from that cursor. A change
+    /// that adds or removes a sink, or resizes the spool, waits for a restart: returns false.
+    public func replaceExport(_ e: ExportSettings) throws -> Bool {
+        guard e != exportSettings else { return true }
+        let kinds = { (x: ExportSettings) in [x.kafkaBootstrap != nil, x.httpURL != nil] }
+        guard let spool, kinds(e) == kinds(exportSettings), e.spoolBytes == exportSettings.spoolBytes else { return false }
+        let fresh = try Self.makeSinks(e, spool: spool, agentID: agentID, layout: layout, logger: logger)
+        let old = sinkSet.swap(fresh)
+        for sink in old { sink.stop(drainSeconds: 0) }
+        for sink in fresh { sink.start() }
+        logger.notice("export targets replaced; the spool is kept", metadata: ["kafka": "\(e.kafkaBootstrap ?? "-")", "http": "\(e.httpURL ?? "-")"])
+        exportSettings = e
+        return true
     }
 
     /// New service thresholds, from any thread: the merger applies them at its next packet time.
@@ -237,4 +272,12 @@ extension PacketPipeline {
             throw error
         }
     }
+}
+
+/// The sinks in use, read by the merger thread (`agent_health`) and replaced by the capture thread.
+final class SinkList: Sendable {
+    private let list: Mutex<[any ExportSink]>
+    init(_ sinks: [any ExportSink]) { list = Mutex(sinks) }
+    var current: [any ExportSink] { list.withLock { $0 } }
+    func swap(_ new: [any ExportSink]) -> [any ExportSink] { list.withLock { s in defer { s = new }; return s } }
 }

@@ -68,7 +68,14 @@ extension CaptureRunner {
                 newIndexer = try StoreIndexer(layout: pipeline.store.layout, fields: fields, segmentBytes: new.storage.segmentBytes, logger: logger)
             } catch { throw ConfigError(option: "index.fields", "the index could not be prepared: \(error)", file: "central configuration") }
         }
-        // Checked: from here nothing fails.
+        // Export targets: replaced with the spool kept, or left for a restart (a sink added or removed).
+        var exportLive = true
+        if new.export != old.export, let analytics = pipeline.analytics {
+            do { exportLive = try analytics.replaceExport(new.export) } catch {
+                throw ConfigError(option: "export", "the new export target is unusable: \(error)", file: "central configuration")
+            }
+        }
+        // Checked (the export replaced last: its failure leaves everything as it was): from here nothing fails.
         if prefilterChanged || indexChanged || storageChanged {
             if storageChanged { pipeline.store.reconfigure(new.storage) } else { pipeline.store.rotate() }
         }
@@ -79,7 +86,7 @@ extension CaptureRunner {
             "prefilter": "\(new.capture.prefilter ?? "(none)")", "index_fields": "\(new.index.enabled ? new.index.fields.joined(separator: ",") : "off")",
             "quota": "\(new.storage.quotaBytes)", "retention": "\(new.storage.retention.rawValue)",
         ])
-        return Self.restartKeys(new, old)
+        return Self.restartKeys(new, old).filter { $0 != "export" || !exportLive || pipeline.analytics == nil }
     }
 
     /// Changed keys the running process does not apply (they take effect at the next start, from
