@@ -87,7 +87,9 @@ extension ServerAPI {
             },
             APIRoute(.get, "api/v1/fleet/agents/{id}/effective-config") { _, context, api -> Response in
                 guard let fleet = api.config.fleet else { return disabled }
-                return json(fleet.desired(context.parameters.get("id") ?? ""))
+                let id = context.parameters.get("id") ?? ""
+                guard FleetNames.valid(id) else { return Problem.badRequest("id: \(FleetNames.rule)") }
+                return json(fleet.desired(id))
             },
             APIRoute(.get, "api/v1/fleet/groups") { _, _, api -> Response in
                 guard let fleet = api.config.fleet else { return disabled }
@@ -150,7 +152,15 @@ extension ServerAPI {
 
     /// `GET/PUT/DELETE /api/v1/fleet/{groups|agents}/{name}/config`, its history and diff.
     enum ConfigDocumentRoutes {
-        static let yamlTypes: Set<String> = ["application/yaml", "application/x-yaml", "text/yaml", "text/plain"]
+        /// YAML (JSON is YAML too).
+        static let yamlTypes: Set<String> = ["application/yaml", "application/x-yaml", "text/yaml", "text/plain", "application/json"]
+
+        /// The scope a path names, or the 400 naming the rule.
+        static func named(_ context: BasicRequestContext, _ p: String, _ scope: (String) -> ConfigScope) -> Result<ConfigScope, RefusedParameter> {
+            let name = context.parameters.get(p) ?? ""
+            guard FleetNames.valid(name) else { return .failure(RefusedParameter(response: Problem.badRequest("\(p): \(FleetNames.rule)"))) }
+            return .success(scope(name))
+        }
 
         static func routes(kind: String, scope: @escaping @Sendable (String) -> ConfigScope) -> [APIRoute] {
             // The same parameter name as the resource's other routes (the router requires it).
@@ -159,7 +169,8 @@ extension ServerAPI {
             return [
                 APIRoute(.get, base) { request, context, api -> Response in
                     guard let fleet = api.config.fleet else { return FleetRoutes.disabled }
-                    let s = scope(context.parameters.get(p) ?? "")
+                    let s: ConfigScope
+                    switch named(context, p, scope) { case .failure(let r): return r.response; case .success(let v): s = v }
                     let revision = parameter(request, "version").flatMap { Int64($0) }
                     if parameter(request, "version") != nil && revision == nil { return Problem.badRequest("'version' must be a whole number") }
                     guard let doc = fleet.document(s, revision: revision), revision != nil || doc.yaml != nil else {
@@ -173,8 +184,10 @@ extension ServerAPI {
                     if let refused = unsupportedMediaType(request, yamlTypes) { return refused }
                     guard let bytes = try await body(&request, limit: 1 << 20) else { return tooLarge(1 << 20) }
                     guard let yaml = String(validating: bytes, as: UTF8.self) else { return Problem.badRequest("the document is not UTF-8") }
+                    let s: ConfigScope
+                    switch named(context, p, scope) { case .failure(let r): return r.response; case .success(let v): s = v }
                     do {
-                        let doc = try fleet.putDocument(scope(context.parameters.get(p) ?? ""), yaml: yaml, who: FleetRoutes.caller(request, api),
+                        let doc = try fleet.putDocument(s, yaml: yaml, who: FleetRoutes.caller(request, api),
                                                         comment: parameter(request, "comment"), now: Date().timeIntervalSince1970)
                         api.logger.notice("central configuration changed", metadata: ["scope": "\(doc.scope)", "version": "\(doc.revision)", "by": "\(doc.author)"])
                         return json(DocumentView(doc), status: .created)
@@ -182,19 +195,25 @@ extension ServerAPI {
                 },
                 APIRoute(.delete, base) { request, context, api -> Response in
                     guard let fleet = api.config.fleet else { return FleetRoutes.disabled }
+                    let s: ConfigScope
+                    switch named(context, p, scope) { case .failure(let r): return r.response; case .success(let v): s = v }
                     do {
-                        let doc = try fleet.putDocument(scope(context.parameters.get(p) ?? ""), yaml: nil, who: FleetRoutes.caller(request, api),
+                        let doc = try fleet.putDocument(s, yaml: nil, who: FleetRoutes.caller(request, api),
                                                         comment: parameter(request, "comment"), now: Date().timeIntervalSince1970)
                         return json(DocumentView(doc))
                     } catch { return FleetRoutes.problem(error) }
                 },
                 APIRoute(.get, base + "/history") { _, context, api -> Response in
                     guard let fleet = api.config.fleet else { return FleetRoutes.disabled }
-                    return json(fleet.history(scope(context.parameters.get(p) ?? "")).map(DocumentView.init))
+                    switch named(context, p, scope) {
+                    case .failure(let r): return r.response
+                    case .success(let s): return json(fleet.history(s).map(DocumentView.init))
+                    }
                 },
                 APIRoute(.get, base + "/diff") { request, context, api -> Response in
                     guard let fleet = api.config.fleet else { return FleetRoutes.disabled }
-                    let s = scope(context.parameters.get(p) ?? "")
+                    let s: ConfigScope
+                    switch named(context, p, scope) { case .failure(let r): return r.response; case .success(let v): s = v }
                     guard let from = Int64(parameter(request, "from") ?? ""), let to = Int64(parameter(request, "to") ?? "") else {
                         return Problem.badRequest("'from' and 'to' (versions) are required")
                     }

@@ -153,7 +153,9 @@ public final class FleetRegistry: @unchecked Sendable {
         case .agent(let a): guard FleetNames.valid(a) else { throw FleetError(400, "agent: \(FleetNames.rule)") }
         }
         if let yaml {
-            do throws(CentralKeys.Refusal) { _ = try CentralKeys.check(yaml) } catch { throw FleetError(400, error.description) }
+            let node: Yams.Node?
+            do throws(CentralKeys.Refusal) { node = try CentralKeys.check(yaml) } catch { throw FleetError(400, error.description) }
+            guard case .mapping(let keys)? = node, !keys.isEmpty else { throw FleetError(400, "(document): empty; DELETE removes a document") }
         }
         if let comment, comment.utf8.count > 1024 { throw FleetError(400, "comment: at most 1024 bytes") }
         return try locked { () throws(FleetError) in
