@@ -66,19 +66,32 @@ struct FleetRegistryTests {
     }
 
     @Test("registrations, groups, documents and audit survive a restart (SQLite)")
-    func persistence() throws {
+    func persistenceSQLite() throws {
         let dir = Support.temporaryDirectory("fleet-registry")
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Self.persistence { try SQLiteStore(directory: dir) }
+    }
+
+    @Test("registrations, groups, documents and audit survive a restart (PostgreSQL)",
+          .enabled(if: PostgresServer.unavailableReason == nil, "needs PostgreSQL server binaries (apt install postgresql)"))
+    func persistencePostgres() throws {
+        let pg = try #require(suitePostgres, "PostgreSQL test server did not start")
+        let name = "f_" + UUID().uuidString.prefix(8).lowercased()
+        try pg.createDatabase(name)
+        try Self.persistence { try PostgresStore(url: pg.url(name)).fleetStore() }
+    }
+
+    static func persistence(_ open: () throws -> any FleetStorage) throws {
         let expected: DesiredConfig
         do {
-            let fleet = try FleetRegistry(store: try SQLiteStore(directory: dir))
+            let fleet = try FleetRegistry(store: try open())
             try fleet.putGroup(AgentGroup(name: "paris", site: "PAR", tags: ["a"]), who: "ops", now: 1)
             _ = try fleet.register(Self.registration("a1"), authenticated: true, now: 2)
             _ = try fleet.putDocument(.group("paris"), yaml: "capture:\n  prefilter: tcp\n", who: "ops", comment: nil, now: 3)
             try fleet.report(ConfigStatusReport(agent: "a1", version: 3, outcome: .refused, error: "capture.prefilter: no", key: "capture.prefilter", running: 1), now: 4)
             expected = fleet.desired("a1")
         }
-        let fleet = try FleetRegistry(store: try SQLiteStore(directory: dir))
+        let fleet = try FleetRegistry(store: try open())
         #expect(fleet.desired("a1") == expected)
         #expect(fleet.group("paris")?.tags == ["a"])
         #expect(fleet.agent("a1")?.status?.key == "capture.prefilter")
@@ -87,6 +100,7 @@ struct FleetRegistryTests {
         // The next revision continues from the stored ones.
         let next = try fleet.putDocument(.group("paris"), yaml: "capture:\n  prefilter: udp\n", who: "ops", comment: nil, now: 5)
         #expect(next.revision > expected.version)
+        #expect(fleet.history(.group("paris")).map(\.yaml) == ["capture:\n  prefilter: tcp\n", "capture:\n  prefilter: udp\n"])
     }
 
     @Test("a registration from the network is bounded")
