@@ -58,6 +58,28 @@ struct PinBookTests {
         #expect(keeper2.pins.map(\.id) == [a.id])
     }
 
+    @Test("triggers left at shutdown become pins, recorded at the next start")
+    func pendingTriggersAtShutdown() throws {
+        let dir = Support.temporaryDirectory("pinbook")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let layout = StoreLayout(root: dir)
+        let keeper = PinKeeper(layout: layout, config: PinConfig(), storage: StorageConfig(), logger: Support.logger)
+        var events: [PinEvent] = []
+        keeper.onEvent = { events.append($0) }
+        keeper.mailbox.post(PinTrigger(service: "10.0.0.5:443/tcp", stateClass: "DOWN", state: "REFUSED", nanos: 1_000_000_000_000))
+        keeper.applyPendingTriggers()
+        #expect(events.isEmpty, "the record outputs are closed at this point")
+        let pins = try PinBook(layout: layout).load().pins
+        #expect(pins.count == 1 && pins.first?.recordedTo == nil)
+        #expect(pins.first.map { $0.from == 700_000_000_000 && $0.to == 1_600_000_000_000 } == true, "[t - 5 min, t + 10 min] by default")
+        #expect(pins.first?.reason == "service 10.0.0.5:443/tcp → DOWN (REFUSED)")
+        let next = PinKeeper(layout: layout, config: PinConfig(), storage: StorageConfig(), logger: Support.logger)
+        var later: [PinEvent] = []
+        next.onEvent = { later.append($0) }
+        next.refresh(force: true)
+        #expect(later.map(\.action) == [.created])
+    }
+
     @Test("changes from two processes at once are all kept (flock)")
     func concurrentChanges() throws {
         let dir = Support.temporaryDirectory("pinbook")

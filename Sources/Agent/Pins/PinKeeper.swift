@@ -109,7 +109,15 @@ public final class PinKeeper {
 
     /// Turns triggers into incident pins: a new transition of a service whose incident pin is still
     /// open (its window reaches the new one) extends that pin rather than adding one.
-    private func apply(_ triggers: [PinTrigger]) {
+    /// At shutdown, after analytics wrote its last records (the record outputs are closed): the
+    /// triggers still waiting become pins in the file; their `created` records are written at the
+    /// next start (their `recordedTo` is unset).
+    public func applyPendingTriggers() {
+        let triggers = mailbox.drain()
+        if !triggers.isEmpty { apply(triggers, record: false) }
+    }
+
+    private func apply(_ triggers: [PinTrigger], record: Bool = true) {
         let before = Int64(config.beforeSeconds * 1e9), after = Int64(config.afterSeconds * 1e9)
         let created = WallClock.nanos()
         do {
@@ -130,7 +138,7 @@ public final class PinKeeper {
             logger.error("cannot write incident pins", metadata: ["error": "\(error)"])
             return
         }
-        reload()
+        if record { reload() }
     }
 
     /// The finished segments retention must keep. When the pins would hold more than the pin
