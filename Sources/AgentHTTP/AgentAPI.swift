@@ -42,7 +42,7 @@ public enum AgentAPI {
             }
             return jsonResponse((try? encoder.encode(catalog.segments(from: from, to: to))) ?? Data("[]".utf8))
         }
-        PinRoutes.add(router, layout: layout, audit: audit)
+        PinRoutes.add(router, layout: layout, audit: audit, logger: logger)
         router.get("api/v1/status") { _, _ -> Response in
             guard let report = try? StatusReport.read(layout: layout) else {
                 return Problem.make(404, "no agent has written status for this store yet").response()

@@ -20,11 +20,14 @@ enum PinRoutes {
     static let maxReason = 256
     static let maxService = 256
 
-    static func add(_ router: Router<AgentRequestContext>, layout: StoreLayout, audit: AuditLog) {
+    static func add(_ router: Router<AgentRequestContext>, layout: StoreLayout, audit: AuditLog, logger: Logger) {
         let book = PinBook(layout: layout)
         router.get("api/v1/pins") { _, _ -> Response in
             let file: PinBook.File
-            do throws(PinError) { file = try book.load() } catch { return Problem.make(503, error.description).response() }
+            do throws(PinError) { file = try book.load() } catch {
+                logger.error("pin file unreadable", metadata: ["error": "\(error)"])
+                return Problem.make(503, "the store's pin file cannot be read").response()
+            }
             let segments = (try? SegmentCatalog(readingFrom: layout))?.segments() ?? []
             let views = file.pins.filter { $0.released != true }.map { p in
                 let held = segments.filter { $0.state != .writing && p.covers($0) }
@@ -149,8 +152,9 @@ enum PinRoutes {
         switch error.code {
         case .notFound: return Problem.make(404, "no pin '\(id.prefix(64))'").response()
         case .invalid: return Problem.badRequest(error.detail)
-        case .full: return Problem.badRequest(error.description)
-        case .io, .badFile: return Problem.make(503, error.description).response()
+        case .full: return Problem.badRequest("too many pins (at most \(PinBook.maxPins)): release some first")
+        // The path and OS error go to the audit line and the log, not to the caller.
+        case .io, .badFile: return Problem.make(503, "the store's pin file cannot be read or written").response()
         }
     }
 

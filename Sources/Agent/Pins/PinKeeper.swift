@@ -107,8 +107,6 @@ public final class PinKeeper {
         counters.pins = UInt64(pins.count)
     }
 
-    /// Turns triggers into incident pins: a new transition of a service whose incident pin is still
-    /// open (its window reaches the new one) extends that pin rather than adding one.
     /// At shutdown, after analytics wrote its last records (the record outputs are closed): the
     /// triggers still waiting become pins in the file; their `created` records are written at the
     /// next start (their `recordedTo` is unset).
@@ -117,20 +115,37 @@ public final class PinKeeper {
         if !triggers.isEmpty { apply(triggers, record: false) }
     }
 
+    /// Turns triggers into incident pins: a new transition of a service whose incident pin is still
+    /// open (its window reaches the new one) extends that pin rather than adding one. With
+    /// `record`, the records are written at once and the file marks them written, so an incident
+    /// costs one write of the pin file.
     private func apply(_ triggers: [PinTrigger], record: Bool = true) {
         let before = Int64(config.beforeSeconds * 1e9), after = Int64(config.afterSeconds * 1e9)
         let created = WallClock.nanos()
+        var events: [PinEvent] = []
         do {
             try book.update { (pins: inout [Pin]) throws(PinError) in
+                events = []
                 for t in triggers {
                     let from = t.nanos.pinSubtracting(before), to = t.nanos.pinAdding(after)
-                    if let i = pins.firstIndex(where: { $0.origin == .incident && $0.service == t.service && $0.to >= from }) {
-                        pins[i].to = max(pins[i].to, to)
+                    if let i = pins.firstIndex(where: { $0.origin == .incident && $0.service == t.service && $0.released != true && $0.to >= from }) {
+                        guard to > pins[i].to else { continue }
+                        pins[i].to = to
+                        // Recorded now only if it was up to date; otherwise the next reload records it.
+                        if record && pins[i].recordedTo != nil {
+                            pins[i].recordedTo = to
+                            events.append(PinEvent(action: .extended, pin: pins[i]))
+                        }
                         continue
                     }
-                    pins.append(Pin(id: Pin.newID(), from: from, to: to, reason: "service \(t.service) → \(t.stateClass)"
-                                    + (t.state != t.stateClass ? " (\(t.state))" : ""),
-                                    service: t.service, state: t.stateClass, origin: .incident, created: created))
+                    var pin = Pin(id: Pin.newID(), from: from, to: to, reason: "service \(t.service) → \(t.stateClass)"
+                                  + (t.state != t.stateClass ? " (\(t.state))" : ""),
+                                  service: t.service, state: t.stateClass, origin: .incident, created: created)
+                    if record {
+                        pin.recordedTo = to
+                        events.append(PinEvent(action: .created, pin: pin))
+                    }
+                    pins.append(pin)
                 }
             }
         } catch {
@@ -138,7 +153,12 @@ public final class PinKeeper {
             logger.error("cannot write incident pins", metadata: ["error": "\(error)"])
             return
         }
-        if record { reload() }
+        guard record else { return }
+        for e in events {
+            if e.action == .created { counters.created &+= 1 }
+            onEvent?(e)
+        }
+        reload()  // writes nothing unless another change is still to be recorded
     }
 
     /// The finished segments retention must keep. When the pins would hold more than the pin
