@@ -36,6 +36,7 @@ struct PinBookTests {
         keeper.onEvent = { events.append($0) }
         keeper.refresh(force: true)
         #expect(events.map(\.action) == [.created, .created])
+        keeper.flush()  // the file is written on the keeper's writer thread
         #expect(try book.load().pins.allSatisfy { $0.recordedTo == $0.to })
         // The next change replaces the partial file; another restart records nothing twice.
         try book.extend(a.id, to: 25)
@@ -44,10 +45,12 @@ struct PinBookTests {
         var events2: [PinEvent] = []
         keeper2.onEvent = { events2.append($0) }
         keeper2.refresh(force: true)
+        keeper2.flush()
         #expect(events2.map(\.action) == [.extended])
         #expect(events2.first?.pin.to == 25)
         try book.release(b.id)
         keeper2.refresh(force: true)
+        keeper2.flush()
         #expect(events2.map(\.action) == [.extended, .released])
         #expect(keeper2.pins.map(\.id) == [a.id])
         #expect(try book.load().pins.map(\.id) == [a.id], "a recorded release drops the pin from the file")

@@ -180,6 +180,7 @@ public final class SegmentStore {
         reapFinished(wait: true)
         // The close lines just written (catalog lines are not fsynced on the capture thread).
         do { try catalog.sync() } catch { record(error) }
+        pins?.flush()
     }
 
     /// Info on the segment being written, for status and queries.
