@@ -1,4 +1,4 @@
-import Analytics
+@testable import Analytics
 import Foundation
 import Records
 import Testing
@@ -131,6 +131,26 @@ struct PinBookTests {
         var q = PinConfig()
         q.states = ["REFUSED"]
         #expect(q.pinClass("REFUSED") == "REFUSED" && q.pinClass("UNREACHABLE") == nil)
+    }
+
+    @Test("a service_state transition into DOWN or DEGRADED triggers; heartbeats and other states do not")
+    func triggersFromServiceState() {
+        func report(_ state: ServiceState, from previous: ServiceState, _ reason: ServiceStateReport.Reason = .transition) -> ServiceStateReport {
+            ServiceStateReport(service: ServiceKey(address: ip("10.0.0.5"), port: 443, transport: .tcp), application: .none, state: state,
+                               previousState: previous, reason: reason, windowStartNanos: 5_000, windowEndNanos: 15_000, sinceNanos: 15_000,
+                               evidence: WindowEvidence())
+        }
+        let config = PinConfig()
+        let t = PinTrigger.from(report(.refused, from: .up), config: config)
+        #expect(t == PinTrigger(service: "10.0.0.5:443/tcp", stateClass: "DOWN", state: "REFUSED", nanos: 5_000))
+        #expect(PinTrigger.from(report(.degraded, from: .up), config: config)?.stateClass == "DEGRADED")
+        #expect(PinTrigger.from(report(.refused, from: .refused, .heartbeat), config: config) == nil)
+        #expect(PinTrigger.from(report(.up, from: .refused), config: config) == nil)
+        #expect(PinTrigger.from(report(.idle, from: .up), config: config) == nil)
+        var downOnly = PinConfig()
+        downOnly.states = ["DOWN"]
+        #expect(PinTrigger.from(report(.degraded, from: .up), config: downOnly) == nil)
+        #expect(PinTrigger.from(report(.unreachable, from: .degraded), config: downOnly)?.state == "UNREACHABLE")
     }
 
     @Test("a pin record is valid NDJSON the server's parser accepts, and matches its schema")
