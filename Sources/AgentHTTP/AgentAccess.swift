@@ -53,7 +53,8 @@ struct AgentAccessMiddleware: RouterMiddleware {
         }
         var caller: Caller?
         if let token = TokenStore.bearer(request.headers[.authorization]) {
-            if let entry = access.tokens.identify(token), entry.role == .read || entry.role == .drilldown {
+            if let entry = access.tokens.identify(token),
+               entry.role == .read || entry.role == .drilldown || entry.role == .operator && PinRoutes.isPinPath(path) {
                 caller = Caller(name: entry.name, role: entry.role)
             } else {
                 return Problem.make(401, "the bearer token is not valid for this agent (a read or drilldown token is needed)")
@@ -73,6 +74,7 @@ struct AgentAccessMiddleware: RouterMiddleware {
             caller.onBehalfOf = behalf
         }
         context.caller = caller
+        if let refusal = PinRoutes.refusal(request.method, path, caller) { return refusal }
         return try await next(request, context)
     }
 }
@@ -97,6 +99,7 @@ public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inne
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
+        if let refused = PinRoutes.methodNotAllowed(request.method, Self.normalized(request.uri.path)) { return refused }
         switch request.method {
         case .get:
             return try await inner.respond(to: request, context: context)
@@ -107,7 +110,7 @@ public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inne
             context.isHead = true
             return try await inner.respond(to: Request(head: head, body: request.body), context: context)
         default:
-            guard paths.contains(Self.normalized(request.uri.path)) else { return try await inner.respond(to: request, context: context) }
+            guard paths.contains(Self.normalized(request.uri.path)), !PinRoutes.isMutation(request.method, request.uri.path) else { return try await inner.respond(to: request, context: context) }
             return Problem.make(405, "\(request.method) is not allowed here: the API answers GET and HEAD")
                 .response(headers: [.allow: "GET, HEAD"])
         }

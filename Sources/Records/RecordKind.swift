@@ -11,6 +11,9 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable {
     case serviceState = "service_state"
     case serviceSeen = "service_seen"
     case agentHealth = "agent_health"
+    /// A pin protecting stored packets from ring retention was created, extended, released or
+    /// evicted (docs/pins.md). Last: the case order is the order of the per-kind counters.
+    case pin
 
     /// Version of the record layout (the `schema_version` field): bumped when a field changes
     /// meaning or disappears; adding optional fields does not bump it.
@@ -31,6 +34,7 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable {
         case .serviceState: "service_state"
         case .serviceSeen: "service_seen"
         case .agentHealth: "agent_health"
+        case .pin: "pin"
         }
     }
 
@@ -43,6 +47,7 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable {
         case .serviceState: 3
         case .serviceSeen: 4
         case .agentHealth: 5
+        case .pin: 6
         }
     }
 
@@ -62,6 +67,7 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable {
         case .serviceSeen: 3
         case .agentHealth: 4
         case .serviceState: 5
+        case .pin: 6
         }
     }
 
@@ -74,6 +80,7 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable {
         case 3: self = .serviceSeen
         case 4: self = .agentHealth
         case 5: self = .serviceState
+        case 6: self = .pin
         default: return nil
         }
     }
@@ -86,7 +93,7 @@ public enum RecordKind: String, Sendable, Hashable, CaseIterable {
         case .txn: 0.70
         case .conn: 0.85
         case .edge, .serviceSeen, .agentHealth: 0.95
-        case .serviceState: .infinity
+        case .serviceState, .pin: .infinity
         }
     }
 }

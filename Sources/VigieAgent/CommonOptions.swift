@@ -116,6 +116,7 @@ struct StoreWriteOptions: ParsableArguments {
             throw ConfigError(option: "logging.level", "'\(c.logging.level)' is not a log level")
         }
         try c.storage.validate()
+        try c.pins.validate(storage: c.storage)
         return c
     }
 }

@@ -235,6 +235,11 @@ struct SampleRecords {
             stats.emitted = [812_331, 90_114, 4_021, 7_550, 1_203, 61]
             stats.transactionsSampledOut = 811_020; stats.servicesTracked = 1_203
             return { [health, stats] e, _ in e.agentHealth(health, emitter: stats) }
+        case .pin:
+            return { e, i in
+                e.pin(action: "created", id: "00c0ffee00c0ffee", from: 1_700_000_000_000_000_000 + Int64(i), to: 1_700_000_900_000_000_000,
+                      reason: "service 10.0.0.5:443/tcp → DOWN (UNREACHABLE)", service: "10.0.0.5:443/tcp", state: "DOWN", origin: "incident")
+            }
         }
     }
 }

@@ -70,6 +70,7 @@ struct CentralConfigTests {
         ("index: {fields: [default, no.such.field]}", "index.fields"),
         ("storage: {quota: 1MiB}", "storage.quota"),
         ("analytics: {workers: 1000}", "analytics.workers"),
+        ("pins: {quota: 99MiB}", "pins.quota"),
     ])
     func refusals(yaml: String, key: String) throws {
         let local = try ConfigLoader.parse(Self.local)
@@ -107,11 +108,12 @@ struct CentralConfigTests {
         storage: {quota: 16MiB}
         analytics: {workers: 3}
         export: {http: {url: "https://server/api/v1/ingest"}}
+        pins: {before: 1m}
         """, onto: local)
         let restart = try runner.applyLive(good, over: local)
         #expect(pipeline.prefilter == "udp" && store.config.quotaBytes == 16 << 20)
         let goodFields = try good.index.fieldSet()
         #expect(store.indexer?.fields == goodFields)
-        #expect(restart == ["analytics.workers", "export"])
+        #expect(restart == ["analytics.workers", "export", "pins"])
     }
 }

@@ -79,6 +79,10 @@ enum RecordFixtures {
             emitter.clock(tick)
             tick += s
         }
+        // The agent's pins write through the same numbering (docs/pins.md).
+        PinRecordWriter(emitter: emitter) { agentNow += 1000; return agentNow }
+            .write(action: "created", id: "00c0ffee00c0ffee", from: t0, to: t0 + 60 * s, reason: "service 10.0.0.5:443/tcp → DOWN (REFUSED)",
+                   service: "10.0.0.5:443/tcp", state: "DOWN", origin: "incident")
         emitter.finish()
         return (emitter, output)
     }

@@ -50,7 +50,8 @@ import VigieTestSupport
             case .agentHealth(let line):
                 #expect(RecordParser.string(.agentID, of: line) == object["agent_id"] as? String)
             case .unknown:
-                Issue.record("unknown kind \(record.envelope.kind)")
+                // `pin` is accepted and not read by the server yet (docs/pins.md).
+                if record.envelope.kind != RecordKind.pin.name { Issue.record("unknown kind \(record.envelope.kind)") }
             }
         }
     }

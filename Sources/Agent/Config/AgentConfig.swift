@@ -95,6 +95,8 @@ public struct AgentConfig: Sendable, Hashable {
     public var api = ListenerSettings()
     /// `fleet:`: the server to register with and take central configuration from (docs/fleet.md).
     public var fleet = FleetSettings()
+    /// `pins:`: incident-triggered retention (docs/pins.md).
+    public var pins = PinConfig()
 
     public init() {}
 }

@@ -38,6 +38,7 @@ public enum ConfigLoader {
         }
         let config = try apply(yaml, onto: local, file: "central configuration")
         try config.storage.validate()
+        try config.pins.validate(storage: config.storage)
         // An index field list replaces the local one (not merged), so check it names known fields.
         _ = try config.index.fieldSet()
         return config
@@ -55,7 +56,7 @@ public enum ConfigLoader {
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
         try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "metrics_listen", "store", "storage", "capture", "index", "logging",
-                                                "analytics", "export", "api", "fleet", "services"])
+                                                "analytics", "export", "api", "fleet", "services", "pins"])
         if let v = top["fleet"] { try parseFleet(v, r, &config.fleet) }
         if let v = top["services"] { try parseServices(v, r, &config.analytics.thresholds) }
         if let v = top["store"] { config.store = try r.string(v, "store") }
@@ -70,6 +71,7 @@ public enum ConfigLoader {
         if let v = top["metrics_listen"] { config.metricsListen = try r.string(v, "metrics_listen") }
         if let a = top["analytics"] { try parseAnalytics(a, r, &config.analytics) }
         if let a = top["api"] { try parseAPI(a, r, &config.api) }
+        if let p = top["pins"] { try parsePins(p, r, &config.pins) }
         if let e = top["export"] { try parseExport(e, r, &config.export) }
         if let s = top["storage"] {
             let m = try r.mapping(s, "storage")
@@ -388,6 +390,33 @@ public enum ConfigLoader {
         }
         if let v = m["header_timeout"] { api.headerTimeoutSeconds = try r.positiveSeconds(v, "api.header_timeout") }
         if let v = m["idle_timeout"] { api.idleTimeoutSeconds = try r.positiveSeconds(v, "api.idle_timeout") }
+    }
+
+    /// `pins:` (docs/pins.md); relations with `storage:` are checked by ``PinConfig/validate(storage:)``.
+    private static func parsePins(_ node: Node, _ r: Reader, _ p: inout PinConfig) throws {
+        let m = try r.mapping(node, "pins")
+        try r.checkKeys(m, "pins.", allowed: ["enabled", "before", "after", "quota", "states"])
+        if let v = m["enabled"] { p.enabled = try r.bool(v, "pins.enabled") }
+        if let v = m["before"] { p.beforeSeconds = try r.seconds(v, "pins.before") }
+        if let v = m["after"] { p.afterSeconds = try r.seconds(v, "pins.after") }
+        if let v = m["quota"] {
+            let t = try r.string(v, "pins.quota").trimmingCharacters(in: .whitespaces)
+            if t.hasSuffix("%") {
+                guard let pct = Double(t.dropLast().trimmingCharacters(in: .whitespaces)), pct > 0, pct <= 100 else {
+                    throw ConfigError(option: "pins.quota", "'\(t)' is not a percentage of storage.quota (more than 0%, at most 100%)", file: r.file)
+                }
+                p.quota = .percent(pct)
+            } else {
+                p.quota = .bytes(try r.bytes(v, "pins.quota"))
+            }
+        }
+        if let v = m["states"] {
+            let states = try r.list(v, "pins.states").map { $0.uppercased() }
+            for s in states where !PinConfig.stateNames.contains(s) {
+                throw ConfigError(option: "pins.states", "'\(s)' is not one of \(PinConfig.stateNames.sorted().joined(separator: ", "))", file: r.file)
+            }
+            p.states = states
+        }
     }
 
     /// Typed accessors that throw `ConfigError` naming the option.

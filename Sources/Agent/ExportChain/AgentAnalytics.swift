@@ -15,6 +15,8 @@ import SystemIO
 public final class AgentAnalytics {
     public let analytics: ShardedAnalytics
     public let emitter: RecordEmitter
+    /// Service transitions that ask for a pin, for the store's ``PinKeeper`` (docs/pins.md).
+    public let pinTriggers = PinMailbox()
     public let spool: Spool?
     /// The sinks draining the spool now (replaced live when a central configuration moves an
     /// export target: ``replaceExport(_:)``).
@@ -101,6 +103,10 @@ public final class AgentAnalytics {
         let output: any RecordOutput = outputs.isEmpty ? NullRecordOutput()
             : outputs.count == 1 ? outputs[0] : FanOutRecordOutput(outputs)
         emitter = RecordEmitter(config: emitterConfig, output: output)
+        if config.pins.enabled {
+            let pins = config.pins, triggers = pinTriggers
+            emitter.onServiceState = { r in if let t = PinTrigger.from(r, config: pins) { triggers.post(t) } }
+        }
         var flowConfig = AnalyticsConfig()
         flowConfig.maxFlows = a.maxFlows
         flowConfig.tunnels = a.tunnels
@@ -262,6 +268,7 @@ extension PacketPipeline {
             ? try AgentAnalytics(config: config, layout: store.layout, live: live, logger: logger) : nil
         do {
             let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter, analytics: analytics)
+            if let analytics { PinWiring.connect(store: store, analytics: analytics) }
             analytics?.healthCounters = { [unowned pipeline] in
                 let s = pipeline.store.snapshot()
                 return (pipeline.counters.packetsReceived, s.packetsNotStored, s.storeBytes)

@@ -97,6 +97,7 @@ public final class CaptureRunner {
         if let live { captureCounters = live.counters() }
         pipeline.store.close()
         pipeline.analytics?.finish()
+        pipeline.store.pins?.applyPendingTriggers()  // transitions of analytics' last windows (docs/pins.md)
         writeStatus(running: false)
         logStats()
     }

@@ -108,6 +108,8 @@ extension CaptureRunner {
             keys += checks.filter(\.1).map(\.0)
         }
         if new.export != old.export { keys.append("export") }
+        // The pin keeper and the analytics' trigger read their settings at start.
+        if new.pins != old.pins { keys.append("pins") }
         return keys
     }
 

@@ -10,6 +10,7 @@ extension SegmentStore {
         let layout = StoreLayout(root: root)
         let store = try SegmentStore(layout: layout, config: config.storage, logger: logger)
         store.removeSegmentIndex = { id in SegmentIndex.remove(at: layout.indexPath(id)) }
+        store.pins = PinKeeper(layout: layout, config: config.pins, storage: config.storage, logger: logger)
         if config.index.enabled {
             store.indexer = try StoreIndexer(layout: layout, fields: fields, segmentBytes: config.storage.segmentBytes, logger: logger)
         }

@@ -25,6 +25,8 @@ public final class SegmentStore {
     public var removeSegmentIndex: ((UInt64) -> Void)?
     /// Called after a segment is published (complete).
     public var onSegmentClosed: ((SegmentInfo) -> Void)?
+    /// The pins ring retention respects (docs/pins.md); nil: none.
+    public var pins: PinKeeper?
     /// Indexes stored packets per segment (nil: no index).
     public var indexer: StoreIndexer? {
         didSet { indexerRef = indexer.map { Unmanaged.passUnretained($0) } }
@@ -161,6 +163,7 @@ public final class SegmentStore {
     /// Call about once a second (and on read timeouts).
     public func tick(now: Int64 = WallClock.nanos()) {
         if finisher.pending > 0 { reapFinished() }
+        pins?.refresh()
         guard let w = writer else { return }
         if now - w.openedAt >= segmentNanos && w.totalPackets > 0 {
             closeSegment()
@@ -178,6 +181,7 @@ public final class SegmentStore {
         reapFinished(wait: true)
         // The close lines just written (catalog lines are not fsynced on the capture thread).
         do { try catalog.sync() } catch { record(error) }
+        pins?.flush()
     }
 
     /// Closes the open segment now: the next packet opens a new one (a central configuration
@@ -286,7 +290,9 @@ public final class SegmentStore {
 
     /// The oldest segment retention may delete (published, not being written or finished).
     private func oldestFinished() -> SegmentInfo? {
-        catalog.segments().first { $0.state != .writing }
+        let all = catalog.segments()
+        let keep = pins?.protectedSegments(all) ?? []
+        return all.first { $0.state != .writing && !keep.contains($0.id) } ?? all.first { $0.state != .writing }
     }
 
     // MARK: - Retention
@@ -297,16 +303,33 @@ public final class SegmentStore {
         let ageLimit = config.maxAgeSeconds.map { newestPacket - Int64($0 * 1e9) }
         reapFinished()
         while true {
-            for s in catalog.segments() where s.state != .writing {
+            let segments = catalog.segments()
+            // Pinned segments are skipped; the pin quota leaves room for the ring (PinConfig.validate).
+            let keep = pins?.protectedSegments(segments) ?? []
+            for s in segments where s.state != .writing {
                 let overQuota = finishedBytes + closingBytes + reserving > config.quotaBytes
                 let tooOld = ageLimit.map { (s.lastNanos ?? .min) < $0 } ?? false
                 guard overQuota || tooOld else { break }
+                if keep.contains(s.id) { continue }
                 deleteSegment(s, reason: overQuota ? "ring quota" : "max age")
             }
+            let over = finishedBytes + closingBytes + reserving > config.quotaBytes
             // Still over with segments being published: wait for them (rare: a tight quota or a slow
             // disk), so that the store never exceeds its quota.
-            guard finishedBytes + closingBytes + reserving > config.quotaBytes, closingBytes > 0 else { return }
-            reapFinished(wait: true)
+            if over && closingBytes > 0 {
+                reapFinished(wait: true)
+                continue
+            }
+            // Still over with only pinned segments left: the store quota wins over the pins.
+            if over && !keep.isEmpty {
+                for s in segments where keep.contains(s.id) && s.state != .writing
+                    && finishedBytes + closingBytes + reserving > config.quotaBytes {
+                    logger.warning("store quota: a pinned segment is deleted", metadata: ["segment": "\(s.id)"])
+                    pins?.notePinnedDeleted()
+                    deleteSegment(s, reason: "ring quota (pinned)")
+                }
+            }
+            return
         }
     }
 
@@ -388,6 +411,7 @@ public final class SegmentStore {
     private func refreshSizeCounters() {
         counters.storeBytes = finishedBytes + closingBytes + (writer?.totalBytes ?? 0)
         counters.segmentsInStore = UInt64(catalog.entries.count)
+        counters.pins = pins?.snapshot()
         if let b = indexer?.buildCounters {
             counters.indexesWritten = b.written
             counters.indexesFailed = b.failed

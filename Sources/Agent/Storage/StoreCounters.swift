@@ -33,6 +33,8 @@ public struct StoreCounters: Codable, Sendable, Hashable {
     public var indexesWritten: UInt64 = 0
     public var indexesFailed: UInt64 = 0
     public var indexBuildSeconds: Double = 0
+    /// Pins and what they hold (docs/pins.md); nil without pins.
+    public var pins: PinCounters?
     public var state: StorageState = .storing
     public var lastError: String?
 

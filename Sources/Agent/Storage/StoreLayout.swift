@@ -8,6 +8,7 @@
 ///   catalog/    segments.log           append-only journal of segment lifecycle events
 ///   state/      status.json            counters of the running (or last) agent
 ///               lock                   flock()ed by the one process writing the store
+///   pins/       pins.json              ranges ring retention keeps (docs/pins.md; `PinBook`)
 /// ```
 public struct StoreLayout: Sendable, Hashable {
     public let root: String

@@ -31,6 +31,9 @@ public final class RecordEmitter: FlowEventSink {
     public let services: ServiceMonitor
     public let edges: EdgeAggregator
     public let seen: ServiceSeenTracker
+    /// Called on the emitter's thread with every `service_state` it writes (the agent's pins watch
+    /// transitions through it). Set before packets flow.
+    public var onServiceState: ((ServiceStateReport) -> Void)?
     /// Called at each `agent_health` interval for the agent's counters; `nil` = zeros.
     public var healthSource: (() -> AgentHealth)?
     /// Counters reported in `agent_health` (records of every thread writing through ``writer``).
@@ -71,6 +74,7 @@ public final class RecordEmitter: FlowEventSink {
         services.onReport = { [unowned self] report in
             let incomplete = self.isIncomplete(report.windowStartNanos, report.windowEndNanos)
             self.emit(.serviceState, ts: report.windowEndNanos, key: report.service.id) { $0.serviceState(report, incomplete: incomplete) }
+            self.onServiceState?(report)
         }
         edges.onReport = { [unowned self] report in
             let incomplete = self.isIncomplete(report.intervalStartNanos, report.intervalEndNanos)
