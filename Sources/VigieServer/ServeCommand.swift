@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     var listen: String = "127.0.0.1:8480"
 
     @OptionGroup var listener: ListenerOptions
+    @OptionGroup var search: SearchOptions
 
     @Option(name: .long, help: "Data directory (SQLite database vigie-server.sqlite). Not used with --database.")
     var data: String?
@@ -192,6 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("tokens given on the command line are visible to every local user (ps, /proc/PID/cmdline); use --token-file")
         }
         apiConfig.drillDown = try drillDownConfig(listenHost: host, listenPort: port)
+        apiConfig.search = try search.config()
         if apiConfig.drillDown.enabled && apiConfig.drillDown.token == nil {
             logger.warning("drill-down without --drilldown-token-file: agents' query APIs are called without a credential")
         }
