@@ -131,6 +131,37 @@ enum Search {
         return out
     }
 
+    /// The agents a search names: those with a query API (or declared), in agent-id order (the
+    /// merge's order for equal times), and a group's members without one (reported missing).
+    struct Selection: Equatable {
+        var names: [String]
+        var absent: [String]
+    }
+
+    /// An `agents=` id or a `group=` the directory does not know (404).
+    struct SelectionRefused: Error, Equatable {
+        var status: Int
+        var detail: String
+    }
+
+    /// `agents=` (each must be known), `group=` (must exist), else every agent of the directory.
+    static func select(agents: [String]?, group: String?, directory: any AgentDirectory, declared: Set<String>) throws(SelectionRefused) -> Selection {
+        func known(_ agent: String) -> Bool { directory.queryAPI(of: agent) != nil || declared.contains(agent) }
+        if let agents {
+            let unknown = agents.filter { !known($0) }
+            if !unknown.isEmpty {
+                throw SelectionRefused(status: 404, detail: "unknown agent\(unknown.count == 1 ? "" : "s") \(unknown.prefix(20).map { "'\(headerText($0))'" }.joined(separator: ", ")): no query API announced or declared")
+            }
+            return Selection(names: agents.sorted(), absent: [])
+        }
+        if let group {
+            guard let members = directory.members(ofGroup: group) else { throw SelectionRefused(status: 404, detail: "unknown group '\(headerText(group))'") }
+            let unique = Set(members)
+            return Selection(names: unique.filter(known).sorted(), absent: unique.filter { !known($0) }.sorted())
+        }
+        return Selection(names: Set(directory.allAgents()).sorted(), absent: [])
+    }
+
     /// `GET /api/v1/search`.
     static func handle(_ request: Request, correlator: Correlator, config api: ServerAPIConfig, fetcher: DrillDown.Fetcher) async -> Response {
         if request.headers.contains(where: { $0.name.canonicalName == DrillDown.loopHeader }) {
@@ -146,36 +177,19 @@ enum Search {
         case .success(let checked): p = checked
         }
         let directory = api.search.directory(correlator, api.drillDown)
-        // The agents asked, in agent-id order (the merge's order for equal timestamps).
-        var names: [String]
-        var outcomes: [(String, AgentFanOut.Outcome)] = []
-        if let agents = p.agents {
-            let unknown = agents.filter { directory.queryAPI(of: $0) == nil && api.drillDown.declaredAgents[$0] == nil }
-            if !unknown.isEmpty {
-                return Problem.notFound("unknown agent\(unknown.count == 1 ? "" : "s") \(unknown.prefix(20).map { "'\(headerText($0))'" }.joined(separator: ", ")): no query API announced or declared")
-            }
-            names = agents
-        } else if let group = p.group {
-            guard let members = directory.members(ofGroup: group) else { return Problem.notFound("unknown group '\(headerText(group))'") }
-            names = []
-            for m in Set(members) {
-                if directory.queryAPI(of: m) == nil && api.drillDown.declaredAgents[m] == nil {
-                    outcomes.append((m, .refused("no query API announced or declared")))
-                } else {
-                    names.append(m)
-                }
-            }
-        } else {
-            names = directory.allAgents()
-        }
-        names.sort()
+        let selection: Selection
+        do throws(SelectionRefused) {
+            selection = try select(agents: p.agents, group: p.group, directory: directory, declared: Set(api.drillDown.declaredAgents.keys))
+        } catch { return Problem.make(error.status, error.detail).response() }
+        let names = selection.names
+        var outcomes: [(String, AgentFanOut.Outcome)] = selection.absent.map { ($0, .refused("no query API announced or declared")) }
         let selected = AgentFanOut.targets(names, directory: directory, api: api, correlator: correlator)
         outcomes += selected.refused
         // Never silent: a named agent the policy leaves without a URL is reported, not dropped.
         let placed = Set(selected.targets.map(\.0) + outcomes.map(\.0))
         for name in names where !placed.contains(name) { outcomes.append((name, .refused("no query API announced"))) }
         if selected.targets.isEmpty && outcomes.isEmpty {
-            return Problem.make(409, "no agent to search: none announces a query API (capture --listen / --advertise-api)").response()
+            return Problem.make(409, "no agent to search: none of those selected announces a query API (capture --listen / --advertise-api)").response()
         }
         let who = api.access.callerName(authorization: request.headers[.authorization])
         if !selected.targets.isEmpty {

@@ -192,6 +192,27 @@ struct SearchEndToEndTests {
         #expect(ours.prefix(head.count).elementsEqual(head), "the first 5 packets of the whole answer")
     }
 
+    @Test("--search-max-bytes cuts the merged pcap at a whole packet: a byte prefix of the whole answer, flagged")
+    func byteCap() throws {
+        let cap = 100_000
+        let c = try SearchCluster(serverArguments: ["--search-max-bytes", "\(cap)"])
+        let pcap = c.dir + "/cut.pcap"
+        let r = try c.get("/api/v1/search?q=\(SearchCluster.encode(Self.query))", to: pcap)
+        #expect(r.status == 200 && r.headers["vigie-search-truncated"] == "true", "\(r.headers)")
+        #expect(r.headers["vigie-search-partial"] == nil)
+        let cut = try SearchCluster.bytes(pcap)
+        #expect(cut.count <= cap && cut.count > cap - 2000, "\(cut.count) bytes: up to the last whole packet below the cap")
+        // The whole answer, as the agents' own answers merged (mergecap given them in reverse: see above).
+        let whole = c.dir + "/whole.pcap"
+        let directs = try c.agents.map { try c.direct($0, Self.query) }
+        #expect(try Support.run(["mergecap", "-F", "nsecpcap", "-w", whole] + directs.reversed()).status == 0)
+        let all = try SearchCluster.bytes(whole)
+        #expect(all.count > cap)
+        #expect(cut[20..<24] == all[20..<24] && cut[24...].elementsEqual(all[24..<cut.count]), "a prefix of the whole answer, record for record")
+        let packets = try Support.tsharkFingerprint([pcap]).count, wholePackets = try Support.tsharkFingerprint([whole]).count
+        #expect(packets > 0 && packets < wholePackets, "tshark reads every packet of the cut answer")
+    }
+
     @Test("a stopped agent: 200, partial, the agent named; a hanging one is named after the timeout, not later")
     func missingAgents() throws {
         let c = try SearchCluster(serverArguments: ["--search-timeout", "2"])
