@@ -28,6 +28,8 @@ enum Search {
     /// Longest accepted `q` and `agents=` list, agent ids named at once.
     static let maxQueryBytes = 4096
     static let maxAgents = 1000
+    /// The reason of an agent whose 200 answer is not a classic pcap.
+    static let notPcap = "the answer is not a pcap"
 
     /// A search's parameters, checked.
     struct Parameters {
@@ -204,7 +206,17 @@ enum Search {
             outcomes += await AgentFanOut.run(selected.targets, pathAndQuery: p.pathAndQuery, identity: who, config: config, slots: slots)
             fetcher.release(slots)
         }
-        let report = AgentFanOut.Report(outcomes)
+        var report = AgentFanOut.Report(outcomes)
+        // An answer that is not a pcap is that agent missing, not the whole search failing.
+        var summaries: [String: PcapMerge.Summary] = [:], readable: [(agent: String, pcap: [UInt8])] = []
+        for answer in report.answered {
+            do throws(PcapFormatError) {
+                summaries[answer.agent] = try PcapMerge.summary(answer.pcap)
+                readable.append(answer)
+            } catch { report.missing.append((answer.agent, notPcap)) }
+        }
+        report.answered = readable
+        report.missing.sort { $0.agent < $1.agent }
         let audit = SearchAudit.Entry(who: who, query: p.q, from: p.from, to: p.to, format: p.format.rawValue,
                                       selection: p.agents.map { "agents=\($0.joined(separator: ","))" } ?? p.group.map { "group=\($0)" } ?? "all",
                                       answered: report.answered.map(\.agent), missing: report.failed)
@@ -220,32 +232,28 @@ enum Search {
             headers[partialHeader] = "true"
         }
         switch p.format {
-        case .counts: return counts(report, limit: p.limit, headers: headers, audit: audit)
+        case .counts: return counts(report, summaries: summaries, limit: p.limit, headers: headers, audit: audit)
         case .pcap: return pcap(report, parameters: p, maxBytes: api.search.maxBytes, headers: headers, audit: audit)
         }
     }
 
     /// `format=counts`: each answer's packets counted (the agents' pcaps are fetched and read: no
     /// agent route of its own, so any agent version can be counted; docs/search.md).
-    static func counts(_ report: AgentFanOut.Report, limit: Int, headers: HTTPFields, audit: SearchAudit.Entry) -> Response {
+    static func counts(_ report: AgentFanOut.Report, summaries: [String: PcapMerge.Summary], limit: Int, headers: HTTPFields,
+                       audit: SearchAudit.Entry) -> Response {
         var lines: [AgentCount] = []
-        var missing = report.missing.map(\.agent)
-        for (agent, pcap) in report.answered {
-            do throws(PcapFormatError) {
-                let s = try PcapMerge.summary(pcap)
-                lines.append(AgentCount(agent: agent, packets: s.packets, bytes: s.bytes, status: "ok",
-                                        error: s.packets >= limit ? "at the limit of \(limit) packets: there may be more" : nil))
-            } catch {
-                lines.append(AgentCount(agent: agent, packets: 0, bytes: 0, status: "bad_answer", error: "the answer is not a pcap"))
-                missing.append(agent)
-            }
+        let missing = report.missing.map(\.agent)
+        for (agent, _) in report.answered {
+            guard let s = summaries[agent] else { continue }  // every answer left was read
+            lines.append(AgentCount(agent: agent, packets: s.packets, bytes: s.bytes, status: "ok",
+                                    error: s.packets >= limit ? "at the limit of \(limit) packets: there may be more" : nil))
         }
         for (agent, reason) in report.missing {
-            let status = reason.hasPrefix("not contacted") ? "refused" : reason == "timed out" ? "timeout" : reason.hasPrefix("HTTP ") ? "http_error" : "unreachable"
+            let status = reason.hasPrefix("not contacted") ? "refused" : reason == "timed out" ? "timeout" : reason.hasPrefix("HTTP ") ? "http_error"
+                : reason == notPcap ? "bad_answer" : "unreachable"
             lines.append(AgentCount(agent: agent, packets: 0, bytes: 0, status: status, error: reason))
         }
         lines.sort { $0.agent < $1.agent }
-        missing.sort()
         let total = Counts.Total(packets: lines.reduce(0) { $0 &+ $1.packets }, bytes: lines.reduce(0) { $0 &+ $1.bytes })
         SearchAudit.record(audit, status: 200, packets: total.packets)
         var response = ServerAPI.json(Counts(agents: lines, total: total, partial: !missing.isEmpty, missing: missing))

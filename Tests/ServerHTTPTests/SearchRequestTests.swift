@@ -78,4 +78,24 @@ struct SearchRequestTests {
         #expect(p.status == 409, "\(p)")
         #expect(p.detail.contains("edge-paris-01 1") && p.detail.contains("edge-raw 101") && p.detail.contains("link_type"), "\(p.detail)")
     }
+
+    @Test("an agent answering 200 with something that is not a pcap is missing (bad_answer), the others still answer")
+    func notAPcap() throws {
+        let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--token", "edge-junk=tj"])
+        let good = try DrillDownTarget(mode: "pcap", dir: f.dir), junk = try DrillDownTarget(mode: "big:100", dir: f.dir)
+        try f.announce("http://127.0.0.1:\(good.port)", seq: 1)
+        let health = Lines.agentHealth(agent: "edge-junk", seq: 1)
+            .replacingOccurrences(of: #"{"schema_version":1,"#, with: #"{"query_api":"http://127.0.0.1:\#(junk.port)","schema_version":1,"#)
+        #expect(try f.post([health], token: "tj").status == 200)
+        let r = try f.curl([], "/api/v1/search?q=tcp")
+        #expect(r.status == 200)
+        let headers = r.headers.lowercased()
+        #expect(headers.contains("vigie-search-partial: true") && headers.contains("vigie-search-agents: edge-paris-01\r\n"), "\(r.headers)")
+        #expect(headers.contains("vigie-search-missing: edge-junk=the answer is not a pcap"), "\(r.headers)")
+        let counts = try f.jsonObject(try f.curl([], "/api/v1/search?q=tcp&format=counts").body)
+        let lines = try #require(counts["agents"] as? [[String: Any]])
+        #expect(lines.map { $0["agent"] as? String } == ["edge-junk", "edge-paris-01"], "\(counts)")
+        #expect(lines.map { $0["status"] as? String } == ["bad_answer", "ok"], "\(counts)")
+        #expect(counts["missing"] as? [String] == ["edge-junk"] && counts["partial"] as? Bool == true)
+    }
 }
