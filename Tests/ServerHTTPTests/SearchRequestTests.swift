@@ -98,4 +98,17 @@ struct SearchRequestTests {
         #expect(lines.map { $0["status"] as? String } == ["bad_answer", "ok"], "\(counts)")
         #expect(counts["missing"] as? [String] == ["edge-junk"] && counts["partial"] as? Bool == true)
     }
+
+    @Test("a read, like drill-down: 401 without a token when read tokens exist; a read token searches, named to the agent")
+    func role() throws {
+        let f = try HTTPFixture(arguments: ["--drilldown-allow", "127.0.0.0/8", "--operator-token", "op-s3cret", "--read-token", "r3ad"])
+        let target = try DrillDownTarget(mode: "pcap", dir: f.dir)
+        try f.announce("http://127.0.0.1:\(target.port)", seq: 1)
+        #expect(try f.curl([], "/api/v1/search?q=tcp").status == 401)
+        #expect(try f.curl(["-H", "Authorization: Bearer t0k3n"], "/api/v1/search?q=tcp").status == 401, "an agent token opens nothing")
+        #expect(target.requests.isEmpty)
+        let r = try f.curl(["-H", "Authorization: Bearer r3ad"], "/api/v1/search?q=tcp")
+        #expect(r.status == 200, "\(r.body)")
+        #expect((target.requests.first?["headers"] as? [String: String])?["vigie-on-behalf-of"] == "read-token")
+    }
 }
