@@ -15,7 +15,7 @@ import PackageDescription
 //     both HTTP APIs and both executables.
 //   Agent side: Agent <- PcapKit, Indexer, Analytics, Transport, HTTPListener; AgentHTTP <- Agent;
 //     VigieAgent (vigie-agent) <- AgentHTTP.
-//   Server side: Correlation <- Records, CLibPQ; ServerHTTP <- Correlation, Transport, HTTPListener;
+//   Server side: Correlation <- Records, CLibPQ; ServerHTTP <- Correlation, Transport, HTTPListener, Indexer (query syntax);
 //     VigieServer (vigie-server) <- ServerHTTP.
 //   Tools: VigieTrafficGen (vigie-gen), VigieKafkaMock, VigieBench.
 //   Tests: one <Module>Tests target per module, EndToEndTests across agent and server,
@@ -202,6 +202,7 @@ let package = Package(
             name: "ServerHTTP",
             dependencies: [
                 "Correlation", "Fleet", "Transport", "PcapFormat", "HTTPListener", "SystemIO", "Observability", "TimeFormat",
+                "Indexer",  // search checks a query before fanning it out (docs/search.md)
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],

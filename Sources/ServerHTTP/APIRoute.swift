@@ -27,7 +27,7 @@ struct APIServices: Sendable {
 
 extension ServerAPI {
     /// Every route, per resource, in registration order.
-    static let routes: [APIRoute] = IngestRoutes.routes + DrillDownRoutes.routes + WeatherRoutes.routes + AgentFlowRoutes.routes
+    static let routes: [APIRoute] = IngestRoutes.routes + DrillDownRoutes.routes + SearchRoutes.routes + WeatherRoutes.routes + AgentFlowRoutes.routes
         + InventoryRoutes.routes + WhatIfRoutes.routes + DependencyRoutes.routes + MaintenanceRoutes.routes + AckRoutes.routes
         + EventRoutes.routes + NotificationRoutes.routes + MetricsRoutes.routes + HealthRoutes.routes + SeriesRoutes.routes + SessionRoutes.routes
         + FleetRoutes.routes + ConsoleRoutes.routes

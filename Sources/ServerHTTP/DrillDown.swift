@@ -212,44 +212,16 @@ enum DrillDown {
         }
         let agents = Set(correlator.agentViews(service: service).map(\.agent))
         guard !agents.isEmpty else { return Problem.notFound("no agent has reported \(service)") }
-        let announced = queryAPIs(correlator)
-        // Known agents: declared ones (their configured URL, else what they announce), and with
-        // tokens the token holders, from what they announced with their own token (a record through
-        // Kafka could claim any agent_id); without tokens, any agent (development).
-        let tokenAgents = api.tokenAgents
-        let authenticated = tokenAgents.isEmpty ? [:] : correlator.authenticatedHealthLines().compactMapValues(queryAPI(ofHealth:))
-        var targets: [(String, QueryAPI)] = []
-        var outcomes: [(String, Outcome)] = []
-        for agent in agents.sorted() {
-            let text: String?
-            if let declared = config.declaredAgents[agent] {
-                text = declared ?? announced[agent]
-            } else if tokenAgents.isEmpty {
-                text = announced[agent]
-            } else if tokenAgents.contains(agent) {
-                text = authenticated[agent]
-                if text == nil && announced[agent] != nil {
-                    outcomes.append((agent, .refused("its query API did not come with its token since the server started (announced through Kafka, or before a restart: wait for its next agent_health, or declare it with --drilldown-agent)")))
-                    continue
-                }
-            } else {
-                if announced[agent] != nil {
-                    outcomes.append((agent, .refused("not a known agent (no --token of its own, not declared with --drilldown-agent)")))
-                }
-                continue
-            }
-            guard let text else { continue }
-            do throws(QueryAPI.Invalid) { targets.append((agent, try QueryAPI.parse(text))) } catch {
-                outcomes.append((agent, .refused("its query API is refused: \(error)")))
-            }
-        }
+        let directory = api.search.directory(correlator, config)
+        let selected = AgentFanOut.targets(agents.sorted(), directory: directory, api: api, correlator: correlator)
+        let targets = selected.targets
+        var outcomes = selected.refused
         if targets.isEmpty && outcomes.isEmpty {
             return Problem.make(409, "the agents that saw \(service) (\(agents.sorted().joined(separator: ", "))) announce no query API (capture --listen / --advertise-api)").response()
         }
         var pathAndQuery = "/api/v1/packets?q=\(percentEncode(expr))&limit=\(limit)"
         if let from { pathAndQuery += "&from=\(percentEncode(from))" }
         if let to { pathAndQuery += "&to=\(percentEncode(to))" }
-        let query = pathAndQuery
         if !targets.isEmpty {
             // A request holds at most the whole cap: more agents than that are fetched in turns.
             let slots = min(targets.count, max(1, config.maxConcurrentFetches))
@@ -258,65 +230,32 @@ enum DrillDown {
                     .response(headers: [.retryAfter: "1"])
             }
             let identity = api.access.callerName(authorization: request.headers[.authorization])
-            let fetched: [(String, Outcome)] = await withTaskGroup(of: (String, Outcome).self) { group in
-                func start(_ agent: String, _ target: QueryAPI) {
-                    group.addTask {
-                        // libcurl and getaddrinfo block: one thread per agent, off the async pool.
-                        await withCheckedContinuation { done in
-                            Thread { done.resume(returning: (agent, fetch(agent: agent, api: target, pathAndQuery: query, identity: identity, config: config))) }.start()
-                        }
-                    }
-                }
-                var pending = targets[...]
-                for _ in 0..<slots { if let (agent, target) = pending.popFirst() { start(agent, target) } }
-                var out: [(String, Outcome)] = []
-                for await answer in group {
-                    out.append(answer)
-                    if let (agent, target) = pending.popFirst() { start(agent, target) }
-                }
-                return out
-            }
+            outcomes += await AgentFanOut.run(targets, pathAndQuery: pathAndQuery, identity: identity, config: config, slots: slots)
             fetcher.release(slots)
-            outcomes += fetched
         }
-        outcomes.sort { $0.0 < $1.0 }
-        var good: [(String, [UInt8])] = [], failed: [String] = []
-        var contacted = 0, timeouts = 0, clientErrors = 0
-        for (agent, outcome) in outcomes {
-            switch outcome {
-            case .pcap(let bytes): good.append((agent, bytes)); contacted += 1
-            case .refused(let why): failed.append("agent \(agent): not contacted: \(why)")
-            case .failed(let f):
-                contacted += 1
-                if f == .timedOut { timeouts += 1 }
-                failed.append("agent \(agent): \(f)")
-            case .status(let code, let detail):
-                contacted += 1
-                if code == 400 { clientErrors += 1 }
-                failed.append("agent \(agent): HTTP \(code)" + (detail.map { ": \($0)" } ?? ""))
-            }
-        }
+        let report = AgentFanOut.Report(outcomes)
+        let good = report.answered, failed = report.failed
         let who = api.access.callerName(authorization: request.headers[.authorization])
         func audit(_ status: Int, bytes: Int = 0) {
-            fetcher.audit.record(who: who, service: service, client: client, from: from, to: to, answered: good.map(\.0), failed: failed,
+            fetcher.audit.record(who: who, service: service, client: client, from: from, to: to, answered: good.map(\.agent), failed: failed,
                                  bytes: bytes, status: status)
         }
         guard !good.isEmpty else {
             let detail = "no agent answered: \(failed.joined(separator: "; "))"
-            let status = contacted == 0 ? 403 : clientErrors > 0 ? 400 : timeouts == contacted ? 504 : 502
+            let status = report.noAnswerStatus
             audit(status)
             return Problem.make(status, detail).response()
         }
         let merged: [UInt8]
-        do { merged = try PcapMerge.merge(good.map(\.1)) } catch {
+        do { merged = try PcapMerge.merge(good.map(\.pcap)) } catch {
             audit(502)
-            return Problem.make(502, "agents \(good.map(\.0).joined(separator: ", ")) answered data that is not a mergeable pcap").response()
+            return Problem.make(502, "agents \(good.map(\.agent).joined(separator: ", ")) answered data that is not a mergeable pcap").response()
         }
         audit(200, bytes: merged.count)
         var headers = HTTPFields()
         headers[.contentType] = "application/vnd.tcpdump.pcap"
         // Which agents answered, for a client that wants to know (the pcap itself cannot say).
-        headers[.contentDisposition] = "attachment; filename=\"drilldown.pcap\"; agents=\"\(good.map(\.0).joined(separator: ","))\""
+        headers[.contentDisposition] = "attachment; filename=\"drilldown.pcap\"; agents=\"\(good.map(\.agent).joined(separator: ","))\""
         if !failed.isEmpty { logger.warning("drill-down: some agents did not answer", metadata: ["agents": "\(failed)"]) }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: merged)))
     }

@@ -28,6 +28,8 @@ public struct ServerAPIConfig: Sendable {
     /// Which agents the server may ask for packets, where, and with what credential (``DrillDownConfig``).
     /// Default: drill-down disabled.
     public var drillDown = DrillDownConfig()
+    /// `GET /api/v1/search`: fan-out bounds and the agent directory (``SearchConfig``).
+    public var search = SearchConfig()
     /// Notification rules (`--notifications FILE`): the rules API edits them. nil: notifications off.
     public var notifications: NotificationRuleBook?
     /// The agent registry and central configuration (docs/fleet.md). nil: the fleet API answers 404.

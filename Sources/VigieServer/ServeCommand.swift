@@ -19,6 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     var listen: String = "127.0.0.1:8480"
 
     @OptionGroup var listener: ListenerOptions
+    @OptionGroup var search: SearchOptions
 
     @Option(name: .long, help: "Data directory (SQLite database vigie-server.sqlite). Not used with --database.")
     var data: String?
@@ -196,12 +197,17 @@ struct ServeCommand: AsyncParsableCommand {
             logger.warning("tokens given on the command line are visible to every local user (ps, /proc/PID/cmdline); use --token-file")
         }
         apiConfig.drillDown = try drillDownConfig(listenHost: host, listenPort: port)
+        apiConfig.search = try search.config()
         if apiConfig.drillDown.enabled && apiConfig.drillDown.token == nil {
             logger.warning("drill-down without --drilldown-token-file: agents' query APIs are called without a credential")
         }
         let notifying = try notificationSetup(correlator: correlator, store: notificationStore, metrics: apiConfig.metrics, listen: listen, logger: logger)
         apiConfig.notifications = notifying?.0
-        do { apiConfig.fleet = try FleetRegistry(store: fleetStore?()) } catch { throw ValidationError("the fleet registry could not be read: \(error)") }
+        do {
+            let fleet = try FleetRegistry(store: fleetStore?())
+            apiConfig.fleet = fleet
+            apiConfig.search.use(fleet: fleet)
+        } catch { throw ValidationError("the fleet registry could not be read: \(error)") }
         guard agentRateLimit >= 0 else { throw ValidationError("--agent-rate-limit: must be >= 0") }
         if agentRateLimit > 0 { apiConfig.rateLimiter = IngestRateLimiter(recordsPerSecond: agentRateLimit) }
         var services: [any Service] = []

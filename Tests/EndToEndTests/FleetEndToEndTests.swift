@@ -133,6 +133,11 @@ struct FleetEndToEndTests {
         }
         try tokens.write(toFile: dir + "/tokens", atomically: true, encoding: .utf8)
         chmod(dir + "/tokens", 0o600)
+        let drill = "drilldown-token-0123456789abcdef"
+        try "drilldown server \(drill)\n".write(toFile: dir + "/agent-api.tokens", atomically: true, encoding: .utf8)
+        try (drill + "\n").write(toFile: dir + "/drill.token", atomically: true, encoding: .utf8)
+        chmod(dir + "/agent-api.tokens", 0o600)
+        chmod(dir + "/drill.token", 0o600)
         let pcap = dir + "/traffic.pcap"
         try Self.traffic(pcap)
         let tcpInFile = try Self.tcpdumpCount(pcap, "tcp"), udpInFile = try Self.tcpdumpCount(pcap, "udp")
@@ -142,7 +147,8 @@ struct FleetEndToEndTests {
         defer { lab.tearDown() }
         let server = try ChildProcesses.start(["/usr/bin/env", "ip", "netns", "exec", lab.capture, Support.serverBinary, "serve",
                                                "--listen", "127.0.0.1:\(Self.port)", "--data", dir + "/server", "--token-file", dir + "/tokens",
-                                               "--tls-cert", pki + "/server.pem", "--tls-key", pki + "/server.key", "--log-level", "warning"],
+                                               "--tls-cert", pki + "/server.pem", "--tls-key", pki + "/server.key", "--log-level", "warning",
+                                               "--drilldown-allow", "127.0.0.0/8", "--drilldown-token-file", dir + "/drill.token", "--drilldown-ca", pki + "/ca.pem"],
                                               log: dir + "/server.log")
         defer { ChildProcesses.stop(server) }
         #expect(ChildProcesses.waitFor(20) { (try? lab.api("GET", "/api/v1/fleet/groups", pki: pki))?.0 == 200 }, "server up")
@@ -158,12 +164,15 @@ struct FleetEndToEndTests {
             store: \(dir)/store\(i)
             storage: {segment_size: 64KiB, quota: 64MiB}
             capture: {interface: \(lab.inside(i))}
+            api: {tokens_file: \(dir)/agent-api.tokens, tls_cert: \(pki)/server.pem, tls_key: \(pki)/server.key}
             \(analytics)
             fleet: {server: "https://127.0.0.1:\(Self.port)", token_file: \(dir)/a\(i).token, ca_file: \(pki)/ca.pem, group: lab, poll_interval: 2s}
             """
             try yaml.write(toFile: dir + "/a\(i).yaml", atomically: true, encoding: .utf8)
+            // Its query API on the namespace's loopback (TLS, the server's drill-down token): registered, it serves search.
             return try ChildProcesses.start(["/usr/bin/env", "ip", "netns", "exec", lab.capture, Support.agentBinary, "capture",
-                                             "--config", dir + "/a\(i).yaml", "--log-level", "info"], log: dir + "/a\(i).log")
+                                             "--config", dir + "/a\(i).yaml", "--listen", "127.0.0.1:\(18_470 + i)", "--log-level", "info"],
+                                            log: dir + "/a\(i).log")
         }
         var agents = try (1...3).map(startAgent)
         defer { for a in agents { ChildProcesses.stop(a) } }
@@ -230,6 +239,19 @@ struct FleetEndToEndTests {
             return a.appliedVersion == a.desiredVersion && a.pendingRestart.isEmpty
         }, "a1 applied the export target live: \(Self.agents(lab, pki: pki))")
         #expect(ChildProcesses.waitFor(30) { Self.agentsSeen(lab, pki: pki).contains("a1") }, "a1's spooled records reached the server\n\(logs())")
+
+        // One registry: a search of the group reaches the three agents at the query APIs they
+        // registered with their tokens, and counts what each agent's own query counts.
+        struct Counts: Decodable { struct Agent: Decodable { var agent: String; var packets: Int }; var agents: [Agent]; var partial: Bool }
+        let (searchStatus, searchBody) = try lab.api("GET", "/api/v1/search?q=udp&group=lab&format=counts", pki: pki)
+        #expect(searchStatus == 200, "\(searchBody)")
+        let counts = try JSONDecoder().decode(Counts.self, from: Data(searchBody.utf8))
+        #expect(!counts.partial && counts.agents.map(\.agent).sorted() == ["a1", "a2", "a3"], "\(searchBody)")
+        for a in counts.agents {
+            let own = try Self.storeCount(dir + "/store" + a.agent.dropFirst(), "udp")
+            #expect(a.packets == own && own >= 2 * udpInFile, "\(a.agent): search \(a.packets), own query \(own)")
+        }
+        #expect(try lab.api("GET", "/api/v1/search?q=udp&group=nosuch&format=counts", pki: pki).0 == 404)
 
         // The audit names who changed what.
         let (_, audit) = try lab.api("GET", "/api/v1/fleet/audit", pki: pki)

@@ -106,7 +106,7 @@ public final class PinKeeper {
     public func refresh(now: Int64 = WallClock.monotonicNanos(), force: Bool = false) {
         let triggers = mailbox.drain()
         if !triggers.isEmpty { apply(triggers) }
-        guard force || now - lastCheck >= 1_000_000_000 else { return }
+        guard force || lastCheck == .min || now &- lastCheck >= 1_000_000_000 else { return }
         lastCheck = now
         // While own changes are being written the file is behind memory: read it after.
         if !writer.busy && book.signature() != signature { reload() }

@@ -8,6 +8,7 @@ Prints the ephemeral port as the first stdout line. Every request (or raw connec
 to LOG_FILE as one JSON line: {"path": ..., "headers": {name-lowercased: value}} or {"raw": true}.
 MODE:
   pcap        200 with an empty pcap (its global header only)
+  pcap-raw    the same with link type 101 (raw IP)
   status:N    status N with a body holding SECRET-BANNER
   big:N       200 with N bytes
   hang:S      waits S seconds, then answers like pcap
@@ -48,6 +49,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, b"\0" * int(mode[4:]), "application/vnd.tcpdump.pcap")
         if mode.startswith("hang:"):
             time.sleep(float(mode[5:]))
+        if mode == "pcap-raw":
+            return self.answer(200, struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 101), "application/vnd.tcpdump.pcap")
         self.answer(200, PCAP, "application/vnd.tcpdump.pcap")
 
     def answer(self, status, payload, ctype):
