@@ -93,6 +93,8 @@ public struct AgentConfig: Sendable, Hashable {
     /// The query API's listener (YAML `api:`; flags of `serve` and `capture` override it):
     /// token file, TLS, connection limits (docs/security.md).
     public var api = ListenerSettings()
+    /// Planned recordings (YAML `recordings:`, docs/recordings.md).
+    public var recordings: [RecordingDefinition] = []
 
     public init() {}
 }

@@ -221,6 +221,7 @@ extension PacketPipeline {
             ? try AgentAnalytics(config: config, layout: store.layout, live: live, logger: logger) : nil
         do {
             let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter, analytics: analytics)
+            pipeline.recorder = try Recorder(config: config, logger: logger)
             analytics?.healthCounters = { [unowned pipeline] in
                 let s = pipeline.store.snapshot()
                 return (pipeline.counters.packetsReceived, s.packetsNotStored, s.storeBytes)

@@ -92,6 +92,7 @@ public final class CaptureRunner {
     public func finish(live: LiveCapture? = nil) {
         if let live { captureCounters = live.counters() }
         pipeline.store.close()
+        pipeline.recorder?.close()
         pipeline.analytics?.finish()
         writeStatus(running: false)
         logStats()
@@ -104,6 +105,7 @@ public final class CaptureRunner {
         progress.beat()
         let now = WallClock.monotonicNanos()
         pipeline.store.tick()
+        pipeline.recordingsPeriodic()
         guard now - lastStatus >= 1_000_000_000 else { return }
         if let stallFile { stallWhileExists(stallFile) }
         let dt = Double(now - lastStatus) / 1e9
