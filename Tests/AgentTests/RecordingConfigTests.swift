@@ -80,6 +80,18 @@ import VigieTestSupport
             store: \(dir)/s
             recordings: [{id: r1, start: '2026-01-01T00:00:00Z', end: '2026-01-01T01:00:00Z', quota: \(free + (1 << 30))}]
             """, option: "recordings[0].quota", message: "free on the store's file system")
+        // What the recording holds already counts as available (a restart must not refuse it): a
+        // sparse segment file of 2 GiB stands for data it wrote.
+        let segments = RecordingBook(store: dir + "/s").layout("r1").segmentsDirectory
+        try FileManager.default.createDirectory(atPath: segments, withIntermediateDirectories: true)
+        let fd = open(segments + "/000000000001.pcap", O_CREAT | O_WRONLY, 0o644)
+        #expect(fd >= 0 && ftruncate(fd, 2 << 30) == 0)
+        close(fd)
+        let c = try ConfigLoader.parse("""
+            store: \(dir)/s
+            recordings: [{id: r1, start: '2026-01-01T00:00:00Z', end: '2026-01-01T01:00:00Z', quota: \(free + (1 << 30))}]
+            """)
+        #expect(c.recordings.first?.quotaBytes == free + (1 << 30))
     }
 
     @Test("recordings.json round-trips definitions and states")

@@ -91,6 +91,12 @@ struct RecordingWindowTests {
         // A one-off recording past its end is done.
         let defs = try RecordingBook(store: dir + "/s").load()
         #expect(defs.map(\.state) == [.done])
+        // `vigie-agent recordings` shows it with what its store holds.
+        let listed = try Support.run([Support.agentBinary, "recordings", "--store", dir + "/s", "--json"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let items = try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]]
+        #expect(items?.first?["id"] as? String == "r" && items?.first?["state"] as? String == "done")
+        #expect(items?.first?["packets"] as? Int == want.count)
     }
 
     @Test("an 'every' recording stores each occurrence and nothing between: equal to editcap per occurrence, merged")

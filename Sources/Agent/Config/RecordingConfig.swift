@@ -1,6 +1,7 @@
 import Foundation
 import Indexer
 import PcapKit
+import SystemIO
 import TimeFormat
 
 /// How a planned recording repeats (docs/recordings.md).
@@ -136,8 +137,13 @@ public struct RecordingInput: Sendable, Hashable {
         guard e > s else { throw fail("end", "must be after start") }
         guard let q = quota else { throw fail("quota", "is required (e.g. 1GiB)") }
         guard let quotaBytes = Units.bytes(q), quotaBytes >= 8192 else { throw fail("quota", "'\(q)' is not a size of at least 8KiB") }
-        if let store, let free = RecordingInput.freeBytes(store), quotaBytes > free {
-            throw fail("quota", "\(quotaBytes) bytes is more than the \(free) bytes free on the store's file system")
+        // What the recording already holds counts as available: a restart with a recording that
+        // filled part of the disk must not refuse its own definition.
+        if let store, let free = RecordingInput.freeBytes(store) {
+            let available = free &+ RecordingInput.usedBytes(RecordingBook(store: store).layout(id))
+            if quotaBytes > available {
+                throw fail("quota", "\(quotaBytes) bytes is more than the \(available) bytes free on the store's file system")
+            }
         }
         var d = RecordingDefinition(id: id, startNanos: s, endNanos: e, quotaBytes: quotaBytes)
         if let r = repeatText {
@@ -172,6 +178,13 @@ public struct RecordingInput: Sendable, Hashable {
         guard let first = u.first, u.count <= 64 else { return false }
         func ok(_ c: UInt8) -> Bool { (c >= 0x61 && c <= 0x7A) || (c >= 0x30 && c <= 0x39) }
         return ok(first) && u.dropFirst().allSatisfy { ok($0) || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+    }
+
+    /// Bytes of a recording's segments and indexes already on disk.
+    static func usedBytes(_ layout: StoreLayout) -> UInt64 {
+        [layout.segmentsDirectory, layout.indexDirectory].reduce(0) { sum, dir in
+            FileSystem.list(dir).reduce(sum) { $0 &+ (FileSystem.fileSize(dir + "/" + $1) ?? 0) }
+        }
     }
 
     /// Bytes available to an unprivileged writer on the file system holding `path` (or its nearest
