@@ -18,7 +18,7 @@ public final class Recorder {
     /// Live recordings, in the order of the file.
     private(set) var slots: [RecordingSlot] = []
     private var version: [Int64]?
-    private var lastCheck: Int64 = .min
+    private var lastCheck: Int64 = 0
     private var format: SourceFormat?
 
     /// Opens the recordings of the store `config` names: adds the config's `recordings:` the file
