@@ -98,7 +98,8 @@ public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inne
     }
 
     public func respond(to request: Request, context: Context) async throws -> Response {
-        if let allow = RecordingRoutes.allowedMethods(Self.normalized(request.uri.path)),
+        // The recordings' paths take other methods (only where they are routed: not on the metrics listener).
+        if paths.contains(RecordingRoutes.collection), let allow = RecordingRoutes.allowedMethods(Self.normalized(request.uri.path)),
            !allow.contains(request.method == .head ? .get : request.method) {
             let names = allow.flatMap { $0 == .get ? ["GET", "HEAD"] : [$0.rawValue] }.joined(separator: ", ")
             return Problem.make(405, "\(request.method) is not allowed here: \(names)").response(headers: [.allow: names])

@@ -147,6 +147,10 @@ struct RecordingAPITests {
         #expect(try a.list(Self.readToken).map { $0["id"] as? String } == ["web"])
         // Other methods on the collection are still 405.
         #expect(try a.call("PUT", "/api/v1/recordings", token: Self.operatorToken, json: "{}").status == 405)
+        #expect(try a.call("GET", "/api/v1/recordings/web", token: Self.readToken).status == 405)
+        #expect(try a.call("POST", "/api/v1/recordings/web/packets", token: Self.drillToken, json: "{}").status == 405)
+        let allow = try Support.run(["curl", "-s", "-i", "-X", "PATCH", "http://127.0.0.1:\(a.port)/api/v1/recordings"]).stdout
+        #expect(allow.lowercased().contains("allow: get, head, post"), "\(allow)")
 
         a.server.stop()
         let log = try String(contentsOfFile: a.log, encoding: .utf8)
