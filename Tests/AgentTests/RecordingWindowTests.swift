@@ -1,4 +1,5 @@
 import Foundation
+import Indexer
 import PcapFormat
 import PcapKit
 import Testing
@@ -120,6 +121,7 @@ struct RecordingWindowTests {
                 start: "\(epoch(startUS))"
                 end: "\(epoch(startUS + durUS))"
                 repeat: every \(epoch(periodUS))s
+                index_fields: [dns.qname, tls.sni]
                 quota: 64MiB
             """)
         var pieces: [String] = []
@@ -142,6 +144,14 @@ struct RecordingWindowTests {
         #expect(got.allSatisfy { p in
             p.nanos >= startUS * 1000 && (p.nanos - startUS * 1000) % (periodUS * 1000) < durUS * 1000
         })
+        // Its index has the store's fields plus its own.
+        let layout = RecordingBook(store: dir + "/s").layout("r")
+        let segments = try SegmentCatalog(readingFrom: layout).segments()
+        #expect(!segments.isEmpty)
+        for seg in segments {
+            let index = try SegmentIndex.open(path: layout.indexPath(seg.id))
+            #expect(index.fields == IndexFieldSet.default.union([.dnsQueryName, .tlsServerName]))
+        }
         // A repeating recording is never done.
         #expect(try RecordingBook(store: dir + "/s").load().map(\.state) == [.recording])
     }
