@@ -43,6 +43,7 @@ public enum AgentAPI {
             return jsonResponse((try? encoder.encode(catalog.segments(from: from, to: to))) ?? Data("[]".utf8))
         }
         PinRoutes.add(router, layout: layout, audit: audit, logger: logger)
+        RecordingRoutes.add(router, store: store, audit: audit, logger: logger)
         router.get("api/v1/status") { _, _ -> Response in
             guard let report = try? StatusReport.read(layout: layout) else {
                 return Problem.make(404, "no agent has written status for this store yet").response()
@@ -99,7 +100,8 @@ public enum AgentAPI {
 
     /// The paths of the routes ``router(store:access:metrics:readiness:registry:logger:)`` declares
     /// (each answers GET and HEAD; other methods 405).
-    public static let paths: Set<String> = ["/healthz", "/readyz", "/metrics", "/api/v1/packets", "/api/v1/segments", "/api/v1/status", "/api/v1/pins"]
+    public static let paths: Set<String> = ["/healthz", "/readyz", "/metrics", "/api/v1/packets", "/api/v1/segments", "/api/v1/status", "/api/v1/pins",
+                                           "/api/v1/recordings"]
 
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()

@@ -53,8 +53,8 @@ struct AgentAccessMiddleware: RouterMiddleware {
         }
         var caller: Caller?
         if let token = TokenStore.bearer(request.headers[.authorization]) {
-            if let entry = access.tokens.identify(token),
-               entry.role == .read || entry.role == .drilldown || entry.role == .operator && PinRoutes.isPinPath(path) {
+            if let entry = access.tokens.identify(token), entry.role == .read || entry.role == .drilldown
+                || entry.role == .operator && (PinRoutes.isPinPath(path) || RecordingRoutes.operatorMay(request.method, path)) {
                 caller = Caller(name: entry.name, role: entry.role)
             } else {
                 return Problem.make(401, "the bearer token is not valid for this agent (a read or drilldown token is needed)")
@@ -100,6 +100,12 @@ public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inne
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         if let refused = PinRoutes.methodNotAllowed(request.method, Self.normalized(request.uri.path)) { return refused }
+        // The recordings' paths take other methods (only where they are routed: not on the metrics listener).
+        if paths.contains(RecordingRoutes.collection), let allow = RecordingRoutes.allowedMethods(Self.normalized(request.uri.path)),
+           !allow.contains(request.method == .head ? .get : request.method) {
+            let names = allow.flatMap { $0 == .get ? ["GET", "HEAD"] : [$0.rawValue] }.joined(separator: ", ")
+            return Problem.make(405, "\(request.method) is not allowed here: \(names)").response(headers: [.allow: names])
+        }
         switch request.method {
         case .get:
             return try await inner.respond(to: request, context: context)
@@ -110,7 +116,8 @@ public struct HeadAsGetResponder<Inner: HTTPResponder>: HTTPResponder where Inne
             context.isHead = true
             return try await inner.respond(to: Request(head: head, body: request.body), context: context)
         default:
-            guard paths.contains(Self.normalized(request.uri.path)), !PinRoutes.isMutation(request.method, request.uri.path) else { return try await inner.respond(to: request, context: context) }
+            guard paths.contains(Self.normalized(request.uri.path)), !PinRoutes.isMutation(request.method, request.uri.path),
+                  RecordingRoutes.allowedMethods(Self.normalized(request.uri.path)) == nil else { return try await inner.respond(to: request, context: context) }
             return Problem.make(405, "\(request.method) is not allowed here: the API answers GET and HEAD")
                 .response(headers: [.allow: "GET, HEAD"])
         }

@@ -8,9 +8,9 @@ extension ListenerOptions {
     /// The agent API's listener and access rules for `host:port`: the flags over YAML `api:`.
     func agentAPI(host: String, port: Int, settings: ListenerSettings) throws -> (ListenerConfig, AgentAccess) {
         let (listener, tokens) = try resolve(host: host, port: port, settings: settings)
-        // `operator` tokens reach the pin routes only (docs/pins.md).
+        // `operator` tokens reach the pin routes, and may list, plan and cancel recordings (docs/pins.md, docs/recordings.md).
         for role in [TokenRole.agent] where tokens.count(role) > 0 {
-            throw ConfigError(option: "--token-file", "the agent's API takes 'read', 'drilldown' and 'operator' (pins) tokens only, not '\(role.rawValue)'")
+            throw ConfigError(option: "--token-file", "the agent's API takes 'read', 'drilldown' and 'operator' (pins, recordings) tokens only, not '\(role.rawValue)'")
         }
         return (listener, AgentAccess(tokens: tokens, clientCertificates: listener.tls?.clientCA != nil))
     }

@@ -8,6 +8,6 @@ struct VigieAgentCommand: AsyncParsableCommand {
         abstract: "Vigie network capture agent: stores all traffic in segmented pcap files.",
         // Packaging/deb/build reads the package version from this line.
         version: "0.1.0",
-        subcommands: [CaptureCommand.self, IngestCommand.self, SegmentsCommand.self, StatusCommand.self, QueryCommand.self, ReindexCommand.self, ReanalyzeCommand.self, ServeCommand.self]
+        subcommands: [CaptureCommand.self, IngestCommand.self, SegmentsCommand.self, StatusCommand.self, QueryCommand.self, ReindexCommand.self, ReanalyzeCommand.self, ServeCommand.self, RecordingsCommand.self]
     )
 }

@@ -240,6 +240,26 @@ struct FleetEndToEndTests {
         }, "a1 applied the export target live: \(Self.agents(lab, pki: pki))")
         #expect(ChildProcesses.waitFor(30) { Self.agentsSeen(lab, pki: pki).contains("a1") }, "a1's spooled records reached the server\n\(logs())")
 
+        // A recording planned centrally for a2: it sees the packets before the prefilter, so its
+        // `tcp` filter keeps the TCP packets the ring (prefilter `udp`) does not store.
+        let f = ISO8601DateFormatter()
+        let start = f.string(from: Date().addingTimeInterval(-1)), end = f.string(from: Date().addingTimeInterval(300))
+        let recordingDoc = "recordings:\n  - {id: tcp-watch, start: \"\(start)\", end: \"\(end)\", filter: tcp, quota: 8MiB}\n"
+        let (recStatus, recBody) = try lab.api("PUT", "/api/v1/fleet/agents/a2/config", body: recordingDoc, type: "application/yaml", pki: pki)
+        #expect(recStatus == 201, "\(recBody)")
+        #expect(ChildProcesses.waitFor(30) {
+            guard let a = Self.agents(lab, pki: pki).first(where: { $0.agent == "a2" }) else { return false }
+            return a.appliedVersion == a.desiredVersion && a.configState == "in_sync"
+        }, "a2 planned the recording: \(Self.agents(lab, pki: pki))")
+        Thread.sleep(forTimeInterval: 2)  // the recorder re-reads its file once a second
+        let planned = Date().timeIntervalSince1970
+        try lab.replay(pcap)
+        Thread.sleep(forTimeInterval: 2)
+        #expect(ChildProcesses.waitFor(15) { (try? Self.storeCount(dir + "/store2/recordings/tcp-watch", "tcp")) == tcpInFile },
+                "the recording holds the replay's TCP packets")
+        #expect(try Self.storeCount(dir + "/store2/recordings/tcp-watch", "udp") == 0)
+        #expect(try Self.storeCount(dir + "/store2", "tcp", from: planned) == 0, "the ring still stores no TCP")
+
         // One registry: a search of the group reaches the three agents at the query APIs they
         // registered with their tokens, and counts what each agent's own query counts.
         struct Counts: Decodable { struct Agent: Decodable { var agent: String; var packets: Int }; var agents: [Agent]; var partial: Bool }

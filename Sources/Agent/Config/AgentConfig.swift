@@ -97,6 +97,8 @@ public struct AgentConfig: Sendable, Hashable {
     public var fleet = FleetSettings()
     /// `pins:`: incident-triggered retention (docs/pins.md).
     public var pins = PinConfig()
+    /// Planned recordings (YAML `recordings:`, docs/recordings.md).
+    public var recordings: [RecordingDefinition] = []
 
     public init() {}
 }

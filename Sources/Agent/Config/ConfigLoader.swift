@@ -56,7 +56,7 @@ public enum ConfigLoader {
         let r = Reader(file: file)
         let top = try r.mapping(node, "(document)")
         try r.checkKeys(top, "", allowed: ["agent_id", "query_api_url", "metrics_listen", "store", "storage", "capture", "index", "logging",
-                                                "analytics", "export", "api", "fleet", "services", "pins"])
+                                                "analytics", "export", "api", "fleet", "services", "pins", "recordings"])
         if let v = top["fleet"] { try parseFleet(v, r, &config.fleet) }
         if let v = top["services"] { try parseServices(v, r, &config.analytics.thresholds) }
         if let v = top["store"] { config.store = try r.string(v, "store") }
@@ -115,6 +115,7 @@ public enum ConfigLoader {
                 }
             }
         }
+        if let v = top["recordings"] { config.recordings = try parseRecordings(v, r, store: config.store) }
         if let l = top["logging"] {
             let m = try r.mapping(l, "logging")
             try r.checkKeys(m, "logging.", allowed: ["level", "stats_interval"])
@@ -370,6 +371,33 @@ public enum ConfigLoader {
         if let n = try count("windows_to_recover", 1...1_000) { t.windowsToRecover = n }
         if let n = try count("windows_degraded_to_up", 1...1_000) { t.windowsDegradedToUp = n }
         return t
+    }
+
+    /// `recordings:`, a list of planned recordings (docs/recordings.md); each item is validated
+    /// (filter compiles, index fields known, end after start, quota within the free disk) and an
+    /// error names it as `recordings[N].KEY`.
+    private static func parseRecordings(_ node: Node, _ r: Reader, store: String?) throws -> [RecordingDefinition] {
+        guard case .sequence(let seq) = node else { throw ConfigError(option: "recordings", "must be a list", file: r.file) }
+        var out: [RecordingDefinition] = []
+        for (k, item) in seq.enumerated() {
+            let p = "recordings[\(k)]"
+            let m = try r.mapping(item, p)
+            try r.checkKeys(m, p + ".", allowed: RecordingInput.keys)
+            var i = RecordingInput()
+            if let v = m["id"] { i.id = try r.string(v, p + ".id") }
+            if let v = m["start"] { i.start = try r.string(v, p + ".start") }
+            if let v = m["end"] { i.end = try r.string(v, p + ".end") }
+            if let v = m["repeat"] { i.repeatText = try r.string(v, p + ".repeat") }
+            if let v = m["filter"] { i.filter = try r.string(v, p + ".filter") }
+            if let v = m["snaplen"] { i.snaplen = try r.string(v, p + ".snaplen") }
+            if let v = m["index_fields"] { i.indexFields = try r.list(v, p + ".index_fields") }
+            if let v = m["quota"] { i.quota = try r.string(v, p + ".quota") }
+            if let v = m["retention"] { i.retention = try r.string(v, p + ".retention") }
+            let d = try i.validated(prefix: p + ".", store: store, file: r.file)
+            guard !out.contains(where: { $0.id == d.id }) else { throw ConfigError(option: p + ".id", "'\(d.id)' is used twice", file: r.file) }
+            out.append(d)
+        }
+        return out
     }
 
     private static func parseAPI(_ node: Node, _ r: Reader, _ api: inout ListenerSettings) throws {

@@ -269,6 +269,7 @@ extension PacketPipeline {
         do {
             let pipeline = try PacketPipeline(store: store, prefilter: config.capture.prefilter, analytics: analytics)
             if let analytics { PinWiring.connect(store: store, analytics: analytics) }
+            pipeline.recorder = try Recorder(config: config, logger: logger)
             analytics?.healthCounters = { [unowned pipeline] in
                 let s = pipeline.store.snapshot()
                 return (pipeline.counters.packetsReceived, s.packetsNotStored, s.storeBytes)

@@ -96,6 +96,7 @@ public final class CaptureRunner {
     public func finish(live: LiveCapture? = nil) {
         if let live { captureCounters = live.counters() }
         pipeline.store.close()
+        pipeline.recorder?.close()
         pipeline.analytics?.finish()
         pipeline.store.pins?.applyPendingTriggers()  // transitions of analytics' last windows (docs/pins.md)
         writeStatus(running: false)
@@ -120,6 +121,7 @@ public final class CaptureRunner {
         }
         let now = WallClock.monotonicNanos()
         pipeline.store.tick()
+        pipeline.recordingsPeriodic()
         guard now - lastStatus >= 1_000_000_000 else { return }
         if let stallFile { stallWhileExists(stallFile) }
         let dt = Double(now - lastStatus) / 1e9

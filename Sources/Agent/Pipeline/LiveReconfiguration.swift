@@ -68,6 +68,16 @@ extension CaptureRunner {
                 newIndexer = try StoreIndexer(layout: pipeline.store.layout, fields: fields, segmentBytes: new.storage.segmentBytes, logger: logger)
             } catch { throw ConfigError(option: "index.fields", "the index could not be prepared: \(error)", file: "central configuration") }
         }
+        // Planned recordings: new definitions go to the recordings file, which the capture's
+        // recorder re-reads within a second (docs/recordings.md); one already there keeps its state.
+        let planned = new.recordings.filter { d in !old.recordings.contains { $0.id == d.id } }
+        if !planned.isEmpty {
+            do {
+                try RecordingBook(store: pipeline.store.layout.root).update { defs in
+                    for d in planned where !defs.contains(where: { $0.id == d.id }) { defs.append(d) }
+                }
+            } catch { throw ConfigError(option: "recordings", "not planned: \(error)", file: "central configuration") }
+        }
         // Export targets: replaced with the spool kept, or left for a restart (a sink added or removed).
         var exportLive = true
         if new.export != old.export, let analytics = pipeline.analytics {

@@ -25,6 +25,11 @@ public final class PacketPipeline {
     private var filters: [UInt32: BPFFilter] = [:]
     private var currentLink: UInt32 = .max
     private var currentFilter: BPFFilter?
+    /// Planned recordings (docs/recordings.md); they see every packet received, before the prefilter.
+    public var recorder: Recorder? { didSet { refreshRecordings() } }
+    /// `recorder` while it has a live recording, unretained on the per-packet path: with none, a
+    /// packet costs one branch.
+    var liveRecorder: Unmanaged<Recorder>?
 
     /// Checks the prefilter compiles (for Ethernet) so a bad expression fails at start.
     public init(store: SegmentStore, prefilter: String?, analytics: AgentAnalytics? = nil) throws(PcapError) {
@@ -55,6 +60,7 @@ public final class PacketPipeline {
 
     /// Prepares for packets of `format` (compiles the prefilter for its link type).
     public func prepare(for format: SourceFormat) throws(PcapError) {
+        recorder?.prepare(for: format)
         guard format.linkType != currentLink else { return }
         currentLink = format.linkType
         guard let expr = prefilter else { currentFilter = nil; return }
@@ -77,6 +83,7 @@ public final class PacketPipeline {
     public func process(_ header: PacketHeader, _ bytes: UnsafeRawBufferPointer, format: SourceFormat) {
         counters.packetsReceived &+= 1
         counters.bytesReceived &+= UInt64(header.originalLength)
+        if let r = liveRecorder { r._withUnsafeGuaranteedRef { $0.feed(header, bytes) } }
         var stored = false
         if let f = currentFilter, !f.matches(header, bytes) {
             counters.filteredOut &+= 1
