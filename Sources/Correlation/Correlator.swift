@@ -31,6 +31,8 @@ public final class Correlator: @unchecked Sendable {
     /// Maintenance windows and acknowledgements.
     var operatorActions: OperatorActions
     var flowLog: FlowLog
+    /// The agents' pins, from their `pin` records.
+    var pinLedger = PinLedger()
     /// The event streams (their own lock).
     let subscribers = Subscribers()
     /// Position in a shared store's change feed (`absorbSharedChanges`, Correlator+SharedStore.swift).
@@ -246,6 +248,8 @@ public final class Correlator: @unchecked Sendable {
                 let f = FlowRecord(agent: e.agentID, kind: e.kind, service: service, ts: e.ts, line: line)
                 flowLog.append(f)
                 change.batch.flows.append(f)
+            case .pin(let p):
+                pinLedger.apply(agent: e.agentID, p, at: now)
             case .unknown:
                 result.unknownKinds += 1
             }

@@ -9,6 +9,8 @@ public enum RecordField: Int, CaseIterable, Sendable {
     case queryAPI
     /// The `edge` window's counters and latency histograms (the server's metric history).
     case established, resets, bytesToServer, bytesToClient, intervalStart, intervalEnd, rtt, responseTime
+    /// The `pin` record's (docs/pins.md): the server lists agents' pins and links them to drill-down.
+    case action, id, from, to, origin
 
     static let count = allCases.count
 
@@ -44,6 +46,11 @@ public enum RecordField: Int, CaseIterable, Sendable {
         case .intervalEnd: "interval_end"
         case .rtt: "rtt"
         case .responseTime: "response_time"
+        case .action: "action"
+        case .id: "id"
+        case .from: "from"
+        case .to: "to"
+        case .origin: "origin"
         }
     }
 
@@ -58,11 +65,11 @@ public enum RecordField: Int, CaseIterable, Sendable {
     /// Candidates by key length (the length tells most keys apart), then a byte compare.
     private static func slot(of key: UnsafeRawBufferPointer) -> Int? {
         switch key.count {
-        case 2: return match(key, .ts)
+        case 2: return match(key, .ts) ?? match(key, .id) ?? match(key, .to)
         case 3: return match(key, .seq) ?? match(key, .app) ?? match(key, .rtt)
-        case 4: return match(key, .kind)
+        case 4: return match(key, .kind) ?? match(key, .from)
         case 5: return match(key, .epoch) ?? match(key, .state)
-        case 6: return match(key, .reason) ?? match(key, .origH) ?? match(key, .resets)
+        case 6: return match(key, .reason) ?? match(key, .origH) ?? match(key, .resets) ?? match(key, .action) ?? match(key, .origin)
         case 7: return match(key, .service) ?? match(key, .refused)
         case 8: return match(key, .agentID) ?? match(key, .agentTS) ?? match(key, .attempts)
         case 9: return match(key, .queryAPI)

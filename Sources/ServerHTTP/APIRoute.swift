@@ -30,5 +30,5 @@ extension ServerAPI {
     static let routes: [APIRoute] = IngestRoutes.routes + DrillDownRoutes.routes + SearchRoutes.routes + WeatherRoutes.routes + AgentFlowRoutes.routes
         + InventoryRoutes.routes + WhatIfRoutes.routes + DependencyRoutes.routes + MaintenanceRoutes.routes + AckRoutes.routes
         + EventRoutes.routes + NotificationRoutes.routes + MetricsRoutes.routes + HealthRoutes.routes + SeriesRoutes.routes + SessionRoutes.routes
-        + FleetRoutes.routes + ConsoleRoutes.routes
+        + FleetRoutes.routes + AgentPinRoutes.routes + ConsoleRoutes.routes
 }

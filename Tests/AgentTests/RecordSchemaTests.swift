@@ -26,7 +26,8 @@ struct RecordSchemaTests {
             kinds.insert(o["kind"] as? String ?? "?")
             seqs.append((o["seq"] as? NSNumber)?.intValue ?? -1)
         }
-        #expect(kinds == ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"])
+        // `pin` too: the corpus holds services that go down, and their incidents are pinned (docs/pins.md).
+        #expect(kinds == ["conn", "txn", "edge", "service_state", "service_seen", "agent_health", "pin"])
         #expect(seqs == Array(1...seqs.count), "seq runs 1...n without gaps")
         let errors = try SchemaValidator.validate(ndjson)
         #expect(errors.isEmpty, "\(errors.count) schema errors, e.g. \(errors.prefix(5))")

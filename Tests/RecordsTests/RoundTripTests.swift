@@ -54,8 +54,10 @@ struct RoundTripTests {
             #expect(RecordParser.string(.queryAPI, of: stored) == Bodies.queryAPI)
         case (.conn, .flow(let service, let stored)), (.txn, .flow(let service, let stored)):
             #expect(service == Bodies.service && stored == text)
-        case (.pin, .unknown):
-            break  // accepted; the server does not read pins yet
+        case (.pin, .pin(let p)):
+            #expect(p == PinRecord(action: .created, id: "00c0ffee00c0ffee", from: (Timestamp.parse(RFC3339.string(Self.ts)) ?? 0) - 300,
+                                   to: (Timestamp.parse(RFC3339.string(Self.ts)) ?? 0) + 600, reason: "service 10.0.0.5:443/tcp → DOWN (UNREACHABLE)",
+                                   service: Bodies.service, state: "DOWN", origin: "incident"))
         default:
             Issue.record("\(kind) parsed as \(record.body)")
         }

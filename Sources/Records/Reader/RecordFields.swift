@@ -62,8 +62,19 @@ struct RecordFields {
             body = .agentHealth(String(decoding: line, as: UTF8.self))
         case .conn?, .txn?:
             body = .flow(service: try optionalString(.service), line: String(decoding: line, as: UTF8.self))
-        case .pin?, nil:
-            // `pin` records (docs/pins.md) are not read by this server yet: counted like an unknown kind.
+        case .pin?:
+            let actionText = try string(.action)
+            guard let action = PinRecord.Action(rawValue: actionText) else { throw LineError(line: number, "'action': unknown value '\(actionText)'") }
+            func time(_ f: RecordField) throws(LineError) -> Double {
+                let text = try string(f)
+                guard let t = Timestamp.parse(text) else { throw LineError(line: number, "'\(f.key)': '\(text)' is not an RFC 3339 UTC time") }
+                return t
+            }
+            let from = try time(.from), to = try time(.to)
+            guard from <= to else { throw LineError(line: number, "'from' is after 'to'") }
+            body = .pin(PinRecord(action: action, id: try string(.id), from: from, to: to, reason: try optionalString(.reason),
+                                  service: try optionalString(.service), state: try optionalString(.state), origin: try optionalString(.origin)))
+        case nil:
             body = .unknown
         }
         return IngestRecord(envelope: envelope, body: body, line: number)

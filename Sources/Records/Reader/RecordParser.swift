@@ -48,6 +48,25 @@ public struct ServiceSeenRecord: Sendable, Hashable {
     public var firstSeen: String?
 }
 
+/// A `pin` record (docs/pins.md): an agent's pin created, extended, released or evicted.
+public struct PinRecord: Sendable, Hashable {
+    public enum Action: String, Sendable { case created, extended, released, evicted }
+    public var action: Action
+    public var id: String
+    /// The pinned packet-time range (seconds since 1970), inclusive.
+    public var from: Double
+    public var to: Double
+    public var reason: String?
+    public var service: String?
+    public var state: String?
+    public var origin: String?
+
+    public init(action: Action, id: String, from: Double, to: Double, reason: String?, service: String?, state: String?, origin: String?) {
+        self.action = action; self.id = id; self.from = from; self.to = to; self.reason = reason; self.service = service
+        self.state = state; self.origin = origin
+    }
+}
+
 /// Kinds the server understands, as parsed.
 public enum RecordBody: Sendable, Hashable {
     case serviceState(ServiceStateRecord)
@@ -57,6 +76,7 @@ public enum RecordBody: Sendable, Hashable {
     case agentHealth(String)
     /// `conn` / `txn`: service id and the line as received (kept for drill-down).
     case flow(service: String?, line: String)
+    case pin(PinRecord)
     /// A kind this server does not know: counted, not an error.
     case unknown
 }
