@@ -262,6 +262,10 @@ struct ServeCommand: AsyncParsableCommand {
         let ticker = TickService(correlator: correlator, interval: tick, heartbeat: heartbeat)
         services += [app, ticker]
         if let service = notifying?.1 { services.append(service) }
+        // Incident pins for applications (docs/pins.md): the agents that saw the root causes, through the drill-down's policy.
+        if apiConfig.drillDown.enabled {
+            services.append(ApplicationPinService(orders: ApplicationPinOrders(correlator: correlator, api: apiConfig, logger: logger)))
+        }
         if let url = database {
             // Other instances' changes arrive through NOTIFY; read them before serving.
             try correlator.absorbSharedChanges()

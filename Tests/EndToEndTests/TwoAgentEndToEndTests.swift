@@ -111,6 +111,15 @@ struct TwoAgentEndToEndTests {
         #expect(views["edge-a"] == "REFUSED" && views["edge-b"].map { ["UP", "IDLE"].contains($0) } == true, "views of S1: \(views)")
         #expect((s1["status"] as? [String: Any])?["causes"] as? [String] == ["edge-a"])
 
+        // The applications' incident: the server ordered the agent that saw S1 fail to pin around it
+        // (docs/pins.md, "Ordered by the server"), through the drill-down's policy, once its API was up.
+        // (B's records, through Kafka, arrived after the applications turned DOWN: it was not asked.)
+        var pinsA = ""
+        #expect(ChildProcesses.waitFor(45) {
+            pinsA = (try? Processes.get("http://127.0.0.1:\(portA)/api/v1/pins").body) ?? ""
+            return pinsA.contains("application shop-strict → DOWN (root cause \(C.refusing.id.replacingOccurrences(of: "/", with: "\\/")))")
+        }, "agent A's pins: \(pinsA)")
+
         // Drill-down: S1 (both agents hold packets: merged), S2 (agent B), and S1 from one client (an edge).
         let queryS1 = "host \(C.refusing.address) and port \(C.refusing.port) and tcp"
         let queryS2 = "host \(C.healthy.address) and port \(C.healthy.port) and tcp"
