@@ -14,13 +14,15 @@ struct PinLedger {
     static let maxPerAgent = 10_000
 
     mutating func apply(agent: String, _ r: PinRecord, at now: Double) {
-        var pin = pins[agent]?[r.id] ?? AgentPin(agent: agent, id: r.id, from: r.from, to: r.to, reason: r.reason, service: r.service,
-                                                 state: r.state, origin: r.origin, lastAction: r.action.rawValue, updated: now)
-        pin.from = r.from
-        pin.to = r.to
-        pin.lastAction = r.action.rawValue
-        pin.updated = now
-        if r.reason != nil { pin.reason = r.reason }
+        var record = r
+        // A released or evicted record may omit what the created one said.
+        if let held = pins[agent]?[r.id]?.pin {
+            record.reason = r.reason ?? held.reason
+            record.service = r.service ?? held.service
+            record.state = r.state ?? held.state
+            record.origin = r.origin ?? held.origin
+        }
+        let pin = AgentPin(agent: agent, pin: record, updated: now)
         switch r.action {
         case .created, .extended:
             guard pins[agent]?[r.id] != nil || (pins[agent]?.count ?? 0) < Self.maxPerAgent else { return }
@@ -36,25 +38,17 @@ struct PinLedger {
     func list(service: String?, agent: String?, ended includeEnded: Bool) -> [AgentPin] {
         var out = pins.values.flatMap(\.values)
         if includeEnded { out += ended }
-        return out.filter { p in (service == nil || p.service == service) && (agent == nil || p.agent == agent) }
-            .sorted { ($0.updated, $0.agent, $0.id) > ($1.updated, $1.agent, $1.id) }
+        return out.filter { p in (service == nil || p.pin.service == service) && (agent == nil || p.agent == agent) }
+            .sorted { ($0.updated, $0.agent, $0.pin.id) > ($1.updated, $1.agent, $1.pin.id) }
     }
 }
 
-/// One agent's pin, as the server knows it.
-public struct AgentPin: Sendable, Hashable, Encodable {
+/// One agent's pin, as the server knows it: its last record.
+public struct AgentPin: Sendable, Hashable {
     public var agent: String
-    public var id: String
-    /// Packet time, seconds since 1970.
-    public var from: Double
-    public var to: Double
-    public var reason: String?
-    public var service: String?
-    public var state: String?
-    public var origin: String?
-    /// `created`, `extended`, `released`, `evicted`.
-    public var lastAction: String
-    /// Server time of the last record.
+    /// The last `pin` record (its action: `created`, `extended`, `released`, `evicted`).
+    public var pin: PinRecord
+    /// Server time of that record.
     public var updated: Double
 }
 

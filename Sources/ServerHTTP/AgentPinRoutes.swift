@@ -22,9 +22,10 @@ struct PinView: Encodable {
     var agent: String; var id: String; var from: String; var to: String; var reason: String?; var service: String?
     var state: String?; var origin: String?; var lastAction: String; var updated: String; var drilldown: String?
 
-    init(_ p: AgentPin) {
-        agent = p.agent; id = p.id; from = Timestamp.format(p.from); to = Timestamp.format(p.to); reason = p.reason
-        service = p.service; state = p.state; origin = p.origin; lastAction = p.lastAction; updated = Timestamp.format(p.updated)
+    init(_ a: AgentPin) {
+        let p = a.pin
+        agent = a.agent; id = p.id; from = Timestamp.format(p.from); to = Timestamp.format(p.to); reason = p.reason
+        service = p.service; state = p.state; origin = p.origin; lastAction = p.action.rawValue; updated = Timestamp.format(a.updated)
         drilldown = p.service.map {
             "/api/v1/drilldown/packets?service=\(DrillDown.percentEncode($0))&from=\(DrillDown.percentEncode(from))&to=\(DrillDown.percentEncode(to))"
         }
