@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "VigieAgent",
             dependencies: [
-                "Agent", "Indexer", "AgentHTTP", "HTTPListener", "SystemIO", "Observability",
+                "Agent", "Indexer", "AgentHTTP", "HTTPListener", "SystemIO", "Observability", "Fleet",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

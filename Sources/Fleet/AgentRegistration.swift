@@ -34,7 +34,7 @@ public struct AgentRegistration: Codable, Sendable, Hashable {
     /// Bounds a registration must respect (it comes from the network): an error naming the field.
     public func problem() -> String? {
         func bad(_ s: String, _ max: Int) -> Bool { s.utf8.count > max || !s.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7F } }
-        if agent.isEmpty || bad(agent, 128) { return "agent: 1 to 128 printable ASCII characters" }
+        if !FleetNames.valid(agent) { return "agent: \(FleetNames.rule)" }
         if bad(version, 64) { return "version: at most 64 printable ASCII characters" }
         if bad(hostname, 255) { return "hostname: at most 255 printable ASCII characters" }
         if let g = group, !FleetNames.valid(g) { return "group: \(FleetNames.rule)" }

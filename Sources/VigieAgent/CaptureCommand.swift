@@ -1,6 +1,7 @@
 import Agent
 import AgentHTTP
 import ArgumentParser
+import Fleet
 import Foundation
 import HTTPListener
 import Logging
@@ -72,6 +73,9 @@ struct CaptureCommand: AsyncParsableCommand {
         }
         let logger = makeLogger(config.logging.level)
         if config.fleet.enabled && config.store == nil { throw fail("option 'fleet.server': a store is required (the applied configuration is kept there)") }
+        if config.fleet.enabled, !FleetNames.valid(config.agentID ?? ProcessInfo.processInfo.hostName) {
+            throw fail("option 'agent_id': a fleet agent's id is \(FleetNames.rule) (set agent_id)")
+        }
         // A fleet agent starts with the central version it applied last (docs/fleet.md).
         let (effective, applied) = FleetClient.startingConfig(local: config, store: config.store ?? "", logger: logger)
         let service: CaptureService
