@@ -249,7 +249,7 @@ let package = Package(
         .testTarget(name: "PacketDecodingTests", dependencies: ["PacketDecoding", "VigieTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "SystemIO", "VigieTestSupport"],
+            dependencies: ["Agent", "PcapFormat", "PcapKit", "Indexer", "VigieAgent", "SystemIO", "Fleet", "VigieTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,3 +1,4 @@
+import Fleet
 import Foundation
 import Logging
 import Testing
@@ -115,5 +116,27 @@ struct CentralConfigTests {
         let goodFields = try good.index.fieldSet()
         #expect(store.indexer?.fields == goodFields)
         #expect(restart == ["analytics.workers", "export", "pins"])
+    }
+
+    /// A version older than the one running (a server store restored from a backup) is refused and
+    /// changes nothing; so is a document with a bad value. The server is unreachable here: the
+    /// reports are lost, the decisions are not.
+    @Test("the fleet client refuses an older version and a bad document, keeping the running one")
+    func clientRefusals() throws {
+        let dir = Support.temporaryDirectory("fleet-client")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var local = AgentConfig()
+        local.store = dir
+        local.fleet.server = "http://127.0.0.1:9"
+        let running = AppliedConfiguration(version: 5, yaml: "capture: {prefilter: udp}\n", sources: [], appliedAt: 0)
+        let reconfiguration = LiveReconfiguration()
+        let client = FleetClient(settings: local.fleet, identity: .init(agent: "a1", version: "test", capabilities: [], interfaces: [], queryAPI: nil),
+                                 local: local, store: dir, applied: running, reconfiguration: reconfiguration, logger: Logger(label: "test"))
+        client.handle(DesiredConfig(agent: "a1", version: 3, yaml: "capture: {prefilter: tcp}\n", sources: []))
+        #expect(client.appliedVersion == 5)
+        client.handle(DesiredConfig(agent: "a1", version: 6, yaml: "index: {fields: [nonsense]}\n", sources: []))
+        #expect(client.appliedVersion == 5)
+        #expect(reconfiguration.take() == nil, "nothing reached the capture thread")
+        #expect(AppliedConfiguration.read(store: dir) == nil, "nothing was written")
     }
 }
