@@ -62,7 +62,9 @@ public final class CaptureRunner {
             case .packet(let h, let b):
                 pipeline.process(h, b, format: format)
                 n &+= 1
-                if n & 1023 == 0 { periodic(live: live) }
+                // A configuration change waits at most 64 packets (a trickle of packets can keep
+                // the read timeout from firing for 1,024 of them): one relaxed load every 64.
+                if n & 1023 == 0 || n & 63 == 0 && reconfiguration.isPosted { periodic(live: live) }
             case .timeout:
                 pipeline.analytics?.idle()
                 periodic(live: live)

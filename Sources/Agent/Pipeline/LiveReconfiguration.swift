@@ -33,6 +33,9 @@ public final class LiveReconfiguration: Sendable {
         return answer.withLock { $0 } ?? .failure(ConfigError(option: "(document)", "no answer"))
     }
 
+    /// A change waits to be taken.
+    var isPosted: Bool { posted.load(ordering: .relaxed) }
+
     func take() -> (AgentConfig, Reply)? {
         guard posted.load(ordering: .relaxed) else { return nil }
         posted.store(false, ordering: .relaxed)
