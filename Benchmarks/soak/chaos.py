@@ -30,7 +30,7 @@ PG_PORT = 15432
 PROXY_PORT = 18480
 S_PORTS = {"s1": 18481, "s2": 18482}
 REF_PORT = 18489
-TOPICS = ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"]
+TOPICS = ["conn", "txn", "edge", "service_state", "service_seen", "agent_health", "pin"]
 ALL_FAULTS = ["agent-kill", "server-kill", "broker-pause", "pg-restart", "net-drop", "proxy-delay",
               "fill-spool", "fill-pg", "token-rotate"]
 DEFAULT_FAULTS = [f for f in ALL_FAULTS if f != "token-rotate"]

@@ -63,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kafka-group"), help: "Consumer group (server instances sharing the work use the same).")
     var kafkaGroup: String = "vigie-server"
 
-    @Option(name: .customLong("kafka-topics"), help: "Comma-separated topics (default: the agents' vigie.conn, vigie.txn, vigie.edge, vigie.service_state, vigie.service_seen, vigie.agent_health).")
+    @Option(name: .customLong("kafka-topics"), help: "Comma-separated topics (default: the agents' vigie.conn, vigie.txn, vigie.edge, vigie.service_state, vigie.service_seen, vigie.agent_health, vigie.pin).")
     var kafkaTopics: String?
 
     @Option(name: .customLong("kafka-property"), help: "KEY=VALUE: a librdkafka consumer property (repeatable), e.g. session.timeout.ms=10000.")

@@ -24,7 +24,7 @@ struct DrillDownEndToEndTests {
 
     @Test("records reach the server through Kafka; drill-down returns the service's packets")
     func kafkaIngestAndDrillDown() throws {
-        let mock = try KafkaMockProcess(topics: ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].map { "vigie.\($0):2" })
+        let mock = try KafkaMockProcess(topics: ["conn", "txn", "edge", "service_state", "service_seen", "agent_health", "pin"].map { "vigie.\($0):2" })
         defer { mock.stop() }
         let dir = Support.temporaryDirectory("drill")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -39,7 +39,7 @@ struct TwoAgentEndToEndTests {
         try C.pcap(C.agentA()).write(to: URL(fileURLWithPath: dir + "/a.pcap"))
         try C.pcap(C.agentB()).write(to: URL(fileURLWithPath: dir + "/b.pcap"))
         try Self.inventory.write(toFile: dir + "/inventory.yaml", atomically: true, encoding: .utf8)
-        let mock = try KafkaMockProcess(topics: ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].map { "vigie.\($0):2" })
+        let mock = try KafkaMockProcess(topics: ["conn", "txn", "edge", "service_state", "service_seen", "agent_health", "pin"].map { "vigie.\($0):2" })
         defer { mock.stop() }
 
         let serverPort = TestPorts.unused(), portA = TestPorts.unused(), portB = TestPorts.unused()

@@ -253,7 +253,7 @@ public enum ConfigLoader {
             if let v = km["topic_prefix"] { e.kafkaTopicPrefix = try r.string(v, "export.kafka.topic_prefix") }
             if let v = km["topics"] {
                 for (name, topic) in try r.mapping(v, "export.kafka.topics") {
-                    guard ["conn", "txn", "edge", "service_state", "service_seen", "agent_health"].contains(name) else {
+                    guard ["conn", "txn", "edge", "service_state", "service_seen", "agent_health", "pin"].contains(name) else {
                         throw ConfigError(option: "export.kafka.topics.\(name)", "unknown record family", file: r.file)
                     }
                     e.kafkaTopics[name] = try r.string(topic, "export.kafka.topics.\(name)")
