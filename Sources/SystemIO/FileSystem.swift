@@ -117,6 +117,24 @@ public enum FileSystem {
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The size of the file system holding `path` (or its nearest existing parent) and the bytes
+    /// an unprivileged writer may still use there; nil when statvfs fails. Products beyond UInt64
+    /// saturate.
+    public static func space(_ path: String) -> (total: UInt64, available: UInt64)? {
+        var p = path
+        while !p.isEmpty && access(p, F_OK) != 0 {
+            guard let slash = p.lastIndex(of: "/") else { p = "."; break }
+            p = slash == p.startIndex ? "/" : String(p[..<slash])
+        }
+        var st = statvfs()
+        guard statvfs(p.isEmpty ? "." : p, &st) == 0 else { return nil }
+        func bytes(_ blocks: UInt64) -> UInt64 {
+            let (v, o) = blocks.multipliedReportingOverflow(by: UInt64(st.f_frsize))
+            return o ? .max : v
+        }
+        return (bytes(UInt64(st.f_blocks)), bytes(UInt64(st.f_bavail)))
+    }
+
     /// Size in bytes; nil when the file cannot be stat'ed (does not exist).
     public static func fileSize(_ path: String) -> UInt64? {
         var st = stat()

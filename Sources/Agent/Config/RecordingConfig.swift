@@ -189,17 +189,7 @@ public struct RecordingInput: Sendable, Hashable {
 
     /// Bytes available to an unprivileged writer on the file system holding `path` (or its nearest
     /// existing parent); nil when statvfs fails.
-    static func freeBytes(_ path: String) -> UInt64? {
-        var p = path
-        while !p.isEmpty && access(p, F_OK) != 0 {
-            guard let slash = p.lastIndex(of: "/") else { p = "."; break }
-            p = slash == p.startIndex ? "/" : String(p[..<slash])
-        }
-        var st = statvfs()
-        guard statvfs(p.isEmpty ? "." : p, &st) == 0 else { return nil }
-        let (v, o) = UInt64(st.f_bavail).multipliedReportingOverflow(by: UInt64(st.f_frsize))
-        return o ? .max : v
-    }
+    static func freeBytes(_ path: String) -> UInt64? { FileSystem.space(path)?.available }
 }
 
 extension RecordingDefinition {

@@ -62,9 +62,7 @@ public final class AgentAnalytics {
         var emitterConfig = RecordEmitterConfig(agentID: agentID, epoch: RecordEmitterConfig.bootEpoch())
         emitterConfig.transactionSampleRate = a.transactionSampleRate
         emitterConfig.services.windowNanos = Int64(a.windowSeconds * 1e9)
-        emitterConfig.services.defaults = a.thresholds.defaults
-        emitterConfig.services.serviceOverrides = a.thresholds.services
-        emitterConfig.services.portOverrides = a.thresholds.ports
+        emitterConfig.services.use(a.thresholds)
         emitterConfig.edgeIntervalNanos = Int64(a.edgeIntervalSeconds * 1e9)
 
         var outputs: [any RecordOutput] = []

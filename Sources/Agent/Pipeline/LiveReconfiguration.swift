@@ -1,9 +1,9 @@
 import Analytics
 import Foundation
-import Glibc
 import Logging
 import PcapKit
 import Synchronization
+import SystemIO
 
 /// Hands a new configuration from the fleet client's thread to the capture thread, which applies
 /// it between two packets (`CaptureRunner.periodic`) and answers (docs/fleet.md, "Applying").
@@ -61,7 +61,7 @@ extension CaptureRunner {
         }
         let fields = try new.index.fieldSet()
         try new.storage.validate()
-        if storageChanged, let size = Self.filesystemBytes(pipeline.store.layout.root), new.storage.quotaBytes > size {
+        if storageChanged, let size = FileSystem.space(pipeline.store.layout.root)?.total, new.storage.quotaBytes > size {
             throw ConfigError(option: "storage.quota", "\(new.storage.quotaBytes) bytes is more than the disk holding the store (\(size) bytes)",
                               file: "central configuration")
         }
@@ -81,8 +81,9 @@ extension CaptureRunner {
                 }
             } catch { throw ConfigError(option: "recordings", "not planned: \(error)", file: "central configuration") }
         }
-        // Export targets: replaced with the spool kept, or left for a restart (a sink added or removed).
-        var exportLive = true
+        // Export targets: replaced with the spool kept, or left for a restart (a sink added or
+        // removed, or no analytics to export from).
+        var exportLive = false
         if new.export != old.export, let analytics = pipeline.analytics {
             do { exportLive = try analytics.replaceExport(new.export) } catch {
                 throw ConfigError(option: "export", "the new export target is unusable: \(error)", file: "central configuration")
@@ -99,7 +100,7 @@ extension CaptureRunner {
             "prefilter": "\(new.capture.prefilter ?? "(none)")", "index_fields": "\(new.index.enabled ? new.index.fields.joined(separator: ",") : "off")",
             "quota": "\(new.storage.quotaBytes)", "retention": "\(new.storage.retention.rawValue)",
         ])
-        return Self.restartKeys(new, old).filter { $0 != "export" || !exportLive || pipeline.analytics == nil }
+        return Self.restartKeys(new, old).filter { $0 != "export" || !exportLive }
     }
 
     /// Changed keys the running process does not apply (they take effect at the next start, from
@@ -124,13 +125,5 @@ extension CaptureRunner {
         // The pin keeper and the analytics' trigger read their settings at start.
         if new.pins != old.pins { keys.append("pins") }
         return keys
-    }
-
-    /// Size of the filesystem holding `path` (nil when unknown).
-    static func filesystemBytes(_ path: String) -> UInt64? {
-        var s = statvfs()
-        guard statvfs(path, &s) == 0 else { return nil }
-        let (bytes, overflow) = UInt64(s.f_blocks).multipliedReportingOverflow(by: UInt64(s.f_frsize))
-        return overflow ? nil : bytes
     }
 }

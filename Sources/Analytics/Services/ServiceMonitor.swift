@@ -27,9 +27,7 @@ public final class ServiceMonitor {
     /// New thresholds (central configuration, docs/fleet.md): every tracked service judges its
     /// next window by them; its state and the windows it already counted stay.
     public func replaceThresholds(_ set: ServiceThresholdSet) {
-        config.defaults = set.defaults
-        config.serviceOverrides = set.services
-        config.portOverrides = set.ports
+        config.use(set)
         let all = [config.defaults] + Array(config.serviceOverrides.values) + Array(config.portOverrides.values)
         maxIdleWindows = all.map(\.idleWindows).max() ?? 0
         for (key, machine) in machines { machine.thresholds = config.thresholds(for: key) }

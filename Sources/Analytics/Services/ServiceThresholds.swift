@@ -66,6 +66,13 @@ public struct ServiceStateConfig: Sendable {
 
     public init() {}
 
+    /// Every service's thresholds: the defaults and the overrides of `set`.
+    public mutating func use(_ set: ServiceThresholdSet) {
+        defaults = set.defaults
+        serviceOverrides = set.services
+        portOverrides = set.ports
+    }
+
     /// The thresholds that apply to `service`: its own override, else its port's, else defaults.
     public func thresholds(for service: ServiceKey) -> ServiceThresholds {
         if !serviceOverrides.isEmpty, let own = serviceOverrides[service.id] { return own }
