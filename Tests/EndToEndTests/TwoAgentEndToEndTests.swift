@@ -120,6 +120,13 @@ struct TwoAgentEndToEndTests {
             return pinsA.contains("application shop-strict → DOWN (root cause \(C.refusing.id.replacingOccurrences(of: "/", with: "\\/")))")
         }, "agent A's pins: \(pinsA)")
 
+        // The drill-down finds agents by the query API their agent_health announces; B's comes
+        // through Kafka on a topic of its own, which the server may read after B's service states.
+        #expect(ChildProcesses.waitFor(30) {
+            let agents = (try? Processes.get(base + "/api/v1/agents").body) ?? ""
+            return agents.contains("127.0.0.1:\(portA)") && agents.contains("127.0.0.1:\(portB)")
+        }, "both agents' query APIs announced")
+
         // Drill-down: S1 (both agents hold packets: merged), S2 (agent B), and S1 from one client (an edge).
         let queryS1 = "host \(C.refusing.address) and port \(C.refusing.port) and tcp"
         let queryS2 = "host \(C.healthy.address) and port \(C.healthy.port) and tcp"
